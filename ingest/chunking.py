@@ -1,0 +1,120 @@
+"""Split cleaned text into chunks that follow the notes' structure.
+
+A Q&A pair starts a new chunk (the question stays with the start of its answer); otherwise
+sentences (split on 。！？；) are packed into windows of at most `max_chars`. A sentence longer
+than that is cut at commas, then hard. Offsets are cleaned-text offsets; the caller maps them
+back to the original text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_SENTENCE = re.compile(r"[^。！？!?；;\n]*(?:[。！？!?；;]+[”’」』)）]?|\n+|$)")
+_QUESTION_START = re.compile(r"^\s*Q\s*[:：]")
+_ANSWER_START = re.compile(r"^\s*A\s*[:：]")
+_SOFT_BREAK = re.compile(r"[，,、:：]")
+_TIMESTAMP = re.compile(r"\d{4}[/-]\d{1,2}[/-]\d{1,2} \d{1,2}:\d{2}(?::\d{2})?")
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+@dataclass(frozen=True)
+class Span:
+    start: int
+    end: int
+    section: str | None = None
+
+
+def _split_exported(text: str, span: Span) -> list[Span]:
+    """Exports separate a note's parts by one space: break after a timestamp, and before a
+    Chinese question that follows other text ("…份额也是15% Meta2025年…需求量?")."""
+    piece = text[span.start : span.end]
+    cut = None
+    if (stamp := _TIMESTAMP.search(piece)) and stamp.end() < len(piece):
+        cut = stamp.end()
+    elif piece.endswith(("?", "？")) and " " in piece:
+        head, _, tail = piece.rpartition(" ")
+        if len(tail) >= 6 and _CJK.search(tail) and _CJK.search(head):
+            cut = len(head) + 1
+    if cut is None:
+        return [span]
+    left, right = Span(span.start, span.start + cut), Span(span.start + cut, span.end)
+    rest = [part for t in _trim(text, right) for part in _split_exported(text, t)]
+    return [*_trim(text, left), *rest]
+
+
+def _trim(text: str, span: Span) -> list[Span]:
+    piece = text[span.start : span.end]
+    lead = len(piece) - len(piece.lstrip())
+    trail = len(piece.rstrip())
+    return [Span(span.start + lead, span.start + trail)] if trail > lead else []
+
+
+def split_sentences(text: str) -> list[Span]:
+    """Sentence spans covering every non-blank character of `text`, in order."""
+    spans: list[Span] = []
+    for match in _SENTENCE.finditer(text):
+        start, end = match.span()
+        if start == end:
+            continue
+        for trimmed in _trim(text, Span(start, end)):
+            spans.extend(_split_exported(text, trimmed))
+    return spans
+
+
+def _is_question(sentence: str) -> bool:
+    stripped = sentence.strip()
+    return bool(_QUESTION_START.match(stripped)) or stripped.endswith(("?", "？"))
+
+
+def _cut_long(text: str, span: Span, max_chars: int) -> list[Span]:
+    pieces: list[Span] = []
+    start = span.start
+    while span.end - start > max_chars:
+        window = text[start : start + max_chars]
+        soft = [m.end() for m in _SOFT_BREAK.finditer(window) if m.end() > max_chars // 2]
+        cut = start + (soft[-1] if soft else max_chars)
+        pieces.append(Span(start, cut))
+        start = cut
+    pieces.append(Span(start, span.end))
+    return pieces
+
+
+def chunk_spans(text: str, max_chars: int = 300) -> list[Span]:
+    """Chunk spans (cleaned offsets) with the question each belongs to as its section."""
+    sentences: list[Span] = []
+    for span in split_sentences(text):
+        sentences.extend(_cut_long(text, span, max_chars))
+
+    chunks: list[Span] = []
+    start = end = None
+    section: str | None = None
+    chunk_section: str | None = None
+    previous_was_question = False
+    for sentence in sentences:
+        raw = text[sentence.start : sentence.end]
+        question = _is_question(raw) and not _ANSWER_START.match(raw)
+        new_block = question and not previous_was_question
+        paragraph_break = (
+            start is not None
+            and "\n\n" in text[end : sentence.start]
+            and end - start >= max_chars // 2  # type: ignore[operator]
+        )
+        too_long = start is not None and sentence.end - start > max_chars
+        if start is not None and (new_block or too_long or paragraph_break):
+            chunks.append(Span(start, end, chunk_section))  # type: ignore[arg-type]
+            start = None
+        if question:
+            section = (
+                raw.strip()
+                if not previous_was_question or section is None
+                else f"{section} {raw.strip()}"
+            )
+        if start is None:
+            start, chunk_section = sentence.start, section
+        end = sentence.end
+        previous_was_question = question
+    if start is not None:
+        chunks.append(Span(start, end, chunk_section))  # type: ignore[arg-type]
+    return chunks

@@ -1,0 +1,157 @@
+"""Turn a file into text plus whatever metadata the file itself declares.
+
+Each loader returns the document's *original text*: citations' character offsets index it.
+For .txt/.md/.html that is the file's decoded text (HTML: its visible text); for .pdf/.docx it
+is the extracted text, the closest thing to an original a reader can be shown.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx")
+
+
+class LoadError(ValueError):
+    """The file cannot be read as a document (binary, malformed, empty, unsupported)."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class LoadedDocument:
+    text: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+    # Characters before this offset are not body text (front matter); cleaning drops them.
+    body_start: int = 0
+
+
+def load_bytes(name: str, data: bytes) -> LoadedDocument:
+    """Load a document from its file name (for the type) and bytes."""
+    suffix = Path(name).suffix.lower()
+    loader = _LOADERS.get(suffix)
+    if loader is None:
+        raise LoadError("unsupported_type", f"{name}: unsupported file type {suffix or '(none)'}")
+    if not data.strip():
+        raise LoadError("empty", f"{name}: file is empty")
+    doc = loader(data)
+    if not doc.text[doc.body_start :].strip():
+        raise LoadError("no_text", f"{name}: no text could be extracted")
+    return doc
+
+
+def load_path(path: Path) -> LoadedDocument:
+    return load_bytes(path.name, path.read_bytes())
+
+
+def _decode_text(data: bytes) -> str:
+    if b"\x00" in data[:8192]:
+        raise LoadError("binary", "file looks binary (NUL bytes), not text")
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding).replace("\r\n", "\n").replace("\r", "\n")
+        except UnicodeDecodeError:
+            continue
+    raise LoadError("encoding", "text is neither UTF-8 nor GB18030")
+
+
+def _load_txt(data: bytes) -> LoadedDocument:
+    # Exported notes often keep a YAML front matter even as .txt (seed 001 does).
+    return _load_markdown(data)
+
+
+_FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n", re.DOTALL)
+
+
+def _load_markdown(data: bytes) -> LoadedDocument:
+    text = _decode_text(data)
+    match = _FRONT_MATTER.match(text)
+    if not match:
+        return LoadedDocument(text)
+    try:
+        meta = yaml.safe_load(match.group(1)) or {}
+    except yaml.YAMLError:
+        meta = {}
+    if not isinstance(meta, dict):
+        meta = {}
+    return LoadedDocument(text, {k: v for k, v in meta.items() if v not in ("", None)}, match.end())
+
+
+def _load_html(data: bytes) -> LoadedDocument:
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(_decode_text(data), "lxml")
+    for tag in soup(["script", "style", "noscript", "nav", "header", "footer", "aside", "form"]):
+        tag.decompose()
+    meta: dict[str, Any] = {}
+    if soup.title and soup.title.string:
+        meta["title"] = soup.title.string.strip()
+    for name in ("date", "article:published_time", "pubdate"):
+        tag = soup.find("meta", attrs={"name": name}) or soup.find("meta", property=name)
+        if tag and tag.get("content"):
+            meta["date"] = str(tag["content"])
+            break
+    body = soup.body or soup
+    text = "\n".join(line.strip() for line in body.get_text("\n").splitlines() if line.strip())
+    return LoadedDocument(text, meta)
+
+
+def _load_pdf(data: bytes) -> LoadedDocument:
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        pages = [page.extract_text() or "" for page in reader.pages]
+        meta: dict[str, Any] = {}
+        if reader.metadata and reader.metadata.title:
+            meta["title"] = str(reader.metadata.title)
+    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
+        raise LoadError("malformed", f"not a readable PDF: {exc}") from exc
+    return LoadedDocument("\n".join(pages), meta)
+
+
+_MAX_DOCX_UNCOMPRESSED = 200 * 1024 * 1024
+
+
+def _load_docx(data: bytes) -> LoadedDocument:
+    import docx
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            # A zip bomb declares a huge uncompressed size: refuse before inflating anything.
+            if sum(info.file_size for info in archive.infolist()) > _MAX_DOCX_UNCOMPRESSED:
+                raise LoadError("too_large", "document expands to more than 200 MB")
+        document = docx.Document(io.BytesIO(data))
+    except LoadError:
+        raise
+    except Exception as exc:  # python-docx raises many types for a broken package
+        raise LoadError("malformed", f"not a readable .docx: {exc}") from exc
+    meta: dict[str, Any] = {}
+    if document.core_properties.title:
+        meta["title"] = document.core_properties.title
+    if document.core_properties.created:
+        meta["date"] = document.core_properties.created.date().isoformat()
+    text = "\n".join(p.text for p in document.paragraphs)
+    return LoadedDocument(text, meta)
+
+
+_LOADERS: dict[str, Callable[[bytes], LoadedDocument]] = {
+    ".txt": _load_txt,
+    ".md": _load_markdown,
+    ".markdown": _load_markdown,
+    ".html": _load_html,
+    ".htm": _load_html,
+    ".pdf": _load_pdf,
+    ".docx": _load_docx,
+}

@@ -1,0 +1,79 @@
+"""Document metadata (title, date, institution) from front matter or from the text itself."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Any
+
+_TIMESTAMP = re.compile(r"(\d{4})[/-](\d{1,2})[/-](\d{1,2})[ T]\d{1,2}:\d{2}(?::\d{2})?")
+_DATES = (
+    re.compile(r"(?<!\d)(\d{4})-(\d{1,2})-(\d{1,2})(?!\d)"),
+    re.compile(r"(?<!\d)(\d{4})/(\d{1,2})/(\d{1,2})(?!\d)"),
+    re.compile(r"(?<!\d)(\d{4})年(\d{1,2})月(\d{1,2})日"),
+)
+_COMPACT_DATE = re.compile(r"(?<!\d)(20\d{2})(\d{2})(\d{2})(?!\d)")
+_CHROME_TITLE = re.compile(r"\[([^\]\n]{1,40})\][:：]([^\n]+?)\s*-\s*发现报告")
+_AUTHOR = re.compile(r"作者[:：]\s*[^/\n]{1,20}/([^\s\n，,。]{2,20})")
+_SOURCE_LINK = re.compile(r"^\[[^\]\n]*\]\((https?://[^)\s]+)\)[ \t]*$", re.MULTILINE)
+_SENTENCE_BREAK = re.compile(r"[。！？!?]\s*|\s{2,}|\n")
+
+
+def _valid(y: str, m: str, d: str) -> str | None:
+    try:
+        return date(int(y), int(m), int(d)).isoformat()
+    except ValueError:
+        return None
+
+
+def parse_date(value: Any) -> str | None:
+    """An ISO date from front matter values or free text ('2025-02-14 10:02:11', '20251222')."""
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    text = str(value)
+    for pattern in (*_DATES, _COMPACT_DATE):
+        match = pattern.search(text)
+        if match and (iso := _valid(*match.groups())):
+            return iso
+    return None
+
+
+def _title_before_timestamp(text: str) -> tuple[str | None, str | None]:
+    """Expert-call exports print 'TITLE 2025/11/12 22:40:10' after the summary."""
+    match = _TIMESTAMP.search(text)
+    if not match:
+        return None, None
+    head = text[: match.start()].rstrip()
+    pieces = _SENTENCE_BREAK.split(head)
+    title = pieces[-1].strip() if pieces else ""
+    return (title if 4 <= len(title) <= 120 else None), _valid(*match.groups())
+
+
+def extract_metadata(
+    original: str, cleaned: str, declared: dict[str, Any], fallback_title: str
+) -> dict[str, str | None]:
+    """Title, date and institution, preferring what the file declares over what we infer."""
+    title = str(declared["title"]).strip() if declared.get("title") else None
+    doc_date = parse_date(declared["date"]) if declared.get("date") else None
+    institution = str(declared.get("institution") or declared.get("source") or "") or None
+
+    chrome = _CHROME_TITLE.search(original[:2000])
+    if chrome:
+        title = title or chrome.group(2).strip()
+        if not institution and "未知" not in chrome.group(1):
+            institution = chrome.group(1).strip()
+    stamped_title, stamped_date = _title_before_timestamp(cleaned[:3000])
+    title = title or stamped_title
+    doc_date = doc_date or stamped_date
+    if not title:
+        first_line = next((ln.strip() for ln in cleaned.splitlines() if ln.strip()), "")
+        title = first_line if 0 < len(first_line) <= 80 else fallback_title
+    doc_date = doc_date or parse_date(title) or parse_date(cleaned[:1000])
+    if not institution and (author := _AUTHOR.search(cleaned[:500])):
+        institution = author.group(1)
+    url = str(declared.get("url") or "") or None
+    if not url and (link := _SOURCE_LINK.search(original)):
+        url = link.group(1)
+    return {"title": title, "date": doc_date, "institution": institution, "url": url}

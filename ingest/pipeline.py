@@ -1,0 +1,311 @@
+"""From files to a Chroma collection plus keyword index, idempotently.
+
+LangChain's indexing API with a SQL record manager does the bookkeeping: chunk ids are hashes
+of content + metadata, unchanged chunks are skipped without embedding, an edited document's
+old chunks are replaced and a removed document's are deleted. Chroma upserts by id, so a run
+killed at any point is repaired by the next one; the keyword index is rebuilt from Chroma
+afterwards and swapped in atomically.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from langchain_classic.indexes import SQLRecordManager
+from langchain_core.documents import Document
+from langchain_core.embeddings import Embeddings
+from langchain_core.indexing import index
+from langchain_core.vectorstores import VectorStore
+
+from ingest.chunking import chunk_spans
+from ingest.clean import clean
+from ingest.loaders import SUPPORTED_SUFFIXES, LoadError, load_bytes
+from ingest.metadata import extract_metadata
+from rag.config import Settings
+from rag.keyword import KeywordIndex
+from rag.store import bump_collection_version, collection_version, make_vector_store
+from rag.types import Chunk, DocumentInfo, IngestReport
+
+log = logging.getLogger(__name__)
+
+# Bump when cleaning or chunking changes: it is part of every chunk's hash, so a bump re-indexes.
+PIPELINE_VERSION = "1"
+UPLOADS = "uploads"
+# Files in a corpus folder that are configuration, not documents.
+NOT_DOCUMENTS = frozenset({"glossary.yaml", "README.md"})
+
+
+@dataclass(frozen=True)
+class PreparedDocument:
+    info: DocumentInfo
+    chunks: list[Chunk]
+    documents: list[Document]
+
+
+def prepare(doc_id: str, name: str, data: bytes, max_chars: int) -> PreparedDocument:
+    """Load, clean, describe and chunk one file. Raises LoadError for unusable input."""
+    loaded = load_bytes(name, data)
+    cleaned = clean(loaded.text, loaded.body_start)
+    if not cleaned.text.strip():
+        raise LoadError("no_text", f"{name}: nothing left after cleaning")
+    meta = extract_metadata(loaded.text, cleaned.text, loaded.metadata, Path(name).stem)
+    info = DocumentInfo(
+        doc_id=doc_id,
+        source=doc_id,
+        title=meta["title"] or Path(name).stem,
+        date=meta["date"],
+        institution=meta["institution"],
+        url=meta["url"],
+        content_hash=hashlib.sha256(loaded.text.encode("utf-8")).hexdigest(),
+    )
+    chunks, documents = [], []
+    for position, span in enumerate(chunk_spans(cleaned.text, max_chars)):
+        start, end = cleaned.span(span.start, span.end)
+        text = cleaned.text[span.start : span.end]
+        chunk_id = hashlib.sha256(f"{doc_id}\x00{start}\x00{text}".encode()).hexdigest()[:32]
+        chunk = Chunk(
+            chunk_id=chunk_id,
+            doc_id=doc_id,
+            text=text,
+            start=start,
+            end=end,
+            section=span.section,
+        )
+        chunks.append(chunk)
+        metadata: dict[str, Any] = {
+            "source": doc_id,
+            "chunk_id": chunk_id,
+            "position": position,
+            "title": info.title,
+            "date": info.date,
+            "date_int": int(info.date.replace("-", "")) if info.date else None,
+            "institution": info.institution,
+            "url": info.url,
+            "start": start,
+            "end": end,
+            "section": span.section,
+            "offsets": json.dumps(cleaned.breakpoints(span.start, span.end)),
+            "doc_hash": info.content_hash,
+            "pipeline": PIPELINE_VERSION,
+        }
+        documents.append(
+            Document(page_content=text, metadata={k: v for k, v in metadata.items() if v is not None})
+        )
+    return PreparedDocument(info, chunks, documents)
+
+
+def document_files(settings: Settings) -> list[tuple[str, Path]]:
+    """(doc_id, path) of every document: the corpus folder and uploaded files."""
+    found = []
+    roots = [(settings.corpus_dir, ""), (settings.data_dir / UPLOADS, f"{UPLOADS}/")]
+    for root, prefix in roots:
+        if not root.is_dir():
+            continue
+        for path in sorted(root.rglob("*")):
+            if path.is_file() and not path.name.startswith(".") and path.name not in NOT_DOCUMENTS:
+                found.append((prefix + path.relative_to(root).as_posix(), path))
+    return found
+
+
+def corpus_chunks(settings: Settings) -> list[Chunk]:
+    """Every chunk of the documents on disk (no index involved): for tests and benchmarks."""
+    chunks: list[Chunk] = []
+    for doc_id, path in document_files(settings):
+        try:
+            chunks.extend(prepare(doc_id, path.name, path.read_bytes(), settings.chunk_max_chars).chunks)
+        except LoadError:
+            continue
+    return chunks
+
+
+class Indexer:
+    """Owns the vector store, record manager and keyword index of one collection."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        embeddings: Embeddings | None = None,
+        vector_store: VectorStore | None = None,
+    ) -> None:
+        self.settings = settings
+        self._embeddings = embeddings
+        self._vector_store = vector_store
+        self._records: SQLRecordManager | None = None
+        self.keyword_index = KeywordIndex(settings.keyword_dir)
+
+    @property
+    def embeddings(self) -> Embeddings:
+        if self._embeddings is None:
+            from rag.embeddings import make_embeddings
+
+            self._embeddings = make_embeddings(self.settings)
+        return self._embeddings
+
+    @property
+    def vector_store(self) -> VectorStore:
+        if self._vector_store is None:
+            self._vector_store = make_vector_store(self.settings, self.embeddings)
+        return self._vector_store
+
+    @property
+    def records(self) -> SQLRecordManager:
+        if self._records is None:
+            self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+            namespace = f"chroma/{self.settings.chroma_mode}/{self.settings.collection}"
+            self._records = SQLRecordManager(namespace, db_url=self.settings.record_db_url)
+            self._records.create_schema()
+        return self._records
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def ingest_all(self, progress: bool = False) -> IngestReport:
+        """Make the index hold exactly the documents on disk (full cleanup)."""
+        started = time.perf_counter()
+        files = document_files(self.settings)
+        skipped: list[str] = []
+
+        def documents() -> Iterator[Document]:
+            bar = _progress(len(files), progress)
+            for doc_id, path in files:
+                try:
+                    prepared = prepare(
+                        doc_id, path.name, path.read_bytes(), self.settings.chunk_max_chars
+                    )
+                    yield from prepared.documents
+                except (LoadError, OSError) as exc:
+                    log.warning("skipped %s: %s", doc_id, exc)
+                    skipped.append(f"{doc_id}: {exc}")
+                finally:
+                    bar.update(1)
+            bar.close()
+
+        result = index(
+            documents(),
+            self.records,
+            self.vector_store,
+            cleanup="full",
+            source_id_key="source",
+            key_encoder="sha256",
+        )
+        return self._finish(result, len(files) - len(skipped), skipped, started)
+
+    def ingest_document(self, doc_id: str, name: str, data: bytes) -> IngestReport:
+        """Index one document, replacing its previous chunks. Raises LoadError for bad input."""
+        started = time.perf_counter()
+        prepared = prepare(doc_id, name, data, self.settings.chunk_max_chars)
+        result = index(
+            prepared.documents,
+            self.records,
+            self.vector_store,
+            cleanup="incremental",
+            source_id_key="source",
+            key_encoder="sha256",
+        )
+        return self._finish(result, 1, [], started)
+
+    def delete_document(self, doc_id: str) -> IngestReport:
+        started = time.perf_counter()
+        keys = self.records.list_keys(group_ids=[doc_id])
+        if not keys:
+            raise KeyError(doc_id)
+        self.vector_store.delete(keys)
+        self.records.delete_keys(keys)
+        result = {"num_added": 0, "num_updated": 0, "num_skipped": 0, "num_deleted": len(keys)}
+        return self._finish(result, 1, [], started)
+
+    def _finish(
+        self, result: Any, documents: int, skipped: list[str], started: float
+    ) -> IngestReport:
+        changed = result["num_added"] or result["num_updated"] or result["num_deleted"]
+        stale = self.keyword_index.stored_version() != collection_version(self.vector_store)  # type: ignore[arg-type]
+        if changed or stale or self.keyword_index.stored_version() is None:
+            version = bump_collection_version(self.vector_store) if changed else None  # type: ignore[arg-type]
+            self.rebuild_keyword_index(version)
+        return IngestReport(
+            documents=documents,
+            added=result["num_added"],
+            updated=result["num_updated"],
+            deleted=result["num_deleted"],
+            unchanged=result["num_skipped"],
+            skipped=skipped,
+            seconds=round(time.perf_counter() - started, 3),
+        )
+
+    def rebuild_keyword_index(self, version: str | None = None) -> None:
+        """Derive the keyword index from what Chroma holds."""
+        store = self.vector_store
+        version = version or collection_version(store) or bump_collection_version(store)  # type: ignore[arg-type]
+        ids, texts = all_chunk_texts(store)
+        self.keyword_index.build(ids, texts, version)
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def documents(self) -> list[DocumentInfo]:
+        """One entry per document in the index (from chunk metadata)."""
+        seen: dict[str, DocumentInfo] = {}
+        for meta in _all_metadatas(self.vector_store):
+            doc_id = str(meta["source"])
+            if doc_id not in seen:
+                seen[doc_id] = DocumentInfo(
+                    doc_id=doc_id,
+                    source=doc_id,
+                    title=str(meta.get("title", doc_id)),
+                    date=meta.get("date"),  # type: ignore[arg-type]
+                    institution=meta.get("institution"),  # type: ignore[arg-type]
+                    url=meta.get("url"),  # type: ignore[arg-type]
+                    content_hash=str(meta.get("doc_hash", "")),
+                )
+        return sorted(seen.values(), key=lambda d: d.doc_id)
+
+    def chunk_count(self) -> int:
+        return self.vector_store._collection.count()  # type: ignore[attr-defined]
+
+
+def all_chunk_texts(store: VectorStore, page: int = 5000) -> tuple[list[str], list[str]]:
+    collection = store._collection  # type: ignore[attr-defined]
+    ids: list[str] = []
+    texts: list[str] = []
+    offset = 0
+    while True:
+        batch = collection.get(include=["documents"], limit=page, offset=offset)
+        ids.extend(batch["ids"])
+        texts.extend(batch["documents"] or [])
+        if len(batch["ids"]) < page:
+            return ids, texts
+        offset += page
+
+
+def _all_metadatas(store: VectorStore, page: int = 5000) -> Iterator[dict[str, Any]]:
+    collection = store._collection  # type: ignore[attr-defined]
+    offset = 0
+    while True:
+        batch = collection.get(include=["metadatas"], limit=page, offset=offset)
+        yield from (m for m in batch["metadatas"] or [] if m)
+        if len(batch["ids"]) < page:
+            return
+        offset += page
+
+
+class _NoBar:
+    def update(self, n: int) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def _progress(total: int, enabled: bool) -> Any:
+    if not enabled:
+        return _NoBar()
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="doc", desc="ingest")
+
+
+def is_supported(name: str) -> bool:
+    return Path(name).suffix.lower() in SUPPORTED_SUFFIXES

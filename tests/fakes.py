@@ -1,0 +1,95 @@
+"""Deterministic stand-ins for the answering service and document library (unit tests only).
+
+They keep the contracts of rag.service.AnsweringService and ingest.library.DocumentLibrary so
+api/ and ui/ logic can be tested fast; integration tests use the real ones.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+
+from ingest.library import RejectedFile
+from rag.types import Answer, AskRequest, Citation, DocumentInfo, IngestReport, StreamEvent
+
+NV_QUOTE = "英伟达(NV)2026年AEC需求量预计为170万根"
+
+
+class FakeAssistant:
+    """Answers every question with one cited sentence; abstains when the question says 2027."""
+
+    def __init__(self) -> None:
+        self.requests: list[AskRequest] = []
+
+    def ask(self, request: AskRequest) -> Answer:
+        self.requests.append(request)
+        lang = request.language or ("en" if request.question.isascii() else "zh")
+        if "2027" in request.question:
+            text = (
+                "The documents do not say." if lang == "en" else "文档中没有提到这一点。"
+            )
+            return Answer(answer=text, language=lang, abstained=True)
+        text = (
+            "About 1.7 million cables (170万根) [1]."
+            if lang == "en"
+            else "英伟达2026年AEC需求量约为170万根[1]。"
+        )
+        citation = Citation(
+            n=1,
+            source="corpus/003_558daa5f5094b1d2.txt",
+            title="AEC及电源线专家交流",
+            date="2025-11-12",
+            quote=NV_QUOTE,
+            start=10,
+            end=10 + len(NV_QUOTE),
+            score=0.9,
+        )
+        return Answer(
+            answer=text,
+            language=lang,
+            citations=[citation],
+            verification={"status": "verified", "numbers_checked": 1},
+            timings_ms={"total": 1.0},
+        )
+
+    def stream(self, request: AskRequest) -> Iterator[StreamEvent]:
+        final = self.ask(request)
+        for word in final.answer.split(" "):
+            yield StreamEvent(type="token", text=word + " ")
+        yield StreamEvent(type="final", answer=final)
+
+    def readiness(self) -> dict[str, bool]:
+        return {"index": True, "embedder": True, "llm": True}
+
+
+class FakeLibrary:
+    """Keeps uploaded documents in memory; rejects empty files and non-text types."""
+
+    allowed_suffixes = (".txt", ".md", ".html", ".pdf", ".docx")
+
+    def __init__(self) -> None:
+        self.docs: dict[str, DocumentInfo] = {}
+
+    def list(self) -> list[DocumentInfo]:
+        return sorted(self.docs.values(), key=lambda d: d.doc_id)
+
+    def add(self, filename: str, data: bytes) -> IngestReport:
+        if not data.strip():
+            raise RejectedFile("empty", f"{filename} is empty")
+        if not filename.lower().endswith(self.allowed_suffixes):
+            raise RejectedFile("unsupported_type", f"{filename}: unsupported file type")
+        doc_id = "uploads/" + filename
+        existed = doc_id in self.docs
+        self.docs[doc_id] = DocumentInfo(
+            doc_id=doc_id,
+            source=doc_id,
+            title=filename,
+            content_hash=hashlib.sha256(data).hexdigest(),
+        )
+        return IngestReport(documents=1, added=0 if existed else 1, updated=1 if existed else 0)
+
+    def delete(self, doc_id: str) -> IngestReport:
+        if doc_id not in self.docs:
+            raise KeyError(doc_id)
+        del self.docs[doc_id]
+        return IngestReport(documents=1, deleted=1)
