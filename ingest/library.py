@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import re
+import threading
+from pathlib import Path, PurePosixPath
 from typing import Protocol
 
+from ingest.loaders import SUPPORTED_SUFFIXES, LoadError
+from ingest.pipeline import UPLOADS, Indexer, is_supported
+from rag.config import Settings
 from rag.types import DocumentInfo, IngestReport
 
 
@@ -28,3 +35,72 @@ class DocumentLibrary(Protocol):
     def add(self, filename: str, data: bytes) -> IngestReport: ...
 
     def delete(self, doc_id: str) -> IngestReport: ...
+
+
+_SAFE_NAME = re.compile(r"[^\w.\-\u3400-\u9fff ]+")
+
+
+def safe_filename(filename: str) -> str:
+    """The base name with path parts and odd characters removed ("../../x.txt" -> "x.txt")."""
+    name = PurePosixPath(filename.replace("\\", "/")).name
+    name = _SAFE_NAME.sub("_", name).strip(" .")
+    if not name or name in {".", ".."}:
+        raise RejectedFile("bad_name", f"{filename!r} is not a usable file name")
+    return name[:120]
+
+
+class CorpusLibrary:
+    """Documents on disk (corpus folder + uploads) kept in step with the index."""
+
+    def __init__(self, settings: Settings, indexer: Indexer | None = None) -> None:
+        self.settings = settings
+        self.indexer = indexer or Indexer(settings)
+        self._lock = threading.Lock()
+
+    def list(self) -> list[DocumentInfo]:
+        return self.indexer.documents()
+
+    def add(self, filename: str, data: bytes) -> IngestReport:
+        name = safe_filename(filename)
+        if not is_supported(name):
+            raise RejectedFile("unsupported_type", f"{name}: only {', '.join(SUPPORTED_SUFFIXES)}")
+        if len(data) > self.settings.max_upload_bytes:
+            raise RejectedFile(
+                "too_large", f"{name} is {len(data)} bytes; the limit is {self.settings.max_upload_bytes}"
+            )
+        uploads = (self.settings.data_dir / UPLOADS).resolve()
+        doc_id = f"{UPLOADS}/{name}"
+        with self._lock:
+            try:
+                # Index first: a file that fails to load is never written to disk.
+                report = self.indexer.ingest_document(doc_id, name, data)
+            except LoadError as exc:
+                raise RejectedFile(exc.reason, str(exc)) from exc
+            uploads.mkdir(parents=True, exist_ok=True)
+            target = uploads / name
+            staging = uploads / f".{name}.part"
+            staging.write_bytes(data)
+            os.replace(staging, target)
+        return report
+
+    def delete(self, doc_id: str) -> IngestReport:
+        with self._lock:
+            report = self.indexer.delete_document(doc_id)
+            path = self._path_of(doc_id)
+            if path is not None:
+                path.unlink(missing_ok=True)
+        return report
+
+    def _path_of(self, doc_id: str) -> Path | None:
+        """The file behind a doc id, only if it lies inside our own folders."""
+        if doc_id.startswith(f"{UPLOADS}/"):
+            root, relative = self.settings.data_dir / UPLOADS, doc_id[len(UPLOADS) + 1 :]
+        else:
+            root, relative = self.settings.corpus_dir, doc_id
+        root = root.resolve()
+        path = (root / relative).resolve()
+        return path if path.is_relative_to(root) and path.is_file() else None
+
+
+def build_library(settings: Settings, indexer: Indexer | None = None) -> CorpusLibrary:
+    return CorpusLibrary(settings, indexer)

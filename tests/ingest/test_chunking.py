@@ -1,0 +1,59 @@
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ingest.chunking import chunk_spans, split_sentences
+from ingest.pipeline import corpus_chunks
+from rag.config import Settings
+from tests.conftest import CORPUS
+
+pytestmark = pytest.mark.unit
+
+
+def test_qa_pairs_start_chunks_and_keep_their_question():
+    chunks = corpus_chunks(Settings(corpus_dir=CORPUS))
+    nv = [c for c in chunks if "170万根" in c.text]
+    assert len(nv) == 1
+    assert nv[0].text.startswith("NV2025年、2026年AEC需求量及规格?")
+    assert nv[0].section == "NV2025年、2026年AEC需求量及规格?"
+    meta = [c for c in chunks if c.text.startswith("Meta2025年")]
+    assert meta and "110万根" in meta[0].text
+
+
+def test_corpus_chunks_quote_the_original_text():
+    chunks = corpus_chunks(Settings(corpus_dir=CORPUS))
+    assert 40 <= len(chunks) <= 80
+    for chunk in chunks:
+        original = (CORPUS / chunk.doc_id).read_text(encoding="utf-8")
+        assert 0 <= chunk.start < chunk.end <= len(original)
+        assert original[chunk.start] == chunk.text[0]
+        assert original[chunk.end - 1] == chunk.text[-1]
+        assert len(chunk.text) <= 300
+
+
+_TEXT = st.lists(
+    st.sampled_from(["英伟达需求170万根", "。", "?", "Q:问题", " A:答案", "\n\n", "，", "AEC", " ", "谷歌"]),
+    max_size=120,
+).map("".join)
+
+
+@settings(max_examples=200)
+@given(_TEXT, st.integers(min_value=80, max_value=400))
+def test_chunks_are_ordered_disjoint_bounded_and_cover_all_content(text, max_chars):
+    spans = chunk_spans(text, max_chars)
+    covered = set()
+    previous_end = 0
+    for span in spans:
+        assert previous_end <= span.start < span.end <= len(text)
+        assert span.end - span.start <= max_chars
+        assert text[span.start] != " " and text[span.end - 1] != " "
+        covered.update(range(span.start, span.end))
+        previous_end = span.end
+    content = {i for i, ch in enumerate(text) if not ch.isspace()}
+    assert content <= covered
+
+
+def test_sentences_split_on_chinese_punctuation_and_exported_questions():
+    text = "份额也是15% Meta2025年的AEC需求量及规格? Meta需求约110万根。"
+    pieces = [text[s.start : s.end] for s in split_sentences(text)]
+    assert pieces == ["份额也是15%", "Meta2025年的AEC需求量及规格?", "Meta需求约110万根。"]

@@ -1,0 +1,80 @@
+import io
+import zipfile
+
+import pytest
+
+from ingest.loaders import LoadError, load_bytes, load_path
+from tests.conftest import CORPUS
+
+pytestmark = pytest.mark.unit
+
+
+def test_front_matter_in_a_txt_note_is_metadata_not_body():
+    doc = load_path(CORPUS / "001_96e81724b7ef4fbb.txt")
+    assert doc.metadata["title"] == "赛道Hyper | 依米康：“液冷”含量几何"
+    assert str(doc.metadata["date"]).startswith("2025-02-14")
+    assert doc.text[doc.body_start :].lstrip().startswith("作者：周源/华尔街见闻")
+
+
+def test_markdown_html_and_docx_give_their_text():
+    md = load_bytes("a.md", "---\ntitle: T\n---\n正文".encode())
+    assert md.metadata == {"title": "T"} and md.text[md.body_start :] == "正文"
+
+    html = load_bytes(
+        "a.html",
+        b"<html><head><title>Note</title><script>evil()</script></head>"
+        b"<body><nav>menu</nav><p>\xe8\x8b\xb1\xe4\xbc\x9f\xe8\xbe\xbe 170\xe4\xb8\x87</p></body></html>",
+    )
+    assert html.metadata["title"] == "Note"
+    assert "英伟达 170万" in html.text and "evil" not in html.text and "menu" not in html.text
+
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("谷歌TPU与AEC比例为1:1.25")
+    buffer = io.BytesIO()
+    document.save(buffer)
+    assert "1:1.25" in load_bytes("n.docx", buffer.getvalue()).text
+
+
+def test_pdf_text_is_extracted():
+    pypdf = pytest.importorskip("pypdf")
+    writer = pypdf.PdfWriter()
+    writer.add_blank_page(width=200, height=200)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    with pytest.raises(LoadError) as err:  # a blank page has no text
+        load_bytes("blank.pdf", buffer.getvalue())
+    assert err.value.reason == "no_text"
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "reason"),
+    [
+        ("empty.txt", b"", "empty"),
+        ("spaces.txt", b"   \n\t ", "empty"),
+        ("prog.exe", b"MZ\x90\x00", "unsupported_type"),
+        ("evil.pdf", b"MZ\x90\x00\x03\x00\x00\x00 this is an exe", "malformed"),
+        ("bin.txt", b"\x00\x01\x02binary", "binary"),
+        ("bad.docx", b"PK not really a zip", "malformed"),
+        ("noext", b"text", "unsupported_type"),
+    ],
+)
+def test_bad_files_are_refused_with_a_reason(name, data, reason):
+    with pytest.raises(LoadError) as err:
+        load_bytes(name, data)
+    assert err.value.reason == reason
+
+
+def test_zip_bomb_docx_is_refused_before_inflating():
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("word/document.xml", b"0" * (210 * 1024 * 1024))
+    with pytest.raises(LoadError) as err:
+        load_bytes("bomb.docx", buffer.getvalue())
+    assert err.value.reason == "too_large"
+    assert len(buffer.getvalue()) < 1024 * 1024
+
+
+def test_gb18030_text_is_decoded():
+    assert load_bytes("gbk.txt", "英伟达需求".encode("gb18030")).text == "英伟达需求"
