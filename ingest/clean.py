@@ -33,7 +33,7 @@ _CJK_PUNCT = "\u3000-\u303f\uff00-\uffef"
 # A space or line break between two ideographs is a PDF line wrap, not a word boundary.
 _WRAP_SPACE = re.compile(rf"(?<=[{_CJK}])(?:[ \t]+|[ \t]*\n[ \t]*)(?=[{_CJK}])")
 # PDF extraction of bold runs writes a phrase twice ("当前行业内当前行业内"); digits alone never.
-_DOUBLED = re.compile(rf"([^\s\d]{{2,60}}?)\1")
+_DOUBLED = re.compile(r"([^\s\d]{2,60}?)\1")
 _HAS_CJK = re.compile(rf"[{_CJK}{_CJK_PUNCT}]")
 # A doubled single character is usually real Chinese ("形成成熟", "常常"); only these
 # connectives and punctuation are collapsed, and 年 only right after a digit ("2026年年AEC").

@@ -29,8 +29,14 @@ from ingest.clean import clean
 from ingest.loaders import SUPPORTED_SUFFIXES, LoadError, load_bytes
 from ingest.metadata import extract_metadata
 from rag.config import Settings
+from rag.glossary import Glossary
 from rag.keyword import KeywordIndex
-from rag.store import bump_collection_version, collection_version, make_vector_store
+from rag.store import (
+    bump_collection_version,
+    collection_version,
+    make_vector_store,
+    rebuild_keyword_index,
+)
 from rag.types import Chunk, DocumentInfo, IngestReport
 
 log = logging.getLogger(__name__)
@@ -138,7 +144,8 @@ class Indexer:
         self._embeddings = embeddings
         self._vector_store = vector_store
         self._records: SQLRecordManager | None = None
-        self.keyword_index = KeywordIndex(settings.keyword_dir)
+        glossary = Glossary.load(settings.corpus_dir / "glossary.yaml")
+        self.keyword_index = KeywordIndex(settings.keyword_dir, glossary.words())
 
     @property
     def embeddings(self) -> Embeddings:
@@ -240,10 +247,7 @@ class Indexer:
 
     def rebuild_keyword_index(self, version: str | None = None) -> None:
         """Derive the keyword index from what Chroma holds."""
-        store = self.vector_store
-        version = version or collection_version(store) or bump_collection_version(store)  # type: ignore[arg-type]
-        ids, texts = all_chunk_texts(store)
-        self.keyword_index.build(ids, texts, version)
+        rebuild_keyword_index(self.vector_store, self.keyword_index, version)  # type: ignore[arg-type]
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -266,20 +270,6 @@ class Indexer:
 
     def chunk_count(self) -> int:
         return self.vector_store._collection.count()  # type: ignore[attr-defined]
-
-
-def all_chunk_texts(store: VectorStore, page: int = 5000) -> tuple[list[str], list[str]]:
-    collection = store._collection  # type: ignore[attr-defined]
-    ids: list[str] = []
-    texts: list[str] = []
-    offset = 0
-    while True:
-        batch = collection.get(include=["documents"], limit=page, offset=offset)
-        ids.extend(batch["ids"])
-        texts.extend(batch["documents"] or [])
-        if len(batch["ids"]) < page:
-            return ids, texts
-        offset += page
 
 
 def _all_metadatas(store: VectorStore, page: int = 5000) -> Iterator[dict[str, Any]]:

@@ -21,10 +21,7 @@ import rjieba
 
 _WORD = re.compile(r"[\w\u3400-\u9fff]", re.UNICODE)
 STOPWORDS = frozenset(
-    "的 了 是 在 和 与 及 或 也 都 而 但 其 为 对 将 把 被 从 以 于 之 等 这 那 有 个 多少 "
-    "什么 如何 哪些 哪家 是否 吗 呢 吧 啊 年 月 日 约 "
-    "the a an of to in on for and or is are was were be what which who how much many does "
-    "do did with by at from as it its that this".split()
+    ["的", "了", "是", "在", "和", "与", "及", "或", "也", "都", "而", "但", "其", "为", "对", "将", "把", "被", "从", "以", "于", "之", "等", "这", "那", "有", "个", "多少", "什么", "如何", "哪些", "哪家", "是否", "吗", "呢", "吧", "啊", "年", "月", "日", "约", "the", "a", "an", "of", "to", "in", "on", "for", "and", "or", "is", "are", "was", "were", "be", "what", "which", "who", "how", "much", "many", "does", "do", "did", "with", "by", "at", "from", "as", "it", "its", "that", "this"]
 )
 _added_words: set[str] = set()
 _words_lock = threading.Lock()
@@ -40,20 +37,28 @@ def add_words(words: Iterable[str]) -> None:
                 _added_words.add(word)
 
 
+_LETTERS_DIGITS = re.compile(r"[a-z]+|\d+(?:\.\d+)?|[^a-z\d]+")
+
+
 def tokenize(text: str) -> list[str]:
+    """Search tokens: jieba words, with runs like "nv2025" split into "nv" and "2025"."""
     tokens = []
     for token in rjieba.cut_for_search(text.lower()):
         token = token.strip()
-        if token and _WORD.search(token) and token not in STOPWORDS:
-            tokens.append(token)
+        parts = _LETTERS_DIGITS.findall(token) if token.isascii() else [token]
+        for part in parts:
+            if part and _WORD.search(part) and part not in STOPWORDS:
+                tokens.append(part)
     return tokens
 
 
 class KeywordIndex:
     """BM25 over chunk texts, persisted under `directory/<version>/`, `CURRENT` names the live one."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, words: Iterable[str] = ()) -> None:
+        # Domain words (the glossary) must segment the same way at build and at query time.
         self.directory = directory
+        add_words(words)
         self._lock = threading.Lock()
         self._bm25: bm25s.BM25 | None = None
         self._ids: list[str] = []

@@ -10,6 +10,7 @@ from langchain_chroma import Chroma
 from langchain_core.embeddings import Embeddings
 
 from rag.config import Settings
+from rag.keyword import KeywordIndex
 
 VERSION_KEY = "ingest_version"
 
@@ -50,3 +51,25 @@ def bump_collection_version(store: Chroma) -> str:
     metadata[VERSION_KEY] = version
     collection.modify(metadata=metadata)
     return version
+
+
+def all_chunk_texts(store: Chroma, page: int = 5000) -> tuple[list[str], list[str]]:
+    """Every (id, text) in the collection, paged so a large collection never loads at once."""
+    collection = store._collection
+    ids: list[str] = []
+    texts: list[str] = []
+    offset = 0
+    while True:
+        batch = collection.get(include=["documents"], limit=page, offset=offset)
+        ids.extend(batch["ids"])
+        texts.extend(batch["documents"] or [])
+        if len(batch["ids"]) < page:
+            return ids, texts
+        offset += page
+
+
+def rebuild_keyword_index(store: Chroma, keyword_index: KeywordIndex, version: str | None = None) -> None:
+    """Derive the keyword index from what Chroma holds (Chroma is the source of truth)."""
+    version = version or collection_version(store) or bump_collection_version(store)
+    ids, texts = all_chunk_texts(store)
+    keyword_index.build(ids, texts, version)

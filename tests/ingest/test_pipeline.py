@@ -16,7 +16,8 @@ import pytest
 from langchain_core.embeddings import DeterministicFakeEmbedding
 
 from ingest.library import CorpusLibrary, RejectedFile
-from ingest.pipeline import Indexer, all_chunk_texts
+from ingest.pipeline import Indexer
+from rag.store import all_chunk_texts
 from rag.config import REPO_ROOT, Settings
 
 NV_FACT = "2026年预计增长至170万根左右"

@@ -1,0 +1,188 @@
+"""Pure steps of answering: follow-up rewriting, coverage (abstention), the deterministic cited
+answer, the evidence pack for the LLM, and the numeric grounding check."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rag.evidence import Evidence, Question
+from rag.glossary import Glossary
+from rag.numbers import Quantity, parse_numbers_in_answer, render, same_value
+from rag.types import Language, Message
+
+_FOLLOW_UP = re.compile(r"^\s*(那|那么|还有|and|what about|how about|same for)\b", re.IGNORECASE)
+_MARKER = re.compile(r"\[(\d{1,2})\]")
+_YEAR = re.compile(r"(?<!\d)(20\d{2})(?!\d)")
+
+ABSTAIN = {
+    "zh": "文档中没有提到{what}。",
+    "en": "The documents do not say {what}.",
+}
+NEAREST = {"zh": "最接近的信息：", "en": "The closest facts in the notes:"}
+
+
+def rewrite_follow_up(question: str, history: list[Message], glossary: Glossary) -> str:
+    """"那Meta呢?" after "英伟达2026年AEC需求量是多少?" -> "Meta2026年AEC需求量是多少?"."""
+    previous = next((m.content for m in reversed(history) if m.role == "user"), None)
+    if not previous:
+        return question
+    short = len(question) <= 12 if re.search(r"[\u4e00-\u9fff]", question) else len(question.split()) <= 5
+    if not (short or _FOLLOW_UP.search(question)):
+        return question
+    new_entities = glossary.entities_in(question)
+    old_entities = glossary.entities_in(previous)
+    rewritten = previous
+    if new_entities and old_entities:
+        replacement = next(a for a in new_entities[0] if _mentions(question, a))
+        for alias in sorted(old_entities[0], key=len, reverse=True):
+            rewritten = re.sub(re.escape(alias), replacement, rewritten, flags=re.IGNORECASE)
+    new_years = _YEAR.findall(question)
+    if new_years:
+        old_years = _YEAR.findall(rewritten)
+        if old_years:
+            rewritten = rewritten.replace(old_years[0], new_years[0])
+    if rewritten == previous:
+        return f"{previous} {question}"
+    return rewritten
+
+
+def _mentions(text: str, alias: str) -> bool:
+    return bool(glossary_match(text, alias))
+
+
+def glossary_match(text: str, alias: str) -> bool:
+    if alias.isascii():
+        return re.search(rf"(?<![A-Za-z]){re.escape(alias)}(?![A-Za-z])", text, re.I) is not None
+    return alias in text
+
+
+def about_entity(evidence: Evidence, question: Question) -> bool:
+    if not question.entities:
+        return True
+    wanted = {alias.lower() for group in question.entities for alias in group}
+    haystack = f"{evidence.section or ''} {evidence.text}".lower()
+    return any(a in haystack for a in wanted) or any(e.lower() in wanted for e in evidence.entities)
+
+
+def coverage_gap(question: Question, evidence: list[Evidence]) -> str | None:
+    """Why the evidence cannot answer the question, or None when it can."""
+    if not evidence:
+        return "nothing relevant"
+    relevant = [e for e in evidence if about_entity(e, question)]
+    if not relevant:
+        return "entity"
+    if question.years and not any(e.years & question.years for e in relevant):
+        return "year"
+    return None
+
+
+def best_quantity(question: Question, evidence: list[Evidence]) -> tuple[int, Quantity] | None:
+    """(evidence index, figure) that most likely answers a figure question."""
+    wants_money = re.search(r"美元|元|价值|value|US\$|\$|RMB|revenue|营收|price|cost", question.text, re.I)
+    wants_percent = re.search(r"%|比例|占比|份额|毛利|share|margin|percent|ratio", question.text, re.I)
+    best: tuple[float, int, Quantity] | None = None
+    for i, ev in enumerate(evidence):
+        if not about_entity(ev, question):
+            continue
+        for q in ev.quantities:
+            if q.kind in ("number", "measure"):
+                continue
+            score = ev.score
+            if question.years:
+                score += 3 if q.year in question.years else (-3 if q.year else 0)
+            if wants_money:
+                score += 2 if q.kind == "money" else 0
+            elif wants_percent:
+                score += 2 if q.kind in ("percent", "ratio") else 0
+            else:
+                score += 1 if q.kind == "count" else 0
+            if best is None or score > best[0]:
+                best = (score, i, q)
+    return (best[1], best[2]) if best else None
+
+
+def deterministic_answer(question: Question, evidence: list[Evidence]) -> str:
+    """A cited answer built from evidence alone: exact figures, no model involved."""
+    language = question.language
+    top = [i for i, e in enumerate(evidence) if about_entity(e, question)] or [0]
+    picked = best_quantity(question, evidence) if question.asks_figure else None
+    if picked is not None:
+        i, q = picked
+        ev = evidence[i]
+        if language == "en":
+            figure = render(q, "en")
+            return f"{figure[0].upper()}{figure[1:]} ({q.raw.strip()}) [{i + 1}]. Source: “{ev.display('en')}”"
+        return f"{ev.text}[{i + 1}]"
+    i = top[0]
+    if language == "en":
+        return f"The notes say: “{evidence[i].display('en')}” [{i + 1}]"
+    return f"{evidence[i].display('zh')}[{i + 1}]"
+
+
+def abstention(question: Question, evidence: list[Evidence], reason: str) -> str:
+    language = question.language
+    what = question.text.rstrip("?？。. ")
+    if language == "en":
+        text = ABSTAIN["en"].format(what=f"this (“{what}”)")
+    else:
+        text = ABSTAIN["zh"].format(what=f"“{what}”")
+    near = [(i, e) for i, e in enumerate(evidence) if about_entity(e, question) and e.quantities]
+    if near and reason == "year":
+        facts = " ".join(f"{e.display(language)}[{i + 1}]" for i, e in near[:2])
+        text += f" {NEAREST[language]} {facts}"
+    return text
+
+
+def evidence_pack(evidence: list[Evidence], language: Language) -> str:
+    lines = []
+    for i, ev in enumerate(evidence, start=1):
+        source = f"{ev.title[:40]}, {ev.date}" if ev.date else ev.title[:40]
+        lines.append(f"[{i}] ({source}) {ev.display(language)}")
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class GroundingResult:
+    ok: bool
+    text: str  # the answer, with citation markers repaired when they could be
+    checked: int
+    unsupported: list[str]
+    repaired: bool
+
+
+def check_grounding(
+    answer: str, evidence: list[Evidence], extra: list[Quantity] | None = None
+) -> GroundingResult:
+    """Every figure in the answer must equal a figure of the evidence (or a tool result), and
+    its citation must point at evidence that holds it; wrong markers are repaired."""
+    figures = parse_numbers_in_answer(answer)
+    allowed_extra = extra or []
+    unsupported: list[str] = []
+    repaired = False
+    text = answer
+    for figure in figures:
+        holders = [i for i, ev in enumerate(evidence) if any(same_value(figure, q) for q in ev.quantities)]
+        from_tools = any(same_value(figure, q) for q in allowed_extra)
+        if not holders and not from_tools:
+            unsupported.append(figure.raw)
+            continue
+        if not holders:
+            continue
+        # The citation right after the figure, if any, must be one of its holders.
+        after = text[figure.end or 0 : (figure.end or 0) + 40] if figure.end is not None else ""
+        marker = _MARKER.search(after)
+        if marker and int(marker.group(1)) - 1 not in holders:
+            start = (figure.end or 0) + marker.start()
+            text = f"{text[:start]}[{holders[0] + 1}]{text[start + len(marker.group(0)):]}"
+            repaired = True
+    cited = {int(m) for m in _MARKER.findall(text)}
+    if figures and not cited:
+        unsupported.append("(no citation)")
+    if any(n < 1 or n > len(evidence) for n in cited):
+        unsupported.append("(citation out of range)")
+    return GroundingResult(not unsupported, text, len(figures), unsupported, repaired)
+
+
+def cited_numbers(text: str) -> list[int]:
+    return sorted({int(m) for m in _MARKER.findall(text)})

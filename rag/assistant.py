@@ -1,0 +1,262 @@
+"""The answering service: retrieve, select evidence, compute, answer, verify."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from functools import cached_property
+from pathlib import Path
+
+from langchain_core.embeddings import Embeddings
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import HumanMessage
+from langchain_core.vectorstores import VectorStore
+
+from rag.answering import (
+    abstention,
+    check_grounding,
+    cited_numbers,
+    coverage_gap,
+    deterministic_answer,
+    evidence_pack,
+    rewrite_follow_up,
+)
+from rag.config import Settings
+from rag.evidence import Evidence, Question, select_evidence
+from rag.glossary import Glossary
+from rag.keyword import KeywordIndex
+from rag.language import detect_language
+from rag.planner import plan_and_compute
+from rag.retriever import HybridRetriever
+from rag.types import Answer, AskRequest, Citation, StreamEvent, ToolCall
+
+log = logging.getLogger(__name__)
+PROMPTS = Path(__file__).parent / "prompts"
+_UNSET = object()
+
+
+class Assistant:
+    """Implements rag.service.AnsweringService. Construction is cheap; models load on first use
+    or in `warm_up()`."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        embeddings: Embeddings | None = None,
+        vector_store: VectorStore | None = None,
+        llm: BaseChatModel | None | object = _UNSET,
+    ) -> None:
+        self.settings = settings
+        self._embeddings = embeddings
+        self._vector_store = vector_store
+        self._llm = llm
+        self._lock = threading.Lock()
+
+    # -- components (lazy) ----------------------------------------------------------------------
+
+    @cached_property
+    def embeddings(self) -> Embeddings:
+        if self._embeddings is not None:
+            return self._embeddings
+        from rag.embeddings import make_embeddings
+
+        return make_embeddings(self.settings)
+
+    @cached_property
+    def vector_store(self) -> VectorStore:
+        if self._vector_store is not None:
+            return self._vector_store
+        from rag.store import make_vector_store
+
+        return make_vector_store(self.settings, self.embeddings)
+
+    @cached_property
+    def glossary(self) -> Glossary:
+        return Glossary.load(self.settings.corpus_dir / "glossary.yaml")
+
+    @cached_property
+    def retriever(self) -> HybridRetriever:
+        keyword = KeywordIndex(self.settings.keyword_dir, self.glossary.words())
+        keyword.load()
+        return HybridRetriever(
+            vector_store=self.vector_store,
+            keyword_index=keyword,
+            glossary=self.glossary,
+            k=self.settings.top_k,
+        )
+
+    @cached_property
+    def llm(self) -> BaseChatModel | None:
+        if self._llm is not _UNSET:
+            return self._llm  # type: ignore[return-value]
+        from rag.llm import make_chat_model
+
+        return make_chat_model(self.settings)
+
+    def warm_up(self) -> None:
+        self.embeddings.embed_query("warm up")
+        _ = self.retriever
+        if self.llm is not None:
+            from rag.llm import warm_up
+
+            warm_up(self.llm)
+
+    def readiness(self) -> dict[str, bool]:
+        status = {"index": False, "embedder": False, "llm": True}
+        try:
+            status["index"] = self.vector_store._collection.count() > 0  # type: ignore[attr-defined]
+        except Exception:  # Chroma server down, etc.
+            log.exception("index not ready")
+        try:
+            status["embedder"] = bool(self.embeddings.embed_query("ready"))
+        except Exception:
+            log.exception("embedder not ready")
+        if self.settings.llm != "none":
+            loaded = getattr(self.llm, "loaded", None)
+            status["llm"] = bool(loaded) if loaded is not None else self.llm is not None
+        return status
+
+    # -- answering --------------------------------------------------------------------------------
+
+    def ask(self, request: AskRequest) -> Answer:
+        final = None
+        for event in self.stream(request):
+            if event.type == "final":
+                final = event.answer
+        assert final is not None
+        return final
+
+    def stream(self, request: AskRequest) -> Iterator[StreamEvent]:
+        started = time.perf_counter()
+        timings: dict[str, float] = {}
+        language = request.language or detect_language(request.question)
+        standalone = rewrite_follow_up(request.question, request.history, self.glossary)
+
+        t = time.perf_counter()
+        docs = self.retriever.invoke(
+            standalone, k=request.top_k or self.settings.top_k, filters=request.filters, language=language
+        )
+        timings["retrieve"] = _ms(t)
+
+        t = time.perf_counter()
+        question = Question.parse(standalone, language, self.glossary)
+        evidence = select_evidence(question, docs, self.glossary)
+        timings["evidence"] = _ms(t)
+        verification: dict[str, object] = {"standalone_question": standalone}
+
+        gap = coverage_gap(question, evidence)
+        if gap is not None:
+            text = abstention(question, evidence, gap)
+            verification.update(status="abstained", reason=gap)
+            yield self._final(text, language, True, evidence, [], verification, timings, started)
+            return
+
+        t = time.perf_counter()
+        calculation = plan_and_compute(question, evidence)
+        timings["calculate"] = _ms(t)
+        tool_calls = calculation.tool_calls if calculation else []
+        if calculation and calculation.missing:
+            verification.update(status="abstained", reason="missing operand", missing=calculation.missing)
+            text = calculation.missing_text
+            yield self._final(text, language, True, evidence, [], verification, timings, started)
+            return
+
+        fallback = calculation.answer if calculation else deterministic_answer(question, evidence)
+        if self.llm is None or calculation is not None:
+            # Computed answers are composed in code: the model never restates a computation.
+            verification.update(status="deterministic", llm="off" if self.llm is None else "skipped")
+            yield self._final(fallback, language, False, evidence, tool_calls, verification, timings, started)
+            return
+
+        t = time.perf_counter()
+        prompt = (PROMPTS / f"answer_{language}.md").read_text(encoding="utf-8").format(
+            evidence=evidence_pack(evidence, language), calculations="", question=standalone
+        )
+        draft, llm_state = "", "used"
+        deadline = time.monotonic() + self.settings.llm_timeout_s
+        try:
+            with self._lock:  # one generation at a time on the embedded model
+                for chunk in self.llm.stream([HumanMessage(prompt)]):
+                    piece = chunk.content if isinstance(chunk.content, str) else ""
+                    draft += piece
+                    if piece:
+                        yield StreamEvent(type="token", text=piece)
+                    if time.monotonic() > deadline:
+                        llm_state = "timeout"
+                        break
+        except Exception as exc:  # the LLM server died or refused: serve the evidence answer
+            log.warning("LLM failed: %s", exc)
+            llm_state = "error"
+        timings["llm"] = _ms(t)
+        verification.update(llm=llm_state, prompt_chars=len(prompt), draft=draft.strip())
+
+        if llm_state != "used":
+            verification.update(status="fallback", reason=f"llm {llm_state}")
+            yield self._final(fallback, language, False, evidence, [], verification, timings, started)
+            return
+        text = draft.strip()
+        if _says_not_in_documents(text):
+            verification.update(status="fallback", reason="model abstained but evidence covers it")
+            yield self._final(fallback, language, False, evidence, [], verification, timings, started)
+            return
+        grounding = check_grounding(text, evidence)
+        verification.update(numbers_checked=grounding.checked, unsupported=grounding.unsupported)
+        wrong_language = detect_language(text) != language
+        if not grounding.ok or wrong_language:
+            verification.update(status="fallback", reason="wrong language" if wrong_language else "unverified figure")
+            yield self._final(fallback, language, False, evidence, [], verification, timings, started)
+            return
+        verification["status"] = "repaired" if grounding.repaired else "verified"
+        yield self._final(grounding.text, language, False, evidence, [], verification, timings, started)
+
+    def _final(
+        self,
+        text: str,
+        language: str,
+        abstained: bool,
+        evidence: list[Evidence],
+        tool_calls: list[ToolCall],
+        verification: dict[str, object],
+        timings: dict[str, float],
+        started: float,
+    ) -> StreamEvent:
+        citations = [
+            Citation(
+                n=n,
+                source=evidence[n - 1].doc_id,
+                title=evidence[n - 1].title,
+                date=evidence[n - 1].date,
+                quote=evidence[n - 1].text,
+                start=evidence[n - 1].start,
+                end=evidence[n - 1].end,
+                score=round(evidence[n - 1].retrieval_score, 6),
+            )
+            for n in cited_numbers(text)
+            if 1 <= n <= len(evidence)
+        ]
+        timings["total"] = _ms(started)
+        answer = Answer(
+            answer=text,
+            language=language,  # type: ignore[arg-type]
+            abstained=abstained,
+            citations=citations,
+            tool_calls=tool_calls,
+            verification=verification,
+            timings_ms=timings,
+        )
+        return StreamEvent(type="final", answer=answer)
+
+
+def _ms(since: float) -> float:
+    return round((time.perf_counter() - since) * 1000, 1)
+
+
+def _says_not_in_documents(text: str) -> bool:
+    return "没有提到" in text or "do not say" in text.lower()
+
+
+def build_assistant(settings: Settings) -> Assistant:
+    return Assistant(settings)

@@ -1,0 +1,182 @@
+"""Sentence-level evidence: the few sentences of the retrieved chunks that carry the answer.
+
+Each piece keeps its document's title and date, its original character offsets, the absolute
+years it speaks of (明年 in a 2025-11-12 note is 2026) and the figures it holds, pre-rendered in
+the answer's language so a small model copies instead of converting.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+
+from langchain_core.documents import Document
+
+from rag.glossary import Glossary
+from rag.keyword import tokenize
+from rag.numbers import Quantity, extract_quantities, extract_years, render, resolve_relative_years
+from rag.types import Language
+
+_SENTENCE = re.compile(r"[^。！？!?；;\n]+(?:[。！？!?；;]+|\n|$)")
+_ASKS_FIGURE = re.compile(
+    r"多少|几|多大|多高|规模|比例|占比|份额|价值|产能|需求|毛利|涨幅|增长|"
+    r"how (?:many|much)|what (?:is|are|was|were)|number|share|ratio|margin|value|demand|capacity",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Question:
+    """What evidence selection needs to know about a question."""
+
+    text: str
+    language: Language
+    terms: frozenset[str]
+    entities: tuple[tuple[str, ...], ...]  # glossary entity groups named in the question
+    years: frozenset[int]
+    asks_figure: bool
+
+    @classmethod
+    def parse(cls, text: str, language: Language, glossary: Glossary) -> Question:
+        terms = set(tokenize(text))
+        for alias in glossary.expand(text):
+            terms.update(tokenize(alias))
+        years = {m.year for m in extract_years(text)}
+        years |= {y for y in (int(v) for v in re.findall(r"(?<!\d)(20\d{2})(?!\d)", text))}
+        return cls(
+            text=text,
+            language=language,
+            terms=frozenset(terms),
+            entities=tuple(tuple(g) for g in glossary.entities_in(text)),
+            years=frozenset(years),
+            asks_figure=bool(_ASKS_FIGURE.search(text)),
+        )
+
+
+@dataclass(frozen=True)
+class Evidence:
+    chunk_id: str
+    doc_id: str
+    title: str
+    date: str | None
+    text: str  # the sentence as cleaned
+    start: int  # original offsets
+    end: int
+    score: float  # selection score
+    retrieval_score: float
+    years: frozenset[int]
+    quantities: tuple[Quantity, ...]
+    section: str | None = None
+    entities: tuple[str, ...] = field(default_factory=tuple)  # first alias of each entity named
+
+    def display(self, language: Language) -> str:
+        """The sentence with relative years resolved and figures rendered for `language`."""
+        text = self.text
+        year = int(self.date[:4]) if self.date else None
+        inserts: list[tuple[int, str]] = []
+        if year:
+            for (_, end), absolute in resolve_relative_years(text, year):
+                inserts.append((end, f"({absolute}年)" if language == "zh" else f" ({absolute})"))
+        if language == "en":
+            for q in self.quantities:
+                if q.end is not None and q.kind in ("count", "money") and q.high >= 10000:
+                    inserts.append((q.end, f" (≈{render(q, 'en')})"))
+        for pos, insert in sorted(inserts, reverse=True):
+            text = text[:pos] + insert + text[pos:]
+        return text
+
+
+def _sentences(doc: Document) -> list[tuple[str, int, int]]:
+    """(sentence, original start, original end) for each sentence of a retrieved chunk."""
+    text = doc.page_content
+    points = json.loads(doc.metadata.get("offsets", "[]")) or [[0, int(doc.metadata.get("start", 0))]]
+    rels = [p[0] for p in points]
+
+    def origin(rel: int) -> int:
+        i = max(j for j, r in enumerate(rels) if r <= rel) if rel >= rels[0] else 0
+        return points[i][1] + (rel - points[i][0])
+
+    out = []
+    for match in _SENTENCE.finditer(text):
+        raw = match.group(0)
+        stripped = raw.strip()
+        if len(stripped) < 4:
+            continue
+        s = match.start() + (len(raw) - len(raw.lstrip()))
+        e = s + len(stripped)
+        out.append((stripped, origin(s), origin(e - 1) + 1))
+    return out
+
+
+def _doc_year(doc: Document) -> int | None:
+    date = doc.metadata.get("date")
+    return int(str(date)[:4]) if date else None
+
+
+def select_evidence(
+    question: Question,
+    docs: list[Document],
+    glossary: Glossary,
+    limit: int = 4,
+) -> list[Evidence]:
+    """Score every sentence of the retrieved chunks against the question; keep the best."""
+    candidates: list[Evidence] = []
+    asked = [set(group) for group in question.entities]
+    for rank, doc in enumerate(docs):
+        doc_year = _doc_year(doc)
+        section = str(doc.metadata.get("section") or "")
+        for sentence, start, end in _sentences(doc):
+            tokens = set(tokenize(sentence))
+            overlap = len(tokens & question.terms)
+            section_overlap = len(set(tokenize(section)) & question.terms) if section else 0
+            years = {m.year for m in extract_years(sentence)}
+            if doc_year:
+                years |= {y for _, y in resolve_relative_years(sentence, doc_year)}
+            quantities = tuple(
+                q for q in extract_quantities(sentence, doc_year) if q.kind not in ("duration",)
+            )
+            named = glossary.entities_in(sentence)
+            section_named = glossary.entities_in(section) if section else []
+            score = overlap + 0.3 * section_overlap + 1.0 / (1 + rank)
+            if asked:
+                if any(set(g) in asked for g in named):
+                    score += 3
+                elif any(set(g) in asked for g in section_named):
+                    score += 1.5
+                elif named:
+                    score -= 2  # about another company
+            if question.years:
+                if years & question.years:
+                    score += 2
+                elif years:
+                    score -= 1
+            if question.asks_figure and quantities:
+                score += 1
+            candidates.append(
+                Evidence(
+                    chunk_id=str(doc.metadata.get("id", doc.id)),
+                    doc_id=str(doc.metadata.get("source", "")),
+                    title=str(doc.metadata.get("title", "")),
+                    date=doc.metadata.get("date"),
+                    text=sentence,
+                    start=start,
+                    end=end,
+                    score=round(score, 3),
+                    retrieval_score=float(doc.metadata.get("score", 0.0)),
+                    years=frozenset(years),
+                    quantities=quantities,
+                    section=section or None,
+                    entities=tuple(g[0] for g in named + section_named),
+                )
+            )
+    candidates.sort(key=lambda e: -e.score)
+    picked: list[Evidence] = []
+    for evidence in candidates:
+        if evidence.score <= 1.0:
+            break
+        if all(evidence.text != p.text for p in picked):
+            picked.append(evidence)
+        if len(picked) == limit:
+            break
+    return picked

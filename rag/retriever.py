@@ -1,0 +1,124 @@
+"""Hybrid retrieval: dense (e5 via Chroma) + Chinese keyword BM25, fused by weighted RRF."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+from langchain_core.vectorstores import VectorStore
+from pydantic import ConfigDict, Field
+
+from rag.glossary import Glossary
+from rag.keyword import KeywordIndex, add_words, tokenize
+from rag.language import detect_language
+from rag.store import collection_version
+from rag.types import Filters
+
+RRF_K = 60
+# Weights of the dense and keyword legs per question language. English questions over Chinese
+# notes lean on the multilingual embedder; the keyword leg still sees glossary translations.
+LEG_WEIGHTS = {"zh": (1.0, 1.0), "en": (1.0, 0.7)}
+VERSION_CHECK_SECONDS = 2.0
+
+
+def chroma_where(filters: Filters | None) -> dict[str, Any] | None:
+    """A Chroma `where` clause for document ids and an inclusive ISO date range."""
+    if filters is None:
+        return None
+    clauses: list[dict[str, Any]] = []
+    if filters.doc_ids:
+        clauses.append({"source": {"$in": list(filters.doc_ids)}})
+    if filters.date_from:
+        clauses.append({"date_int": {"$gte": int(filters.date_from.replace("-", ""))}})
+    if filters.date_to:
+        clauses.append({"date_int": {"$lte": int(filters.date_to.replace("-", ""))}})
+    if not clauses:
+        return None
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+class HybridRetriever(BaseRetriever):
+    """Returns up to `k` chunks; each Document's metadata gains `id`, `score` (fused),
+    `dense_rank`, `keyword_rank`. `invoke(query, k=..., filters=Filters(...))` overrides per call."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    vector_store: VectorStore
+    keyword_index: KeywordIndex
+    glossary: Glossary = Field(default_factory=Glossary)
+    k: int = 5
+    candidates: int = 20
+    _checked_at: float = 0.0
+
+    def model_post_init(self, context: Any) -> None:
+        add_words(self.glossary.words())
+
+    def _refresh_keyword_index(self) -> None:
+        """Reload or rebuild the keyword index when another process changed the collection."""
+        now = time.monotonic()
+        if now - self._checked_at < VERSION_CHECK_SECONDS and self.keyword_index.version:
+            return
+        self._checked_at = now
+        current = collection_version(self.vector_store)  # type: ignore[arg-type]
+        if current and current != self.keyword_index.version:
+            if self.keyword_index.stored_version() == current:
+                self.keyword_index.load()
+            else:
+                from rag.store import rebuild_keyword_index
+
+                rebuild_keyword_index(self.vector_store, self.keyword_index, current)
+
+    def _get_relevant_documents(
+        self,
+        query: str,
+        *,
+        run_manager: CallbackManagerForRetrieverRun,
+        k: int | None = None,
+        filters: Filters | None = None,
+        language: str | None = None,
+    ) -> list[Document]:
+        k = k or self.k
+        language = language or detect_language(query)
+        where = chroma_where(filters)
+        n = max(self.candidates, k)
+        collection = self.vector_store._collection  # type: ignore[attr-defined]
+
+        dense = self.vector_store.similarity_search_with_score(query, k=n, filter=where)
+        self._refresh_keyword_index()
+        allowed = set(collection.get(where=where, include=[])["ids"]) if where else None
+        tokens = tokenize(query) + [t for alias in self.glossary.expand(query) for t in tokenize(alias)]
+        keyword = self.keyword_index.search(tokens, n, allowed_ids=allowed)
+
+        w_dense, w_keyword = LEG_WEIGHTS.get(language, (1.0, 1.0))
+        fused: dict[str, float] = {}
+        for rank, (doc, _) in enumerate(dense):
+            fused[str(doc.id)] = fused.get(str(doc.id), 0.0) + w_dense / (RRF_K + rank + 1)
+        for rank, (chunk_id, _) in enumerate(keyword):
+            fused[chunk_id] = fused.get(chunk_id, 0.0) + w_keyword / (RRF_K + rank + 1)
+        top = sorted(fused, key=lambda i: -fused[i])[:k]
+
+        by_id = {str(doc.id): doc for doc, _ in dense}
+        missing = [i for i in top if i not in by_id]
+        if missing:
+            got = collection.get(ids=missing, include=["documents", "metadatas"])
+            for chunk_id, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
+                by_id[chunk_id] = Document(id=chunk_id, page_content=text, metadata=dict(meta or {}))
+        dense_rank = {str(doc.id): r for r, (doc, _) in enumerate(dense)}
+        dense_sim = {str(doc.id): 1.0 - float(dist) for doc, dist in dense}
+        keyword_rank = {chunk_id: r for r, (chunk_id, _) in enumerate(keyword)}
+        results = []
+        for chunk_id in top:
+            doc = by_id[chunk_id]
+            meta = {
+                **doc.metadata,
+                "id": chunk_id,
+                "score": round(fused[chunk_id], 6),
+                "dense_rank": dense_rank.get(chunk_id, -1),
+                "dense_similarity": round(dense_sim.get(chunk_id, 0.0), 4),
+                "keyword_rank": keyword_rank.get(chunk_id, -1),
+            }
+            results.append(Document(id=chunk_id, page_content=doc.page_content, metadata=meta))
+        return results
