@@ -9,6 +9,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 
+from langchain_core.embeddings import Embeddings
+
 from ingest.library import RejectedFile
 from rag.types import Answer, AskRequest, Citation, DocumentInfo, IngestReport, StreamEvent
 
@@ -93,3 +95,30 @@ class FakeLibrary:
             raise KeyError(doc_id)
         del self.docs[doc_id]
         return IngestReport(documents=1, deleted=1)
+
+
+class HashEmbeddings(Embeddings):
+    """A deterministic bag-of-words embedder: token hashes into `size` buckets, L2-normalised.
+
+    Unlike random per-text vectors, texts that share words are close, so dense retrieval in
+    fast tests behaves like a (weak) lexical retriever.
+    """
+
+    def __init__(self, size: int = 384) -> None:
+        self.size = size
+
+    def _embed(self, text: str) -> list[float]:
+        from rag.keyword import tokenize
+
+        vector = [0.0] * self.size
+        for token in tokenize(text):
+            digest = hashlib.blake2b(token.encode(), digest_size=8).digest()
+            vector[int.from_bytes(digest[:4], "little") % self.size] += 1.0
+        norm = sum(v * v for v in vector) ** 0.5 or 1.0
+        return [v / norm for v in vector]
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return [self._embed(t) for t in texts]
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._embed(text)

@@ -1,0 +1,134 @@
+"""Answering logic on the real notes with fakes for the models (fast)."""
+
+from __future__ import annotations
+
+import pytest
+from tests.fakes import HashEmbeddings
+from langchain_core.language_models import GenericFakeChatModel
+from langchain_core.messages import AIMessage
+
+from ingest.pipeline import Indexer
+from rag.answering import check_grounding, coverage_gap, rewrite_follow_up
+from rag.assistant import Assistant
+from rag.evidence import Evidence, Question
+from rag.glossary import Glossary
+from rag.language import detect_language
+from rag.numbers import extract_quantities
+from rag.types import AskRequest, Message
+from tests.conftest import CORPUS
+
+GLOSSARY = Glossary.load(CORPUS / "glossary.yaml")
+NV = "NV2025年的AEC需求量约为70万根,2026年预计增长至170万根左右,后续可能加单。"
+META = "Meta2025年的总需求量约为110万根,预计2026年将超过150万根。"
+
+
+def _evidence(text: str, section: str | None = None) -> Evidence:
+    return Evidence(
+        chunk_id="c", doc_id="003_558daa5f5094b1d2.txt", title="AEC及电源线专家交流", date="2025-11-12",
+        text=text, start=0, end=len(text), score=5.0, retrieval_score=0.03,
+        years=frozenset({2025, 2026}), quantities=tuple(extract_quantities(text, 2025)), section=section,
+    )
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [("英伟达2026年AEC需求量是多少？", "zh"), ("What is Nvidia's 2026 AEC demand?", "en"),
+     ("NV的AEC demand是多少", "zh"), ("How much is 170万根 in English?", "en")],
+)
+def test_language_is_the_dominant_script(text, language):
+    assert detect_language(text) == language
+
+
+@pytest.mark.unit
+def test_follow_ups_become_standalone_questions():
+    history = [Message(role="user", content="英伟达2026年AEC需求量是多少？"),
+               Message(role="assistant", content="约170万根[1]。")]
+    assert rewrite_follow_up("那Meta呢?", history, GLOSSARY) == "Meta2026年AEC需求量是多少？"
+    assert rewrite_follow_up("那2025年呢？", history, GLOSSARY) == "英伟达2025年AEC需求量是多少？"
+    en = [Message(role="user", content="What is Nvidia's 2026 AEC demand?")]
+    assert rewrite_follow_up("and Amazon?", en, GLOSSARY) == "What is Amazon's 2026 AEC demand?"
+    # A full question is left alone.
+    assert rewrite_follow_up("谷歌TPU与AEC的比例是多少？", history, GLOSSARY) == "谷歌TPU与AEC的比例是多少？"
+
+
+@pytest.mark.unit
+def test_coverage_gap_names_why_evidence_cannot_answer():
+    q2027 = Question.parse("英伟达2027年的AEC需求是多少？", "zh", GLOSSARY)
+    assert coverage_gap(q2027, [_evidence(NV)]) == "year"
+    q_amazon = Question.parse("亚马逊2026年AEC需求量？", "zh", GLOSSARY)
+    assert coverage_gap(q_amazon, [_evidence(NV), _evidence(META)]) == "entity"
+    q_nv = Question.parse("What is Nvidia's 2026 AEC demand?", "en", GLOSSARY)
+    assert coverage_gap(q_nv, [_evidence(NV)]) is None
+
+
+@pytest.mark.unit
+def test_grounding_rejects_wrong_figures_and_repairs_wrong_citations():
+    evidence = [_evidence(META), _evidence(NV)]
+    ok = check_grounding("Nvidia's 2026 AEC demand is about 1.7 million cables [2].", evidence)
+    assert ok.ok and not ok.repaired and ok.checked == 1
+    wrong_scale = check_grounding("Nvidia's 2026 AEC demand is about 170,000 cables [2].", evidence)
+    assert not wrong_scale.ok and wrong_scale.unsupported
+    invented = check_grounding("英伟达2026年AEC需求量约为180万根[2]。", evidence)
+    assert not invented.ok
+    repaired = check_grounding("英伟达2026年AEC需求量约为170万根[1]。", evidence)
+    assert repaired.ok and repaired.repaired and "[2]" in repaired.text
+    uncited = check_grounding("英伟达2026年AEC需求量约为170万根。", evidence)
+    assert not uncited.ok
+
+
+@pytest.mark.unit
+def test_relative_years_are_resolved_for_the_model():
+    google = _evidence("谷歌TPU与AEC比例为1:1.25,估算谷歌明年至少需要两百多万根AEC。")
+    assert "明年(2026年)" in google.display("zh")
+    assert "(2026)" in google.display("en") and "2 million" in google.display("en")
+
+
+@pytest.fixture
+def indexed(fake_settings):
+    embeddings = HashEmbeddings()
+    indexer = Indexer(fake_settings, embeddings=embeddings)
+    indexer.ingest_all()
+    return fake_settings, embeddings, indexer.vector_store
+
+
+def _assistant(indexed, llm=None) -> Assistant:
+    settings, embeddings, store = indexed
+    return Assistant(settings, embeddings=embeddings, vector_store=store, llm=llm)
+
+
+@pytest.mark.integration
+def test_deterministic_answers_cite_the_sentence_that_holds_the_figure(indexed):
+    assistant = _assistant(indexed)
+    answer = assistant.ask(AskRequest(question="英伟达(NV)2025年和2026年的AEC需求量是多少？", top_k=8))
+    assert not answer.abstained
+    assert "170万根" in answer.answer and answer.citations
+    cited = answer.citations[0]
+    original = (CORPUS / cited.source).read_text(encoding="utf-8")
+    assert "170万根" in cited.quote and cited.date == "2025-11-12"
+    assert original[cited.start : cited.end].replace(" ", "")[:10] == cited.quote.replace(" ", "")[:10]
+
+
+@pytest.mark.integration
+def test_unanswerable_year_abstains_and_offers_the_nearest_facts(indexed):
+    answer = _assistant(indexed).ask(AskRequest(question="英伟达NV 2027年的AEC需求量是多少？", top_k=8))
+    assert answer.abstained and answer.answer.startswith("文档中没有提到")
+    assert "2027" not in "".join(c.quote for c in answer.citations)
+
+
+@pytest.mark.integration
+def test_llm_draft_with_a_wrong_figure_is_replaced_by_the_verified_answer(indexed):
+    llm = GenericFakeChatModel(messages=iter([AIMessage("英伟达2026年AEC需求量约为17万根[1]。")]))
+    answer = _assistant(indexed, llm).ask(AskRequest(question="英伟达NV 2026年AEC需求量是多少？", top_k=8))
+    assert answer.verification["status"] == "fallback"
+    assert "17万根[1]" not in answer.answer and "170万根" in answer.answer
+
+
+@pytest.mark.integration
+def test_llm_draft_that_checks_out_is_streamed_then_verified(indexed):
+    llm = GenericFakeChatModel(messages=iter([AIMessage("英伟达2026年AEC需求量预计为170万根左右[1]。")]))
+    events = list(_assistant(indexed, llm).stream(AskRequest(question="英伟达NV 2026年AEC需求量是多少？", top_k=8)))
+    assert [e.type for e in events][-1] == "final" and events[0].type == "token"
+    final = events[-1].answer
+    assert final.verification["status"] in {"verified", "repaired"}
+    assert "170万根" in final.answer and "170万根" in final.citations[0].quote
