@@ -155,20 +155,37 @@ class Assistant:
             return
 
         t = time.perf_counter()
-        calculation = plan_and_compute(question, evidence)
+        k = request.top_k or self.settings.top_k
+        calculation = plan_and_compute(
+            question,
+            docs,
+            self.glossary,
+            retrieve=lambda text: self.retriever.invoke(text, k=k, filters=request.filters, language=language),
+        )
         timings["calculate"] = _ms(t)
-        tool_calls = calculation.tool_calls if calculation else []
-        if calculation and calculation.missing:
-            verification.update(status="abstained", reason="missing operand", missing=calculation.missing)
-            text = calculation.missing_text
-            yield self._final(text, language, True, evidence, [], verification, timings, started)
+        if calculation is not None:
+            # Computed answers are composed in code: the model never restates a computation.
+            verification.update(
+                status="abstained" if calculation.missing else "computed",
+                llm="skipped",
+                **({"reason": "missing operand", "missing": calculation.missing} if calculation.missing else {}),
+            )
+            yield self._final(
+                calculation.answer,
+                language,
+                bool(calculation.missing),
+                calculation.evidence or evidence,
+                calculation.tool_calls,
+                verification,
+                timings,
+                started,
+            )
             return
 
-        fallback = calculation.answer if calculation else deterministic_answer(question, evidence)
-        if self.llm is None or calculation is not None:
-            # Computed answers are composed in code: the model never restates a computation.
-            verification.update(status="deterministic", llm="off" if self.llm is None else "skipped")
-            yield self._final(fallback, language, False, evidence, tool_calls, verification, timings, started)
+        fallback = deterministic_answer(question, evidence)
+        if self.llm is None:
+            verification.update(status="deterministic", llm="off")
+            yield self._final(fallback, language, False, evidence, [], verification, timings, started)
             return
 
         t = time.perf_counter()
