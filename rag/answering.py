@@ -79,7 +79,9 @@ def coverage_gap(question: Question, evidence: list[Evidence]) -> str | None:
 
 def best_quantity(question: Question, evidence: list[Evidence]) -> tuple[int, Quantity] | None:
     """(evidence index, figure) that most likely answers a figure question."""
-    wants_money = re.search(r"美元|元|价值|value|US\$|\$|RMB|revenue|营收|price|cost", question.text, re.I)
+    wants_money = re.search(
+        r"美元|元|价值|规模|市场|value|US\$|\$|RMB|revenue|营收|price|cost|market|how big", question.text, re.I
+    )
     wants_percent = re.search(r"%|比例|占比|份额|毛利|share|margin|percent|ratio", question.text, re.I)
     best: tuple[float, int, Quantity] | None = None
     for i, ev in enumerate(evidence):
@@ -114,10 +116,12 @@ def deterministic_answer(question: Question, evidence: list[Evidence]) -> str:
             figure = render(q, "en")
             return f"{figure[0].upper()}{figure[1:]} ({q.raw.strip()}) [{i + 1}]. Source: “{ev.display('en')}”"
         return f"{ev.text}[{i + 1}]"
-    i = top[0]
+    # No single figure asked: the best sentence, plus the next when it scores nearly as well.
+    shown = [top[0]] + [j for j in top[1:2] if evidence[j].score >= 0.75 * evidence[top[0]].score]
     if language == "en":
-        return f"The notes say: “{evidence[i].display('en')}” [{i + 1}]"
-    return f"{evidence[i].display('zh')}[{i + 1}]"
+        quotes = " ".join(f"“{evidence[j].display('en')}” [{j + 1}]" for j in shown)
+        return f"The notes say: {quotes}"
+    return "".join(f"{evidence[j].display('zh')}[{j + 1}]" for j in shown)
 
 
 def abstention(question: Question, evidence: list[Evidence], reason: str) -> str:

@@ -21,7 +21,8 @@ from rag.types import Language
 _SENTENCE = re.compile(r"[^。！？!?；;\n]+(?:[。！？!?；;]+|\n|$)")
 _ASKS_FIGURE = re.compile(
     r"多少|几|多大|多高|规模|比例|占比|份额|价值|产能|需求|毛利|涨幅|增长|"
-    r"how (?:many|much)|what (?:is|are|was|were)|number|share|ratio|margin|value|demand|capacity",
+    r"how (?:many|much|big|large|high)|what (?:is|are|was|were)|number|share|ratio|margin|"
+    r"value|demand|capacity|size|revenue|price|cost|reach",
     re.IGNORECASE,
 )
 
@@ -77,6 +78,8 @@ class Evidence:
         inserts: list[tuple[int, str]] = []
         if year:
             for (_, end), absolute in resolve_relative_years(text, year):
+                if str(absolute) in text[end : end + 8]:
+                    continue  # the note already says it: "今年(2025年)"
                 inserts.append((end, f"({absolute}年)" if language == "zh" else f" ({absolute})"))
         if language == "en":
             for q in self.quantities:
@@ -109,6 +112,13 @@ def _sentences(doc: Document) -> list[tuple[str, int, int]]:
     return out
 
 
+_QUESTION = re.compile(r"^\s*Q\s*[:：]|[?？]\s*$")
+
+
+def _is_question(sentence: str) -> bool:
+    return bool(_QUESTION.search(sentence))
+
+
 def _doc_year(doc: Document) -> int | None:
     date = doc.metadata.get("date")
     return int(str(date)[:4]) if date else None
@@ -127,6 +137,8 @@ def select_evidence(
         doc_year = _doc_year(doc)
         section = str(doc.metadata.get("section") or "")
         for sentence, start, end in _sentences(doc):
+            if _is_question(sentence):
+                continue  # a note's own question frames its answer; it states no fact
             tokens = set(tokenize(sentence))
             overlap = len(tokens & question.terms)
             section_overlap = len(set(tokenize(section)) & question.terms) if section else 0

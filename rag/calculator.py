@@ -1,0 +1,856 @@
+"""Arithmetic over figures from the evidence, with the formula spelled out for the reader.
+
+Two layers:
+- `safe_eval`: +, −, ×, ÷, ** and parentheses on an AST whitelist (no `eval`), in `Decimal`,
+  with bounded exponents, sizes and expression length.
+- Named operations analysts use (growth, CAGR, difference, percentage points, sum, ratio, share,
+  apply a ratio, range midpoint, multiply, unit/scale and currency conversion). Each takes
+  `Quantity` operands, carries qualifiers and ranges through interval arithmetic ("at least
+  200万 AEC at TPU:AEC = 1:1.25" → "at least 160万 TPU") and returns a `CalcResult` with the
+  formula in Chinese and English and the operands, so a caller can cite where each came from.
+
+`check_operands` refuses operands that are not figures of the evidence (or the question), and
+`make_calculator_tools` wraps the operations as LangChain tools that take "170万"-style strings.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal, DivisionByZero, InvalidOperation, Overflow, localcontext
+from typing import Any, Literal
+
+from langchain_core.tools import StructuredTool, ToolException
+from pydantic import BaseModel, ConfigDict, Field
+
+from rag.numbers import (
+    LOWER_BOUNDS,
+    UPPER_BOUNDS,
+    Currency,
+    Kind,
+    Qualifier,
+    Quantity,
+    QuantityParseError,
+    canonical,
+    parse_quantity,
+    quantity,
+    render,
+    same_value,
+)
+from rag.types import Language, ToolCall
+
+MAX_EXPRESSION_CHARS = 300
+MAX_NODES = 80
+MAX_EXPONENT = Decimal(64)
+MAX_MAGNITUDE = Decimal("1e30")
+_PRECISION = 40
+_INF = Decimal("Infinity")
+
+
+class CalculatorError(ValueError):
+    """An expression or operation the calculator refuses, with a reason a model can act on."""
+
+
+class UngroundedOperandError(CalculatorError):
+    """An operand is not one of the figures in the evidence or the question."""
+
+    def __init__(self, missing: Sequence[Quantity]) -> None:
+        self.missing = tuple(missing)
+        names = ", ".join(q.raw or render(q, "zh") for q in self.missing)
+        super().__init__(f"operand(s) not found in the evidence: {names}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Safe arithmetic
+
+_OPERATORS: dict[type[ast.AST], Callable[[Decimal, Decimal], Decimal]] = {
+    ast.Add: lambda a, b: a + b,
+    ast.Sub: lambda a, b: a - b,
+    ast.Mult: lambda a, b: a * b,
+    ast.Div: lambda a, b: a / b,
+}
+_SYMBOLS = str.maketrans({"×": "*", "÷": "/", "−": "-", "–": "-", "（": "(", "）": ")"})
+_EXPR_FIGURE = re.compile(
+    r"(\d+(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)\s*"
+    r"(万亿|亿|万|千|百|%|thousand\b|million\b|billion\b|trillion\b)?"
+)
+_EXPR_SCALE = {
+    "万亿": Decimal(10) ** 12,
+    "亿": Decimal(10) ** 8,
+    "万": Decimal(10) ** 4,
+    "千": Decimal(1000),
+    "百": Decimal(100),
+    "%": Decimal("0.01"),
+    "thousand": Decimal(10) ** 3,
+    "million": Decimal(10) ** 6,
+    "billion": Decimal(10) ** 9,
+    "trillion": Decimal(10) ** 12,
+}
+
+
+def _normalise_expression(expression: str) -> str:
+    text = expression.replace("^", "**").translate(_SYMBOLS)  # "^" means power to an analyst
+
+    def literal(m: re.Match[str]) -> str:
+        value = Decimal(m.group(1).replace(",", ""))
+        if m.group(2):
+            value *= _EXPR_SCALE[m.group(2)]
+        return f"({format(canonical(value), 'f')})"
+
+    return _EXPR_FIGURE.sub(literal, text)
+
+
+def safe_eval(expression: str) -> Decimal:
+    """Evaluate + − × ÷ ** and parentheses on numbers (170万, 1.7 million, 15% allowed).
+
+    No names, calls, attributes, subscripts or anything else; exponents are capped at ±64 and
+    every intermediate result at 1e30. Raises CalculatorError with the reason.
+    """
+    if len(expression) > MAX_EXPRESSION_CHARS:
+        raise CalculatorError(f"expression longer than {MAX_EXPRESSION_CHARS} characters")
+    source = _normalise_expression(expression)
+    try:
+        tree = ast.parse(source, mode="eval")
+    except SyntaxError as e:
+        raise CalculatorError(f"not an arithmetic expression: {expression!r}") from e
+    if sum(1 for _ in ast.walk(tree)) > MAX_NODES:
+        raise CalculatorError(f"expression has more than {MAX_NODES} parts")
+    with localcontext() as ctx:
+        ctx.prec = _PRECISION
+        try:
+            return canonical(_eval_node(tree.body, source))
+        except (DivisionByZero, ZeroDivisionError) as e:
+            raise CalculatorError("division by zero") from e
+        except (InvalidOperation, Overflow) as e:
+            raise CalculatorError(f"undefined result for {expression!r}") from e
+
+
+def _eval_node(node: ast.AST, source: str) -> Decimal:
+    if isinstance(node, ast.Constant):
+        if isinstance(node.value, bool) or not isinstance(node.value, int | float):
+            raise CalculatorError(f"only numbers are allowed, not {node.value!r}")
+        # Read the literal as written so 0.1 stays exactly 0.1 (no binary float detour).
+        text = ast.get_source_segment(source, node) or repr(node.value)
+        return _bounded(Decimal(text.replace("_", "")))
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.UAdd | ast.USub):
+        v = _eval_node(node.operand, source)
+        return v if isinstance(node.op, ast.UAdd) else -v
+    if isinstance(node, ast.BinOp):
+        left = _eval_node(node.left, source)
+        right = _eval_node(node.right, source)
+        if isinstance(node.op, ast.Pow):
+            return _bounded(_power(left, right))
+        op = _OPERATORS.get(type(node.op))
+        if op is None:
+            raise CalculatorError(f"operator {type(node.op).__name__} is not allowed")
+        if isinstance(node.op, ast.Div) and right == 0:
+            raise CalculatorError("division by zero")
+        return _bounded(op(left, right))
+    raise CalculatorError(f"{type(node).__name__} is not allowed in an arithmetic expression")
+
+
+def _power(base: Decimal, exponent: Decimal) -> Decimal:
+    if abs(exponent) > MAX_EXPONENT:
+        raise CalculatorError(f"exponent {exponent} is larger than {MAX_EXPONENT}")
+    if base < 0 and exponent != exponent.to_integral_value():
+        raise CalculatorError("fractional power of a negative number")
+    if base == 0 and exponent < 0:
+        raise CalculatorError("division by zero")
+    return base**exponent
+
+
+def _bounded(value: Decimal) -> Decimal:
+    if abs(value) > MAX_MAGNITUDE:
+        raise CalculatorError(f"result larger than {MAX_MAGNITUDE:E}")
+    return value
+
+
+# ---------------------------------------------------------------------------------------------
+# Results
+
+
+class CalcResult(BaseModel):
+    """A computed figure with its formula (both languages) and the operands it came from."""
+
+    model_config = ConfigDict(frozen=True)
+
+    operation: str
+    value: Quantity
+    operands: tuple[Quantity, ...]
+    formula_zh: str
+    formula_en: str
+
+    def formula(self, language: Language) -> str:
+        return self.formula_en if language == "en" else self.formula_zh
+
+    def text(self, language: Language) -> str:
+        """The value as the answer should state it: "至少160万" / "at least 1.6 million"."""
+        return render(self.value, language, max_decimals=_decimals(self.value.kind))
+
+    def to_tool_call(self, inputs: dict[str, Any], language: Language) -> ToolCall:
+        return ToolCall(
+            name=self.operation,
+            inputs=inputs,
+            output=self.text(language),
+            formula=self.formula(language),
+        )
+
+
+def _decimals(kind: Kind) -> int:
+    return 1 if kind in ("percent", "percentage_points") else 2
+
+
+@dataclass(frozen=True)
+class _Bound:
+    """One end of an operand's possible values; `open` means "no bound this side"."""
+
+    value: Decimal
+    open: bool
+
+
+def _ends(q: Quantity) -> tuple[_Bound, _Bound]:
+    lo, hi = _Bound(q.low, False), _Bound(q.high, False)
+    if q.qualifier in LOWER_BOUNDS:
+        hi = _Bound(_INF, True)
+    elif q.qualifier in UPPER_BOUNDS:
+        # Counts, amounts and shares are not negative: "不到100万" is [0, 100万).
+        lo = _Bound(Decimal(0) if q.low >= 0 else -_INF, True)
+    return lo, hi
+
+
+def _corner(f: Callable[..., Decimal], bounds: Sequence[_Bound], upward: bool) -> _Bound:
+    is_open = any(b.open for b in bounds)
+    with localcontext() as ctx:
+        ctx.prec = _PRECISION
+        try:
+            return _Bound(f(*[b.value for b in bounds]), is_open)
+        except (InvalidOperation, DivisionByZero, ZeroDivisionError):
+            if is_open:
+                return _Bound(_INF if upward else -_INF, True)
+            raise CalculatorError("division by zero") from None
+
+
+def _propagate(
+    f: Callable[..., Decimal],
+    operands: Sequence[Quantity],
+    monotone: Sequence[int],
+) -> tuple[Decimal, Decimal, Qualifier]:
+    """Evaluate f over operand ranges and qualifiers; f is increasing (+1) or decreasing (−1)
+    in each operand. Returns (low, high, qualifier) of the result."""
+    ends = [_ends(q) for q in operands]
+    low = _corner(f, [e[0] if m > 0 else e[1] for e, m in zip(ends, monotone, strict=True)], False)
+    high = _corner(f, [e[1] if m > 0 else e[0] for e, m in zip(ends, monotone, strict=True)], True)
+    approx = any(q.qualifier == "approx" for q in operands)
+    bounded = [q for q in operands if q.qualifier in LOWER_BOUNDS | UPPER_BOUNDS]
+    # One bounded operand keeps its strictness ("over" stays "over"); several give "at least".
+    strict = len(bounded) == 1 and bounded[0].qualifier in ("over", "under")
+    if low.open and high.open:
+        raise CalculatorError(
+            "operands are bounded in opposite directions (e.g. 'over' and 'under'): "
+            "the result has no bound"
+        )
+    if high.open:
+        return low.value, low.value, "over" if strict else "at_least"
+    if low.open:
+        return high.value, high.value, "under" if strict else "at_most"
+    return low.value, high.value, "approx" if approx else "exact"
+
+
+def _round(value: Decimal, kind: Kind) -> Decimal:
+    """Results keep a sensible precision: 142.857...% → 142.9%, amounts to 2 decimals."""
+    if not value.is_finite():
+        raise CalculatorError("the result is unbounded")
+    places = _decimals(kind)
+    if value != 0 and abs(value) < 1:
+        places = max(places, -value.adjusted() + 1)
+    return canonical(value.quantize(Decimal(1).scaleb(-places)))
+
+
+def _result(
+    operation: str,
+    operands: Sequence[Quantity],
+    low: Decimal,
+    high: Decimal,
+    qualifier: Qualifier,
+    *,
+    kind: Kind,
+    formula: Callable[[Language, Quantity], str],
+    unit: str | None = None,
+    noun: str | None = None,
+    currency: Currency | None = None,
+) -> CalcResult:
+    value = quantity(
+        _round(low, kind),
+        _round(high, kind),
+        kind=kind,
+        qualifier=qualifier,
+        unit=unit,
+        noun=noun,
+        currency=currency,
+    )
+    return CalcResult(
+        operation=operation,
+        value=value,
+        operands=tuple(operands),
+        formula_zh=formula("zh", value),
+        formula_en=formula("en", value),
+    )
+
+
+def _term(q: Quantity, language: Language) -> str:
+    """An operand inside a formula: its value without qualifier or measure word."""
+    plain = q.model_copy(update={"qualifier": "exact"})
+    return render(plain, language, with_unit=False, max_decimals=4)
+
+
+def _shown(value: Quantity, language: Language) -> str:
+    return render(value, language, with_unit=False, max_decimals=_decimals(value.kind))
+
+
+_AMOUNT_KINDS = frozenset({"count", "money", "number", "measure", "duration"})
+
+
+def _check_comparable(a: Quantity, b: Quantity, what: str) -> None:
+    if a.currency and b.currency and a.currency != b.currency:
+        raise CalculatorError(
+            f"{what}: {a.raw or render(a, 'zh')} is in {a.currency} but "
+            f"{b.raw or render(b, 'zh')} is in {b.currency}; convert one first"
+        )
+    pct = {"percent", "percentage_points"}
+    if (a.kind in pct) != (b.kind in pct):
+        raise CalculatorError(f"{what}: cannot mix a percentage with an amount")
+
+
+def _dimensionless(q: Quantity) -> bool:
+    return q.kind in ("number", "multiple", "fraction", "ratio", "percent")
+
+
+def _factor(q: Quantity) -> tuple[Decimal, Decimal]:
+    """A dimensionless operand as a plain factor: 40% → 0.4."""
+    if q.kind == "percent":
+        return q.low / 100, q.high / 100
+    return q.low, q.high
+
+
+# ---------------------------------------------------------------------------------------------
+# Named operations
+
+
+def growth_rate(start: Quantity, end: Quantity) -> CalcResult:
+    """(end − start) ÷ start as a percent: 70万 → 170万 = 142.9%."""
+    _check_comparable(start, end, "growth rate")
+    if start.low <= 0:
+        raise CalculatorError("growth from zero or a negative base is undefined")
+    low, high, qual = _propagate(lambda s, e: (e - s) / s * 100, [start, end], [-1, 1])
+
+    def formula(lang: Language, v: Quantity) -> str:
+        s, e = _term(start, lang), _term(end, lang)
+        return f"({e} − {s}) ÷ {s} = {_shown(v, lang)}"
+
+    return _result("growth_rate", [start, end], low, high, qual, kind="percent", formula=formula)
+
+
+def cagr(start: Quantity, end: Quantity, years: int) -> CalcResult:
+    """Compound annual growth: (end ÷ start)^(1/years) − 1, as a percent."""
+    _check_comparable(start, end, "CAGR")
+    if years <= 0 or years > 100:
+        raise CalculatorError("years must be between 1 and 100")
+    if start.low <= 0 or end.low <= 0:
+        raise CalculatorError("CAGR needs positive start and end values")
+    n = Decimal(years)
+    low, high, qual = _propagate(lambda s, e: ((e / s) ** (1 / n) - 1) * 100, [start, end], [-1, 1])
+
+    def formula(lang: Language, v: Quantity) -> str:
+        s, e = _term(start, lang), _term(end, lang)
+        return f"({e} ÷ {s})^(1/{years}) − 1 = {_shown(v, lang)}"
+
+    return _result("cagr", [start, end], low, high, qual, kind="percent", formula=formula)
+
+
+def difference(a: Quantity, b: Quantity) -> CalcResult:
+    """a − b in a's unit; two percentages give percentage points."""
+    if a.kind == "percent" and b.kind == "percent":
+        return percentage_point_difference(a, b)
+    _check_comparable(a, b, "difference")
+    low, high, qual = _propagate(lambda x, y: x - y, [a, b], [1, -1])
+
+    def formula(lang: Language, v: Quantity) -> str:
+        return f"{_term(a, lang)} − {_term(b, lang)} = {_shown(v, lang)}"
+
+    kind: Kind = a.kind if a.kind in _AMOUNT_KINDS else "number"
+    return _result(
+        "difference",
+        [a, b],
+        low,
+        high,
+        qual,
+        kind=kind,
+        formula=formula,
+        unit=a.unit,
+        noun=a.noun,
+        currency=a.currency or b.currency,
+    )
+
+
+def percentage_point_difference(a: Quantity, b: Quantity) -> CalcResult:
+    """a% − b% in percentage points: 50% − 40% = 10个百分点 / 10 percentage points."""
+    if a.kind != "percent" or b.kind != "percent":
+        raise CalculatorError("percentage-point difference needs two percentages")
+    low, high, qual = _propagate(lambda x, y: x - y, [a, b], [1, -1])
+
+    def formula(lang: Language, v: Quantity) -> str:
+        return f"{_term(a, lang)} − {_term(b, lang)} = {_shown(v, lang)}"
+
+    return _result(
+        "percentage_point_difference",
+        [a, b],
+        low,
+        high,
+        qual,
+        kind="percentage_points",
+        formula=formula,
+    )
+
+
+def total(operands: Sequence[Quantity]) -> CalcResult:
+    """The sum: 约100亿美元 + 30亿至50亿美元 = 约130亿至150亿美元."""
+    if len(operands) < 2:
+        raise CalculatorError("a sum needs at least two figures")
+    for q in operands[1:]:
+        _check_comparable(operands[0], q, "sum")
+    low, high, qual = _propagate(lambda *xs: sum(xs, Decimal(0)), operands, [1] * len(operands))
+    first = operands[0]
+
+    def formula(lang: Language, v: Quantity) -> str:
+        return " + ".join(_term(q, lang) for q in operands) + f" = {_shown(v, lang)}"
+
+    kind: Kind = first.kind if first.kind in _AMOUNT_KINDS | {"percent"} else "number"
+    currency = next((q.currency for q in operands if q.currency), None)
+    return _result(
+        "sum",
+        operands,
+        low,
+        high,
+        qual,
+        kind="money" if currency else kind,
+        formula=formula,
+        unit=first.unit,
+        noun=first.noun,
+        currency=currency,
+    )
+
+
+def ratio(numerator: Quantity, denominator: Quantity) -> CalcResult:
+    """numerator ÷ denominator as a multiple: 170万 ÷ 70万 = 2.43倍 / 2.43x."""
+    _check_comparable(numerator, denominator, "ratio")
+    if denominator.high <= 0:
+        raise CalculatorError("division by zero or by a negative figure")
+    low, high, qual = _propagate(lambda x, y: x / y, [numerator, denominator], [1, -1])
+
+    def formula(lang: Language, v: Quantity) -> str:
+        return f"{_term(numerator, lang)} ÷ {_term(denominator, lang)} = {_shown(v, lang)}"
+
+    return _result(
+        "ratio", [numerator, denominator], low, high, qual, kind="multiple", formula=formula
+    )
+
+
+def share(part: Quantity, whole: Quantity) -> CalcResult:
+    """part ÷ whole as a percent."""
+    _check_comparable(part, whole, "share")
+    if whole.high <= 0:
+        raise CalculatorError("division by zero or by a negative figure")
+    low, high, qual = _propagate(lambda x, y: x / y * 100, [part, whole], [1, -1])
+
+    def formula(lang: Language, v: Quantity) -> str:
+        return f"{_term(part, lang)} ÷ {_term(whole, lang)} = {_shown(v, lang)}"
+
+    return _result("share", [part, whole], low, high, qual, kind="percent", formula=formula)
+
+
+def apply_ratio(
+    known: Quantity,
+    ratio_q: Quantity,
+    known_side: Literal["left", "right"],
+    *,
+    left_name: str = "",
+    right_name: str = "",
+) -> CalcResult:
+    """The other term of a ratio "left:right" given one side.
+
+    Note 003: "谷歌TPU与AEC比例为1:1.25" is TPU:AEC = 1:1.25 (left = TPU, right = AEC). Knowing
+    "至少两百多万根AEC" (the right side) gives TPU = AEC × 1 ÷ 1.25 = at least 160万.
+    """
+    if ratio_q.kind != "ratio" or ratio_q.ratio is None:
+        raise CalculatorError("apply_ratio needs a ratio such as '1:1.25'")
+    left, right = ratio_q.ratio
+    if left <= 0 or right <= 0:
+        raise CalculatorError("ratio terms must be positive")
+    mul, div = (left, right) if known_side == "right" else (right, left)
+    low, high, qual = _propagate(lambda x: x * mul / div, [known], [1])
+    other_name = left_name if known_side == "right" else right_name
+
+    def formula(lang: Language, v: Quantity) -> str:
+        names = (
+            left_name or ("左项" if lang == "zh" else "left"),
+            right_name or ("右项" if lang == "zh" else "right"),
+        )
+        other = names[0] if known_side == "right" else names[1]
+        sep = "，" if lang == "zh" else "; "
+        return (
+            f"{names[0]}:{names[1]} = {_term(ratio_q, lang)}{sep}"
+            f"{other} = {_term(known, lang)} × {_plain(mul)} ÷ {_plain(div)} = {_shown(v, lang)}"
+        )
+
+    return _result(
+        "apply_ratio",
+        [known, ratio_q],
+        low,
+        high,
+        qual,
+        kind=known.kind,
+        formula=formula,
+        # The other side counts something else (TPUs, not AEC cables): drop the measure word.
+        unit=None if other_name else known.unit,
+        noun=other_name or None,
+        currency=known.currency,
+    )
+
+
+def _plain(d: Decimal) -> str:
+    return format(canonical(d), "f")
+
+
+def midpoint(value_range: Quantity) -> CalcResult:
+    """The middle of a range: (8万 + 12万) ÷ 2 = 10万 (note 000's "取中性值10万台")."""
+    if not value_range.is_range:
+        raise CalculatorError("midpoint needs a range such as '8万至12万台'")
+    lo = value_range.model_copy(update={"high": value_range.low, "qualifier": "exact"})
+    hi = value_range.model_copy(update={"low": value_range.high, "qualifier": "exact"})
+    mid = (value_range.low + value_range.high) / 2
+    qual: Qualifier = "approx" if value_range.qualifier == "approx" else "exact"
+
+    def formula(lang: Language, v: Quantity) -> str:
+        return f"({_term(lo, lang)} + {_term(hi, lang)}) ÷ 2 = {_shown(v, lang)}"
+
+    return _result(
+        "midpoint",
+        [value_range],
+        mid,
+        mid,
+        qual,
+        kind=value_range.kind,
+        formula=formula,
+        unit=value_range.unit,
+        noun=value_range.noun,
+        currency=value_range.currency,
+    )
+
+
+def multiply(a: Quantity, b: Quantity) -> CalcResult:
+    """a × b: a count times a per-unit amount (10万台 × 10万美元 = 100亿美元), or any figure
+    times a factor (100亿美元 × 三分之一, 25亿元 × 40%)."""
+    if not (_dimensionless(a) or _dimensionless(b) or {a.kind, b.kind} == {"count", "money"}):
+        raise CalculatorError(f"cannot multiply a {a.kind} by a {b.kind}")
+    measure, factor = (b, a) if _dimensionless(a) and not _dimensionless(b) else (a, b)
+    f_lo, f_hi = _factor(factor)
+    as_factor = factor.model_copy(update={"low": f_lo, "high": f_hi})
+    if measure.low < 0 or f_lo < 0:
+        raise CalculatorError("multiply expects non-negative figures")
+    low, high, qual = _propagate(lambda x, y: x * y, [measure, as_factor], [1, 1])
+    money = a if a.currency else b if b.currency else None
+    kind: Kind = "money" if money else measure.kind
+    if kind in ("ratio", "fraction", "multiple", "percent"):
+        kind = "number"
+
+    def formula(lang: Language, v: Quantity) -> str:
+        return f"{_term(a, lang)} × {_term(b, lang)} = {_shown(v, lang)}"
+
+    return _result(
+        "multiply",
+        [a, b],
+        low,
+        high,
+        qual,
+        kind=kind,
+        formula=formula,
+        unit=None if money else measure.unit,
+        noun=None if money else measure.noun,
+        currency=money.currency if money else None,
+    )
+
+
+def convert_scale(q: Quantity) -> CalcResult:
+    """The same figure in the other language's scale words: 170万 = 1.7 million."""
+
+    def formula(lang: Language, v: Quantity) -> str:
+        other: Language = "en" if lang == "zh" else "zh"
+        return f"{render(q, other)} = {render(v, lang)}"
+
+    return _result(
+        "convert_scale",
+        [q],
+        q.low,
+        q.high,
+        q.qualifier,
+        kind=q.kind,
+        formula=formula,
+        unit=q.unit,
+        noun=q.noun,
+        currency=q.currency,
+    )
+
+
+def convert_currency(amount: Quantity, rate: Quantity, to: Currency) -> CalcResult:
+    """amount × rate in currency `to`; the rate must itself be a figure from the evidence."""
+    if amount.kind != "money" or amount.currency is None:
+        raise CalculatorError("convert_currency needs an amount of money")
+    if rate.is_range or rate.low <= 0:
+        raise CalculatorError("the exchange rate must be one positive number")
+    low, high, qual = _propagate(lambda x: x * rate.low, [amount], [1])
+
+    def formula(lang: Language, v: Quantity) -> str:
+        return f"{_term(amount, lang)} × {_plain(rate.low)} = {_shown(v, lang)}"
+
+    return _result(
+        "convert_currency",
+        [amount, rate],
+        low,
+        high,
+        qual,
+        kind="money",
+        formula=formula,
+        currency=to,
+    )
+
+
+def evaluate(expression: str) -> CalcResult:
+    """A free-form arithmetic expression ("(170万-70万)/70万*100") as a bare number."""
+    value = safe_eval(expression)
+    operands = tuple(_expression_operands(expression))
+
+    def formula(lang: Language, v: Quantity) -> str:
+        return f"{expression.strip()} = {_shown(v, lang)}"
+
+    return _result("calculate", operands, value, value, "exact", kind="number", formula=formula)
+
+
+def _expression_operands(expression: str) -> list[Quantity]:
+    out = []
+    for m in _EXPR_FIGURE.finditer(expression.translate(_SYMBOLS)):
+        try:
+            out.append(parse_quantity(m.group(0)))
+        except QuantityParseError:
+            continue
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Grounding
+
+
+def _is_constant(q: Quantity) -> bool:
+    """Plain small integers (2 for a midpoint, 100 for a percent) need no citation."""
+    return (
+        q.kind == "number"
+        and not q.is_range
+        and q.low == q.low.to_integral_value()
+        and 0 <= q.low <= 100
+    )
+
+
+def check_operands(
+    operands: Sequence[Quantity],
+    allowed: Sequence[Quantity],
+    tolerance: Decimal | str = Decimal("0.005"),
+) -> None:
+    """Raise UngroundedOperandError naming every operand that is not (by `same_value`) one of
+    the allowed figures — those extracted from the retrieved evidence or the question."""
+    missing = [
+        q
+        for q in operands
+        if not _is_constant(q) and not any(same_value(q, a, tolerance) for a in allowed)
+    ]
+    if missing:
+        raise UngroundedOperandError(missing)
+
+
+# ---------------------------------------------------------------------------------------------
+# LangChain tools
+
+_FIGURE = (
+    "A figure as written in the evidence, e.g. '170万根', '约25亿元人民币', 'US$13-15 billion'."
+)
+
+
+class _Args(BaseModel):
+    # Models sometimes send 1700000 instead of "170万": accept numbers as strings.
+    model_config = ConfigDict(coerce_numbers_to_str=True)
+
+
+class GrowthRateInput(_Args):
+    start: str = Field(description="The earlier figure. " + _FIGURE)
+    end: str = Field(description="The later figure. " + _FIGURE)
+
+
+class CagrInput(_Args):
+    start: str = Field(description="The figure in the first year. " + _FIGURE)
+    end: str = Field(description="The figure in the last year. " + _FIGURE)
+    years: int = Field(description="Number of years between start and end, e.g. 5 for 2022→2027.")
+
+
+class DifferenceInput(_Args):
+    a: str = Field(description="The figure to subtract from. " + _FIGURE)
+    b: str = Field(description="The figure subtracted. " + _FIGURE)
+
+
+class SumInput(_Args):
+    values: list[str] = Field(description="Two or more figures to add. " + _FIGURE)
+
+
+class RatioInput(_Args):
+    numerator: str = Field(description=_FIGURE)
+    denominator: str = Field(description=_FIGURE)
+
+
+class ShareInput(_Args):
+    part: str = Field(description="The part. " + _FIGURE)
+    whole: str = Field(description="The whole. " + _FIGURE)
+
+
+class ApplyRatioInput(_Args):
+    known: str = Field(description="The figure you know, e.g. '两百多万根'. " + _FIGURE)
+    ratio: str = Field(description="The ratio as written, left:right, e.g. '1:1.25'.")
+    known_side: Literal["left", "right"] = Field(
+        description="Which side of the ratio the known figure is: in 'TPU与AEC比例为1:1.25' "
+        "TPU is left and AEC is right."
+    )
+    left_name: str = Field("", description="What the left term counts, e.g. 'TPU'.")
+    right_name: str = Field("", description="What the right term counts, e.g. 'AEC'.")
+
+
+class MidpointInput(_Args):
+    value_range: str = Field(description="A range, e.g. '8万至12万台'.")
+
+
+class MultiplyInput(_Args):
+    a: str = Field(description=_FIGURE)
+    b: str = Field(description="A figure or a factor such as '40%', '三分之一', '1.25'.")
+
+
+class ExpressionInput(_Args):
+    expression: str = Field(
+        description="Arithmetic with + - * / ** and parentheses; numbers may carry 万/亿/%, "
+        "e.g. '(170万-70万)/70万*100'."
+    )
+
+
+def _q(text: str) -> Quantity:
+    try:
+        return parse_quantity(text)
+    except QuantityParseError as e:
+        raise ToolException(str(e)) from e
+
+
+_Spec = tuple[str, type[_Args], Callable[..., CalcResult]]
+_TOOL_SPECS: dict[str, _Spec] = {
+    "growth_rate": (
+        "Growth rate in percent from an earlier to a later figure: (end − start) ÷ start.",
+        GrowthRateInput,
+        lambda start, end: growth_rate(_q(start), _q(end)),
+    ),
+    "cagr": (
+        "Compound annual growth rate in percent between two figures `years` apart.",
+        CagrInput,
+        lambda start, end, years: cagr(_q(start), _q(end), years),
+    ),
+    "difference": (
+        "a − b. Two percentages give percentage points.",
+        DifferenceInput,
+        lambda a, b: difference(_q(a), _q(b)),
+    ),
+    "percentage_point_difference": (
+        "Difference of two percentages in percentage points.",
+        DifferenceInput,
+        lambda a, b: percentage_point_difference(_q(a), _q(b)),
+    ),
+    "sum": (
+        "Sum of two or more figures; ranges and 'over/at least' are carried through.",
+        SumInput,
+        lambda values: total([_q(v) for v in values]),
+    ),
+    "ratio": (
+        "How many times numerator is of denominator (a multiple).",
+        RatioInput,
+        lambda numerator, denominator: ratio(_q(numerator), _q(denominator)),
+    ),
+    "share": (
+        "Part as a percent of the whole.",
+        ShareInput,
+        lambda part, whole: share(_q(part), _q(whole)),
+    ),
+    "apply_ratio": (
+        "Given one side of a ratio 'left:right' and the ratio, compute the other side.",
+        ApplyRatioInput,
+        lambda known, ratio, known_side, left_name="", right_name="": apply_ratio(
+            _q(known), _q(ratio), known_side, left_name=left_name, right_name=right_name
+        ),
+    ),
+    "midpoint": (
+        "Middle value of a range.",
+        MidpointInput,
+        lambda value_range: midpoint(_q(value_range)),
+    ),
+    "multiply": (
+        "a × b: a count times a per-unit amount, or a figure times a factor/percent.",
+        MultiplyInput,
+        lambda a, b: multiply(_q(a), _q(b)),
+    ),
+    "calculate": (
+        "Evaluate an arithmetic expression on figures.",
+        ExpressionInput,
+        lambda expression: evaluate(expression),
+    ),
+}
+
+TOOL_NAMES: tuple[str, ...] = tuple(_TOOL_SPECS)
+
+
+def make_calculator_tool(
+    name: str, allowed: Sequence[Quantity] | None = None, language: Language = "zh"
+) -> StructuredTool:
+    """One calculator tool by name (see TOOL_NAMES).
+
+    The tool returns (formula text, CalcResult) as content and artifact. With `allowed`, every
+    operand must be one of those figures; errors come back to the model as the tool's message.
+    """
+    if name not in _TOOL_SPECS:
+        raise KeyError(f"unknown calculator tool {name!r}; choose one of {TOOL_NAMES}")
+    description, schema, op = _TOOL_SPECS[name]
+
+    def run(**kwargs: Any) -> tuple[str, CalcResult]:
+        try:
+            result = op(**kwargs)
+            if allowed is not None:
+                check_operands(result.operands, allowed)
+        except CalculatorError as e:
+            raise ToolException(str(e)) from e
+        return result.formula(language), result
+
+    return StructuredTool.from_function(
+        func=run,
+        name=name,
+        description=description,
+        args_schema=schema,
+        response_format="content_and_artifact",
+        handle_tool_error=True,
+    )
+
+
+def make_calculator_tools(
+    allowed: Sequence[Quantity] | None = None, language: Language = "zh"
+) -> list[StructuredTool]:
+    """All calculator tools, bound to the evidence's figures and the answer's language."""
+    return [make_calculator_tool(name, allowed, language) for name in _TOOL_SPECS]

@@ -1,0 +1,429 @@
+"""Tests for rag/calculator.py: safe arithmetic, named operations on the notes' figures,
+qualifier/range propagation, evidence checks and the LangChain tools."""
+
+from __future__ import annotations
+
+import ast
+import operator
+from decimal import Decimal
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from langchain_core.messages import ToolMessage
+
+from rag.calculator import (
+    TOOL_NAMES,
+    CalcResult,
+    CalculatorError,
+    UngroundedOperandError,
+    apply_ratio,
+    cagr,
+    check_operands,
+    convert_currency,
+    convert_scale,
+    difference,
+    evaluate,
+    growth_rate,
+    make_calculator_tool,
+    make_calculator_tools,
+    midpoint,
+    multiply,
+    percentage_point_difference,
+    ratio,
+    safe_eval,
+    share,
+    total,
+)
+from rag.numbers import Quantity, extract_quantities, parse_quantity, same_value
+from rag.types import ToolCall
+
+pytestmark = pytest.mark.unit
+
+CORPUS = Path(__file__).resolve().parents[2] / "corpus"
+NOTE_000 = (CORPUS / "000_b074af76218b3ff2.txt").read_text(encoding="utf-8")
+NOTE_003 = (CORPUS / "003_558daa5f5094b1d2.txt").read_text(encoding="utf-8")
+D = Decimal
+P = parse_quantity
+
+
+def figure(text: str, raw: str) -> Quantity:
+    hits = [q for q in extract_quantities(text, doc_year=2025) if q.raw == raw]
+    assert hits, raw
+    return hits[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# Named operations on the notes' own figures
+
+
+def test_growth_rate_formula_in_both_languages() -> None:
+    nv_2025 = figure(NOTE_003, "约为70万根")
+    nv_2026 = figure(NOTE_003, "170万根左右")
+    r = growth_rate(nv_2025, nv_2026)
+    assert r.formula_zh == "(170万 − 70万) ÷ 70万 = 约142.9%"
+    assert r.formula_en == "(1.7 million − 700,000) ÷ 700,000 = about 142.9%"
+    assert r.value.low == D("142.9") and r.value.kind == "percent"
+    assert r.operands == (nv_2025, nv_2026)  # evidence spans kept for citations
+    assert r.operands[0].start is not None
+
+
+def test_exact_growth_rate() -> None:
+    r = growth_rate(P("70万"), P("170万"))
+    assert (r.text("zh"), r.text("en")) == ("142.9%", "142.9%")
+    assert r.value.qualifier == "exact"
+
+
+def test_apply_ratio_direction_from_note_003() -> None:
+    # "谷歌TPU与AEC比例为1:1.25,估算谷歌明年至少需要两百多万根AEC": TPU:AEC = 1:1.25, the AEC
+    # figure is the right-hand term, so TPU = AEC × 1 ÷ 1.25.
+    ratio_q = figure(NOTE_003, "1:1.25")
+    aec = figure(NOTE_003, "至少需要两百多万根")
+    assert aec.noun == "AEC" and aec.year == 2026
+    r = apply_ratio(aec, ratio_q, "right", left_name="TPU", right_name="AEC")
+    assert r.value.low == D(1600000)
+    assert r.value.qualifier == "at_least"
+    assert r.text("zh") == "至少160万"
+    assert r.text("en") == "at least 1.6 million TPUs"
+    assert r.formula_zh == "TPU:AEC = 1:1.25，TPU = 200万 × 1 ÷ 1.25 = 至少160万"
+    assert r.formula_en == "TPU:AEC = 1:1.25; TPU = 2 million × 1 ÷ 1.25 = at least 1.6 million"
+
+
+def test_apply_ratio_other_direction() -> None:
+    r = apply_ratio(P("160万"), P("1:1.25"), "left", left_name="TPU", right_name="AEC")
+    assert r.value.low == D(2000000) and r.value.noun == "AEC"
+
+
+def test_apply_ratio_needs_a_ratio() -> None:
+    with pytest.raises(CalculatorError, match="ratio"):
+        apply_ratio(P("200万"), P("1.25"), "right")
+
+
+def test_sum_reproduces_note_000_market_size() -> None:
+    # "仅此一项即可支撑约100亿美元...两者合计贡献30亿至50亿美元...总规模预计可达130亿至150亿美元"
+    nvidia = figure(NOTE_000, "约100亿美元")
+    others = figure(NOTE_000, "30亿至50亿美元")
+    stated = figure(NOTE_000, "130亿至150亿美元")
+    r = total([nvidia, others])
+    assert same_value(r.value, stated, tolerance=0)
+    assert r.value.qualifier == "approx"
+    assert r.text("en") == "about US$13–15 billion"
+    assert r.formula_zh == "100亿美元 + 30亿至50亿美元 = 约130亿至150亿美元"
+
+
+def test_midpoint_reproduces_note_000_neutral_value() -> None:
+    # "预计在2026年实现8万至12万台的液冷服务器出货,取中性值10万台计算"
+    r = midpoint(figure(NOTE_000, "8万至12万台"))
+    assert same_value(r.value, figure(NOTE_000, "10万台"), tolerance=0)
+    assert r.formula_zh == "(8万 + 12万) ÷ 2 = 10万"
+    assert r.text("en") == "100,000 liquid-cooled servers"
+
+
+def test_multiply_count_by_unit_value() -> None:
+    # 10万台 × 超过10万美元/台 → over US$10 billion (the note rounds it to 约100亿美元)
+    r = multiply(figure(NOTE_000, "10万台"), figure(NOTE_000, "超过10万美元"))
+    assert r.value.kind == "money" and r.value.currency == "USD"
+    assert r.text("en") == "over US$10 billion"
+    assert same_value(r.value, figure(NOTE_000, "约100亿美元"))
+
+
+def test_multiply_by_factors() -> None:
+    assert multiply(P("约25亿元人民币"), P("40%")).text("zh") == "约10亿元"
+    third = multiply(P("100亿美元"), figure(NOTE_000, "三分之一"))
+    assert third.text("en") == "US$3.33 billion"
+    with pytest.raises(CalculatorError):
+        multiply(P("100亿美元"), P("20亿美元"))
+
+
+def test_difference_and_percentage_points() -> None:
+    assert difference(P("170万根"), P("70万根")).text("zh") == "100万根"
+    pp = percentage_point_difference(P("50%"), P("40%"))
+    assert (pp.text("zh"), pp.text("en")) == ("10个百分点", "10 percentage points")
+    # two percentages subtract to points, not to a percent
+    assert difference(P("50%"), P("42%-43%")).value.kind == "percentage_points"
+    with pytest.raises(CalculatorError):
+        percentage_point_difference(P("50%"), P("40万"))
+
+
+def test_ratio_share_cagr() -> None:
+    assert ratio(P("170万"), P("70万")).text("en") == "2.43x"
+    assert share(P("30万"), P("200万")).text("zh") == "15%"
+    r = cagr(P("100亿元"), P("682亿元"), 5)
+    assert r.text("en") == "46.8%"
+    assert r.formula_en.startswith("(RMB 68.2 billion ÷ RMB 10 billion)^(1/5) − 1")
+    with pytest.raises(CalculatorError):
+        cagr(P("100亿"), P("682亿"), 0)
+
+
+def test_conversions() -> None:
+    r = convert_scale(P("170万根"))
+    assert r.formula_en == "170万根 = 1.7 million cables"
+    assert r.formula_zh == "1.7 million cables = 170万根"
+    usd = convert_currency(P("约25亿元人民币"), P("0.14"), "USD")
+    assert usd.text("en") == "about US$350 million"
+
+
+def test_mixing_currencies_or_percent_with_amounts_is_refused() -> None:
+    with pytest.raises(CalculatorError, match="USD"):
+        total([P("100亿美元"), P("25亿元人民币")])
+    with pytest.raises(CalculatorError, match="percentage"):
+        growth_rate(P("40%"), P("170万"))
+    with pytest.raises(CalculatorError):
+        growth_rate(P("0"), P("170万"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Qualifier and range propagation
+
+
+def test_sums_of_more_than_figures_stay_at_least() -> None:
+    r = total([P("超过150万根"), P("超过100万根")])
+    assert r.value.qualifier == "at_least" and r.value.low == D(2500000)
+
+
+def test_one_strict_bound_is_kept() -> None:
+    r = apply_ratio(P("两百多万根"), P("1:1.25"), "right")
+    assert r.value.qualifier == "over" and r.value.low == D(1600000)
+
+
+def test_bounds_flip_through_a_decreasing_operand() -> None:
+    # Meta: 2025 约110万根, 2026 超过150万根 → growth over 36.4%
+    meta = growth_rate(figure(NOTE_003, "约为110万根"), figure(NOTE_003, "超过150万根"))
+    assert meta.text("zh") == "超过36.4%"
+    # a base below 100万 makes growth to 200万 more than 100%
+    assert growth_rate(P("不到100万根"), P("200万根")).text("en") == "over 100%"
+    # a base above 100万 makes it less than 100%
+    assert growth_rate(P("超过100万根"), P("200万根")).text("en") == "less than 100%"
+
+
+def test_opposite_bounds_have_no_result() -> None:
+    with pytest.raises(CalculatorError, match="opposite"):
+        difference(P("超过150万"), P("超过100万"))
+
+
+def test_ranges_propagate_as_ranges() -> None:
+    r = growth_rate(P("30亿至50亿美元"), P("130亿至150亿美元"))
+    assert r.value.is_range
+    assert (r.value.low, r.value.high) == (D(160), D(400))
+    assert r.text("en") == "160%–400%"
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(1, 10**6), st.integers(0, 10**6), st.sampled_from(["", "约", "超过"])
+        ),
+        min_size=2,
+        max_size=5,
+    )
+)
+def test_sum_ranges_are_ordered_and_contain_the_point_sums(
+    parts: list[tuple[int, int, str]],
+) -> None:
+    operands = [
+        P(f"{q}{lo}至{lo + extra}万") if extra else P(f"{q}{lo}万") for lo, extra, q in parts
+    ]
+    r = total(operands)
+    assert r.value.low <= r.value.high
+    assert r.value.low == sum((q.low for q in operands), D(0))
+    bounded = any(q.qualifier == "over" for q in operands)
+    assert r.value.qualifier in (("over", "at_least") if bounded else ("exact", "approx"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Operands must come from the evidence
+
+
+def test_check_operands_accepts_figures_from_the_evidence() -> None:
+    evidence = extract_quantities(NOTE_003, doc_year=2025)
+    check_operands([P("1.7 million"), P("70万"), P("1:1.25"), P("两百多万根")], evidence)
+
+
+def test_check_operands_names_the_missing_figure() -> None:
+    evidence = extract_quantities(NOTE_003, doc_year=2025)
+    with pytest.raises(UngroundedOperandError, match="170,000") as info:
+        check_operands([P("170,000"), P("70万")], evidence)
+    assert [q.raw for q in info.value.missing] == ["170,000"]
+
+
+def test_small_constants_need_no_citation() -> None:
+    check_operands([P("100"), P("2")], [])
+    with pytest.raises(UngroundedOperandError):
+        check_operands([P("101")], [])
+
+
+# ---------------------------------------------------------------------------------------------
+# Safe arithmetic
+
+
+def test_safe_eval_arithmetic() -> None:
+    assert safe_eval("0.1 + 0.2") == D("0.3")  # no binary float detour
+    assert safe_eval("(170万 − 70万) ÷ 70万 × 100").quantize(D("0.1")) == D("142.9")
+    assert safe_eval("2^10") == D(1024)
+    assert safe_eval("1.7 million / 170万") == D(1)
+    assert safe_eval("15% * 200") == D(30)
+    assert safe_eval("-(3)**2") == D(-9)
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "__import__('os').system('true')",
+        "(1).real",
+        "x + 1",
+        "abs(-1)",
+        "[1, 2]",
+        "1 if 1 else 2",
+        "'a' * 3",
+        "True + 1",
+        "lambda: 1",
+        "2 ** 100000",
+        "2 ** 2 ** 2 ** 2 ** 2",
+        "10 ** 31",
+        "1 / 0",
+        "(-8) ** 0.5",
+        "1 +",
+        "1" + " + 1" * 200,
+    ],
+)
+def test_safe_eval_rejects(expression: str) -> None:
+    with pytest.raises(CalculatorError):
+        safe_eval(expression)
+
+
+names = st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,8}", fullmatch=True).filter(
+    lambda s: s.lower() not in {"million", "billion", "thousand", "trillion"}
+)
+
+
+@given(names)
+def test_safe_eval_rejects_any_name_call_or_attribute(name: str) -> None:
+    for expression in (name, f"{name}(1)", f"(1).{name}", f"{name}[0]"):
+        with pytest.raises(CalculatorError):
+            safe_eval(expression)
+
+
+@given(st.integers(65, 10**6), st.integers(2, 9))
+def test_safe_eval_rejects_huge_exponents(exponent: int, base: int) -> None:
+    with pytest.raises(CalculatorError):
+        safe_eval(f"{base} ** {exponent}")
+
+
+_FRACTION_OPS = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+}
+
+
+def _fraction_eval(node: ast.AST) -> Fraction:
+    if isinstance(node, ast.Expression):
+        return _fraction_eval(node.body)
+    if isinstance(node, ast.Constant):
+        return Fraction(node.value)
+    if isinstance(node, ast.UnaryOp):
+        return -_fraction_eval(node.operand)
+    assert isinstance(node, ast.BinOp)
+    return _FRACTION_OPS[type(node.op)](_fraction_eval(node.left), _fraction_eval(node.right))
+
+
+@st.composite
+def expressions(draw: st.DrawFn, depth: int = 3) -> str:
+    if depth == 0 or draw(st.booleans()):
+        return str(draw(st.integers(0, 1000)))
+    left = draw(expressions(depth - 1))
+    right = draw(expressions(depth - 1))
+    op = draw(st.sampled_from(["+", "-", "*", "/"]))
+    return f"({left} {op} {right})" if draw(st.booleans()) else f"-({left}) {op} {right}"
+
+
+@given(expressions())
+@settings(max_examples=300, deadline=None)
+def test_safe_eval_agrees_with_exact_fractions(expression: str) -> None:
+    try:
+        expected = _fraction_eval(ast.parse(expression, mode="eval"))
+    except ZeroDivisionError:
+        with pytest.raises(CalculatorError):
+            safe_eval(expression)
+        return
+    got = safe_eval(expression)
+    assert abs(Fraction(got) - expected) <= abs(expected) * Fraction(1, 10**30) + Fraction(
+        1, 10**30
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Results and LangChain tools
+
+
+def test_evaluate_keeps_expression_figures_as_operands() -> None:
+    r = evaluate("(170万-70万)/70万*100")
+    assert [q.raw for q in r.operands] == ["170万", "70万", "70万", "100"]
+    assert r.text("zh") == "142.86"
+
+
+def test_to_tool_call() -> None:
+    r = growth_rate(P("70万"), P("170万"))
+    call = r.to_tool_call({"start": "70万", "end": "170万"}, "en")
+    assert call == ToolCall(
+        name="growth_rate",
+        inputs={"start": "70万", "end": "170万"},
+        output="142.9%",
+        formula="(1.7 million − 700,000) ÷ 700,000 = 142.9%",
+    )
+
+
+def test_tools_cover_every_operation() -> None:
+    tools = make_calculator_tools()
+    assert [t.name for t in tools] == list(TOOL_NAMES)
+    assert all(t.args_schema is not None and t.description for t in tools)
+
+
+def test_tool_call_returns_formula_and_result() -> None:
+    evidence = extract_quantities(NOTE_003, doc_year=2025)
+    tool = make_calculator_tool("apply_ratio", allowed=evidence, language="zh")
+    msg = tool.invoke(
+        {
+            "type": "tool_call",
+            "id": "call-1",
+            "name": "apply_ratio",
+            "args": {
+                "known": "两百多万根",
+                "ratio": "1:1.25",
+                "known_side": "right",
+                "left_name": "TPU",
+                "right_name": "AEC",
+            },
+        }
+    )
+    assert isinstance(msg, ToolMessage)
+    assert msg.content == "TPU:AEC = 1:1.25，TPU = 200万 × 1 ÷ 1.25 = 超过160万"
+    assert isinstance(msg.artifact, CalcResult)
+    assert msg.artifact.value.low == D(1600000)
+
+
+def test_tool_reports_ungrounded_operands_to_the_model() -> None:
+    evidence = extract_quantities(NOTE_003, doc_year=2025)
+    tool = make_calculator_tool("growth_rate", allowed=evidence, language="en")
+    assert (
+        tool.invoke({"start": "70万", "end": "170万"})
+        == "(1.7 million − 700,000) ÷ 700,000 = 142.9%"
+    )
+    message = tool.invoke({"start": "70万", "end": "999万"})
+    assert "not found in the evidence" in message and "999万" in message
+
+
+def test_tool_reports_bad_input() -> None:
+    tool = make_calculator_tool("sum")
+    assert "expected one figure" in tool.invoke({"values": ["no number here", "170万"]})
+    assert (
+        make_calculator_tool("sum").invoke({"values": [1700000, "70万"]}) == "170万 + 70万 = 240万"
+    )
+
+
+def test_unknown_tool_name() -> None:
+    with pytest.raises(KeyError):
+        make_calculator_tool("eval")
