@@ -1,0 +1,178 @@
+"""ui/app.py: the event handlers over the fakes, without a browser."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import gradio as gr
+import pytest
+from pydantic import SecretStr
+
+from rag.types import Answer, AskRequest, StreamEvent
+from tests.fakes import FakeAssistant, FakeLibrary
+from ui.app import EXAMPLES, UiActions, build_ui, password_check
+from ui.render import DRAFT_LABEL, render_answer
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.fixture
+def service() -> FakeAssistant:
+    return FakeAssistant()
+
+
+@pytest.fixture
+def library() -> FakeLibrary:
+    return FakeLibrary()
+
+
+@pytest.fixture
+def actions(service: FakeAssistant, library: FakeLibrary) -> UiActions:
+    return UiActions(service, library)
+
+
+def test_build_ui_returns_blocks(service: FakeAssistant, library: FakeLibrary) -> None:
+    assert isinstance(build_ui(service, library), gr.Blocks)
+
+
+def test_examples_cover_both_languages_and_an_abstention() -> None:
+    assert any(q.isascii() for q in EXAMPLES)
+    assert any(not q.isascii() for q in EXAMPLES)
+    assert any("2027" in q for q in EXAMPLES)
+
+
+def test_respond_streams_drafts_then_replaces_them_with_the_final_answer(
+    actions: UiActions, service: FakeAssistant
+) -> None:
+    updates = list(actions.respond("What is Nvidia's 2026 AEC demand?", [], "auto"))
+    drafts = [chat for chat, _, _ in updates[:-1]]
+    assert all(DRAFT_LABEL in chat[-1]["content"] for chat in drafts)
+    assert any("About" in chat[-1]["content"] for chat in drafts)  # tokens shown as they came
+    chat, turns, textbox = updates[-1]
+    final = service.ask(AskRequest(question="What is Nvidia's 2026 AEC demand?"))
+    assert chat[-1]["content"] == render_answer(final)
+    assert DRAFT_LABEL not in chat[-1]["content"]
+    assert turns == [("What is Nvidia's 2026 AEC demand?", final)]
+    assert textbox == ""
+
+
+def test_respond_passes_history_and_language(actions: UiActions, service: FakeAssistant) -> None:
+    *_, (_, turns, _) = actions.respond("英伟达2026年AEC需求量是多少？", [], "auto")
+    list(actions.respond("And in English?", turns, "en"))
+    request = service.requests[-1]
+    assert request.language == "en"
+    assert [m.role for m in request.history] == ["user", "assistant"]
+    assert request.history[0].content == "英伟达2026年AEC需求量是多少？"
+    assert service.requests[0].language is None  # auto: the service detects it
+
+
+def test_respond_shows_abstention(actions: UiActions) -> None:
+    *_, (chat, turns, _) = actions.respond("英伟达2027年的AEC需求是多少？", [], "auto")
+    assert "rna-abstain" in chat[-1]["content"]
+    assert turns[-1][1].abstained
+
+
+def test_blank_question_does_not_call_the_service(
+    actions: UiActions, service: FakeAssistant
+) -> None:
+    assert list(actions.respond("   ", [], "auto")) == [([], [], "")]
+    assert service.requests == []
+
+
+class FailingAssistant(FakeAssistant):
+    def stream(self, request: AskRequest) -> Iterator[StreamEvent]:
+        yield StreamEvent(type="token", text="half ")
+        raise RuntimeError("index <gone>")
+
+
+class NoFinalAssistant(FakeAssistant):
+    def stream(self, request: AskRequest) -> Iterator[StreamEvent]:
+        yield StreamEvent(type="token", text="half ")
+
+
+@pytest.mark.parametrize(
+    ("service_cls", "expected"),
+    [(FailingAssistant, "index &lt;gone&gt;"), (NoFinalAssistant, "without a final answer")],
+)
+def test_service_failures_show_an_error_and_keep_earlier_turns(
+    service_cls: type[FakeAssistant], expected: str, library: FakeLibrary
+) -> None:
+    earlier = [("q", Answer(answer="a", language="en"))]
+    *_, (chat, turns, _) = UiActions(service_cls(), library).respond("x", earlier, "auto")
+    assert "rna-error" in chat[-1]["content"] and expected in chat[-1]["content"]
+    assert turns == earlier
+
+
+def test_upload_adds_and_lists(actions: UiActions, tmp_path: Path) -> None:
+    path = tmp_path / "note.txt"
+    path.write_text("英伟达2026年AEC需求量预计为170万根", encoding="utf-8")
+    message, rows, cleared = actions.upload(str(path))
+    assert "added" in message and "note.txt" in message
+    assert rows == [["uploads/note.txt", "note.txt", "", ""]]
+    assert cleared is None
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "reason"),
+    [("empty.txt", b"  ", "empty"), ("a.exe", b"MZ", "unsupported_type")],
+)
+def test_rejected_upload_shows_the_reason(
+    actions: UiActions, tmp_path: Path, name: str, data: bytes, reason: str
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(data)
+    message, rows, _ = actions.upload(str(path))
+    assert "failed" in message and reason in message and name in message
+    assert rows == []
+
+
+def test_upload_of_nothing_is_a_no_op(actions: UiActions) -> None:
+    assert actions.upload(None) == ("", [], None)
+
+
+def test_delete(actions: UiActions, tmp_path: Path) -> None:
+    path = tmp_path / "note.txt"
+    path.write_text("text", encoding="utf-8")
+    actions.upload(str(path))
+    message, rows, box = actions.delete(" uploads/note.txt ")
+    assert "deleted" in message and rows == [] and box == ""
+
+
+def test_delete_unknown_id_says_so_and_keeps_the_id(actions: UiActions) -> None:
+    message, _, box = actions.delete("uploads/<nope>.txt")
+    assert "no document with this doc_id" in message
+    assert "&lt;nope&gt;" in message
+    assert box == "uploads/<nope>.txt"
+
+
+def test_delete_without_id(actions: UiActions) -> None:
+    message, _, _ = actions.delete("")
+    assert "enter a doc_id" in message
+
+
+class BrokenLibrary(FakeLibrary):
+    def list(self) -> list:
+        raise RuntimeError("the library is still starting")
+
+
+def test_load_docs_reports_a_failing_library(service: FakeAssistant) -> None:
+    status, rows = UiActions(service, BrokenLibrary()).load_docs()
+    assert "the library is still starting" in status and rows == []
+
+
+def test_build_ui_queue_settings(service: FakeAssistant, library: FakeLibrary) -> None:
+    demo = build_ui(service, library, concurrency_limit=2, queue_size=3)
+    assert demo._queue.max_size == 3
+    answering = [fn for fn in demo.fns.values() if fn.name == "respond"]
+    assert len(answering) == 1  # Enter and the button share one event, hence one limit
+    assert answering[0].concurrency_limit == 2
+
+
+def test_password_check_accepts_only_an_api_key() -> None:
+    check = password_check([SecretStr("k1"), SecretStr("k2")])
+    assert check is not None
+    assert check("anyone", "k2")
+    assert not check("anyone", "k3")
+    assert not check("k1", "")
+    assert password_check([]) is None

@@ -1,0 +1,345 @@
+"""The Gradio chat: streamed, cited answers plus a documents panel.
+
+`build_ui(service, library)` returns a `gradio.Blocks`; `mount_ui(app, service, library)` mounts
+it on a FastAPI app with the stylesheet it needs (Gradio 6 takes css at mount/launch time, not
+in the Blocks constructor). `python -m ui` serves it alone with the real service.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hmac
+import logging
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import gradio as gr
+from pydantic import SecretStr
+
+from ingest.library import DocumentLibrary, RejectedFile
+from rag.service import AnsweringService
+from rag.types import Answer, AskRequest
+from ui.render import (
+    DOCUMENT_HEADERS,
+    Turn,
+    chat_messages,
+    describe_error,
+    describe_report,
+    document_rows,
+    history_from_turns,
+    render_draft,
+    render_error,
+)
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+log = logging.getLogger(__name__)
+
+EXAMPLES = [
+    "英伟达2026年AEC需求量是多少？",
+    "What is Nvidia's 2026 AEC demand?",
+    "How much does Nvidia's AEC demand grow from 2025 to 2026?",
+    "英伟达2027年的AEC需求是多少？",
+]
+LANGUAGES = [("auto", "auto"), ("中文", "zh"), ("English", "en")]
+MAX_HISTORY_MESSAGES = 20
+
+CSS = """
+.rna-ref { color: var(--color-accent); font-weight: 600; }
+.rna-section-title { font-size: 0.85em; font-weight: 600; opacity: 0.75; margin: 0.6em 0 0.2em; }
+.rna-sources, .rna-tools { border-top: 1px solid var(--border-color-primary); margin-top: 0.4em; }
+.rna-cite { margin: 0.15em 0; font-size: 0.92em; }
+.rna-cite summary { cursor: pointer; }
+.rna-cite-n { color: var(--color-accent); font-weight: 600; }
+#rna-chat .rna-quote { margin: 0.2em 0 0.2em 0.6em !important; padding: 0.3em 0.6em;
+  border-left: 3px solid var(--color-accent); background: var(--background-fill-secondary); }
+.rna-cite-meta { font-size: 0.8em; opacity: 0.65; }
+.rna-tool { font-size: 0.92em; margin: 0.2em 0; }
+.rna-tool-name { font-size: 0.8em; padding: 0 0.4em; border-radius: 4px;
+  background: var(--background-fill-secondary); }
+.rna-badge { display: inline-block; font-size: 0.78em; font-weight: 600; padding: 0.05em 0.55em;
+  border-radius: 999px; vertical-align: middle; }
+.rna-badge-ok { background: #dcfce7; color: #166534; }
+.rna-badge-warn { background: #fef9c3; color: #854d0e; }
+.rna-badge-abstain { background: #fde68a; color: #78350f; }
+.rna-badge-error { background: #fee2e2; color: #991b1b; }
+.rna-abstain { border-left: 4px solid #f59e0b; padding: 0.2em 0.7em; background: #fffbeb;
+  color: #451a03; border-radius: 4px; }
+.rna-abstain-text { margin-top: 0.3em; }
+.rna-error { border-left: 4px solid #dc2626; padding: 0.2em 0.7em; }
+.rna-drafting { font-size: 0.78em; opacity: 0.6; font-style: italic; }
+.rna-ok { color: #15803d; }
+.rna-err { color: #b91c1c; font-weight: 600; }
+.rna-warn { color: #a16207; }
+"""
+
+
+def _reason(error: Exception) -> str:
+    return str(error) or type(error).__name__
+
+
+def _fail_message(error: Exception) -> str:
+    return f"No answer this time: {_reason(error)}. Please try again."
+
+
+class UiActions:
+    """The UI's event handlers over one service and one library (testable without a browser)."""
+
+    def __init__(self, service: AnsweringService, library: DocumentLibrary) -> None:
+        self.service = service
+        self.library = library
+
+    def respond(
+        self, question: str, turns: list[Turn] | None, language: str
+    ) -> Iterator[tuple[Any, list[Turn], str]]:
+        turns = list(turns or [])
+        question = (question or "").strip()
+        if not question:
+            yield chat_messages(turns), turns, ""
+            return
+        request = AskRequest(
+            question=question,
+            history=history_from_turns(turns, MAX_HISTORY_MESSAGES),
+            language=None if language == "auto" else language,  # type: ignore[arg-type]
+        )
+        yield chat_messages(turns, (question, render_draft(""))), turns, ""
+        draft = ""
+        final: Answer | None = None
+        try:
+            for event in self.service.stream(request):
+                if event.type == "token":
+                    draft += event.text
+                    yield chat_messages(turns, (question, render_draft(draft))), turns, ""
+                elif event.type == "final" and event.answer is not None:
+                    final = event.answer
+        except Exception as error:  # the service's own failure: show it, keep the chat alive
+            log.exception("answering failed")
+            yield chat_messages(turns, (question, render_error(_fail_message(error)))), turns, ""
+            return
+        if final is None:
+            message = "The answer stream ended without a final answer."
+            yield chat_messages(turns, (question, render_error(message))), turns, ""
+            return
+        turns = [*turns, (question, final)]
+        yield chat_messages(turns), turns, ""
+
+    def clear(self) -> tuple[list, list[Turn], str]:
+        return [], [], ""
+
+    def list_docs(self) -> list[list[str]]:
+        return document_rows(self.library.list())
+
+    def load_docs(self) -> tuple[str, list[list[str]]]:
+        """(status, rows) for the documents panel; a library that fails says so in the status."""
+        try:
+            return "", self.list_docs()
+        except Exception as error:
+            log.exception("listing documents failed")
+            return describe_error("list", "documents", _reason(error)), []
+
+    def upload(self, path: str | None) -> tuple[str, list[list[str]], None]:
+        if not path:
+            return "", self.list_docs(), None
+        name = Path(path).name
+        try:
+            report = self.library.add(name, Path(path).read_bytes())
+            message = describe_report("added", name, report)
+        except RejectedFile as error:
+            message = describe_error("upload", name, f"{error} [{error.reason}]")
+        except Exception as error:  # ingest failure: tell the user, keep the panel usable
+            log.exception("upload of %s failed", name)
+            message = describe_error("upload", name, _reason(error))
+        return message, self.list_docs(), None
+
+    def delete(self, doc_id: str) -> tuple[str, list[list[str]], str]:
+        doc_id = (doc_id or "").strip()
+        if not doc_id:
+            return describe_error("delete", "", "enter a doc_id"), self.list_docs(), ""
+        try:
+            report = self.library.delete(doc_id)
+            message = describe_report("deleted", doc_id, report)
+            doc_id = ""
+        except KeyError:
+            message = describe_error("delete", doc_id, "no document with this doc_id")
+        except Exception as error:
+            log.exception("delete of %s failed", doc_id)
+            message = describe_error("delete", doc_id, _reason(error))
+        return message, self.list_docs(), doc_id
+
+    def pick_row(self, event: gr.SelectData) -> str:
+        row = event.row_value if isinstance(event.row_value, list) else None
+        return str(row[0]) if row else ""
+
+
+def build_ui(
+    service: AnsweringService,
+    library: DocumentLibrary,
+    *,
+    concurrency_limit: int | None = 1,
+    queue_size: int | None = None,
+) -> gr.Blocks:
+    """The chat and documents panel over one answering service and one document library.
+
+    `concurrency_limit` events of each kind run at once (None: no limit); `queue_size` bounds
+    the waiting ones (None: no bound). Mount the result with `css=CSS` (see `mount_ui`)."""
+    actions = UiActions(service, library)
+    with gr.Blocks(title="Research notes assistant", analytics_enabled=False) as demo:
+        turns_state = gr.State([])
+        gr.Markdown(
+            "## Research notes assistant · 研报纪要助手\n"
+            "Answers come only from the notes, with numbered sources; open a source to see "
+            "the quoted sentence. 答案仅来自纪要，并附编号出处。"
+        )
+        with gr.Tab("Chat · 问答", elem_id="rna-chat-tab"):
+            chatbot = gr.Chatbot(
+                elem_id="rna-chat",
+                label="Chat",
+                height=520,
+                latex_delimiters=[],
+                feedback_options=None,
+                buttons=[],  # a copy would be our HTML, not the answer text
+                placeholder="Ask about the expert-call notes · 询问专家纪要",
+            )
+            with gr.Row():
+                question = gr.Textbox(
+                    elem_id="rna-question",
+                    show_label=False,
+                    placeholder="Ask a question in Chinese or English · 用中文或英文提问",
+                    scale=6,
+                    autofocus=True,
+                )
+                ask = gr.Button("Ask · 提问", variant="primary", elem_id="rna-ask", scale=1)
+            with gr.Row():
+                language = gr.Radio(
+                    LANGUAGES, value="auto", label="Answer language · 回答语言", elem_id="rna-lang"
+                )
+                clear_btn = gr.Button("Clear · 清空", elem_id="rna-clear", scale=0)
+            gr.Examples(EXAMPLES, inputs=[question], label="Examples · 示例")
+
+        with gr.Tab("Documents · 文档", elem_id="rna-docs-tab"):
+            docs_status = gr.Markdown(elem_id="rna-docs-status")
+            docs_table = gr.Dataframe(
+                headers=DOCUMENT_HEADERS,
+                value=None,
+                datatype="str",
+                interactive=False,
+                type="array",
+                elem_id="rna-docs-table",
+                label="Documents · 文档列表 (click a row to pick it for deletion)",
+            )
+            with gr.Row():
+                upload_file = gr.File(
+                    label="Upload a document (.txt .md .html .pdf .docx) · 上传文档",
+                    file_count="single",
+                    type="filepath",
+                    elem_id="rna-upload",
+                )
+                with gr.Column():
+                    delete_id = gr.Textbox(
+                        label="doc_id to delete · 删除的文档", elem_id="rna-delete-id"
+                    )
+                    delete_btn = gr.Button("Delete · 删除", variant="stop", elem_id="rna-delete")
+            refresh_btn = gr.Button("Refresh · 刷新", elem_id="rna-refresh", size="sm")
+
+        # The REST API (api/) is the documented one: these endpoints serve this page only.
+        private: dict[str, Any] = {"api_visibility": "private"}
+        chat_io: dict[str, Any] = {
+            "inputs": [question, turns_state, language],
+            "outputs": [chatbot, turns_state, question],
+            **private,
+        }
+        gr.on(
+            [question.submit, ask.click],
+            actions.respond,
+            concurrency_limit=concurrency_limit,
+            concurrency_id="answer",
+            **chat_io,
+        )
+        cleared = {"outputs": [chatbot, turns_state, question], "queue": False, **private}
+        clear_btn.click(actions.clear, **cleared)
+        chatbot.clear(actions.clear, **cleared)
+        docs_out = [docs_status, docs_table]
+        upload_file.upload(
+            actions.upload, inputs=[upload_file], outputs=[*docs_out, upload_file], **private
+        )
+        gr.on(
+            [delete_btn.click, delete_id.submit],
+            actions.delete,
+            inputs=[delete_id],
+            outputs=[*docs_out, delete_id],
+            **private,
+        )
+        refresh_btn.click(actions.load_docs, outputs=docs_out, **private)
+        docs_table.select(actions.pick_row, outputs=[delete_id], **private)
+        demo.load(actions.load_docs, outputs=docs_out, **private)
+    # One answer at a time by default (a local LLM on 2 cores); Gradio shows waiting users
+    # their place in the queue, and refuses new ones past `queue_size`.
+    demo.queue(max_size=queue_size)
+    return demo
+
+
+def mount_ui(
+    app: FastAPI,
+    service: AnsweringService,
+    library: DocumentLibrary,
+    path: str = "/ui",
+    max_upload_bytes: int | None = None,
+    **build_options: Any,
+) -> FastAPI:
+    """Mount the chat on `app` at `path`, with its stylesheet (`build_options` go to build_ui)."""
+    return gr.mount_gradio_app(
+        app,
+        build_ui(service, library, **build_options),
+        path=path,
+        css=CSS,
+        footer_links=[],
+        max_file_size=max_upload_bytes,
+        ssr_mode=False,
+    )
+
+
+def password_check(keys: list[SecretStr]) -> Callable[[str, str], bool] | None:
+    """Gradio auth for the standalone UI: any user name, one of the API keys as password.
+    None (no login) when no keys are set, which Settings only allows on a loopback host."""
+    if not keys:
+        return None
+    secrets = [key.get_secret_value().encode() for key in keys]
+
+    def check(_user: str, password: str) -> bool:
+        presented = password.encode()
+        return any(hmac.compare_digest(presented, secret) for secret in secrets)
+
+    return check
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m ui`: serve the chat alone over the real service, on RNA_HOST."""
+    parser = argparse.ArgumentParser(prog="python -m ui", description=__doc__)
+    parser.add_argument("--port", type=int, default=7860, help="port (default 7860)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO)
+
+    # Heavy imports only now: building the UI for the API must not load models.
+    from ingest.library import build_library
+    from rag.assistant import build_assistant
+    from rag.config import get_settings
+
+    settings = get_settings()  # refuses a non-loopback host without RNA_API_KEYS
+    ui = build_ui(
+        build_assistant(settings),
+        build_library(settings),
+        concurrency_limit=settings.llm_concurrency,
+        queue_size=settings.llm_queue_limit,
+    )
+    ui.launch(
+        server_name=settings.host,
+        server_port=args.port,
+        auth=password_check(settings.api_keys),
+        auth_message="Password: one of the API keys (RNA_API_KEYS).",
+        css=CSS,
+        footer_links=[],
+        max_file_size=settings.max_upload_bytes,
+        ssr_mode=False,
+    )
