@@ -69,9 +69,18 @@ def coverage_gap(question: Question, evidence: list[Evidence]) -> str | None:
     """Why the evidence cannot answer the question, or None when it can."""
     if not evidence:
         return "nothing relevant"
+    haystack = " ".join(f"{e.section or ''} {e.text}" for e in evidence)
+    for aliases in question.names:
+        if not any(glossary_match(haystack, a) or a.lower() in haystack.lower() for a in aliases):
+            return "name"
     relevant = [e for e in evidence if about_entity(e, question)]
     if not relevant:
         return "entity"
+    for topic in question.topics:
+        if not any(
+            any(glossary_match(f"{e.section or ''} {e.text}", a) for a in topic) for e in relevant
+        ):
+            return "topic"
     if question.years and not any(e.years & question.years for e in relevant):
         return "year"
     return None
@@ -90,7 +99,7 @@ def best_quantity(question: Question, evidence: list[Evidence]) -> tuple[int, Qu
         for q in ev.quantities:
             if q.kind in ("number", "measure"):
                 continue
-            score = ev.score
+            score = ev.score + _proximity(ev.text, q, question)
             if question.years:
                 score += 3 if q.year in question.years else (-3 if q.year else 0)
             if wants_money:
@@ -102,6 +111,22 @@ def best_quantity(question: Question, evidence: list[Evidence]) -> tuple[int, Qu
             if best is None or score > best[0]:
                 best = (score, i, q)
     return (best[1], best[2]) if best else None
+
+
+def _proximity(sentence: str, q: Quantity, question: Question) -> float:
+    """Favour the figure written next to the asked entity: in "依米康涨幅高达45.6%，…16.36%（川润股份）"
+    45.6% belongs to 依米康 and 16.36% to 川润股份."""
+    if not question.entities or q.start is None or q.end is None:
+        return 0.0
+    best = None
+    for alias in question.entities[0]:
+        for m in re.finditer(re.escape(alias), sentence, re.IGNORECASE):
+            gap = q.start - m.end() if m.end() <= q.start else m.start() - q.end
+            if gap >= 0 and (best is None or gap < best):
+                best = gap
+    if best is None:
+        return 0.0
+    return 2.0 if best <= 12 else 1.0 if best <= 30 else 0.0
 
 
 def deterministic_answer(question: Question, evidence: list[Evidence]) -> str:

@@ -37,6 +37,8 @@ class Question:
     entities: tuple[tuple[str, ...], ...]  # glossary entity groups named in the question
     years: frozenset[int]
     asks_figure: bool
+    topics: tuple[tuple[str, ...], ...] = ()  # glossary topics named (AEC, 液冷…)
+    names: tuple[tuple[str, ...], ...] = ()  # Latin-script names the evidence must mention
 
     @classmethod
     def parse(cls, text: str, language: Language, glossary: Glossary) -> Question:
@@ -52,7 +54,42 @@ class Question:
             entities=tuple(tuple(g) for g in glossary.entities_in(text)),
             years=frozenset(years),
             asks_figure=bool(_ASKS_FIGURE.search(text)),
+            topics=tuple(tuple(g) for g in glossary.topics_in(text)),
+            names=tuple(_latin_names(text, glossary)),
         )
+
+
+_NOT_NAMES = frozenset(
+    ["what", "how", "which", "who", "whom", "whose", "when", "where", "why", "is", "are", "was", "were", "does", "do", "did", "will", "would", "can", "could", "should", "the", "a", "an", "in", "on", "of", "for", "by", "at", "to", "and", "or", "but", "with", "from", "as", "than", "vs", "versus", "per", "its", "it", "this", "that", "these", "those", "if", "q", "a", "i", "relative", "together", "compared", "according", "give", "list", "name", "tell", "show", "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "monday", "tuesday", "wednesday", "thursday", "friday", "us", "us$", "usd", "rmb", "cny", "yuan", "dollar", "dollars", "million", "billion"]
+)
+
+
+def _latin_names(text: str, glossary: Glossary) -> list[tuple[str, ...]]:
+    """Names the evidence must mention: every glossary entity the question names (with its
+    aliases), and any other capitalised or all-caps Latin word (Oracle, AMD, HBM)."""
+    names = [tuple(g) for g in glossary.entities_in(text)]
+    rest = text
+    aliases = sorted({a for g in glossary.matches(text) for a in g}, key=len, reverse=True)
+    for alias in aliases:  # longest first: "Alibaba Cloud" before "Alibaba"
+        if alias.isascii():
+            pattern = rf"(?<![A-Za-z]){re.escape(alias)}(?:s|es)?(?![A-Za-z])"
+            rest = re.sub(pattern, " ", rest, flags=re.IGNORECASE)
+        else:
+            rest = rest.replace(alias, " ")
+    for match in re.finditer(r"[A-Za-z][A-Za-z0-9']*", rest):
+        word = re.sub(r"'s?$", "", match.group(0))
+        sentence_start = not rest[: match.start()].strip() or rest[: match.start()].rstrip()[-1] in ".?!:;"
+        if (
+            (sentence_start and not word.isupper())
+            or
+            len(word) < 2
+            or any(ch.isdigit() for ch in word)  # H1, Q3, GB300: periods and models, not names
+            or word.lower() in _NOT_NAMES
+            or not (word[0].isupper() or word.isupper())
+        ):
+            continue
+        names.append((word, word[:-1]) if word.endswith("s") else (word,))
+    return names
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,12 @@ from rag.types import ToolCall
 
 GROWTH = re.compile(r"增长|增速|增幅|增加|增量|涨幅|grow|growth|increase|rise", re.I)
 SUM = re.compile(r"合计|总共|一共|加起来|总和|总计|相加|combined|in total|total|sum|altogether|together", re.I)
-DIFFERENCE = re.compile(r"相差|差多少|差距|多多少|少多少|多出|difference|differ|how much more|how many more|gap", re.I)
+DIFFERENCE = re.compile(
+    r"相差|差多少|差距|多多少|少多少|多出|高多少|低多少|比.{1,24}(?:多|少|高|低|大|小)|"
+    r"difference|differ|how much more|how many more|gap|"
+    r"(?:larger|bigger|higher|greater|more|lower|smaller|less|fewer) than",
+    re.I,
+)
 MIDPOINT = re.compile(r"中值|中间值|中性值|中位|中点|midpoint|mid-point|middle of the range", re.I)
 APPLY_RATIO = re.compile(r"(?:按|根据|以).{0,12}比例|对应多少|换算|ratio.{0,40}(?:how many|correspond|imply|translate)|(?:how many|correspond).{0,40}ratio", re.I)
 RATIO_NAMES = re.compile(r"([A-Za-z]{2,10})\s*(?:与|和|:|：|/|to)\s*([A-Za-z]{2,10})\s*(?:的)?\s*(?:比例|比率|ratio)", re.I)

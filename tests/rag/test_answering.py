@@ -57,7 +57,11 @@ def test_coverage_gap_names_why_evidence_cannot_answer():
     q2027 = Question.parse("英伟达2027年的AEC需求是多少？", "zh", GLOSSARY)
     assert coverage_gap(q2027, [_evidence(NV)]) == "year"
     q_amazon = Question.parse("亚马逊2026年AEC需求量？", "zh", GLOSSARY)
-    assert coverage_gap(q_amazon, [_evidence(NV), _evidence(META)]) == "entity"
+    assert coverage_gap(q_amazon, [_evidence(NV), _evidence(META)]) == "name"
+    q_oracle = Question.parse("How many AECs will Oracle buy in 2026?", "en", GLOSSARY)
+    assert coverage_gap(q_oracle, [_evidence(NV), _evidence(META)]) == "name"
+    q_topic = Question.parse("How large is Meta's liquid-cooling market?", "en", GLOSSARY)
+    assert coverage_gap(q_topic, [_evidence(META)]) == "topic"
     q_nv = Question.parse("What is Nvidia's 2026 AEC demand?", "en", GLOSSARY)
     assert coverage_gap(q_nv, [_evidence(NV)]) is None
 

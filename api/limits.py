@@ -1,0 +1,116 @@
+"""Request limits and the admission gate that bounds answering work.
+
+Answering is CPU-bound (embeddings, a local LLM) on a 2-core box: at most `concurrency`
+requests run, at most `queue_limit` wait, and anyone beyond that gets 503 + Retry-After at
+once, so no client ever times out in an invisible queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from types import TracebackType
+
+from api.errors import ApiError
+from rag.config import Settings
+from rag.types import AskRequest
+
+
+def check_ask_limits(request: AskRequest, settings: Settings) -> None:
+    """Raise a 400 ApiError when a question breaks the configured limits."""
+    if not request.question.strip():
+        raise ApiError(400, "empty_question", "the question is empty")
+    if len(request.question) > settings.max_question_chars:
+        raise ApiError(
+            400,
+            "question_too_long",
+            f"the question has {len(request.question)} characters; "
+            f"the limit is {settings.max_question_chars}",
+        )
+    if len(request.history) > settings.max_history_messages:
+        raise ApiError(
+            400,
+            "history_too_long",
+            f"the history has {len(request.history)} messages; "
+            f"the limit is {settings.max_history_messages}",
+        )
+
+
+class AnswerGate:
+    """Admission control: `admit()` decides at once; the returned ticket waits for a slot."""
+
+    def __init__(self, concurrency: int, queue_limit: int) -> None:
+        self.concurrency = concurrency
+        self.capacity = concurrency + queue_limit
+        self.admitted = 0
+        self.running = 0
+        # Set while the service warms up: answering would only queue behind the model load.
+        self.warming = False
+        self._slots = asyncio.Semaphore(concurrency)
+        self._avg_seconds = 5.0  # moving average of answer time, for Retry-After
+
+    def retry_after(self) -> int:
+        waves = math.ceil(max(self.admitted, 1) / self.concurrency)
+        return max(1, math.ceil(waves * self._avg_seconds))
+
+    def admit(self) -> Ticket:
+        """A ticket for one answer, or ApiError 503 when the service can't take more work."""
+        if self.warming:
+            raise ApiError(
+                503,
+                "warming_up",
+                "the models are still loading; try again shortly",
+                headers={"Retry-After": "10"},
+            )
+        if self.admitted >= self.capacity:
+            seconds = self.retry_after()
+            raise ApiError(
+                503,
+                "overloaded",
+                f"{self.admitted} questions are being answered or waiting; "
+                f"try again in {seconds} s",
+                headers={"Retry-After": str(seconds)},
+            )
+        self.admitted += 1
+        return Ticket(self)
+
+    def _record(self, seconds: float) -> None:
+        self._avg_seconds = 0.8 * self._avg_seconds + 0.2 * seconds
+
+
+class Ticket:
+    """`async with ticket:` waits for a slot and frees it; `leave()` is idempotent so a
+    response's cleanup can also call it when the body iterator never started."""
+
+    def __init__(self, gate: AnswerGate) -> None:
+        self._gate = gate
+        self._left = False
+        self._holding = False
+        self._started = 0.0
+
+    async def __aenter__(self) -> Ticket:
+        await self._gate._slots.acquire()
+        self._holding = True
+        self._gate.running += 1
+        self._started = time.monotonic()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._holding:
+            self._holding = False
+            self._gate.running -= 1
+            self._gate._slots.release()
+            if exc_type is None:
+                self._gate._record(time.monotonic() - self._started)
+        self.leave()
+
+    def leave(self) -> None:
+        if not self._left:
+            self._left = True
+            self._gate.admitted -= 1

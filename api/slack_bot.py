@@ -1,0 +1,143 @@
+"""The Slack side of the bot: request verification, retry dedupe and posting answers.
+
+Slack wants an acknowledgement within 3 s, so routes only verify and schedule; the answer is
+posted later with the Web API (`chat.postMessage`, in the thread) or a slash command's
+`response_url`.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections import OrderedDict
+from collections.abc import Mapping
+from urllib.parse import urlparse
+
+from slack_sdk import WebClient
+from slack_sdk.signature import SignatureVerifier
+from slack_sdk.webhook import WebhookClient
+from starlette.concurrency import run_in_threadpool
+
+from api.errors import ApiError
+from api.limits import AnswerGate, check_ask_limits
+from api.slack_format import escape, format_answer
+from rag.config import Settings
+from rag.service import AnsweringService
+from rag.types import AskRequest
+
+log = logging.getLogger(__name__)
+
+_MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
+
+
+class SeenKeys:
+    """Keys seen in the last `ttl` seconds (bounded), to drop Slack's retries and replays."""
+
+    def __init__(self, ttl: float = 3600.0, max_items: int = 10_000) -> None:
+        self.ttl = ttl
+        self.max_items = max_items
+        self._seen: OrderedDict[str, float] = OrderedDict()
+
+    def first_time(self, key: str) -> bool:
+        now = time.monotonic()
+        while self._seen and next(iter(self._seen.values())) < now - self.ttl:
+            self._seen.popitem(last=False)
+        if key in self._seen:
+            return False
+        self._seen[key] = now
+        if len(self._seen) > self.max_items:
+            self._seen.popitem(last=False)
+        return True
+
+
+def question_from(text: str) -> str:
+    """The question in a message: mentions of the bot removed, whitespace tidied."""
+    return " ".join(_MENTION.sub(" ", text).split())
+
+
+class SlackBot:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        secret = settings.slack_signing_secret
+        self.verifier = SignatureVerifier(secret.get_secret_value()) if secret else None
+        token = settings.slack_bot_token
+        self.client = (
+            WebClient(token=token.get_secret_value(), base_url=settings.slack_api_url)
+            if token
+            else None
+        )
+        self.events = SeenKeys()
+        self.commands = SeenKeys(ttl=600)  # by signature: commands carry no id
+        # response_url must point at Slack (or the configured stand-in), never elsewhere.
+        api = urlparse(settings.slack_api_url)
+        self.response_origins = {("https", "hooks.slack.com"), (api.scheme, api.hostname)}
+
+    def verify(self, body: bytes, headers: Mapping[str, str]) -> None:
+        """v0 HMAC-SHA256 over the raw body and a timestamp within 5 minutes.
+
+        Replays inside those 5 minutes are caught by the routes: events by `event_id`,
+        commands by their signature."""
+        if self.verifier is None:
+            raise ApiError(
+                404, "slack_disabled", "Slack is not configured (RNA_SLACK_SIGNING_SECRET)"
+            )
+        try:
+            valid = self.verifier.is_valid_request(body, dict(headers))
+        except ValueError:  # a timestamp that is not a number
+            valid = False
+        if not valid:
+            raise ApiError(401, "invalid_signature", "bad or stale Slack signature")
+
+    async def answer(self, service: AnsweringService, gate: AnswerGate, question: str) -> str:
+        """The mrkdwn reply for a question; busy, limit and failure cases become messages."""
+        request = AskRequest(question=question, language=None, top_k=None)
+        try:
+            check_ask_limits(request, self.settings)
+            async with gate.admit():
+                answer = await run_in_threadpool(service.ask, request)
+        except ApiError as exc:
+            icon = ":hourglass:" if exc.status_code == 503 else ":warning:"
+            return f"{icon} {escape(str(exc.detail))}"
+        except Exception:
+            log.exception("Slack answer failed")
+            return ":x: Sorry, answering failed. Please try again later."
+        return format_answer(answer)
+
+    async def reply_in_thread(
+        self,
+        service: AnsweringService,
+        gate: AnswerGate,
+        question: str,
+        channel: str,
+        thread_ts: str,
+    ) -> None:
+        if self.client is None:
+            log.warning("Slack event dropped: RNA_SLACK_BOT_TOKEN is not set")
+            return
+        text = await self.answer(service, gate, question)
+        try:
+            await run_in_threadpool(
+                self.client.chat_postMessage,
+                channel=channel,
+                thread_ts=thread_ts,
+                text=text,
+                unfurl_links=False,
+                unfurl_media=False,
+            )
+        except Exception:
+            log.exception("chat.postMessage failed")
+
+    async def reply_to_command(
+        self, service: AnsweringService, gate: AnswerGate, question: str, response_url: str
+    ) -> None:
+        text = await self.answer(service, gate, question)
+        try:
+            webhook = WebhookClient(response_url)
+            await run_in_threadpool(webhook.send, text=text, response_type="in_channel")
+        except Exception:
+            log.exception("posting to response_url failed")
+
+    def response_url_allowed(self, url: str) -> bool:
+        parsed = urlparse(url)
+        return (parsed.scheme, parsed.hostname) in self.response_origins

@@ -1,0 +1,69 @@
+"""api/limits.py: request limits and the admission gate."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from api.errors import ApiError
+from api.limits import AnswerGate, check_ask_limits
+from rag.types import AskRequest, Message
+from tests.api.conftest import api_settings
+
+pytestmark = pytest.mark.unit
+
+
+def test_limits_on_question_and_history() -> None:
+    settings = api_settings(max_question_chars=10, max_history_messages=1)
+    check_ask_limits(AskRequest(question="x" * 10), settings)
+    cases = {
+        "empty_question": AskRequest(question="  "),
+        "question_too_long": AskRequest(question="x" * 11),
+        "history_too_long": AskRequest(
+            question="q", history=[Message(role="user", content="a")] * 2
+        ),
+    }
+    for code, request in cases.items():
+        with pytest.raises(ApiError) as caught:
+            check_ask_limits(request, settings)
+        assert (caught.value.status_code, caught.value.code) == (400, code)
+
+
+def test_gate_admits_running_plus_queue_then_refuses_at_once() -> None:
+    async def scenario() -> None:
+        gate = AnswerGate(concurrency=1, queue_limit=1)
+        release = asyncio.Event()
+        order: list[str] = []
+
+        async def work(name: str) -> None:
+            async with gate.admit():
+                order.append(f"start {name}")
+                await release.wait()
+
+        first = asyncio.create_task(work("a"))
+        second = asyncio.create_task(work("b"))
+        await asyncio.sleep(0.01)
+        assert (gate.admitted, gate.running) == (2, 1)  # one running, one waiting
+        with pytest.raises(ApiError) as caught:
+            gate.admit()
+        assert caught.value.status_code == 503 and caught.value.code == "overloaded"
+        assert int((caught.value.headers or {})["Retry-After"]) >= 1
+        release.set()
+        await asyncio.gather(first, second)
+        assert order == ["start a", "start b"]
+        assert (gate.admitted, gate.running) == (0, 0)
+        ticket = gate.admit()  # free again
+        ticket.leave()
+        ticket.leave()  # idempotent: a response cleanup may call it after the stream did
+        assert gate.admitted == 0
+
+    asyncio.run(scenario())
+
+
+def test_gate_refuses_while_warming_up() -> None:
+    gate = AnswerGate(concurrency=1, queue_limit=0)
+    gate.warming = True
+    with pytest.raises(ApiError) as caught:
+        gate.admit()
+    assert caught.value.code == "warming_up" and caught.value.headers == {"Retry-After": "10"}

@@ -1,0 +1,83 @@
+"""api/slack_format.py: answers as Slack mrkdwn."""
+
+from __future__ import annotations
+
+import pytest
+
+from api.slack_bot import question_from
+from api.slack_format import MAX_QUOTE_CHARS, escape, format_answer
+from rag.types import Answer, Citation, ToolCall
+
+pytestmark = pytest.mark.unit
+
+CITE = Citation(
+    n=1,
+    source="corpus/003.txt",
+    title="AEC及电源线专家交流",
+    date="2025-11-12",
+    quote="英伟达(NV)2026年AEC需求量预计为170万根",
+    start=10,
+    end=36,
+    score=0.9,
+)
+
+
+def test_answer_with_sources_numbered_title_date_quote() -> None:
+    answer = Answer(answer="英伟达2026年AEC需求量约为170万根[1]。", language="zh", citations=[CITE])
+    text = format_answer(answer)
+    assert text == (
+        "英伟达2026年AEC需求量约为170万根[1]。\n\n"
+        "*来源*\n*[1]* AEC及电源线专家交流 · 2025-11-12\n>英伟达(NV)2026年AEC需求量预计为170万根"
+    )
+
+
+def test_calculator_trace_is_shown() -> None:
+    call = ToolCall(
+        name="growth_rate",
+        inputs={"old": 100, "new": 170},
+        output="70%",
+        formula="(170 - 100) / 100",
+    )
+    answer = Answer(
+        answer="Demand grows **70%** [1].", language="en", citations=[CITE], tool_calls=[call]
+    )
+    text = format_answer(answer)
+    assert "Demand grows *70%* [1]." in text  # Markdown bold becomes Slack bold
+    assert "*Calculations*\n• growth_rate: `(170 - 100) / 100` = *70%*" in text
+    assert text.index("*Calculations*") < text.index("*Sources*")
+
+
+def test_abstention_is_marked_and_sources_called_closest() -> None:
+    answer = Answer(
+        answer="The documents do not say.", language="en", abstained=True, citations=[CITE]
+    )
+    text = format_answer(answer)
+    assert text.startswith(
+        ":warning: *Not found in the research notes.*\n\nThe documents do not say."
+    )
+    assert "*Closest sources (not enough to answer)*" in text
+    assert "*Sources*" not in text
+
+    zh = format_answer(Answer(answer="文档中没有提到这一点。", language="zh", abstained=True))
+    assert zh == ":warning: *研究笔记中没有找到答案。*\n\n文档中没有提到这一点。"
+
+
+def test_control_characters_escaped_and_long_parts_cut() -> None:
+    long_quote = "x" * 1000
+    cite = CITE.model_copy(update={"title": "A <b> & C", "date": None, "quote": long_quote})
+    answer = Answer(answer="a < b & c > d", language="en", citations=[cite])
+    text = format_answer(answer)
+    assert "a &lt; b &amp; c &gt; d" in text
+    assert "*[1]* A &lt;b&gt; &amp; C\n" in text  # no date: no separator
+    quote_line = text.splitlines()[-1]
+    assert len(quote_line) == 1 + MAX_QUOTE_CHARS and quote_line.endswith("…")
+
+    huge = Answer(answer="y" * 10_000, language="en")
+    assert len(format_answer(huge, max_chars=500)) == 500
+    assert format_answer(huge, max_chars=500).endswith("… (truncated)")
+
+
+def test_escape_and_question_from_mentions() -> None:
+    assert escape("<@U1> & >") == "&lt;@U1&gt; &amp; &gt;"
+    assert question_from("<@U0BOT>  英伟达2026年AEC需求量？ ") == "英伟达2026年AEC需求量？"
+    assert question_from("hey <@U0BOT|research> what is <@U2> doing") == "hey what is doing"
