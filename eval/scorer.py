@@ -227,8 +227,8 @@ def citation_correct(case: Case, answer: Answer) -> bool:
         return True
     if not cites_source(case, answer):
         return False
-    if case.kind == "calculator":
-        return True
+    if case.kind == "calculator" or answer.tool_calls:
+        return True  # a computed figure is traced to its tool call, whose operands are cited
     quotes = [
         extract_quantities(c.quote)
         for c in answer.citations

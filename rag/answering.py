@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from rag.evidence import Evidence, Question
 from rag.glossary import Glossary
+from rag.keyword import tokenize
 from rag.numbers import Quantity, parse_numbers_in_answer, render, same_value
 from rag.types import Language, Message
 
@@ -83,6 +84,22 @@ def coverage_gap(question: Question, evidence: list[Evidence]) -> str | None:
             return "topic"
     if question.years and not any(e.years & question.years for e in relevant):
         return "year"
+    asked = asked_kind(question.text)
+    if asked and not any(q.kind == asked for e in relevant for q in e.quantities):
+        return "figure"
+    return None
+
+
+_ASKS_MONEY = re.compile(r"多少(?:美元|元|钱|人民币)|单价|价格|售价|how much (?:money|does .{1,40} cost)|\bprice\b|\bcost\b", re.I)
+_ASKS_COUNT = re.compile(r"多少(?:根|条|台|颗|片|个|套|家|万根|万台)|how many\b", re.I)
+
+
+def asked_kind(text: str) -> str | None:
+    """The kind of figure a question explicitly asks for ("多少美元" -> money), if any."""
+    if _ASKS_MONEY.search(text):
+        return "money"
+    if _ASKS_COUNT.search(text) and not re.search(r"百分点|percentage point|percent|%", text, re.I):
+        return "count"
     return None
 
 
@@ -91,7 +108,11 @@ def best_quantity(question: Question, evidence: list[Evidence]) -> tuple[int, Qu
     wants_money = re.search(
         r"美元|元|价值|规模|市场|value|US\$|\$|RMB|revenue|营收|price|cost|market|how big", question.text, re.I
     )
-    wants_percent = re.search(r"%|比例|占比|份额|毛利|share|margin|percent|ratio", question.text, re.I)
+    wants_percent = re.search(
+        r"%|比例|占比|份额|毛利|百分点|涨幅|涨了|跌了|跌幅|share|margin|percent|ratio|gain|rise|fall|drop",
+        question.text,
+        re.I,
+    )
     best: tuple[float, int, Quantity] | None = None
     for i, ev in enumerate(evidence):
         if not about_entity(ev, question):
@@ -99,7 +120,7 @@ def best_quantity(question: Question, evidence: list[Evidence]) -> tuple[int, Qu
         for q in ev.quantities:
             if q.kind in ("number", "measure"):
                 continue
-            score = ev.score + _proximity(ev.text, q, question)
+            score = ev.score + _proximity(ev.text, q, question) + _term_proximity(ev.text, q, question)
             if question.years:
                 score += 3 if q.year in question.years else (-3 if q.year else 0)
             if wants_money:
@@ -111,6 +132,15 @@ def best_quantity(question: Question, evidence: list[Evidence]) -> tuple[int, Qu
             if best is None or score > best[0]:
                 best = (score, i, q)
     return (best[1], best[2]) if best else None
+
+
+def _term_proximity(sentence: str, q: Quantity, question: Question) -> float:
+    """Favour the figure written right next to a word of the question ("三四十万条为400G规格")."""
+    if q.start is None or q.end is None:
+        return 0.0
+    window = sentence[max(0, q.start - 8) : q.start] + " " + sentence[q.end : q.end + 8]
+    near = {t for t in tokenize(window) if len(t) >= 2} & question.terms
+    return 1.5 if near else 0.0
 
 
 def _proximity(sentence: str, q: Quantity, question: Question) -> float:

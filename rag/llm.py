@@ -11,6 +11,7 @@ app start-up, never at import.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -67,6 +68,10 @@ class LazyChatLlamaCpp(ChatLlamaCpp):
                 return
             if self.resolve_model_path is not None:
                 self.model_path = str(self.resolve_model_path())
+            # llama.cpp's threads sync through OpenMP; spinning waiters starve each other on a
+            # busy 2-core box (generation fell from ~7 to ~1 tok/s). Read once, when the first
+            # libgomp loads (torch's too), so rag/offline.py should set it at import as well.
+            os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
             # The parent's validator is plain code that builds `self.client` (a llama_cpp.Llama).
             ChatLlamaCpp.validate_environment(self)  # type: ignore[operator]
             chat_format = getattr(self.client, "chat_format", None)

@@ -35,7 +35,7 @@ SUM = re.compile(r"合计|总共|一共|加起来|总和|总计|相加|combined|
 DIFFERENCE = re.compile(
     r"相差|差多少|差距|多多少|少多少|多出|高多少|低多少|比.{1,24}(?:多|少|高|低|大|小)|"
     r"difference|differ|how much more|how many more|gap|"
-    r"(?:larger|bigger|higher|greater|more|lower|smaller|less|fewer) than",
+    r"\b(?:larger|bigger|higher|greater|more|lower|smaller|less|fewer)\b.{0,40}\bthan\b",
     re.I,
 )
 MIDPOINT = re.compile(r"中值|中间值|中性值|中位|中点|midpoint|mid-point|middle of the range", re.I)
@@ -252,10 +252,15 @@ def _apply_ratio(question: Question, docs: list[Document], glossary: Glossary) -
             continue
         left, right = names.group(1), names.group(2)
         ratio_q = ratios[0]
-        # The known figure: a count in the evidence about the right- or left-hand thing.
-        counts = [(e, q) for e in evidence for q in e.quantities if q.kind == "count" and about_entity(e, question)]
+        # The known figure: one given in the question ("100万颗TPU"), else a count in the
+        # evidence about the right- or left-hand thing.
+        asked = [(None, q) for q in extract_quantities(question.text) if q.kind == "count"]
+        counts = asked + [
+            (e, q) for e in evidence for q in e.quantities if q.kind == "count" and about_entity(e, question)
+        ]
         for known_ev, known in counts:
-            context = known_ev.text[max(0, (known.start or 0) - 15) : (known.end or 0) + 8].upper()
+            source_text = question.text if known_ev is None else known_ev.text
+            context = source_text[max(0, (known.start or 0) - 15) : (known.end or 0) + 8].upper()
             side = "right" if right.upper() in context else "left" if left.upper() in context else None
             if side is None:
                 continue
@@ -263,11 +268,16 @@ def _apply_ratio(question: Question, docs: list[Document], glossary: Glossary) -
                 result = apply_ratio(known, ratio_q, side, left_name=left, right_name=right)
             except CalculatorError:
                 continue
-            ops = [_Operand(known, known_ev, "known"), _Operand(ratio_q, ev, "ratio")]
-            cited, marker = _cite(ops)
+            if known_ev is None:  # given in the question: nothing to cite for it
+                cited, marker = [ev], {1: 1}
+                k = render(known, question.language)
+            else:
+                ops = [_Operand(known, known_ev, "known"), _Operand(ratio_q, ev, "ratio")]
+                cited, marker = _cite(ops)
+                k = _term(ops[0], marker[0], question)
             other = left if side == "right" else right
             call = _call(result, {"known": known.raw, "ratio": ratio_q.raw, "known_side": side}, question)
-            k, r = _term(ops[0], marker[0], question), f"{ratio_q.raw} [{marker[1]}]" if question.language == "en" else f"{ratio_q.raw}[{marker[1]}]"
+            r = f"{ratio_q.raw} [{marker[1]}]" if question.language == "en" else f"{ratio_q.raw}[{marker[1]}]"
             if question.language == "en":
                 text = f"At {left}:{right} = {r}, {k} of {right if side == 'right' else left} corresponds to {result.text('en')} {other} ({result.formula('en')})."
             else:
