@@ -219,28 +219,69 @@ def check_grounding(
     allowed_extra = extra or []
     unsupported: list[str] = []
     repaired = False
-    text = answer
+    inserts: list[tuple[int, str]] = []  # (offset in answer, text) applied right to left
+    replacements: list[tuple[int, int, str]] = []
     for figure in figures:
         holders = [i for i, ev in enumerate(evidence) if any(same_value(figure, q) for q in ev.quantities)]
         from_tools = any(same_value(figure, q) for q in allowed_extra)
         if not holders and not from_tools:
             unsupported.append(figure.raw)
             continue
-        if not holders:
+        if not holders or figure.end is None:
             continue
-        # The citation right after the figure, if any, must be one of its holders.
-        after = text[figure.end or 0 : (figure.end or 0) + 40] if figure.end is not None else ""
-        marker = _MARKER.search(after)
-        if marker and int(marker.group(1)) - 1 not in holders:
-            start = (figure.end or 0) + marker.start()
-            text = f"{text[:start]}[{holders[0] + 1}]{text[start + len(marker.group(0)):]}"
+        # The citation right after the figure must be one of its holders; a missing one is added.
+        after = answer[figure.end : figure.end + 40]
+        marker = _MARKER.match(after.lstrip(" )）"))
+        if marker is None:
+            marker_anywhere = _MARKER.search(after)
+            next_figure = any(f.start is not None and figure.end < f.start < figure.end + 40 for f in figures)
+            if marker_anywhere and not next_figure:
+                marker = marker_anywhere
+                offset = figure.end + marker.start()
+            else:
+                inserts.append((figure.end, f"[{holders[0] + 1}]"))
+                repaired = True
+                continue
+        else:
+            offset = figure.end + (len(after) - len(after.lstrip(" )）"))) + marker.start()
+        if int(marker.group(1)) - 1 not in holders:
+            replacements.append((offset, offset + len(marker.group(0)), f"[{holders[0] + 1}]"))
             repaired = True
+    text = answer
+    edits = [(start, end, new) for start, end, new in replacements] + [(pos, pos, new) for pos, new in inserts]
+    for start, end, new in sorted(edits, reverse=True):
+        text = text[:start] + new + text[end:]
     cited = {int(m) for m in _MARKER.findall(text)}
-    if figures and not cited:
+    if not cited and not figures:
+        # A statement with no figure: cite the evidence that names what it names, if any does.
+        source = _naming_source(text, evidence)
+        if source is not None:
+            text = f"{text.rstrip()} [{source + 1}]" if text.isascii() else f"{text.rstrip()}[{source + 1}]"
+            cited, repaired = {source + 1}, True
+    if not cited:
         unsupported.append("(no citation)")
     if any(n < 1 or n > len(evidence) for n in cited):
         unsupported.append("(citation out of range)")
     return GroundingResult(not unsupported, text, len(figures), unsupported, repaired)
+
+
+def _naming_source(text: str, evidence: list[Evidence]) -> int | None:
+    """The evidence sentence that contains every name (Latin word of 2+ letters, e.g. Credo)
+    the answer mentions, or None when no sentence does or there is no name to check."""
+    names = {w.lower() for w in re.findall(r"[A-Za-z][A-Za-z0-9]+", text)}
+    names -= _COMMON_WORDS
+    if not names:
+        return None
+    for i, ev in enumerate(evidence):
+        haystack = f"{ev.section or ''} {ev.text}".lower()
+        if all(n in haystack for n in names):
+            return i
+    return None
+
+
+_COMMON_WORDS = frozenset(
+    ["the", "a", "an", "of", "to", "in", "on", "for", "and", "or", "is", "are", "was", "were", "be", "by", "with", "from", "as", "that", "this", "it", "its", "their", "they", "which", "who", "what", "how", "many", "much", "does", "do", "did", "will", "would", "can", "could", "has", "have", "had", "not", "no", "notes", "note", "documents", "document", "according", "project", "projects", "supplied", "supplies", "supplier", "suppliers", "main", "mainly", "company", "companies", "customer", "customers", "chip", "chips", "include", "includes", "including", "also", "both", "each", "per", "year", "years"]
+)
 
 
 def cited_numbers(text: str) -> list[int]:
