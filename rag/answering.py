@@ -211,7 +211,10 @@ class GroundingResult:
 
 
 def check_grounding(
-    answer: str, evidence: list[Evidence], extra: list[Quantity] | None = None
+    answer: str,
+    evidence: list[Evidence],
+    extra: list[Quantity] | None = None,
+    question: Question | None = None,
 ) -> GroundingResult:
     """Every figure in the answer must equal a figure of the evidence (or a tool result), and
     its citation must point at evidence that holds it; wrong markers are repaired."""
@@ -223,6 +226,10 @@ def check_grounding(
     replacements: list[tuple[int, int, str]] = []
     for figure in figures:
         holders = [i for i, ev in enumerate(evidence) if any(same_value(figure, q) for q in ev.quantities)]
+        if question is not None and question.entities:
+            # A figure about another company is not an answer about this one (NV's 170万 is
+            # not Meta's), even though it stands in the evidence.
+            holders = [i for i in holders if about_entity(evidence[i], question)]
         from_tools = any(same_value(figure, q) for q in allowed_extra)
         if not holders and not from_tools:
             unsupported.append(figure.raw)

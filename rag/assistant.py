@@ -15,6 +15,7 @@ from langchain_core.messages import HumanMessage
 from langchain_core.vectorstores import VectorStore
 
 from rag.answering import (
+    about_entity,
     abstention,
     check_grounding,
     cited_numbers,
@@ -191,7 +192,8 @@ class Assistant:
         t = time.perf_counter()
         # The small model reads best with little: the top sentences only (measured ~10 s at
         # ~330 prompt tokens vs 33-45 s at ~1,160 on 2 cores).
-        shown = evidence[: self.settings.llm_evidence_sentences]
+        on_topic = [e for e in evidence if about_entity(e, question)] or evidence
+        shown = on_topic[: self.settings.llm_evidence_sentences]
         prompt = (PROMPTS / f"answer_{language}.md").read_text(encoding="utf-8").format(
             evidence=evidence_pack(shown, language), calculations="", question=standalone
         )
@@ -224,7 +226,7 @@ class Assistant:
             verification.update(status="fallback", reason="model abstained but evidence covers it")
             yield self._final(fallback, language, False, evidence, [], verification, timings, started)
             return
-        grounding = check_grounding(text, evidence)
+        grounding = check_grounding(text, shown, question=question)
         verification.update(numbers_checked=grounding.checked, unsupported=grounding.unsupported)
         wrong_language = detect_language(text) != language
         if not grounding.ok or wrong_language:
@@ -232,7 +234,7 @@ class Assistant:
             yield self._final(fallback, language, False, evidence, [], verification, timings, started)
             return
         verification["status"] = "repaired" if grounding.repaired else "verified"
-        yield self._final(grounding.text, language, False, evidence, [], verification, timings, started)
+        yield self._final(grounding.text, language, False, shown, [], verification, timings, started)
 
     def _final(
         self,
