@@ -442,6 +442,9 @@ class Gate(BaseModel):
     metric: Literal["correct_and_cited", "correct"] = "correct_and_cited"
     overall: float
     kind: dict[str, float] = Field(default_factory=dict)
+    targets: dict[str, float] = Field(
+        default_factory=dict, description="Where the thresholds are heading (reported, not enforced)."
+    )
     notes: str | None = None
 
 

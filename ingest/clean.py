@@ -95,9 +95,7 @@ def join_wrapped_lines(current: CleanText) -> CleanText:
 def has_doubling(text: str, threshold: int = 3) -> bool:
     """True when a text shows the PDF bold-run doubling often enough to be an artifact."""
     hits = sum(
-        1
-        for m in _DOUBLED.finditer(text)
-        if len(m.group(1)) >= 3 and _HAS_CJK.search(m.group(1))
+        1 for m in _DOUBLED.finditer(text) if len(m.group(1)) >= 3 and _HAS_CJK.search(m.group(1))
     )
     return hits >= threshold
 

@@ -66,7 +66,8 @@ class CorpusLibrary:
             raise RejectedFile("unsupported_type", f"{name}: only {', '.join(SUPPORTED_SUFFIXES)}")
         if len(data) > self.settings.max_upload_bytes:
             raise RejectedFile(
-                "too_large", f"{name} is {len(data)} bytes; the limit is {self.settings.max_upload_bytes}"
+                "too_large",
+                f"{name} is {len(data)} bytes; the limit is {self.settings.max_upload_bytes}",
             )
         uploads = (self.settings.data_dir / UPLOADS).resolve()
         doc_id = f"{UPLOADS}/{name}"

@@ -102,7 +102,9 @@ def prepare(doc_id: str, name: str, data: bytes, max_chars: int) -> PreparedDocu
             "pipeline": PIPELINE_VERSION,
         }
         documents.append(
-            Document(page_content=text, metadata={k: v for k, v in metadata.items() if v is not None})
+            Document(
+                page_content=text, metadata={k: v for k, v in metadata.items() if v is not None}
+            )
         )
     return PreparedDocument(info, chunks, documents)
 
@@ -125,7 +127,9 @@ def corpus_chunks(settings: Settings) -> list[Chunk]:
     chunks: list[Chunk] = []
     for doc_id, path in document_files(settings):
         try:
-            chunks.extend(prepare(doc_id, path.name, path.read_bytes(), settings.chunk_max_chars).chunks)
+            chunks.extend(
+                prepare(doc_id, path.name, path.read_bytes(), settings.chunk_max_chars).chunks
+            )
         except LoadError:
             continue
     return chunks

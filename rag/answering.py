@@ -24,11 +24,15 @@ NEAREST = {"zh": "最接近的信息：", "en": "The closest facts in the notes:
 
 
 def rewrite_follow_up(question: str, history: list[Message], glossary: Glossary) -> str:
-    """"那Meta呢?" after "英伟达2026年AEC需求量是多少?" -> "Meta2026年AEC需求量是多少?"."""
+    """ "那Meta呢?" after "英伟达2026年AEC需求量是多少?" -> "Meta2026年AEC需求量是多少?"."""
     previous = next((m.content for m in reversed(history) if m.role == "user"), None)
     if not previous:
         return question
-    short = len(question) <= 12 if re.search(r"[\u4e00-\u9fff]", question) else len(question.split()) <= 5
+    short = (
+        len(question) <= 12
+        if re.search(r"[\u4e00-\u9fff]", question)
+        else len(question.split()) <= 5
+    )
     if not (short or _FOLLOW_UP.search(question)):
         return question
     new_entities = glossary.entities_in(question)
@@ -90,7 +94,10 @@ def coverage_gap(question: Question, evidence: list[Evidence]) -> str | None:
     return None
 
 
-_ASKS_MONEY = re.compile(r"多少(?:美元|元|钱|人民币)|单价|价格|售价|how much (?:money|does .{1,40} cost)|\bprice\b|\bcost\b", re.I)
+_ASKS_MONEY = re.compile(
+    r"多少(?:美元|元|钱|人民币)|单价|价格|售价|how much (?:money|does .{1,40} cost)|\bprice\b|\bcost\b",
+    re.I,
+)
 _ASKS_COUNT = re.compile(r"多少(?:根|条|台|颗|片|个|套|家|万根|万台)|how many\b", re.I)
 
 
@@ -106,7 +113,9 @@ def asked_kind(text: str) -> str | None:
 def best_quantity(question: Question, evidence: list[Evidence]) -> tuple[int, Quantity] | None:
     """(evidence index, figure) that most likely answers a figure question."""
     wants_money = re.search(
-        r"美元|元|价值|规模|市场|value|US\$|\$|RMB|revenue|营收|price|cost|market|how big", question.text, re.I
+        r"美元|元|价值|规模|市场|value|US\$|\$|RMB|revenue|营收|price|cost|market|how big",
+        question.text,
+        re.I,
     )
     wants_percent = re.search(
         r"%|比例|占比|份额|毛利|百分点|涨幅|涨了|跌了|跌幅|share|margin|percent|ratio|gain|rise|fall|drop",
@@ -120,7 +129,9 @@ def best_quantity(question: Question, evidence: list[Evidence]) -> tuple[int, Qu
         for q in ev.quantities:
             if q.kind in ("number", "measure"):
                 continue
-            score = ev.score + _proximity(ev.text, q, question) + _term_proximity(ev.text, q, question)
+            score = (
+                ev.score + _proximity(ev.text, q, question) + _term_proximity(ev.text, q, question)
+            )
             if question.years:
                 score += 3 if q.year in question.years else (-3 if q.year else 0)
             if wants_money:
@@ -225,7 +236,9 @@ def check_grounding(
     inserts: list[tuple[int, str]] = []  # (offset in answer, text) applied right to left
     replacements: list[tuple[int, int, str]] = []
     for figure in figures:
-        holders = [i for i, ev in enumerate(evidence) if any(same_value(figure, q) for q in ev.quantities)]
+        holders = [
+            i for i, ev in enumerate(evidence) if any(same_value(figure, q) for q in ev.quantities)
+        ]
         if question is not None and question.entities:
             # A figure about another company is not an answer about this one (NV's 170万 is
             # not Meta's), even though it stands in the evidence.
@@ -241,7 +254,9 @@ def check_grounding(
         marker = _MARKER.match(after.lstrip(" )）"))
         if marker is None:
             marker_anywhere = _MARKER.search(after)
-            next_figure = any(f.start is not None and figure.end < f.start < figure.end + 40 for f in figures)
+            next_figure = any(
+                f.start is not None and figure.end < f.start < figure.end + 40 for f in figures
+            )
             if marker_anywhere and not next_figure:
                 marker = marker_anywhere
                 offset = figure.end + marker.start()
@@ -255,7 +270,9 @@ def check_grounding(
             replacements.append((offset, offset + len(marker.group(0)), f"[{holders[0] + 1}]"))
             repaired = True
     text = answer
-    edits = [(start, end, new) for start, end, new in replacements] + [(pos, pos, new) for pos, new in inserts]
+    edits = [(start, end, new) for start, end, new in replacements] + [
+        (pos, pos, new) for pos, new in inserts
+    ]
     for start, end, new in sorted(edits, reverse=True):
         text = text[:start] + new + text[end:]
     cited = {int(m) for m in _MARKER.findall(text)}
@@ -263,7 +280,11 @@ def check_grounding(
         # A statement with no figure: cite the evidence that names what it names, if any does.
         source = _naming_source(text, evidence)
         if source is not None:
-            text = f"{text.rstrip()} [{source + 1}]" if text.isascii() else f"{text.rstrip()}[{source + 1}]"
+            text = (
+                f"{text.rstrip()} [{source + 1}]"
+                if text.isascii()
+                else f"{text.rstrip()}[{source + 1}]"
+            )
             cited, repaired = {source + 1}, True
     if not cited:
         unsupported.append("(no citation)")
@@ -287,7 +308,79 @@ def _naming_source(text: str, evidence: list[Evidence]) -> int | None:
 
 
 _COMMON_WORDS = frozenset(
-    ["the", "a", "an", "of", "to", "in", "on", "for", "and", "or", "is", "are", "was", "were", "be", "by", "with", "from", "as", "that", "this", "it", "its", "their", "they", "which", "who", "what", "how", "many", "much", "does", "do", "did", "will", "would", "can", "could", "has", "have", "had", "not", "no", "notes", "note", "documents", "document", "according", "project", "projects", "supplied", "supplies", "supplier", "suppliers", "main", "mainly", "company", "companies", "customer", "customers", "chip", "chips", "include", "includes", "including", "also", "both", "each", "per", "year", "years"]
+    [
+        "the",
+        "a",
+        "an",
+        "of",
+        "to",
+        "in",
+        "on",
+        "for",
+        "and",
+        "or",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "by",
+        "with",
+        "from",
+        "as",
+        "that",
+        "this",
+        "it",
+        "its",
+        "their",
+        "they",
+        "which",
+        "who",
+        "what",
+        "how",
+        "many",
+        "much",
+        "does",
+        "do",
+        "did",
+        "will",
+        "would",
+        "can",
+        "could",
+        "has",
+        "have",
+        "had",
+        "not",
+        "no",
+        "notes",
+        "note",
+        "documents",
+        "document",
+        "according",
+        "project",
+        "projects",
+        "supplied",
+        "supplies",
+        "supplier",
+        "suppliers",
+        "main",
+        "mainly",
+        "company",
+        "companies",
+        "customer",
+        "customers",
+        "chip",
+        "chips",
+        "include",
+        "includes",
+        "including",
+        "also",
+        "both",
+        "each",
+        "per",
+        "year",
+        "years",
+    ]
 )
 
 

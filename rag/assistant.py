@@ -138,7 +138,10 @@ class Assistant:
 
         t = time.perf_counter()
         docs = self.retriever.invoke(
-            standalone, k=request.top_k or self.settings.top_k, filters=request.filters, language=language
+            standalone,
+            k=request.top_k or self.settings.top_k,
+            filters=request.filters,
+            language=language,
         )
         timings["retrieve"] = _ms(t)
 
@@ -161,7 +164,9 @@ class Assistant:
             question,
             docs,
             self.glossary,
-            retrieve=lambda text: self.retriever.invoke(text, k=k, filters=request.filters, language=language),
+            retrieve=lambda text: self.retriever.invoke(
+                text, k=k, filters=request.filters, language=language
+            ),
         )
         timings["calculate"] = _ms(t)
         if calculation is not None:
@@ -169,7 +174,11 @@ class Assistant:
             verification.update(
                 status="abstained" if calculation.missing else "computed",
                 llm="skipped",
-                **({"reason": "missing operand", "missing": calculation.missing} if calculation.missing else {}),
+                **(
+                    {"reason": "missing operand", "missing": calculation.missing}
+                    if calculation.missing
+                    else {}
+                ),
             )
             yield self._final(
                 calculation.answer,
@@ -186,7 +195,9 @@ class Assistant:
         fallback = deterministic_answer(question, evidence)
         if self.llm is None:
             verification.update(status="deterministic", llm="off")
-            yield self._final(fallback, language, False, evidence, [], verification, timings, started)
+            yield self._final(
+                fallback, language, False, evidence, [], verification, timings, started
+            )
             return
 
         t = time.perf_counter()
@@ -194,8 +205,10 @@ class Assistant:
         # ~330 prompt tokens vs 33-45 s at ~1,160 on 2 cores).
         on_topic = [e for e in evidence if about_entity(e, question)] or evidence
         shown = on_topic[: self.settings.llm_evidence_sentences]
-        prompt = (PROMPTS / f"answer_{language}.md").read_text(encoding="utf-8").format(
-            evidence=evidence_pack(shown, language), calculations="", question=standalone
+        prompt = (
+            (PROMPTS / f"answer_{language}.md")
+            .read_text(encoding="utf-8")
+            .format(evidence=evidence_pack(shown, language), calculations="", question=standalone)
         )
         draft, llm_state = "", "used"
         deadline = time.monotonic() + self.settings.llm_timeout_s
@@ -219,22 +232,33 @@ class Assistant:
 
         if llm_state != "used":
             verification.update(status="fallback", reason=f"llm {llm_state}")
-            yield self._final(fallback, language, False, evidence, [], verification, timings, started)
+            yield self._final(
+                fallback, language, False, evidence, [], verification, timings, started
+            )
             return
         text = draft.strip()
         if _says_not_in_documents(text):
             verification.update(status="fallback", reason="model abstained but evidence covers it")
-            yield self._final(fallback, language, False, evidence, [], verification, timings, started)
+            yield self._final(
+                fallback, language, False, evidence, [], verification, timings, started
+            )
             return
         grounding = check_grounding(text, shown, question=question)
         verification.update(numbers_checked=grounding.checked, unsupported=grounding.unsupported)
         wrong_language = detect_language(text) != language
         if not grounding.ok or wrong_language:
-            verification.update(status="fallback", reason="wrong language" if wrong_language else "unverified figure")
-            yield self._final(fallback, language, False, evidence, [], verification, timings, started)
+            verification.update(
+                status="fallback",
+                reason="wrong language" if wrong_language else "unverified figure",
+            )
+            yield self._final(
+                fallback, language, False, evidence, [], verification, timings, started
+            )
             return
         verification["status"] = "repaired" if grounding.repaired else "verified"
-        yield self._final(grounding.text, language, False, shown, [], verification, timings, started)
+        yield self._final(
+            grounding.text, language, False, shown, [], verification, timings, started
+        )
 
     def _final(
         self,

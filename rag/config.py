@@ -44,10 +44,13 @@ class Settings(BaseSettings):
         "any model at `embedding_model`; `fake`: hash embedder for unit tests.",
     )
     embedding_model: str | None = Field(
-        None, description="Path or name of a sentence-transformers model (embedder=sentence-transformers)."
+        None,
+        description="Path or name of a sentence-transformers model (embedder=sentence-transformers).",
     )
     embedding_query_prefix: str = Field("query: ", description="Prefix for queries (e5 style).")
-    embedding_passage_prefix: str = Field("passage: ", description="Prefix for passages (e5 style).")
+    embedding_passage_prefix: str = Field(
+        "passage: ", description="Prefix for passages (e5 style)."
+    )
     embedding_batch_size: int = Field(16, ge=1, le=512)
     embedding_dtype: Literal["float32", "bfloat16"] = Field(
         "bfloat16",
@@ -83,8 +86,12 @@ class Settings(BaseSettings):
     llm_threads: int = Field(2, ge=1)
     llm_context_tokens: int = Field(2048, ge=512)
     llm_max_tokens: int = Field(200, ge=16)
-    llm_timeout_s: float = Field(40.0, gt=0, description="Past this the deterministic answer is served.")
-    llm_evidence_sentences: int = Field(3, ge=1, le=10, description="Evidence sentences shown to the LLM.")
+    llm_timeout_s: float = Field(
+        40.0, gt=0, description="Past this the deterministic answer is served."
+    )
+    llm_evidence_sentences: int = Field(
+        3, ge=1, le=10, description="Evidence sentences shown to the LLM."
+    )
     llm_concurrency: int = Field(1, ge=1, description="LLM calls run at once.")
     llm_queue_limit: int = Field(8, ge=0, description="Waiting LLM calls before 503 + Retry-After.")
 
@@ -126,8 +133,14 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"host={self.host!r} is reachable from other machines: set RNA_API_KEYS first"
             )
-        if self.environment == "production" and self.slack_bot_token and not self.slack_signing_secret:
-            raise ValueError("a Slack bot token without RNA_SLACK_SIGNING_SECRET accepts forged events")
+        if (
+            self.environment == "production"
+            and self.slack_bot_token
+            and not self.slack_signing_secret
+        ):
+            raise ValueError(
+                "a Slack bot token without RNA_SLACK_SIGNING_SECRET accepts forged events"
+            )
         return self
 
 

@@ -60,7 +60,107 @@ class Question:
 
 
 _NOT_NAMES = frozenset(
-    ["what", "how", "which", "who", "whom", "whose", "when", "where", "why", "is", "are", "was", "were", "does", "do", "did", "will", "would", "can", "could", "should", "the", "a", "an", "in", "on", "of", "for", "by", "at", "to", "and", "or", "but", "with", "from", "as", "than", "vs", "versus", "per", "its", "it", "this", "that", "these", "those", "if", "q", "a", "i", "relative", "together", "compared", "according", "give", "list", "name", "tell", "show", "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "monday", "tuesday", "wednesday", "thursday", "friday", "us", "us$", "usd", "rmb", "cny", "yuan", "dollar", "dollars", "million", "billion"]
+    [
+        "what",
+        "how",
+        "which",
+        "who",
+        "whom",
+        "whose",
+        "when",
+        "where",
+        "why",
+        "is",
+        "are",
+        "was",
+        "were",
+        "does",
+        "do",
+        "did",
+        "will",
+        "would",
+        "can",
+        "could",
+        "should",
+        "the",
+        "a",
+        "an",
+        "in",
+        "on",
+        "of",
+        "for",
+        "by",
+        "at",
+        "to",
+        "and",
+        "or",
+        "but",
+        "with",
+        "from",
+        "as",
+        "than",
+        "vs",
+        "versus",
+        "per",
+        "its",
+        "it",
+        "this",
+        "that",
+        "these",
+        "those",
+        "if",
+        "q",
+        "a",
+        "i",
+        "relative",
+        "together",
+        "compared",
+        "according",
+        "give",
+        "list",
+        "name",
+        "tell",
+        "show",
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "us",
+        "us$",
+        "usd",
+        "rmb",
+        "cny",
+        "yuan",
+        "dollar",
+        "dollars",
+        "million",
+        "billion",
+    ]
 )
 
 
@@ -78,11 +178,12 @@ def _latin_names(text: str, glossary: Glossary) -> list[tuple[str, ...]]:
             rest = rest.replace(alias, " ")
     for match in re.finditer(r"[A-Za-z][A-Za-z0-9']*", rest):
         word = re.sub(r"'s?$", "", match.group(0))
-        sentence_start = not rest[: match.start()].strip() or rest[: match.start()].rstrip()[-1] in ".?!:;"
+        sentence_start = (
+            not rest[: match.start()].strip() or rest[: match.start()].rstrip()[-1] in ".?!:;"
+        )
         if (
             (sentence_start and not word.isupper())
-            or
-            len(word) < 2
+            or len(word) < 2
             or any(ch.isdigit() for ch in word)  # H1, Q3, GB300: periods and models, not names
             or word.lower() in _NOT_NAMES
             or not (word[0].isupper() or word.isupper())
@@ -130,7 +231,9 @@ class Evidence:
 def _sentences(doc: Document) -> list[tuple[str, int, int]]:
     """(sentence, original start, original end) for each sentence of a retrieved chunk."""
     text = doc.page_content
-    points = json.loads(doc.metadata.get("offsets", "[]")) or [[0, int(doc.metadata.get("start", 0))]]
+    points = json.loads(doc.metadata.get("offsets", "[]")) or [
+        [0, int(doc.metadata.get("start", 0))]
+    ]
     rels = [p[0] for p in points]
 
     def origin(rel: int) -> int:

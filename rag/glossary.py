@@ -32,7 +32,9 @@ class Glossary:
 
     def matches(self, text: str, groups: list[list[str]] | None = None) -> list[list[str]]:
         """Groups with at least one alias in `text` (ASCII aliases match whole words)."""
-        return [g for g in (self.groups if groups is None else groups) if any(_has(text, a) for a in g)]
+        return [
+            g for g in (self.groups if groups is None else groups) if any(_has(text, a) for a in g)
+        ]
 
     def entities_in(self, text: str) -> list[list[str]]:
         """Named entity groups, in the order the text first mentions them."""
@@ -64,5 +66,8 @@ def _position(text: str, alias: str) -> int:
 
 def _has(text: str, alias: str) -> bool:
     if alias.isascii():
-        return re.search(rf"(?<![A-Za-z]){re.escape(alias)}(?:s|es)?(?![A-Za-z])", text, re.IGNORECASE) is not None
+        return (
+            re.search(rf"(?<![A-Za-z]){re.escape(alias)}(?:s|es)?(?![A-Za-z])", text, re.IGNORECASE)
+            is not None
+        )
     return alias in text

@@ -31,7 +31,9 @@ from rag.numbers import Quantity, extract_quantities, render
 from rag.types import ToolCall
 
 GROWTH = re.compile(r"增长|增速|增幅|增加|增量|涨幅|grow|growth|increase|rise", re.I)
-SUM = re.compile(r"合计|总共|一共|加起来|总和|总计|相加|combined|in total|total|sum|altogether|together", re.I)
+SUM = re.compile(
+    r"合计|总共|一共|加起来|总和|总计|相加|combined|in total|total|sum|altogether|together", re.I
+)
 DIFFERENCE = re.compile(
     r"相差|差多少|差距|多多少|少多少|多出|高多少|低多少|比.{1,24}(?:多|少|高|低|大|小)|"
     r"difference|differ|how much more|how many more|gap|"
@@ -39,8 +41,14 @@ DIFFERENCE = re.compile(
     re.I,
 )
 MIDPOINT = re.compile(r"中值|中间值|中性值|中位|中点|midpoint|mid-point|middle of the range", re.I)
-APPLY_RATIO = re.compile(r"(?:按|根据|以).{0,12}比例|对应多少|换算|ratio.{0,40}(?:how many|correspond|imply|translate)|(?:how many|correspond).{0,40}ratio", re.I)
-RATIO_NAMES = re.compile(r"([A-Za-z]{2,10})\s*(?:与|和|:|：|/|to)\s*([A-Za-z]{2,10})\s*(?:的)?\s*(?:比例|比率|ratio)", re.I)
+APPLY_RATIO = re.compile(
+    r"(?:按|根据|以).{0,12}比例|对应多少|换算|ratio.{0,40}(?:how many|correspond|imply|translate)|(?:how many|correspond).{0,40}ratio",
+    re.I,
+)
+RATIO_NAMES = re.compile(
+    r"([A-Za-z]{2,10})\s*(?:与|和|:|：|/|to)\s*([A-Za-z]{2,10})\s*(?:的)?\s*(?:比例|比率|ratio)",
+    re.I,
+)
 
 Retrieve = Callable[[str], list[Document]]
 
@@ -79,7 +87,12 @@ def plan_and_compute(
 
 
 def _figure(
-    question: Question, docs: list[Document], glossary: Glossary, *, entity: tuple[str, ...] | None, year: int | None
+    question: Question,
+    docs: list[Document],
+    glossary: Glossary,
+    *,
+    entity: tuple[str, ...] | None,
+    year: int | None,
 ) -> _Operand | None:
     sub = replace(
         question,
@@ -90,7 +103,9 @@ def _figure(
     candidates = [e for e in evidence if about_entity(e, sub)]
     for ev in candidates:
         # Only figures the sentence attaches to the asked year can be that year's operand.
-        dated = replace(ev, quantities=tuple(q for q in ev.quantities if year is None or q.year == year))
+        dated = replace(
+            ev, quantities=tuple(q for q in ev.quantities if year is None or q.year == year)
+        )
         picked = best_quantity(sub, [dated])
         if picked is not None:
             label = str(year) if year else (entity[0] if entity else "")
@@ -127,16 +142,30 @@ def _call(result: CalcResult, inputs: dict[str, str], question: Question) -> Too
 
 
 def _term(op: _Operand, marker: int, question: Question) -> str:
-    return f"{render(op.quantity, question.language)} [{marker}]" if question.language == "en" else f"{render(op.quantity, 'zh')}[{marker}]"
+    return (
+        f"{render(op.quantity, question.language)} [{marker}]"
+        if question.language == "en"
+        else f"{render(op.quantity, 'zh')}[{marker}]"
+    )
 
 
-def _between_years(question: Question, docs: list[Document], glossary: Glossary, *, growth: bool) -> Calculation | None:
+def _between_years(
+    question: Question, docs: list[Document], glossary: Glossary, *, growth: bool
+) -> Calculation | None:
     start_year, end_year = sorted(question.years)[:2]
     entity = question.entities[0] if question.entities else None
     ops = [_figure(question, docs, glossary, entity=entity, year=y) for y in (start_year, end_year)]
     if any(op is None for op in ops):
         absent = [str(y) for y, op in zip((start_year, end_year), ops, strict=True) if op is None]
-        return _missing(question, [f"{entity[0] if entity else ''}{y}年" if question.language == "zh" else f"the {y} figure" for y in absent])
+        return _missing(
+            question,
+            [
+                f"{entity[0] if entity else ''}{y}年"
+                if question.language == "zh"
+                else f"the {y} figure"
+                for y in absent
+            ],
+        )
     start, end = ops  # type: ignore[misc]
     evidence, marker = _cite([start, end])
     try:
@@ -153,14 +182,24 @@ def _between_years(question: Question, docs: list[Document], glossary: Glossary,
     s, e = _term(start, marker[0], question), _term(end, marker[1], question)
     if lang == "en":
         text = f"From {s} in {start_year} to {e} in {end_year}: a change of {change.text('en')}"
-        text += f", growth of {rate.text('en')} ({rate.formula('en')})." if rate else f" ({change.formula('en')})."
+        text += (
+            f", growth of {rate.text('en')} ({rate.formula('en')})."
+            if rate
+            else f" ({change.formula('en')})."
+        )
     else:
         text = f"从{start_year}年的{s}到{end_year}年的{e}，变化{change.text('zh')}"
-        text += f"，增长{rate.text('zh')}（{rate.formula('zh')}）。" if rate else f"（{change.formula('zh')}）。"
+        text += (
+            f"，增长{rate.text('zh')}（{rate.formula('zh')}）。"
+            if rate
+            else f"（{change.formula('zh')}）。"
+        )
     return Calculation(text, evidence, calls)
 
 
-def _per_entity(question: Question, docs: list[Document], glossary: Glossary, retrieve: Retrieve) -> list[_Operand | None]:
+def _per_entity(
+    question: Question, docs: list[Document], glossary: Glossary, retrieve: Retrieve
+) -> list[_Operand | None]:
     year = min(question.years) if question.years else None
     ops = []
     for group in question.entities:
@@ -170,17 +209,26 @@ def _per_entity(question: Question, docs: list[Document], glossary: Glossary, re
             for other in question.entities:
                 if other != group:
                     for alias in sorted(other, key=len, reverse=True):
-                        sub_text = re.sub(rf"(?<![A-Za-z]){re.escape(alias)}(?![A-Za-z])", "", sub_text, flags=re.I)
+                        sub_text = re.sub(
+                            rf"(?<![A-Za-z]){re.escape(alias)}(?![A-Za-z])",
+                            "",
+                            sub_text,
+                            flags=re.I,
+                        )
             sub_docs = retrieve(sub_text)
             op = _figure(question, sub_docs, glossary, entity=group, year=year)
         ops.append(op)
     return ops
 
 
-def _sum(question: Question, docs: list[Document], glossary: Glossary, retrieve: Retrieve) -> Calculation | None:
+def _sum(
+    question: Question, docs: list[Document], glossary: Glossary, retrieve: Retrieve
+) -> Calculation | None:
     ops = _per_entity(question, docs, glossary, retrieve)
     if any(op is None for op in ops):
-        return _missing(question, [g[0] for g, op in zip(question.entities, ops, strict=True) if op is None])
+        return _missing(
+            question, [g[0] for g, op in zip(question.entities, ops, strict=True) if op is None]
+        )
     operands: list[_Operand] = [op for op in ops if op is not None]
     evidence, marker = _cite(operands)
     try:
@@ -188,8 +236,15 @@ def _sum(question: Question, docs: list[Document], glossary: Glossary, retrieve:
         result = total([op.quantity for op in operands])
     except CalculatorError:
         return None
-    call = _call(result, {g[0]: op.quantity.raw for g, op in zip(question.entities, operands, strict=True)}, question)
-    parts = [f"{g[0]} {_term(op, marker[i], question)}" for i, (g, op) in enumerate(zip(question.entities, operands, strict=True))]
+    call = _call(
+        result,
+        {g[0]: op.quantity.raw for g, op in zip(question.entities, operands, strict=True)},
+        question,
+    )
+    parts = [
+        f"{g[0]} {_term(op, marker[i], question)}"
+        for i, (g, op) in enumerate(zip(question.entities, operands, strict=True))
+    ]
     if question.language == "en":
         text = f"Together {result.text('en')}: " + ", ".join(parts) + f" ({result.formula('en')})."
     else:
@@ -197,10 +252,14 @@ def _sum(question: Question, docs: list[Document], glossary: Glossary, retrieve:
     return Calculation(text, evidence, [call])
 
 
-def _between_entities(question: Question, docs: list[Document], glossary: Glossary, retrieve: Retrieve) -> Calculation | None:
+def _between_entities(
+    question: Question, docs: list[Document], glossary: Glossary, retrieve: Retrieve
+) -> Calculation | None:
     ops = _per_entity(question, docs, glossary, retrieve)[:2]
     if any(op is None for op in ops):
-        return _missing(question, [g[0] for g, op in zip(question.entities, ops, strict=True) if op is None])
+        return _missing(
+            question, [g[0] for g, op in zip(question.entities, ops, strict=True) if op is None]
+        )
     a, b = ops  # type: ignore[misc]
     evidence, marker = _cite([a, b])
     names = [g[0] for g in question.entities[:2]]
@@ -235,14 +294,18 @@ def _midpoint(question: Question, docs: list[Document], glossary: Glossary) -> C
                 term = _term(op, 1, question)
                 call = _call(result, {"range": q.raw}, question)
                 if question.language == "en":
-                    text = f"The midpoint of {term} is {result.text('en')} ({result.formula('en')})."
+                    text = (
+                        f"The midpoint of {term} is {result.text('en')} ({result.formula('en')})."
+                    )
                 else:
                     text = f"{term}的中值为{result.text('zh')}（{result.formula('zh')}）。"
                 return Calculation(text, [ev], [call])
     return None
 
 
-def _apply_ratio(question: Question, docs: list[Document], glossary: Glossary) -> Calculation | None:
+def _apply_ratio(
+    question: Question, docs: list[Document], glossary: Glossary
+) -> Calculation | None:
     evidence = select_evidence(question, docs, glossary, limit=8)
     stated = [q for q in extract_quantities(question.text) if q.kind == "ratio"]
     for ev in evidence:
@@ -256,12 +319,17 @@ def _apply_ratio(question: Question, docs: list[Document], glossary: Glossary) -
         # evidence about the right- or left-hand thing.
         asked = [(None, q) for q in extract_quantities(question.text) if q.kind == "count"]
         counts = asked + [
-            (e, q) for e in evidence for q in e.quantities if q.kind == "count" and about_entity(e, question)
+            (e, q)
+            for e in evidence
+            for q in e.quantities
+            if q.kind == "count" and about_entity(e, question)
         ]
         for known_ev, known in counts:
             source_text = question.text if known_ev is None else known_ev.text
             context = source_text[max(0, (known.start or 0) - 15) : (known.end or 0) + 8].upper()
-            side = "right" if right.upper() in context else "left" if left.upper() in context else None
+            side = (
+                "right" if right.upper() in context else "left" if left.upper() in context else None
+            )
             if side is None:
                 continue
             try:
@@ -276,8 +344,14 @@ def _apply_ratio(question: Question, docs: list[Document], glossary: Glossary) -
                 cited, marker = _cite(ops)
                 k = _term(ops[0], marker[0], question)
             other = left if side == "right" else right
-            call = _call(result, {"known": known.raw, "ratio": ratio_q.raw, "known_side": side}, question)
-            r = f"{ratio_q.raw} [{marker[1]}]" if question.language == "en" else f"{ratio_q.raw}[{marker[1]}]"
+            call = _call(
+                result, {"known": known.raw, "ratio": ratio_q.raw, "known_side": side}, question
+            )
+            r = (
+                f"{ratio_q.raw} [{marker[1]}]"
+                if question.language == "en"
+                else f"{ratio_q.raw}[{marker[1]}]"
+            )
             if question.language == "en":
                 text = f"At {left}:{right} = {r}, {k} of {right if side == 'right' else left} corresponds to {result.text('en')} {other} ({result.formula('en')})."
             else:

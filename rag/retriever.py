@@ -89,7 +89,9 @@ class HybridRetriever(BaseRetriever):
         dense = self.vector_store.similarity_search_with_score(query, k=n, filter=where)
         self._refresh_keyword_index()
         allowed = set(collection.get(where=where, include=[])["ids"]) if where else None
-        tokens = tokenize(query) + [t for alias in self.glossary.expand(query) for t in tokenize(alias)]
+        tokens = tokenize(query) + [
+            t for alias in self.glossary.expand(query) for t in tokenize(alias)
+        ]
         keyword = self.keyword_index.search(tokens, n, allowed_ids=allowed)
 
         w_dense, w_keyword = LEG_WEIGHTS.get(language, (1.0, 1.0))
@@ -104,8 +106,12 @@ class HybridRetriever(BaseRetriever):
         missing = [i for i in top if i not in by_id]
         if missing:
             got = collection.get(ids=missing, include=["documents", "metadatas"])
-            for chunk_id, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
-                by_id[chunk_id] = Document(id=chunk_id, page_content=text, metadata=dict(meta or {}))
+            for chunk_id, text, meta in zip(
+                got["ids"], got["documents"], got["metadatas"], strict=True
+            ):
+                by_id[chunk_id] = Document(
+                    id=chunk_id, page_content=text, metadata=dict(meta or {})
+                )
         dense_rank = {str(doc.id): r for r, (doc, _) in enumerate(dense)}
         dense_sim = {str(doc.id): 1.0 - float(dist) for doc, dist in dense}
         keyword_rank = {chunk_id: r for r, (chunk_id, _) in enumerate(keyword)}

@@ -1,16 +1,35 @@
 #!/usr/bin/env bash
-# Command 2: set up (with test tools and browser) and run the whole test suite.
+# Command 2: set up (with test tools and browser) and run the whole test suite, then the
+# release gate (the known-answer eval) with the real embedding model.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
+# The browser tests also run over the real service (indexes corpus/ with the real embedder).
+export RNA_UI_REAL=${RNA_UI_REAL:-1}
+
 t0=$(date +%s)
 bash scripts/setup.sh --dev
 t1=$(date +%s)
+
 echo "==> tests"
 set +e
 .venv/bin/python -m pytest "$@"
-rc=$?
+tests_rc=$?
 set -e
 t2=$(date +%s)
-echo "==> timings: setup $((t1 - t0)) s, tests $((t2 - t1)) s, total $((t2 - t0)) s"
-exit $rc
+
+echo "==> release gate: eval/cases.yaml against eval/gate.yaml (real e5 embedder, deterministic answers)"
+gate_dir=data/ci-eval
+rm -rf "$gate_dir"
+set +e
+RNA_DATA_DIR="$gate_dir" RNA_LLM=none .venv/bin/python -m ingest --quiet \
+  && RNA_DATA_DIR="$gate_dir" RNA_LLM=none .venv/bin/python -m eval --gate --quiet \
+       --out "$gate_dir/results" --report "$gate_dir/REPORT.md"
+gate_rc=$?
+set -e
+t3=$(date +%s)
+
+echo "==> timings: setup $((t1 - t0)) s, tests $((t2 - t1)) s, gate $((t3 - t2)) s, total $((t3 - t0)) s"
+[ $tests_rc -eq 0 ] || { echo "tests failed (exit $tests_rc)"; exit $tests_rc; }
+[ $gate_rc -eq 0 ] || { echo "release gate failed (exit $gate_rc)"; exit $gate_rc; }
+echo "tests and release gate passed"

@@ -32,7 +32,9 @@ def test_corpus_chunks_quote_the_original_text():
 
 
 _TEXT = st.lists(
-    st.sampled_from(["英伟达需求170万根", "。", "?", "Q:问题", " A:答案", "\n\n", "，", "AEC", " ", "谷歌"]),
+    st.sampled_from(
+        ["英伟达需求170万根", "。", "?", "Q:问题", " A:答案", "\n\n", "，", "AEC", " ", "谷歌"]
+    ),
     max_size=120,
 ).map("".join)
 

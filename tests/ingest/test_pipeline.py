@@ -59,7 +59,9 @@ def test_edited_document_replaces_its_chunks_and_removed_one_is_deleted(fake_set
     indexer = _indexer(fake_settings)
     indexer.ingest_all()
     note = fake_settings.corpus_dir / "003_558daa5f5094b1d2.txt"
-    note.write_text(note.read_text(encoding="utf-8").replace("170万根", "180万根"), encoding="utf-8")
+    note.write_text(
+        note.read_text(encoding="utf-8").replace("170万根", "180万根"), encoding="utf-8"
+    )
     (fake_settings.corpus_dir / "000_b074af76218b3ff2.txt").unlink()
 
     report = indexer.ingest_all()
@@ -84,7 +86,10 @@ def test_upload_and_delete_through_the_library(fake_settings):
     library = CorpusLibrary(fake_settings, indexer)
     count = indexer.chunk_count()
 
-    report = library.add("../../etc/新笔记.md", "---\ntitle: 新笔记\ndate: 2026-01-05\n---\n英伟达明年需求200万根。".encode())
+    report = library.add(
+        "../../etc/新笔记.md",
+        "---\ntitle: 新笔记\ndate: 2026-01-05\n---\n英伟达明年需求200万根。".encode(),
+    )
     assert report.added == 1
     stored = fake_settings.data_dir / "uploads" / "新笔记.md"
     assert stored.is_file()
@@ -143,7 +148,10 @@ def test_kill_9_mid_ingest_then_rerun_equals_a_clean_ingest(tmp_path, corpus_cop
     def run(data_dir: Path) -> None:
         subprocess.run(
             [sys.executable, str(script), str(corpus_copy), str(data_dir)],
-            env=env, check=True, capture_output=True, timeout=300,
+            env=env,
+            check=True,
+            capture_output=True,
+            timeout=300,
         )
 
     run(clean_dir)
@@ -154,7 +162,9 @@ def test_kill_9_mid_ingest_then_rerun_equals_a_clean_ingest(tmp_path, corpus_cop
     for _ in range(20):
         proc = subprocess.Popen(
             [sys.executable, str(script), str(corpus_copy), str(crash_dir)],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         time.sleep(rng.uniform(1.0, 5.0))
         if proc.poll() is None:
@@ -181,8 +191,18 @@ def chroma_server(tmp_path):
     port = _free_port()
     chroma = Path(sys.executable).parent / "chroma"
     proc = subprocess.Popen(
-        [str(chroma), "run", "--path", str(tmp_path / "server"), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            str(chroma),
+            "run",
+            "--path",
+            str(tmp_path / "server"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
         env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
     )
     deadline = time.time() + 60
@@ -205,7 +225,11 @@ def test_server_mode_indexes_the_same_chunks_as_embedded_mode(fake_settings, chr
     embedded = _indexer(fake_settings)
     embedded.ingest_all()
     http_settings = fake_settings.model_copy(
-        update={"chroma_mode": "http", "chroma_port": chroma_server, "data_dir": fake_settings.data_dir / "http"}
+        update={
+            "chroma_mode": "http",
+            "chroma_port": chroma_server,
+            "data_dir": fake_settings.data_dir / "http",
+        }
     )
     served = _indexer(http_settings)
     report = served.ingest_all()

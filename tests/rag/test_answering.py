@@ -24,17 +24,30 @@ META = "Meta2025年的总需求量约为110万根,预计2026年将超过150万�
 
 def _evidence(text: str, section: str | None = None) -> Evidence:
     return Evidence(
-        chunk_id="c", doc_id="003_558daa5f5094b1d2.txt", title="AEC及电源线专家交流", date="2025-11-12",
-        text=text, start=0, end=len(text), score=5.0, retrieval_score=0.03,
-        years=frozenset({2025, 2026}), quantities=tuple(extract_quantities(text, 2025)), section=section,
+        chunk_id="c",
+        doc_id="003_558daa5f5094b1d2.txt",
+        title="AEC及电源线专家交流",
+        date="2025-11-12",
+        text=text,
+        start=0,
+        end=len(text),
+        score=5.0,
+        retrieval_score=0.03,
+        years=frozenset({2025, 2026}),
+        quantities=tuple(extract_quantities(text, 2025)),
+        section=section,
     )
 
 
 @pytest.mark.unit
 @pytest.mark.parametrize(
     ("text", "language"),
-    [("英伟达2026年AEC需求量是多少？", "zh"), ("What is Nvidia's 2026 AEC demand?", "en"),
-     ("NV的AEC demand是多少", "zh"), ("How much is 170万根 in English?", "en")],
+    [
+        ("英伟达2026年AEC需求量是多少？", "zh"),
+        ("What is Nvidia's 2026 AEC demand?", "en"),
+        ("NV的AEC demand是多少", "zh"),
+        ("How much is 170万根 in English?", "en"),
+    ],
 )
 def test_language_is_the_dominant_script(text, language):
     assert detect_language(text) == language
@@ -42,14 +55,19 @@ def test_language_is_the_dominant_script(text, language):
 
 @pytest.mark.unit
 def test_follow_ups_become_standalone_questions():
-    history = [Message(role="user", content="英伟达2026年AEC需求量是多少？"),
-               Message(role="assistant", content="约170万根[1]。")]
+    history = [
+        Message(role="user", content="英伟达2026年AEC需求量是多少？"),
+        Message(role="assistant", content="约170万根[1]。"),
+    ]
     assert rewrite_follow_up("那Meta呢?", history, GLOSSARY) == "Meta2026年AEC需求量是多少？"
     assert rewrite_follow_up("那2025年呢？", history, GLOSSARY) == "英伟达2025年AEC需求量是多少？"
     en = [Message(role="user", content="What is Nvidia's 2026 AEC demand?")]
     assert rewrite_follow_up("and Amazon?", en, GLOSSARY) == "What is Amazon's 2026 AEC demand?"
     # A full question is left alone.
-    assert rewrite_follow_up("谷歌TPU与AEC的比例是多少？", history, GLOSSARY) == "谷歌TPU与AEC的比例是多少？"
+    assert (
+        rewrite_follow_up("谷歌TPU与AEC的比例是多少？", history, GLOSSARY)
+        == "谷歌TPU与AEC的比例是多少？"
+    )
 
 
 @pytest.mark.unit
@@ -78,7 +96,9 @@ def test_grounding_rejects_wrong_figures_and_repairs_wrong_citations():
     repaired = check_grounding("英伟达2026年AEC需求量约为170万根[1]。", evidence)
     assert repaired.ok and repaired.repaired and "[2]" in repaired.text
     uncited = check_grounding("英伟达2026年AEC需求量约为170万根。", evidence)
-    assert uncited.ok and uncited.repaired and uncited.text == "英伟达2026年AEC需求量约为170万根[2]。"
+    assert (
+        uncited.ok and uncited.repaired and uncited.text == "英伟达2026年AEC需求量约为170万根[2]。"
+    )
     two = check_grounding("Meta: about 1.1 million [2]; Nvidia: about 1.7 million.", evidence)
     assert two.ok and two.text == "Meta: about 1.1 million [1]; Nvidia: about 1.7 million[2]."
     assert not check_grounding("The notes describe AEC demand.", evidence).ok  # nothing cited
@@ -107,18 +127,24 @@ def _assistant(indexed, llm=None) -> Assistant:
 @pytest.mark.integration
 def test_deterministic_answers_cite_the_sentence_that_holds_the_figure(indexed):
     assistant = _assistant(indexed)
-    answer = assistant.ask(AskRequest(question="英伟达(NV)2025年和2026年的AEC需求量是多少？", top_k=8))
+    answer = assistant.ask(
+        AskRequest(question="英伟达(NV)2025年和2026年的AEC需求量是多少？", top_k=8)
+    )
     assert not answer.abstained
     assert "170万根" in answer.answer and answer.citations
     cited = answer.citations[0]
     original = (CORPUS / cited.source).read_text(encoding="utf-8")
     assert "170万根" in cited.quote and cited.date == "2025-11-12"
-    assert original[cited.start : cited.end].replace(" ", "")[:10] == cited.quote.replace(" ", "")[:10]
+    assert (
+        original[cited.start : cited.end].replace(" ", "")[:10] == cited.quote.replace(" ", "")[:10]
+    )
 
 
 @pytest.mark.integration
 def test_unanswerable_year_abstains_and_offers_the_nearest_facts(indexed):
-    answer = _assistant(indexed).ask(AskRequest(question="英伟达NV 2027年的AEC需求量是多少？", top_k=8))
+    answer = _assistant(indexed).ask(
+        AskRequest(question="英伟达NV 2027年的AEC需求量是多少？", top_k=8)
+    )
     assert answer.abstained and answer.answer.startswith("文档中没有提到")
     assert "2027" not in "".join(c.quote for c in answer.citations)
 
@@ -126,15 +152,23 @@ def test_unanswerable_year_abstains_and_offers_the_nearest_facts(indexed):
 @pytest.mark.integration
 def test_llm_draft_with_a_wrong_figure_is_replaced_by_the_verified_answer(indexed):
     llm = GenericFakeChatModel(messages=iter([AIMessage("英伟达2026年AEC需求量约为17万根[1]。")]))
-    answer = _assistant(indexed, llm).ask(AskRequest(question="英伟达NV 2026年AEC需求量是多少？", top_k=8))
+    answer = _assistant(indexed, llm).ask(
+        AskRequest(question="英伟达NV 2026年AEC需求量是多少？", top_k=8)
+    )
     assert answer.verification["status"] == "fallback"
     assert "17万根[1]" not in answer.answer and "170万根" in answer.answer
 
 
 @pytest.mark.integration
 def test_llm_draft_that_checks_out_is_streamed_then_verified(indexed):
-    llm = GenericFakeChatModel(messages=iter([AIMessage("英伟达2026年AEC需求量预计为170万根左右[1]。")]))
-    events = list(_assistant(indexed, llm).stream(AskRequest(question="英伟达NV 2026年AEC需求量是多少？", top_k=8)))
+    llm = GenericFakeChatModel(
+        messages=iter([AIMessage("英伟达2026年AEC需求量预计为170万根左右[1]。")])
+    )
+    events = list(
+        _assistant(indexed, llm).stream(
+            AskRequest(question="英伟达NV 2026年AEC需求量是多少？", top_k=8)
+        )
+    )
     assert [e.type for e in events][-1] == "final" and events[0].type == "token"
     final = events[-1].answer
     assert final.verification["status"] in {"verified", "repaired"}

@@ -31,7 +31,9 @@ def assistant(settings) -> Assistant:
 
 @pytest.fixture(scope="module")
 def deterministic(settings, assistant) -> Assistant:
-    return Assistant(settings.model_copy(update={"llm": "none"}), embeddings=assistant.embeddings, llm=None)
+    return Assistant(
+        settings.model_copy(update={"llm": "none"}), embeddings=assistant.embeddings, llm=None
+    )
 
 
 def _figures_are_cited(answer) -> None:
@@ -84,7 +86,9 @@ def test_unknown_company_abstains(assistant):
 
 
 def test_growth_is_computed_by_the_calculator_with_both_operands_cited(assistant):
-    answer = assistant.ask(AskRequest(question="How much does Nvidia's AEC demand grow from 2025 to 2026?"))
+    answer = assistant.ask(
+        AskRequest(question="How much does Nvidia's AEC demand grow from 2025 to 2026?")
+    )
     names = {t.name for t in answer.tool_calls}
     assert {"growth_rate", "difference"} <= names
     growth = next(t for t in answer.tool_calls if t.name == "growth_rate")
@@ -117,7 +121,9 @@ def test_llm_over_its_time_budget_falls_back_to_the_cited_evidence_answer(settin
 
 
 def test_deterministic_mode_answers_without_the_model(deterministic):
-    answer = deterministic.ask(AskRequest(question="What is the midpoint of Nvidia's 2026 liquid-cooled server shipments?"))
+    answer = deterministic.ask(
+        AskRequest(question="What is the midpoint of Nvidia's 2026 liquid-cooled server shipments?")
+    )
     assert answer.tool_calls and "100,000" in answer.tool_calls[0].output
     assert answer.verification["llm"] == "skipped"
     zh = deterministic.ask(AskRequest(question="Meta和亚马逊2025年的AEC需求合计多少？"))
