@@ -1,4 +1,4 @@
-.PHONY: run test ingest eval bench lint readme-config
+.PHONY: run test ingest eval bench lint readme-config report
 run:            ## set up, ingest corpus/, serve API + UI on 127.0.0.1:8000
 	bash scripts/run.sh
 test:           ## set up (dev) and run the whole test suite
@@ -11,3 +11,10 @@ lint:
 	.venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/mypy
 readme-config:  ## print the configuration table for the README
 	.venv/bin/python -m rag.config
+report:         ## regenerate eval/REPORT.md (deterministic mode, real embedder) for the README
+	RNA_DATA_DIR=data/report RNA_LLM=none .venv/bin/python -m ingest --quiet
+	RNA_DATA_DIR=data/report RNA_LLM=none .venv/bin/python -m eval --out data/report/results
+bench:          ## print embedder, LLM and answer-latency figures
+	.venv/bin/python benchmarks/embed_bench.py
+	.venv/bin/python benchmarks/llm_bench.py
+	.venv/bin/python benchmarks/answer_bench.py

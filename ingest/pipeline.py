@@ -150,6 +150,7 @@ class Indexer:
         self._records: SQLRecordManager | None = None
         glossary = Glossary.load(settings.corpus_dir / "glossary.yaml")
         self.keyword_index = KeywordIndex(settings.keyword_dir, glossary.words())
+        self.batch_size = 100  # chunks embedded and written per step of the indexing API
 
     @property
     def embeddings(self) -> Embeddings:
@@ -204,6 +205,7 @@ class Indexer:
             cleanup="full",
             source_id_key="source",
             key_encoder="sha256",
+            batch_size=self.batch_size,
         )
         return self._finish(result, len(files) - len(skipped), skipped, started)
 

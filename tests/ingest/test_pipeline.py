@@ -126,12 +126,12 @@ _SLOW_INGEST = textwrap.dedent(
 
     class Slow(DeterministicFakeEmbedding):
         def embed_documents(self, texts):
-            time.sleep(0.02 * len(texts))
+            time.sleep(0.1 * len(texts))
             return super().embed_documents(texts)
 
     settings = Settings(corpus_dir=sys.argv[1], data_dir=sys.argv[2], llm="none")
     indexer = Indexer(settings, embeddings=Slow(size=384))
-    import langchain_core.indexing.api as api
+    indexer.batch_size = 8  # many small writes, so a kill lands between (and inside) them
     print(indexer.ingest_all())
     """
 )
@@ -166,7 +166,7 @@ def test_kill_9_mid_ingest_then_rerun_equals_a_clean_ingest(tmp_path, corpus_cop
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        time.sleep(rng.uniform(1.0, 5.0))
+        time.sleep(rng.uniform(1.0, 7.0))
         if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
             kills += 1
