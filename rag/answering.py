@@ -261,7 +261,7 @@ def check_grounding(
                 marker = marker_anywhere
                 offset = figure.end + marker.start()
             else:
-                inserts.append((figure.end, f"[{holders[0] + 1}]"))
+                inserts.append((_after_unit_word(answer, figure, evidence[holders[0]]), f"[{holders[0] + 1}]"))
                 repaired = True
                 continue
         else:
@@ -291,6 +291,17 @@ def check_grounding(
     if any(n < 1 or n > len(evidence) for n in cited):
         unsupported.append("(citation out of range)")
     return GroundingResult(not unsupported, text, len(figures), unsupported, repaired)
+
+
+def _after_unit_word(answer: str, figure: Quantity, holder: Evidence) -> int:
+    """Where a missing marker goes: after "1.7 million cables", not inside it."""
+    end = figure.end or 0
+    word = re.match(r"\s+([A-Za-z-]+)", answer[end:])
+    if word:
+        rendered = " ".join(render(q, "en") for q in holder.quantities if same_value(figure, q))
+        if re.search(rf"\b{re.escape(word.group(1))}\b", rendered, re.IGNORECASE):
+            return end + word.end()
+    return end
 
 
 def _naming_source(text: str, evidence: list[Evidence]) -> int | None:

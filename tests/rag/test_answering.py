@@ -101,6 +101,8 @@ def test_grounding_rejects_wrong_figures_and_repairs_wrong_citations():
     )
     two = check_grounding("Meta: about 1.1 million [2]; Nvidia: about 1.7 million.", evidence)
     assert two.ok and two.text == "Meta: about 1.1 million [1]; Nvidia: about 1.7 million[2]."
+    unit = check_grounding("Nvidia's 2026 AEC demand is about 1.7 million cables.", evidence)
+    assert unit.text == "Nvidia's 2026 AEC demand is about 1.7 million cables[2]."
     assert not check_grounding("The notes describe AEC demand.", evidence).ok  # nothing cited
 
 

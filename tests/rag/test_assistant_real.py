@@ -128,3 +128,16 @@ def test_deterministic_mode_answers_without_the_model(deterministic):
     assert answer.verification["llm"] == "skipped"
     zh = deterministic.ask(AskRequest(question="Meta和亚马逊2025年的AEC需求合计多少？"))
     assert zh.tool_calls and "310万" in zh.tool_calls[0].output
+
+
+def test_ratio_and_difference_questions_are_computed_with_cited_operands(deterministic):
+    ratio = deterministic.ask(AskRequest(question="按1:1.25的比例，谷歌明年的AEC需求对应多少TPU？"))
+    call = ratio.tool_calls[0]
+    assert call.name == "apply_ratio" and "160万" in call.output and "至少" in call.output
+    assert "1:1.25" in ratio.citations[0].quote and "两百多万根" in ratio.citations[0].quote
+
+    diff = deterministic.ask(AskRequest(question="2026年亚马逊的AEC需求比英伟达多多少根？"))
+    assert diff.tool_calls and diff.tool_calls[0].name == "difference"
+    assert "130万" in diff.tool_calls[0].output
+    quotes = " ".join(c.quote for c in diff.citations)
+    assert "300万条" in quotes and "170万根" in quotes
