@@ -443,7 +443,8 @@ class Gate(BaseModel):
     overall: float
     kind: dict[str, float] = Field(default_factory=dict)
     targets: dict[str, float] = Field(
-        default_factory=dict, description="Where the thresholds are heading (reported, not enforced)."
+        default_factory=dict,
+        description="Where the thresholds are heading (reported, not enforced).",
     )
     notes: str | None = None
 

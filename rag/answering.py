@@ -261,7 +261,9 @@ def check_grounding(
                 marker = marker_anywhere
                 offset = figure.end + marker.start()
             else:
-                inserts.append((_after_unit_word(answer, figure, evidence[holders[0]]), f"[{holders[0] + 1}]"))
+                inserts.append(
+                    (_after_unit_word(answer, figure, evidence[holders[0]]), f"[{holders[0] + 1}]")
+                )
                 repaired = True
                 continue
         else:

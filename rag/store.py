@@ -68,7 +68,9 @@ def all_chunk_texts(store: Chroma, page: int = 5000) -> tuple[list[str], list[st
         offset += page
 
 
-def rebuild_keyword_index(store: Chroma, keyword_index: KeywordIndex, version: str | None = None) -> None:
+def rebuild_keyword_index(
+    store: Chroma, keyword_index: KeywordIndex, version: str | None = None
+) -> None:
     """Derive the keyword index from what Chroma holds (Chroma is the source of truth)."""
     version = version or collection_version(store) or bump_collection_version(store)
     ids, texts = all_chunk_texts(store)

@@ -27,9 +27,7 @@ class FakeAssistant:
         self.requests.append(request)
         lang = request.language or ("en" if request.question.isascii() else "zh")
         if "2027" in request.question:
-            text = (
-                "The documents do not say." if lang == "en" else "文档中没有提到这一点。"
-            )
+            text = "The documents do not say." if lang == "en" else "文档中没有提到这一点。"
             return Answer(answer=text, language=lang, abstained=True)
         text = (
             "About 1.7 million cables (170万根) [1]."

@@ -17,8 +17,8 @@ from langchain_core.embeddings import DeterministicFakeEmbedding
 
 from ingest.library import CorpusLibrary, RejectedFile
 from ingest.pipeline import Indexer
-from rag.store import all_chunk_texts
 from rag.config import REPO_ROOT, Settings
+from rag.store import all_chunk_texts
 
 NV_FACT = "2026年预计增长至170万根左右"
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from tests.fakes import HashEmbeddings
 from langchain_core.language_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
@@ -16,6 +15,7 @@ from rag.language import detect_language
 from rag.numbers import extract_quantities
 from rag.types import AskRequest, Message
 from tests.conftest import CORPUS
+from tests.fakes import HashEmbeddings
 
 GLOSSARY = Glossary.load(CORPUS / "glossary.yaml")
 NV = "NV2025年的AEC需求量约为70万根,2026年预计增长至170万根左右,后续可能加单。"

@@ -39,7 +39,11 @@ class TestHybridRetrieverStandard(RetrieversIntegrationTests):
         glossary = Glossary.load(CORPUS / "glossary.yaml")
         keyword = KeywordIndex(settings.keyword_dir, glossary.words())
         keyword.load()
-        return {"vector_store": indexer.vector_store, "keyword_index": keyword, "glossary": glossary}
+        return {
+            "vector_store": indexer.vector_store,
+            "keyword_index": keyword,
+            "glossary": glossary,
+        }
 
     @property
     def retriever_query_example(self) -> str:
