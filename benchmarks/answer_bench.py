@@ -73,14 +73,18 @@ def main() -> None:
         from eval.baseline import NaiveRag, load_corpus
         from rag.types import StreamEvent
 
-        naive = NaiveRag(load_corpus(settings.corpus_dir), with_llm.embeddings, with_llm.llm)
+        from rag.llm import make_chat_model
+
+        # The stuffed prompt (~2,700 tokens) needs a 4k context: a second instance of the model.
+        big = make_chat_model(settings.model_copy(update={"llm_context_tokens": 4096}))
+        naive = NaiveRag(load_corpus(settings.corpus_dir), with_llm.embeddings, big)
 
         def naive_stream(request):
             answer = naive.ask(request)
             prompt = "".join(
                 d.page_content for d in naive.store.similarity_search(request.question, k=naive.k)
             )
-            client = getattr(with_llm.llm, "client", None)
+            client = getattr(big, "client", None)
             tokens = len(client.tokenize(prompt.encode())) if client else len(prompt) // 2
             answer = answer.model_copy(
                 update={"verification": {**answer.verification, "prompt_tokens": tokens}}
