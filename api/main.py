@@ -118,7 +118,13 @@ def _mount_ui(app: FastAPI, settings: Settings) -> bool:
     except Exception:
         log.warning("UI not mounted: ui.app does not import", exc_info=True)
         return False
-    blocks = ui_app.build_ui(_LateService(app), _LateLibrary(app))
+    # The chat calls the service directly, so it gets the same bounds as the API's gate.
+    blocks = ui_app.build_ui(
+        _LateService(app),
+        _LateLibrary(app),
+        concurrency_limit=settings.llm_concurrency,
+        queue_size=settings.llm_queue_limit,
+    )
     keys = settings.api_keys
     # Browsers can't send our bearer header: with keys set, the UI asks for one as password.
     auth = (lambda _user, password: key_matches(password, keys)) if keys else None
