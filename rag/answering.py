@@ -70,11 +70,14 @@ def about_entity(evidence: Evidence, question: Question) -> bool:
     return any(a in haystack for a in wanted) or any(e.lower() in wanted for e in evidence.entities)
 
 
-def coverage_gap(question: Question, evidence: list[Evidence]) -> str | None:
-    """Why the evidence cannot answer the question, or None when it can."""
+def coverage_gap(
+    question: Question, evidence: list[Evidence], retrieved_text: str = ""
+) -> str | None:
+    """Why the evidence cannot answer the question, or None when it can. A name must appear
+    somewhere in the retrieved chunks (`retrieved_text`) or the evidence."""
     if not evidence:
         return "nothing relevant"
-    haystack = " ".join(f"{e.section or ''} {e.text}" for e in evidence)
+    haystack = retrieved_text + " " + " ".join(f"{e.section or ''} {e.text}" for e in evidence)
     for aliases in question.names:
         if not any(glossary_match(haystack, a) or a.lower() in haystack.lower() for a in aliases):
             return "name"
@@ -101,8 +104,13 @@ _ASKS_MONEY = re.compile(
 _ASKS_COUNT = re.compile(r"多少(?:根|条|台|颗|片|个|套|家|万根|万台)|how many\b", re.I)
 
 
+_ASKS_SHARE = re.compile(r"百分点|比例|占比|份额|percentage|percent|%|\bshare\b|\bfraction\b|\bratio\b", re.I)
+
+
 def asked_kind(text: str) -> str | None:
     """The kind of figure a question explicitly asks for ("多少美元" -> money), if any."""
+    if _ASKS_SHARE.search(text):
+        return None  # a share may come as %, a ratio or a fraction: no single kind to require
     if _ASKS_MONEY.search(text):
         return "money"
     if _ASKS_COUNT.search(text) and not re.search(r"百分点|percentage point|percent|%", text, re.I):
@@ -134,10 +142,10 @@ def best_quantity(question: Question, evidence: list[Evidence]) -> tuple[int, Qu
             )
             if question.years:
                 score += 3 if q.year in question.years else (-3 if q.year else 0)
-            if wants_money:
-                score += 2 if q.kind == "money" else 0
-            elif wants_percent:
+            if wants_percent:  # "share of cost" asks a percentage, not money
                 score += 2 if q.kind in ("percent", "ratio") else 0
+            elif wants_money:
+                score += 2 if q.kind == "money" else 0
             else:
                 score += 1 if q.kind == "count" else 0
             if best is None or score > best[0]:

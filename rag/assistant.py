@@ -149,9 +149,14 @@ class Assistant:
         question = Question.parse(standalone, language, self.glossary)
         evidence = select_evidence(question, docs, self.glossary)
         timings["evidence"] = _ms(t)
-        verification: dict[str, object] = {"standalone_question": standalone}
+        verification: dict[str, object] = {
+            "standalone_question": standalone,
+            # Ranked sources of the retrieved chunks: the eval's recall@k and MRR read these.
+            "retrieval": [str(d.metadata.get("source", "")) for d in docs],
+        }
 
-        gap = coverage_gap(question, evidence)
+        retrieved_text = " ".join(f"{d.metadata.get('section', '')} {d.page_content}" for d in docs)
+        gap = coverage_gap(question, evidence, retrieved_text)
         if gap is not None:
             text = abstention(question, evidence, gap)
             verification.update(status="abstained", reason=gap)

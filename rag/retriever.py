@@ -18,9 +18,10 @@ from rag.store import collection_version
 from rag.types import Filters
 
 RRF_K = 60
-# Weights of the dense and keyword legs per question language. English questions over Chinese
-# notes lean on the multilingual embedder; the keyword leg still sees glossary translations.
-LEG_WEIGHTS = {"zh": (1.0, 1.0), "en": (1.0, 0.7)}
+# Weights of the dense and keyword legs per question language. Measured on the 135 eval cases
+# (2026-11-22): English keyword weight 1.0 or 0.7 scored the same (80.0%), 0.4 lost a point,
+# Chinese 0.7 lost two; so equal weights, kept per language for corpora where it matters.
+LEG_WEIGHTS = {"zh": (1.0, 1.0), "en": (1.0, 1.0)}
 VERSION_CHECK_SECONDS = 2.0
 
 
