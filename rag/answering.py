@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 
 from rag.evidence import Evidence, Question
-from rag.glossary import Glossary
+from rag.glossary import Glossary, mentions
 from rag.keyword import tokenize
 from rag.numbers import Quantity, parse_numbers_in_answer, render, same_value
 from rag.types import Language, Message
@@ -39,7 +39,7 @@ def rewrite_follow_up(question: str, history: list[Message], glossary: Glossary)
     old_entities = glossary.entities_in(previous)
     rewritten = previous
     if new_entities and old_entities:
-        replacement = next(a for a in new_entities[0] if _mentions(question, a))
+        replacement = next(a for a in new_entities[0] if mentions(question, a))
         for alias in sorted(old_entities[0], key=len, reverse=True):
             rewritten = re.sub(re.escape(alias), replacement, rewritten, flags=re.IGNORECASE)
     new_years = _YEAR.findall(question)
@@ -50,16 +50,6 @@ def rewrite_follow_up(question: str, history: list[Message], glossary: Glossary)
     if rewritten == previous:
         return f"{previous} {question}"
     return rewritten
-
-
-def _mentions(text: str, alias: str) -> bool:
-    return bool(glossary_match(text, alias))
-
-
-def glossary_match(text: str, alias: str) -> bool:
-    if alias.isascii():
-        return re.search(rf"(?<![A-Za-z]){re.escape(alias)}(?![A-Za-z])", text, re.I) is not None
-    return alias in text
 
 
 def about_entity(evidence: Evidence, question: Question) -> bool:
@@ -79,14 +69,14 @@ def coverage_gap(
         return "nothing relevant"
     haystack = retrieved_text + " " + " ".join(f"{e.section or ''} {e.text}" for e in evidence)
     for aliases in question.names:
-        if not any(glossary_match(haystack, a) or a.lower() in haystack.lower() for a in aliases):
+        if not any(mentions(haystack, a) or a.lower() in haystack.lower() for a in aliases):
             return "name"
     relevant = [e for e in evidence if about_entity(e, question)]
     if not relevant:
         return "entity"
     for topic in question.topics:
         if not any(
-            any(glossary_match(f"{e.section or ''} {e.text}", a) for a in topic) for e in relevant
+            any(mentions(f"{e.section or ''} {e.text}", a) for a in topic) for e in relevant
         ):
             return "topic"
     if question.years and not any(e.years & question.years for e in relevant):
@@ -104,7 +94,9 @@ _ASKS_MONEY = re.compile(
 _ASKS_COUNT = re.compile(r"多少(?:根|条|台|颗|片|个|套|家|万根|万台)|how many\b", re.I)
 
 
-_ASKS_SHARE = re.compile(r"百分点|比例|占比|份额|percentage|percent|%|\bshare\b|\bfraction\b|\bratio\b", re.I)
+_ASKS_SHARE = re.compile(
+    r"百分点|比例|占比|份额|percentage|percent|%|\bshare\b|\bfraction\b|\bratio\b", re.I
+)
 
 
 def asked_kind(text: str) -> str | None:

@@ -33,7 +33,9 @@ class Glossary:
     def matches(self, text: str, groups: list[list[str]] | None = None) -> list[list[str]]:
         """Groups with at least one alias in `text` (ASCII aliases match whole words)."""
         return [
-            g for g in (self.groups if groups is None else groups) if any(_has(text, a) for a in g)
+            g
+            for g in (self.groups if groups is None else groups)
+            if any(mentions(text, a) for a in g)
         ]
 
     def entities_in(self, text: str) -> list[list[str]]:
@@ -64,7 +66,8 @@ def _position(text: str, alias: str) -> int:
     return pos if pos >= 0 else len(text) + 1
 
 
-def _has(text: str, alias: str) -> bool:
+def mentions(text: str, alias: str) -> bool:
+    """True when `text` names `alias` (ASCII aliases as whole words, plurals allowed)."""
     if alias.isascii():
         return (
             re.search(rf"(?<![A-Za-z]){re.escape(alias)}(?:s|es)?(?![A-Za-z])", text, re.IGNORECASE)
