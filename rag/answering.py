@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rag.evidence import Evidence, Question
+from rag.evidence import Evidence, Question, specs_in
 from rag.glossary import Glossary, mentions
 from rag.keyword import tokenize
 from rag.numbers import Quantity, parse_numbers_in_answer, render, same_value
@@ -84,7 +84,63 @@ def coverage_gap(
     asked = asked_kind(question.text)
     if asked and not any(q.kind == asked for e in relevant for q in e.quantities):
         return "figure"
+    if _ASKS_NUMBER.search(question.text):
+        on_topic = [e for e in relevant if covers_topics(e, question)]
+        figures = [q for e in on_topic for q in e.quantities if q.kind not in ("number", "measure")]
+        if not figures:
+            return "figure"  # the notes speak of it, but give no figure for it
+        noun = asked_noun(question.text)
+        counts = [(e, q) for e in on_topic for q in e.quantities if q.kind == "count"]
+        if noun and counts and not any(counts_noun(q, e, noun) for e, q in counts):
+            return "figure"  # "How many TPUs" answered by a count of AEC cables
     return None
+
+
+_ASKS_NUMBER = re.compile(
+    r"多少|几[个台根条家颗]|多大|规模多|how (?:many|much|large|big|high)\b|"
+    r"what (?:share|percentage|fraction|proportion)\b",
+    re.I,
+)
+_EN_COUNTED = re.compile(r"how many\s+(?:of\s+\S+\s+)?([A-Za-z][A-Za-z0-9-]*)", re.I)
+_ZH_COUNTED = re.compile(
+    r"多少(?:根|条|台|颗|片|个|套|块|张|家)([A-Za-z][A-Za-z0-9-]*|[\u4e00-\u9fff]{2,4})"
+)
+_NOT_NOUNS = frozenset(
+    "more less fewer units unit times of the are is were was will do does".split()
+)
+
+
+def asked_noun(text: str) -> str | None:
+    """The thing a count question counts: "How many TPUs…" -> "TPU", "多少颗TPU" -> "TPU"."""
+    match = _EN_COUNTED.search(text) or _ZH_COUNTED.search(text)
+    if not match:
+        return None
+    word = match.group(1)
+    if word.startswith(("百分", "倍")):
+        return None  # "多少个百分点" asks a measure, not a thing
+    if word.isascii():
+        # Only names (TPU, AEC, GPUs): a common English noun ("cables") has no Chinese spelling
+        # in the notes to look for.
+        if word.lower() in _NOT_NOUNS or not any(ch.isupper() for ch in word[1:]):
+            return None
+        if word.endswith("s") and len(word) > 3:
+            word = word[:-1]
+    return word
+
+
+def counts_noun(q: Quantity, evidence: Evidence, noun: str) -> bool:
+    """Whether a count counts `noun`: it names it, or names nothing and its sentence (or
+    section) speaks of it."""
+    asked = noun.lower()
+    if q.noun:
+        named = q.noun.lower()
+        return asked in named or named in asked
+    return asked in f"{evidence.section or ''} {evidence.text}".lower()
+
+
+def covers_topics(evidence: Evidence, question: Question) -> bool:
+    haystack = f"{evidence.section or ''} {evidence.text}"
+    return all(any(mentions(haystack, a) for a in topic) for topic in question.topics)
 
 
 _ASKS_MONEY = re.compile(
@@ -123,14 +179,20 @@ def best_quantity(question: Question, evidence: list[Evidence]) -> tuple[int, Qu
         re.I,
     )
     best: tuple[float, int, Quantity] | None = None
+    noun = asked_noun(question.text)
     for i, ev in enumerate(evidence):
-        if not about_entity(ev, question):
+        if not about_entity(ev, question) or not covers_topics(ev, question):
             continue
         for q in ev.quantities:
             if q.kind in ("number", "measure"):
                 continue
+            if noun and q.kind == "count" and not counts_noun(q, ev, noun):
+                continue
             score = (
-                ev.score + _proximity(ev.text, q, question) + _term_proximity(ev.text, q, question)
+                ev.score
+                + _proximity(ev, q, question)
+                + _term_proximity(ev.text, q, question)
+                + _spec_proximity(ev.text, q, question)
             )
             if question.years:
                 score += 3 if q.year in question.years else (-3 if q.year else 0)
@@ -154,20 +216,39 @@ def _term_proximity(sentence: str, q: Quantity, question: Question) -> float:
     return 1.5 if near else 0.0
 
 
-def _proximity(sentence: str, q: Quantity, question: Question) -> float:
-    """Favour the figure written next to the asked entity: in "依米康涨幅高达45.6%，…16.36%（川润股份）"
-    45.6% belongs to 依米康 and 16.36% to 川润股份."""
+def _spec_proximity(sentence: str, q: Quantity, question: Question) -> float:
+    """Favour the figure written next to the grade or model asked about: "三四十万条为400G规格"
+    answers "400G规格有多少条", the "超过100万条" beside it belongs to 800G."""
+    if not question.specs or q.start is None or q.end is None:
+        return 0.0
+    window = sentence[max(0, q.start - 12) : q.start] + " " + sentence[q.end : q.end + 12]
+    return 3.0 if question.specs & specs_in(window) else 0.0
+
+
+def _proximity(evidence: Evidence, q: Quantity, question: Question) -> float:
+    """Favour the figure written next to the asked entity, and refuse one written nearer to
+    another: in "飞荣达，还下跌了1.31%，涨幅最高的是申菱环境，幅度为7.81%" 1.31% is 飞荣达's."""
     if not question.entities or q.start is None or q.end is None:
         return 0.0
-    best = None
-    for alias in question.entities[0]:
-        for m in re.finditer(re.escape(alias), sentence, re.IGNORECASE):
-            gap = q.start - m.end() if m.end() <= q.start else m.start() - q.end
-            if gap >= 0 and (best is None or gap < best):
-                best = gap
-    if best is None:
+    sentence = evidence.text
+    asked_group = question.entities[0]
+
+    def gap(alias: str) -> int | None:
+        gaps = [
+            q.start - m.end() if m.end() <= q.start else m.start() - q.end  # type: ignore[operator]
+            for m in re.finditer(re.escape(alias), sentence, re.IGNORECASE)
+        ]
+        gaps = [g for g in gaps if g >= 0]
+        return min(gaps) if gaps else None
+
+    asked = [g for g in (gap(a) for a in asked_group) if g is not None]
+    if not asked:
         return 0.0
-    return 2.0 if best <= 12 else 1.0 if best <= 30 else 0.0
+    nearest = min(asked)
+    others = [gap(name) for name in evidence.entities if name not in asked_group]
+    if any(g is not None and g < nearest for g in others):
+        return -2.0
+    return 2.0 if nearest <= 12 else 1.0 if nearest <= 30 else 0.0
 
 
 def deterministic_answer(question: Question, evidence: list[Evidence]) -> str:
@@ -178,16 +259,29 @@ def deterministic_answer(question: Question, evidence: list[Evidence]) -> str:
     if picked is not None:
         i, q = picked
         ev = evidence[i]
+        # "2025年和2026年的需求量" asks one figure per year: give each the sentence holds.
+        per_year = [f for f in ev.quantities if f.kind == q.kind and f.year in question.years]
+        lead = per_year if len(question.years) > 1 and len(per_year) > 1 else [q]
         if language == "en":
-            figure = render(q, "en")
-            return f"{figure[0].upper()}{figure[1:]} ({q.raw.strip()}) [{i + 1}]. Source: “{ev.display('en')}”"
-        return f"{ev.text}[{i + 1}]"
+            figures = "; ".join(
+                (f"{f.year}: " if len(lead) > 1 else "") + f"{render(f, 'en')} ({f.raw.strip()})"
+                for f in lead
+            )
+            return f"{figures[0].upper()}{figures[1:]} [{i + 1}]. Source: “{ev.display('en')}”"
+        figures = "，".join((f"{f.year}年" if len(lead) > 1 else "") + _zh_figure(f) for f in lead)
+        return f"{figures}[{i + 1}]。原文：“{ev.display('zh')}”"
     # No single figure asked: the best sentence, plus the next when it scores nearly as well.
     shown = [top[0]] + [j for j in top[1:2] if evidence[j].score >= 0.75 * evidence[top[0]].score]
     if language == "en":
         quotes = " ".join(f"“{evidence[j].display('en')}” [{j + 1}]" for j in shown)
         return f"The notes say: {quotes}"
     return "".join(f"{evidence[j].display('zh')}[{j + 1}]" for j in shown)
+
+
+def _zh_figure(q: Quantity) -> str:
+    """The figure as the note writes it, without a leading verb: "约为110万根" -> "约110万根"."""
+    raw = q.raw.strip()
+    return re.sub(r"^(?:约为|约是)", "约", re.sub(r"^[为是达]", "", raw))
 
 
 def abstention(question: Question, evidence: list[Evidence], reason: str) -> str:
@@ -197,8 +291,19 @@ def abstention(question: Question, evidence: list[Evidence], reason: str) -> str
         text = ABSTAIN["en"].format(what=f"this (“{what}”)")
     else:
         text = ABSTAIN["zh"].format(what=f"“{what}”")
-    near = [(i, e) for i, e in enumerate(evidence) if about_entity(e, question) and e.quantities]
-    if near and reason == "year":
+    if reason == "year":
+        near = [
+            (i, e) for i, e in enumerate(evidence) if about_entity(e, question) and e.quantities
+        ]
+    elif reason == "figure":  # what the notes do say about it, figures or not
+        near = [
+            (i, e)
+            for i, e in enumerate(evidence)
+            if about_entity(e, question) and covers_topics(e, question)
+        ]
+    else:
+        near = []
+    if near:
         facts = " ".join(f"{e.display(language)}[{i + 1}]" for i, e in near[:2])
         text += f" {NEAREST[language]} {facts}"
     return text

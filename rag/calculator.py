@@ -582,6 +582,35 @@ def multiply(a: Quantity, b: Quantity) -> CalcResult:
     )
 
 
+def percent_change(base: Quantity, change: Quantity, *, decrease: bool) -> CalcResult:
+    """A figure after a stated change: 5,000根 reduced by 40% = 3,000根."""
+    if change.kind != "percent":
+        raise CalculatorError("percent_change needs a percentage such as '40%'")
+    if base.kind in ("percent", "percentage_points", "ratio", "fraction", "multiple"):
+        raise CalculatorError(f"cannot apply a percentage change to a {base.kind}")
+    if base.low < 0 or change.low < 0 or (decrease and change.high > 100):
+        raise CalculatorError("the base must be non-negative and a decrease at most 100%")
+    sign = -1 if decrease else 1
+    low, high, qual = _propagate(lambda b, p: b * (1 + sign * p / 100), [base, change], [1, sign])
+
+    def formula(lang: Language, v: Quantity) -> str:
+        op = "−" if decrease else "+"
+        return f"{_term(base, lang)} × (1 {op} {_term(change, lang)}) = {_shown(v, lang)}"
+
+    return _result(
+        "percent_change",
+        [base, change],
+        low,
+        high,
+        qual,
+        kind=base.kind,
+        formula=formula,
+        unit=base.unit,
+        noun=base.noun,
+        currency=base.currency,
+    )
+
+
 def convert_scale(q: Quantity) -> CalcResult:
     """The same figure in the other language's scale words: 170万 = 1.7 million."""
 

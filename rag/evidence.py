@@ -27,6 +27,23 @@ _ASKS_FIGURE = re.compile(
 )
 
 
+# "in 2026" — but not "每台2000元" or "US$2,000": a figure with a unit is not a year.
+_BARE_YEAR = re.compile(
+    r"(?<![\d$.,])(20\d{2})(?![\d.,%％]|\s*(?:元|万|亿|千|百|美元|根|条|台|个|颗|家|套|"
+    r"usd|rmb|cny|yuan|dollars?|units?|cables?)(?![a-z]))",
+    re.I,
+)
+
+
+# "公司AEC产能分布在哪些地方" names 产能 but asks where, not how much.
+_ASKS_WHICH = re.compile(
+    r"哪些|哪家|哪个|哪里|哪儿|何处|在哪|谁|什么(?:地方|公司|产品|原因)|为什么|为何|如何|怎么|"
+    r"\b(?:which|who|whom|where|why|how (?:does|do|did|is|are|will|can))\b",
+    re.I,
+)
+_ASKS_AMOUNT = re.compile(r"多少|几[个台根条家颗]|多大|how (?:many|much|large|big|high)\b", re.I)
+
+
 @dataclass(frozen=True)
 class Question:
     """What evidence selection needs to know about a question."""
@@ -39,6 +56,7 @@ class Question:
     asks_figure: bool
     topics: tuple[tuple[str, ...], ...] = ()  # glossary topics named (AEC, 液冷…)
     names: tuple[tuple[str, ...], ...] = ()  # Latin-script names the evidence must mention
+    specs: frozenset[str] = frozenset()  # model and grade names: 400G, 1.6T, GB300 (lower case)
 
     @classmethod
     def parse(cls, text: str, language: Language, glossary: Glossary) -> Question:
@@ -46,17 +64,30 @@ class Question:
         for alias in glossary.expand(text):
             terms.update(tokenize(alias))
         years = {m.year for m in extract_years(text)}
-        years |= {y for y in (int(v) for v in re.findall(r"(?<!\d)(20\d{2})(?!\d)", text))}
+        years |= {int(v) for v in _BARE_YEAR.findall(text)}
         return cls(
             text=text,
             language=language,
             terms=frozenset(terms),
             entities=tuple(tuple(g) for g in glossary.entities_in(text)),
             years=frozenset(years),
-            asks_figure=bool(_ASKS_FIGURE.search(text)),
+            asks_figure=bool(_ASKS_FIGURE.search(text))
+            and not (_ASKS_WHICH.search(text) and not _ASKS_AMOUNT.search(text)),
             topics=tuple(tuple(g) for g in glossary.topics_in(text)),
             names=tuple(_latin_names(text, glossary)),
+            specs=specs_in(text),
         )
+
+
+# A product grade or model: 400G, 1.6T, GB300, H100. The tokenizer splits "400G" into
+# "400" + "g", so these are matched whole to tell "400G规格有多少" from the total beside it.
+_SPEC = re.compile(
+    r"(?<![A-Za-z0-9.])(?:[A-Za-z]{1,4}\d{2,4}[A-Za-z]?|\d+(?:\.\d+)?[A-Za-z])(?![A-Za-z0-9])"
+)
+
+
+def specs_in(text: str) -> frozenset[str]:
+    return frozenset(m.group(0).lower() for m in _SPEC.finditer(text))
 
 
 _NOT_NAMES = frozenset(
@@ -183,8 +214,10 @@ def select_evidence(
     for rank, doc in enumerate(docs):
         doc_year = _doc_year(doc)
         section = str(doc.metadata.get("section") or "")
+        carried: list[list[str]] = []  # entities of the last sentence that named any
         for sentence, start, end in _sentences(doc):
             if _is_question(sentence):
+                carried = []  # a new question starts a new subject
                 continue  # a note's own question frames its answer; it states no fact
             tokens = set(tokenize(sentence))
             overlap = len(tokens & question.terms)
@@ -196,14 +229,20 @@ def select_evidence(
                 q for q in extract_quantities(sentence, doc_year) if q.kind not in ("duration",)
             )
             named = glossary.entities_in(sentence)
+            # "其中,800G规格占比超过100万条" continues the sentence before it ("Meta2025年…"):
+            # a sentence that names no one keeps the subject of the last one that did.
+            inherited = [] if named else carried
+            carried = named or carried
             section_named = glossary.entities_in(section) if section else []
             score = overlap + 0.3 * section_overlap + 1.0 / (1 + rank)
             if asked:
                 if any(set(g) in asked for g in named):
                     score += 3
+                elif any(set(g) in asked for g in inherited):
+                    score += 2
                 elif any(set(g) in asked for g in section_named):
                     score += 1.5
-                elif named:
+                elif named or inherited:
                     score -= 2  # about another company
             if question.years:
                 if years & question.years:
@@ -212,6 +251,8 @@ def select_evidence(
                     score -= 1
             if question.asks_figure and quantities:
                 score += 1
+            if question.specs & specs_in(sentence):
+                score += 2
             candidates.append(
                 Evidence(
                     chunk_id=str(doc.metadata.get("id", doc.id)),
@@ -226,7 +267,7 @@ def select_evidence(
                     years=frozenset(years),
                     quantities=quantities,
                     section=section or None,
-                    entities=tuple(g[0] for g in named + section_named),
+                    entities=tuple(g[0] for g in named + inherited + section_named),
                 )
             )
     candidates.sort(key=lambda e: -e.score)

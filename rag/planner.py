@@ -23,11 +23,13 @@ from rag.calculator import (
     difference,
     growth_rate,
     midpoint,
+    multiply,
+    percent_change,
     total,
 )
 from rag.evidence import Evidence, Question, select_evidence
 from rag.glossary import Glossary
-from rag.numbers import Quantity, extract_quantities, render
+from rag.numbers import Quantity, extract_quantities, render, same_value
 from rag.types import ToolCall
 
 GROWTH = re.compile(r"增长|增速|增幅|增加|增量|涨幅|grow|growth|increase|rise", re.I)
@@ -42,13 +44,35 @@ DIFFERENCE = re.compile(
 )
 MIDPOINT = re.compile(r"中值|中间值|中性值|中位|中点|midpoint|mid-point|middle of the range", re.I)
 APPLY_RATIO = re.compile(
-    r"(?:按|根据|以).{0,12}比例|对应多少|换算|ratio.{0,40}(?:how many|correspond|imply|translate)|(?:how many|correspond).{0,40}ratio",
+    r"(?:按|根据|以).{0,30}比例|对应多少|换算|ratio.{0,40}(?:how many|correspond|imply|translate)|(?:how many|correspond).{0,40}ratio",
     re.I,
 )
 RATIO_NAMES = re.compile(
     r"([A-Za-z]{2,10})\s*(?:与|和|:|：|/|to)\s*([A-Za-z]{2,10})\s*(?:的)?\s*(?:比例|比率|ratio)",
     re.I,
 )
+
+# "Rubin减少40%后", "cut by 40%": a stated change applied to a figure.
+CHANGE = re.compile(
+    r"(减少|降低|下降|下调|缩减|减|增加|提高|提升|增长|上调|上升)(?:了|约|大约)?\s*"
+    r"(\d+(?:\.\d+)?\s*[%％])|"
+    r"\b(cut|reduc\w*|lower\w*|decreas\w*|drop\w*|fall\w*|increas\w*|rais\w*|grow\w*|ris\w*)"
+    r"\s+(?:by\s+)?(?:about\s+|around\s+)?(\d+(?:\.\d+)?\s*%)",
+    re.I,
+)
+_DECREASE = re.compile(r"减|降|下|缩|cut|reduc|lower|decreas|drop|fall", re.I)
+# "按每台2000元、出货5-10万台计算", "at the 20% share, what value": figures to multiply.
+PRODUCT = re.compile(
+    r"按.{0,40}(?:计算|算)|乘以|×|对应(?:的)?(?:价值|金额|收入|营收|市场)|"
+    r"\bat (?:the |a |an )?(?:\S+ )?\d+(?:\.\d+)?\s*%|\btimes\b|\bmultipl",
+    re.I,
+)
+# "美墨工厂和泰国工厂的AEC产能合计": the parts of a sum that are not glossary names.
+SUM_PARTS = re.compile(
+    r"([\u4e00-\u9fffA-Za-z0-9]{2,12}?)(?:和|与|及|以及|加上)([\u4e00-\u9fffA-Za-z0-9]{2,12}?)的"
+)
+
+PERCENT_ASKED = re.compile(r"百分点|百分比|percentage points?|\bpp\b|percent|%|％", re.I)
 
 Retrieve = Callable[[str], list[Document]]
 
@@ -77,8 +101,18 @@ def plan_and_compute(
         return _midpoint(question, docs, glossary)
     if APPLY_RATIO.search(text):
         return _apply_ratio(question, docs, glossary)
+    if CHANGE.search(text):
+        computed = _percent_change(question, docs, glossary)
+        if computed is not None:
+            return computed
+    if PRODUCT.search(text):
+        computed = _product(question, docs, glossary)
+        if computed is not None:
+            return computed
     if SUM.search(text) and len(question.entities) >= 2:
         return _sum(question, docs, glossary, retrieve)
+    if SUM.search(text) and SUM_PARTS.search(text):
+        return _sum_parts(question, docs, glossary)
     if (GROWTH.search(text) or DIFFERENCE.search(text)) and len(question.years) >= 2:
         return _between_years(question, docs, glossary, growth=not DIFFERENCE.search(text))
     if DIFFERENCE.search(text) and len(question.entities) >= 2:
@@ -93,6 +127,7 @@ def _figure(
     *,
     entity: tuple[str, ...] | None,
     year: int | None,
+    kinds: frozenset[str] | None = None,
 ) -> _Operand | None:
     sub = replace(
         question,
@@ -104,7 +139,12 @@ def _figure(
     for ev in candidates:
         # Only figures the sentence attaches to the asked year can be that year's operand.
         dated = replace(
-            ev, quantities=tuple(q for q in ev.quantities if year is None or q.year == year)
+            ev,
+            quantities=tuple(
+                q
+                for q in ev.quantities
+                if (year is None or q.year == year) and (kinds is None or q.kind in kinds)
+            ),
         )
         picked = best_quantity(sub, [dated])
         if picked is not None:
@@ -201,9 +241,11 @@ def _per_entity(
     question: Question, docs: list[Document], glossary: Glossary, retrieve: Retrieve
 ) -> list[_Operand | None]:
     year = min(question.years) if question.years else None
+    # "高多少个百分点" compares percentages: a count in the same sentence is not an operand.
+    kinds = frozenset({"percent"}) if PERCENT_ASKED.search(question.text) else None
     ops = []
     for group in question.entities:
-        op = _figure(question, docs, glossary, entity=group, year=year)
+        op = _figure(question, docs, glossary, entity=group, year=year, kinds=kinds)
         if op is None:  # the shared retrieval missed this entity: look it up on its own
             sub_text = question.text
             for other in question.entities:
@@ -216,7 +258,7 @@ def _per_entity(
                             flags=re.I,
                         )
             sub_docs = retrieve(sub_text)
-            op = _figure(question, sub_docs, glossary, entity=group, year=year)
+            op = _figure(question, sub_docs, glossary, entity=group, year=year, kinds=kinds)
         ops.append(op)
     return ops
 
@@ -326,10 +368,7 @@ def _apply_ratio(
         ]
         for known_ev, known in counts:
             source_text = question.text if known_ev is None else known_ev.text
-            context = source_text[max(0, (known.start or 0) - 15) : (known.end or 0) + 8].upper()
-            side = (
-                "right" if right.upper() in context else "left" if left.upper() in context else None
-            )
+            side = _ratio_side(source_text, known, left, right)
             if side is None:
                 continue
             try:
@@ -353,8 +392,182 @@ def _apply_ratio(
                 else f"{ratio_q.raw}[{marker[1]}]"
             )
             if question.language == "en":
-                text = f"At {left}:{right} = {r}, {k} of {right if side == 'right' else left} corresponds to {result.text('en')} {other} ({result.formula('en')})."
+                text = f"At {left}:{right} = {r}, {k} correspond to {result.text('en')} ({result.formula('en')})."
             else:
                 text = f"按{left}:{right} = {r}，{k}{right if side == 'right' else left}对应{result.text('zh')}{other}（{result.formula('zh')}）。"
             return Calculation(text, cited, [call])
     return None
+
+
+def _ratio_side(text: str, known: Quantity, left: str, right: str) -> str | None:
+    """Which term of "left:right" a figure counts: the name written right after it
+    ("100万颗TPU") wins over one written before it ("TPU与AEC 1:1.25的比例，100万颗")."""
+    after = text[known.end or 0 : (known.end or 0) + 8].upper()
+    before = text[max(0, (known.start or 0) - 15) : known.start or 0].upper()
+    for context in (after, before):
+        hits = [(context.find(n.upper()), side) for n, side in ((left, "left"), (right, "right"))]
+        hits = [(pos, side) for pos, side in hits if pos >= 0]
+        if hits:
+            # After the figure the nearest name is the first; before it, the last.
+            return min(hits)[1] if context is after else max(hits)[1]
+    return None
+
+
+def _question_figures(question: Question) -> list[Quantity]:
+    return [q for q in extract_quantities(question.text) if q.kind not in ("duration",)]
+
+
+def _holder(q: Quantity, evidence: list[Evidence]) -> Evidence | None:
+    return next((e for e in evidence if any(same_value(q, f) for f in e.quantities)), None)
+
+
+def _cited_term(q: Quantity, cited: list[Evidence], language: str) -> str:
+    """An operand as the answer shows it, with the marker of the sentence that states it (a
+    figure the user gave in the question has none)."""
+    n = next(
+        (k + 1 for k, e in enumerate(cited) if any(same_value(q, f) for f in e.quantities)), None
+    )
+    shown = render(q, language)  # type: ignore[arg-type]
+    if n is None:
+        return shown
+    return f"{shown} [{n}]" if language == "en" else f"{shown}[{n}]"
+
+
+def _percent_change(
+    question: Question, docs: list[Document], glossary: Glossary
+) -> Calculation | None:
+    """ "GB200需要5,000根铜连接，Rubin减少40%后需要多少根" → 5,000 × (1 − 40%) = 3,000."""
+    match = CHANGE.search(question.text)
+    if match is None:
+        return None
+    verb = match.group(1) or match.group(3)
+    pct = next((q for q in extract_quantities(question.text) if q.kind == "percent"), None)
+    base_q = next((q for q in _question_figures(question) if q.kind in ("count", "money")), None)
+    evidence = select_evidence(question, docs, glossary, limit=8)
+    base_ev = None
+    if base_q is None:
+        picked = best_quantity(
+            replace(question, text=question.text.replace(match.group(0), "")), evidence
+        )
+        if picked is None or picked[1].kind not in ("count", "money"):
+            return None
+        base_ev, base_q = evidence[picked[0]], picked[1]
+    if pct is None:
+        return None
+    try:
+        result = percent_change(base_q, pct, decrease=bool(_DECREASE.search(verb)))
+    except CalculatorError:
+        return None
+    # Cite the sentences that state the operands, when the notes do.
+    cited = [e for e in (base_ev or _holder(base_q, evidence), _holder(pct, evidence)) if e]
+    cited = list({e.text: e for e in cited}.values())
+    lang = question.language
+
+    call = _call(
+        result,
+        {
+            "base": base_q.raw,
+            "change": pct.raw,
+            "decrease": str(_DECREASE.search(verb) is not None),
+        },
+        question,
+    )
+    if lang == "en":
+        text = f"{result.text('en')[0].upper()}{result.text('en')[1:]}: {_cited_term(base_q, cited, lang)} changed by {'−' if _DECREASE.search(verb) else '+'}{_cited_term(pct, cited, lang)} ({result.formula('en')})."
+    else:
+        text = f"{result.text('zh')}：{_cited_term(base_q, cited, lang)}{'减少' if _DECREASE.search(verb) else '增加'}{_cited_term(pct, cited, lang)}（{result.formula('zh')}）。"
+    return Calculation(text, cited, [call])
+
+
+def _product(question: Question, docs: list[Document], glossary: Glossary) -> Calculation | None:
+    """Two figures that multiply into what is asked: a per-unit value × a count
+    ("每台2000元 × 5-10万台"), or a value × a share ("12,000美元 × 20%")."""
+    evidence = select_evidence(question, docs, glossary, limit=8)
+    asked = [
+        q
+        for q in _question_figures(question)
+        if q.kind in ("count", "money", "percent", "fraction")
+    ]
+    pool: list[tuple[Quantity, Evidence | None]] = [(q, None) for q in asked]
+    # The question names one figure ("at the 20% share"): the other comes from the evidence
+    # sentence that states the first (the value beside the share).
+    if len(asked) == 1:
+        holder = _holder(asked[0], evidence)
+        if holder is None or not about_entity(holder, question):
+            return None
+        pool += [
+            (q, holder)
+            for q in holder.quantities
+            if q.kind in ("count", "money") and not same_value(q, asked[0])
+        ]
+    elif len(asked) < 1:
+        return None
+    for i, (a, a_ev) in enumerate(pool):
+        for b, b_ev in pool[i + 1 :]:
+            kinds = {a.kind, b.kind}
+            if not (
+                kinds == {"count", "money"}
+                or (
+                    len(kinds) == 2
+                    and kinds & {"percent", "fraction"}
+                    and kinds & {"count", "money"}
+                )
+            ):
+                continue
+            try:
+                result = multiply(a, b)
+            except CalculatorError:
+                continue
+            cited: list[Evidence] = []
+            for q, ev in ((a, a_ev), (b, b_ev)):
+                ev = ev or _holder(q, evidence)
+                if ev is not None and all(ev.text != c.text for c in cited):
+                    cited.append(ev)
+            lang = question.language
+            call = _call(result, {"a": a.raw, "b": b.raw}, question)
+            if lang == "en":
+                text = f"{result.text('en')[0].upper()}{result.text('en')[1:]}: {_cited_term(a, cited, lang)} × {_cited_term(b, cited, lang)} ({result.formula('en')})."
+            else:
+                text = f"{result.text('zh')}：{_cited_term(a, cited, lang)} × {_cited_term(b, cited, lang)}（{result.formula('zh')}）。"
+            return Calculation(text, cited, [call])
+    return None
+
+
+def _sum_parts(question: Question, docs: list[Document], glossary: Glossary) -> Calculation | None:
+    """ "美墨工厂和泰国工厂的AEC产能合计" → the figure stated for each part, summed."""
+    match = SUM_PARTS.search(question.text)
+    if match is None:
+        return None
+    parts = [match.group(1), match.group(2)]
+    evidence = select_evidence(question, docs, glossary, limit=10)
+    operands: list[_Operand] = []
+    for part in parts:
+        kinds = {operands[0].quantity.kind} if operands else {"count", "money"}
+        best: tuple[int, Quantity, Evidence] | None = None
+        for ev in evidence:
+            at = ev.text.find(part)
+            if at < 0:
+                continue
+            for f in ev.quantities:
+                if f.kind not in kinds or f.start is None:
+                    continue
+                # The figure written after the part's name, nearest first.
+                gap = f.start - at if f.start >= at else 1000 + at - f.start
+                if best is None or gap < best[0]:
+                    best = (gap, f, ev)
+        if best is None:
+            return _missing(question, [part])
+        operands.append(_Operand(best[1], best[2], part))
+    evidence_cited, marker = _cite(operands)
+    try:
+        _checked(operands, [q for e in evidence_cited for q in e.quantities])
+        result = total([op.quantity for op in operands])
+    except CalculatorError:
+        return None
+    call = _call(result, {op.label: op.quantity.raw for op in operands}, question)
+    terms = [f"{op.label}{_term(op, marker[i], question)}" for i, op in enumerate(operands)]
+    if question.language == "en":
+        text = f"Together {result.text('en')}: " + ", ".join(terms) + f" ({result.formula('en')})."
+    else:
+        text = f"合计{result.text('zh')}：" + "，".join(terms) + f"（{result.formula('zh')}）。"
+    return Calculation(text, evidence_cited, [call])
