@@ -220,7 +220,8 @@ def select_evidence(
                 carried = []  # a new question starts a new subject
                 continue  # a note's own question frames its answer; it states no fact
             tokens = set(tokenize(sentence))
-            overlap = len(tokens & question.terms)
+            # Shared words, damped for long sentences that share many by sheer length.
+            overlap = len(tokens & question.terms) / (1 + max(0, len(tokens) - 30) / 60)
             section_overlap = len(set(tokenize(section)) & question.terms) if section else 0
             years = {m.year for m in extract_years(sentence)}
             if doc_year:

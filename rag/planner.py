@@ -325,24 +325,33 @@ def _between_entities(
 
 def _midpoint(question: Question, docs: list[Document], glossary: Glossary) -> Calculation | None:
     evidence = select_evidence(question, docs, glossary, limit=6)
-    for ev in evidence:
-        for q in ev.quantities:
-            if q.is_range and q.kind in ("count", "money", "percent"):
-                try:
-                    result = midpoint(q)
-                except CalculatorError:
-                    continue
-                op = _Operand(q, ev, "range")
-                term = _term(op, 1, question)
-                call = _call(result, {"range": q.raw}, question)
-                if question.language == "en":
-                    text = (
-                        f"The midpoint of {term} is {result.text('en')} ({result.formula('en')})."
-                    )
-                else:
-                    text = f"{term}的中值为{result.text('zh')}（{result.formula('zh')}）。"
-                return Calculation(text, [ev], [call])
-    return None
+    # The range the question is about, chosen like any asked figure: "市场规模区间的中值" is
+    # the market's money range, not the server count beside it.
+    ranges = [
+        replace(
+            ev,
+            quantities=tuple(
+                q for q in ev.quantities if q.is_range and q.kind in ("count", "money", "percent")
+            ),
+        )
+        for ev in evidence
+    ]
+    picked = best_quantity(question, ranges)
+    if picked is None:
+        return None
+    ev, q = evidence[picked[0]], picked[1]
+    try:
+        result = midpoint(q)
+    except CalculatorError:
+        return None
+    op = _Operand(q, ev, "range")
+    term = _term(op, 1, question)
+    call = _call(result, {"range": q.raw}, question)
+    if question.language == "en":
+        text = f"The midpoint of {term} is {result.text('en')} ({result.formula('en')})."
+    else:
+        text = f"{term}的中值为{result.text('zh')}（{result.formula('zh')}）。"
+    return Calculation(text, [ev], [call])
 
 
 def _apply_ratio(

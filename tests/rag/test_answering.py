@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import pytest
+from langchain_core.documents import Document
 from langchain_core.language_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
 from ingest.pipeline import Indexer
-from rag.answering import check_grounding, coverage_gap, rewrite_follow_up
+from rag.answering import (
+    asked_noun,
+    best_quantity,
+    check_grounding,
+    coverage_gap,
+    deterministic_answer,
+    rewrite_follow_up,
+)
 from rag.assistant import Assistant
-from rag.evidence import Evidence, Question
+from rag.evidence import Evidence, Question, select_evidence, specs_in
 from rag.glossary import Glossary
 from rag.language import detect_language
 from rag.numbers import extract_quantities
@@ -22,7 +30,7 @@ NV = "NV2025年的AEC需求量约为70万根,2026年预计增长至170万根左�
 META = "Meta2025年的总需求量约为110万根,预计2026年将超过150万根。"
 
 
-def _evidence(text: str, section: str | None = None) -> Evidence:
+def _evidence(text: str, section: str | None = None, entities: tuple[str, ...] = ()) -> Evidence:
     return Evidence(
         chunk_id="c",
         doc_id="003_558daa5f5094b1d2.txt",
@@ -36,6 +44,7 @@ def _evidence(text: str, section: str | None = None) -> Evidence:
         years=frozenset({2025, 2026}),
         quantities=tuple(extract_quantities(text, 2025)),
         section=section,
+        entities=entities,
     )
 
 
@@ -113,6 +122,86 @@ def test_relative_years_are_resolved_for_the_model():
     assert "(2026)" in google.display("en") and "2 million" in google.display("en")
 
 
+SPLIT = "其中,800G规格占比超过100万条,其余三四十万条为400G规格。"
+FRD = "其中涨幅最低的飞荣达，还下跌了1.31%，涨幅最高的是申菱环境，幅度为7.81%。"
+
+
+@pytest.mark.unit
+def test_a_grade_named_in_the_question_picks_the_figure_beside_it():
+    assert specs_in("GB300单台需要多少根400G AEC, 1.6T呢? 2026年") == {"gb300", "400g", "1.6t"}
+    section = "Meta2025年、2026年的AEC需求量及规格?"
+    evidence = [_evidence(META, section), _evidence(SPLIT, section)]
+    for text, language, raw in [
+        ("Meta的AEC需求中400G规格有多少条？", "zh", "三四十万条"),
+        ("How many of Meta's AECs are 800G?", "en", "超过100万条"),
+    ]:
+        question = Question.parse(text, language, GLOSSARY)
+        i, figure = best_quantity(question, evidence)
+        assert (i, figure.raw) == (1, raw)
+    zh = deterministic_answer(Question.parse("Meta的400G AEC有多少条？", "zh", GLOSSARY), evidence)
+    assert zh.startswith("三四十万条[2]。原文：")
+
+
+@pytest.mark.unit
+def test_a_sentence_naming_no_one_keeps_the_subject_before_it():
+    doc = Document(
+        page_content=META + SPLIT,
+        metadata={"source": "003.txt", "title": "t", "date": "2025-11-12", "start": 0},
+    )
+    question = Question.parse("Meta的800G AEC有多少条？", "zh", GLOSSARY)
+    split = next(e for e in select_evidence(question, [doc], GLOSSARY) if e.text == SPLIT)
+    assert "Meta" in split.entities
+
+
+@pytest.mark.unit
+def test_a_figure_written_nearer_another_company_is_not_attributed_to_the_asked_one():
+    evidence = [_evidence(FRD, entities=("飞荣达", "申菱环境"))]
+    shenling = best_quantity(Question.parse("申菱环境涨幅是多少？", "zh", GLOSSARY), evidence)
+    frd = best_quantity(Question.parse("飞荣达涨幅是多少？", "zh", GLOSSARY), evidence)
+    assert shenling[1].raw == "7.81%" and frd[1].raw == "1.31%"
+
+
+@pytest.mark.unit
+def test_a_count_of_something_else_does_not_answer_how_many():
+    google = _evidence(
+        "谷歌TPU与AEC比例为1:1.25,估算谷歌明年至少需要两百多万根AEC。", entities=("谷歌",)
+    )
+    assert asked_noun("How many TPUs will Google ship in 2026?") == "TPU"
+    assert asked_noun("谷歌明年需要多少根AEC？") == "AEC"
+    assert asked_noun("How many cables?") is None  # a common noun: nothing to look for
+    tpus = Question.parse("How many TPUs will Google ship in 2026?", "en", GLOSSARY)
+    assert coverage_gap(tpus, [google]) == "figure"
+    aec = Question.parse("谷歌明年需要多少根AEC？", "zh", GLOSSARY)
+    assert coverage_gap(aec, [google]) is None
+
+
+@pytest.mark.unit
+def test_a_figure_outside_the_asked_topic_does_not_answer_it():
+    amazon_aec = _evidence(
+        "亚马逊2025年的用量约200万条,预计2026年增长至300万条甚至更高。",
+        section="亚马逊2025年、2026年AEC需求量及规格?",
+        entities=("亚马逊",),
+    )
+    question = Question.parse(
+        "How large is Amazon's liquid-cooling market in 2026?", "en", GLOSSARY
+    )
+    assert coverage_gap(question, [amazon_aec]) == "topic"
+    # The liquid-cooling note names Amazon, but gives no figure for it.
+    amazon_lc = _evidence(
+        "此外,亚马逊、AMD等厂商因自研芯片进展尚不明确,当前市场未将其纳入主要预测范围。",
+        section="Q:如何估算2026年全球液冷市场的总体规模?",
+        entities=("亚马逊", "AMD"),
+    )
+    assert coverage_gap(question, [amazon_aec, amazon_lc]) == "figure"
+
+
+@pytest.mark.unit
+def test_a_figure_with_a_unit_is_not_a_year():
+    question = Question.parse("按每台机器人2000元、明年出货5-10万台计算", "zh", GLOSSARY)
+    assert 2000 not in question.years
+    assert Question.parse("AEC demand in 2026?", "en", GLOSSARY).years == {2026}
+
+
 @pytest.fixture
 def indexed(fake_settings):
     embeddings = HashEmbeddings()
@@ -175,3 +264,32 @@ def test_llm_draft_that_checks_out_is_streamed_then_verified(indexed):
     final = events[-1].answer
     assert final.verification["status"] in {"verified", "repaired"}
     assert "170万根" in final.answer and "170万根" in final.citations[0].quote
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(
+    ("question", "figure", "tool"),
+    [
+        ("美墨工厂和泰国工厂的AEC产能合计是多少？", "26亿", "sum"),
+        ("GB200需要5,000根铜连接，Rubin减少40%后大约需要多少根？", "3000根", "percent_change"),
+        (
+            "按每台机器人2000元、明年出货5-10万台计算，机器人业务对应价值多少？",
+            "1亿至2亿元",
+            "multiply",
+        ),
+        (
+            "At the 20% target share, what backplane-connector value per rack would the company get?",
+            "US$2,400",
+            "multiply",
+        ),
+        ("依米康涨幅比申菱环境高多少个百分点？", "37.8个百分点", "percentage_point_difference"),
+        ("按谷歌TPU与AEC 1:1.25的比例，100万颗TPU需要多少根AEC？", "125万", "apply_ratio"),
+    ],
+)
+def test_calculations_are_planned_from_the_question_and_cited_operands(
+    indexed, question, figure, tool
+):
+    answer = _assistant(indexed).ask(AskRequest(question=question, top_k=8))
+    assert answer.verification["status"] == "computed", answer.answer
+    assert figure in answer.answer and answer.citations
+    assert [call.name for call in answer.tool_calls] == [tool]

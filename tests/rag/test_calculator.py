@@ -31,6 +31,7 @@ from rag.calculator import (
     make_calculator_tools,
     midpoint,
     multiply,
+    percent_change,
     percentage_point_difference,
     ratio,
     safe_eval,
@@ -135,6 +136,22 @@ def test_multiply_by_factors() -> None:
     assert third.text("en") == "US$3.33 billion"
     with pytest.raises(CalculatorError):
         multiply(P("100亿美元"), P("20亿美元"))
+
+
+def test_percent_change_reproduces_note_003_rubin_cut() -> None:
+    # "GB200架构需5,000多根铜连接,而Rubin架构预计减少40%左右"
+    cut = percent_change(P("5,000根"), P("40%"), decrease=True)
+    assert cut.value.low == 3000 and cut.text("zh") == "3000根"
+    assert cut.formula("en") == "5,000 × (1 − 40%) = 3,000"
+    # A lower bound stays a lower bound: "5,000多根" less 40% is over 3,000.
+    assert percent_change(
+        figure(NOTE_003, "5,000多根"), P("40%"), decrease=True
+    ).value.qualifier in ("over", "at_least")
+    assert percent_change(P("100万根"), P("25%"), decrease=False).value.low == 1250000
+    with pytest.raises(CalculatorError):
+        percent_change(P("40%"), P("10%"), decrease=True)  # a share is not a base
+    with pytest.raises(CalculatorError):
+        percent_change(P("100根"), P("150%"), decrease=True)  # below zero
 
 
 def test_difference_and_percentage_points() -> None:
