@@ -3,6 +3,10 @@
 Answering is CPU-bound (embeddings, a local LLM) on a 2-core box: at most `concurrency`
 requests run, at most `queue_limit` wait, and anyone beyond that gets 503 + Retry-After at
 once, so no client ever times out in an invisible queue.
+
+The queue is bounded in time too: a count alone let 8 questions wait behind a ~40 s LLM
+answer each, and under load (benchmarks/load_bench.py, 20 clients) clients timed out at 120 s
+in the queue instead of getting a 503.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import math
 import time
+from collections import deque
 from types import TracebackType
 
 from api.errors import ApiError
@@ -38,21 +43,46 @@ def check_ask_limits(request: AskRequest, settings: Settings) -> None:
 
 
 class AnswerGate:
-    """Admission control: `admit()` decides at once; the returned ticket waits for a slot."""
+    """Admission control: `admit()` decides at once; the returned ticket waits for a slot.
 
-    def __init__(self, concurrency: int, queue_limit: int) -> None:
+    A question is refused when all `concurrency + queue_limit` places are taken, or when a
+    slot is busy and the waves of answers ahead of it plus its own would likely take longer
+    than `max_wait_s`. An answer's time is guessed pessimistically: the slowest of the last
+    few answers and of those running now; before any answer finished, a third of the budget
+    (one slot then holds one running and two waiting).
+    """
+
+    RECENT = 10  # answers remembered for the time estimate
+
+    def __init__(self, concurrency: int, queue_limit: int, *, max_wait_s: float = 60.0) -> None:
         self.concurrency = concurrency
         self.capacity = concurrency + queue_limit
+        self.max_wait_s = max_wait_s
         self.admitted = 0
         self.running = 0
         # Set while the service warms up: answering would only queue behind the model load.
         self.warming = False
         self._slots = asyncio.Semaphore(concurrency)
         self._avg_seconds = 5.0  # moving average of answer time, for Retry-After
+        self._recent: deque[float] = deque(maxlen=self.RECENT)
+        self._running_since: dict[Ticket, float] = {}  # running tickets -> slot taken at
 
     def retry_after(self) -> int:
         waves = math.ceil(max(self.admitted, 1) / self.concurrency)
         return max(1, math.ceil(waves * self._avg_seconds))
+
+    def answer_seconds(self) -> float:
+        """A pessimistic guess at how long one answer takes now."""
+        now = time.monotonic()
+        seen = [*self._recent, *(now - started for started in self._running_since.values())]
+        if not self._recent:
+            seen.append(self.max_wait_s / 3)
+        return max(seen)
+
+    def expected_seconds(self) -> float:
+        """How long a question admitted now would likely take: the waves ahead, then its own."""
+        waves = self.admitted // self.concurrency + 1
+        return waves * self.answer_seconds()
 
     def admit(self) -> Ticket:
         """A ticket for one answer, or ApiError 503 when the service can't take more work."""
@@ -63,7 +93,10 @@ class AnswerGate:
                 "the models are still loading; try again shortly",
                 headers={"Retry-After": "10"},
             )
-        if self.admitted >= self.capacity:
+        slot_free = self.admitted < self.concurrency
+        if self.admitted >= self.capacity or (
+            not slot_free and self.expected_seconds() > self.max_wait_s
+        ):
             seconds = self.retry_after()
             raise ApiError(
                 503,
@@ -77,6 +110,7 @@ class AnswerGate:
 
     def _record(self, seconds: float) -> None:
         self._avg_seconds = 0.8 * self._avg_seconds + 0.2 * seconds
+        self._recent.append(seconds)
 
 
 class Ticket:
@@ -94,6 +128,7 @@ class Ticket:
         self._holding = True
         self._gate.running += 1
         self._started = time.monotonic()
+        self._gate._running_since[self] = self._started
         return self
 
     async def __aexit__(
@@ -105,6 +140,7 @@ class Ticket:
         if self._holding:
             self._holding = False
             self._gate.running -= 1
+            self._gate._running_since.pop(self, None)
             self._gate._slots.release()
             if exc_type is None:
                 self._gate._record(time.monotonic() - self._started)

@@ -67,3 +67,57 @@ def test_gate_refuses_while_warming_up() -> None:
     with pytest.raises(ApiError) as caught:
         gate.admit()
     assert caught.value.code == "warming_up" and caught.value.headers == {"Retry-After": "10"}
+
+
+def test_gate_bounds_the_wait_in_time_not_only_in_places() -> None:
+    """With ~40 s answers, a question that would wait behind one is refused at once, although
+    places are free: a count alone let clients time out in the queue (load_bench, LLM mode)."""
+
+    async def scenario() -> None:
+        gate = AnswerGate(concurrency=1, queue_limit=8, max_wait_s=60)
+        for _ in range(3):
+            gate._record(40.0)
+        release = asyncio.Event()
+
+        async def work() -> None:
+            async with gate.admit():
+                await release.wait()
+
+        running = asyncio.create_task(work())  # a free slot admits whatever answers cost
+        await asyncio.sleep(0.01)
+        assert gate.expected_seconds() == 80.0
+        with pytest.raises(ApiError) as caught:
+            gate.admit()
+        assert caught.value.status_code == 503 and caught.value.code == "overloaded"
+        assert int((caught.value.headers or {})["Retry-After"]) >= 1
+        release.set()
+        await running
+
+    asyncio.run(scenario())
+
+
+def test_gate_queues_up_to_its_places_when_answers_are_fast() -> None:
+    gate = AnswerGate(concurrency=1, queue_limit=8, max_wait_s=60)
+    for _ in range(AnswerGate.RECENT):
+        gate._record(0.3)
+    tickets = [gate.admit() for _ in range(9)]  # 9 waves x 0.3 s: the count binds first
+    with pytest.raises(ApiError):
+        gate.admit()
+    for ticket in tickets:
+        ticket.leave()
+
+
+def test_gate_counts_a_slow_running_answer_and_guesses_before_any() -> None:
+    async def scenario() -> None:
+        gate = AnswerGate(concurrency=1, queue_limit=8, max_wait_s=60)
+        assert gate.answer_seconds() == 20.0  # nothing timed yet: a third of the budget
+        gate._record(0.3)
+        ticket = gate.admit()
+        async with ticket:
+            gate._running_since[ticket] -= 50  # it has been running for 50 s
+            assert gate.answer_seconds() >= 50
+            with pytest.raises(ApiError):
+                gate.admit()
+        assert gate.admitted == 0 and not gate._running_since
+
+    asyncio.run(scenario())
