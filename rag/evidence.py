@@ -44,6 +44,14 @@ _ASKS_WHICH = re.compile(
 _ASKS_AMOUNT = re.compile(r"多少|几[个台根条家颗]|多大|how (?:many|much|large|big|high)\b", re.I)
 
 
+_ASKS_WHO = re.compile(
+    r"哪家|哪些(?:公司|厂商|企业|客户|供应商)|哪个(?:公司|厂商|企业|客户)|谁|"
+    r"\b(?:which (?:compan|firm|vendor|supplier|customer|client|player)\w*|who)\b",
+    re.I,
+)
+_LATIN_NAME = re.compile(r"(?<![A-Za-z])[A-Z][a-z]+[A-Za-z]*(?![A-Za-z])")  # SpaceX, not GPU
+
+
 @dataclass(frozen=True)
 class Question:
     """What evidence selection needs to know about a question."""
@@ -211,6 +219,7 @@ def select_evidence(
     """Score every sentence of the retrieved chunks against the question; keep the best."""
     candidates: list[Evidence] = []
     asked = [set(group) for group in question.entities]
+    asks_who = bool(_ASKS_WHO.search(question.text))
     for rank, doc in enumerate(docs):
         doc_year = _doc_year(doc)
         section = str(doc.metadata.get("section") or "")
@@ -254,6 +263,8 @@ def select_evidence(
                 score += 1
             if question.specs & specs_in(sentence):
                 score += 2
+            if asks_who and (named or _LATIN_NAME.search(sentence)):
+                score += 2  # "以哪家公司为代表": the sentence that names a company
             candidates.append(
                 Evidence(
                     chunk_id=str(doc.metadata.get("id", doc.id)),

@@ -293,3 +293,14 @@ def test_calculations_are_planned_from_the_question_and_cited_operands(
     assert answer.verification["status"] == "computed", answer.answer
     assert figure in answer.answer and answer.citations
     assert [call.name for call in answer.tool_calls] == [tool]
+
+
+@pytest.mark.unit
+def test_a_which_company_question_prefers_the_sentence_that_names_one():
+    text = (
+        "太空算力的发展逻辑在于突破地面能源限制,利用太空的太阳能实现持续高算力输出。"
+        "海外以SpaceX为代表,依托可重复使用火箭技术实现自我造血。"
+    )
+    doc = Document(page_content=text, metadata={"source": "000.txt", "title": "t", "start": 0})
+    question = Question.parse("海外太空算力以哪家公司为代表？", "zh", GLOSSARY)
+    assert "SpaceX" in select_evidence(question, [doc], GLOSSARY)[0].text
