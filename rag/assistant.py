@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
+from contextlib import closing
 from functools import cached_property
 from pathlib import Path
 
@@ -54,7 +56,8 @@ class Assistant:
         self._embeddings = embeddings
         self._vector_store = vector_store
         self._llm = llm
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # held by the running LLM call (one at a time)
+        self._abandoned: _LlmCall | None = None  # the last call given up on, maybe running
 
     # -- components (lazy) ----------------------------------------------------------------------
 
@@ -131,6 +134,18 @@ class Assistant:
         return final
 
     def stream(self, request: AskRequest) -> Iterator[StreamEvent]:
+        try:
+            yield from self._answer(request)
+        except Exception as exc:
+            from rag.store import IndexUnavailable, is_unreachable
+
+            if is_unreachable(exc) and not isinstance(exc, IndexUnavailable):
+                # A Chroma server that is down or frozen: one typed error the API turns into
+                # 503, instead of whatever the HTTP client raised.
+                raise IndexUnavailable(f"the vector store is unreachable: {exc}") from exc
+            raise
+
+    def _answer(self, request: AskRequest) -> Iterator[StreamEvent]:
         started = time.perf_counter()
         timings: dict[str, float] = {}
         language = request.language or detect_language(request.question)
@@ -157,23 +172,26 @@ class Assistant:
 
         retrieved_text = " ".join(f"{d.metadata.get('section', '')} {d.page_content}" for d in docs)
         gap = coverage_gap(question, evidence, retrieved_text)
-        if gap is not None:
+        calculation = None
+        # A calculation finds (and cites) its own operands, so a question whose figure is not
+        # written anywhere ("…减少40%后需要多少根") may still be computed from those that are.
+        if gap is None or gap == "figure":
+            t = time.perf_counter()
+            k = request.top_k or self.settings.top_k
+            calculation = plan_and_compute(
+                question,
+                docs,
+                self.glossary,
+                retrieve=lambda text: self.retriever.invoke(
+                    text, k=k, filters=request.filters, language=language
+                ),
+            )
+            timings["calculate"] = _ms(t)
+        if gap is not None and calculation is None:
             text = abstention(question, evidence, gap)
             verification.update(status="abstained", reason=gap)
             yield self._final(text, language, True, evidence, [], verification, timings, started)
             return
-
-        t = time.perf_counter()
-        k = request.top_k or self.settings.top_k
-        calculation = plan_and_compute(
-            question,
-            docs,
-            self.glossary,
-            retrieve=lambda text: self.retriever.invoke(
-                text, k=k, filters=request.filters, language=language
-            ),
-        )
-        timings["calculate"] = _ms(t)
         if calculation is not None:
             # Computed answers are composed in code: the model never restates a computation.
             verification.update(
@@ -216,23 +234,20 @@ class Assistant:
             .format(evidence=evidence_pack(shown, language), calculations="", question=standalone)
         )
         draft, llm_state = "", "used"
-        deadline = time.monotonic() + self.settings.llm_timeout_s
-        try:
-            with self._lock:  # one generation at a time on the embedded model
-                for chunk in self.llm.stream([HumanMessage(prompt)]):
-                    piece = chunk.content if isinstance(chunk.content, str) else ""
+        # closing(): a client that leaves mid-draft stops the model now, not at GC.
+        with closing(self._generate(prompt)) as pieces:
+            for kind, piece in pieces:
+                if kind == "token":
                     draft += piece
-                    if piece:
-                        yield StreamEvent(type="token", text=piece)
-                    if time.monotonic() > deadline:
-                        llm_state = "timeout"
-                        break
-        except Exception as exc:  # the LLM server died or refused: serve the evidence answer
-            log.warning("LLM failed: %s", exc)
-            llm_state = "error"
+                    yield StreamEvent(type="token", text=piece)
+                else:
+                    llm_state = kind
         timings["llm"] = _ms(t)
         verification.update(
-            llm=llm_state, prompt_tokens=_count_tokens(self.llm, prompt), draft=draft.strip()
+            llm=llm_state,
+            # The model's tokenizer only when no abandoned call may still be using the model.
+            prompt_tokens=_count_tokens(self.llm if llm_state == "used" else None, prompt),
+            draft=draft.strip(),
         )
 
         if llm_state != "used":
@@ -264,6 +279,47 @@ class Assistant:
         yield self._final(
             grounding.text, language, False, shown, [], verification, timings, started
         )
+
+    def _generate(self, prompt: str) -> Generator[tuple[str, str]]:
+        """("token", text) pieces of the draft, then ("timeout" | "busy" | "error", "") if the
+        LLM did not finish within `llm_timeout_s` of this call.
+
+        The model runs in a worker thread and this generator waits on a queue with the time
+        left, so neither a hung server nor an in-process llama.cpp call stuck in C can hold an
+        answer past its budget. A call given up on is told to stop at its next token and keeps
+        the model until it does; while it does, later questions skip the model at once
+        ("busy") instead of queueing behind it.
+        """
+        deadline = time.monotonic() + self.settings.llm_timeout_s
+        stuck = self._abandoned is not None and self._abandoned.is_alive()
+        if not self._lock.acquire(timeout=0 if stuck else self.settings.llm_timeout_s):
+            yield "busy", ""
+            return
+        call = _LlmCall(self.llm, prompt, self._lock)  # type: ignore[arg-type]
+        finished = False
+        try:
+            while True:
+                try:
+                    kind, piece = call.events.get(timeout=max(0.0, deadline - time.monotonic()))
+                except queue.Empty:
+                    yield "timeout", ""
+                    return
+                if kind == "done":
+                    finished = True
+                    return
+                if kind == "error":
+                    finished = True
+                    yield "error", ""
+                    return
+                if piece:
+                    yield "token", piece
+                if time.monotonic() > deadline:
+                    yield "timeout", ""
+                    return
+        finally:
+            if not finished:  # timed out, or the client went away mid-stream
+                call.cancel()
+                self._abandoned = call
 
     def _final(
         self,
@@ -301,6 +357,46 @@ class Assistant:
             timings_ms=timings,
         )
         return StreamEvent(type="final", answer=answer)
+
+
+class _LlmCall:
+    """One streamed LLM call in a daemon thread, feeding `events`: ("token", text)...,
+    then ("done", "") or ("error", message). It owns `lock` (taken by the caller) and releases
+    it when the call ends; `cancel()` makes it stop at the next token."""
+
+    def __init__(self, llm: BaseChatModel, prompt: str, lock: threading.Lock) -> None:
+        self.events: queue.Queue[tuple[str, str]] = queue.Queue()
+        self._cancelled = threading.Event()
+        self._llm, self._prompt, self._lock = llm, prompt, lock
+        self._thread = threading.Thread(target=self._run, name="llm-call", daemon=True)
+        self._thread.start()
+
+    def cancel(self) -> None:
+        self._cancelled.set()
+
+    def is_alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def _run(self) -> None:
+        try:
+            stream = self._llm.stream([HumanMessage(self._prompt)])
+            try:
+                for chunk in stream:
+                    if self._cancelled.is_set():
+                        break
+                    piece = chunk.content if isinstance(chunk.content, str) else ""
+                    self.events.put(("token", piece))
+            finally:
+                # Stops llama.cpp's generation / closes the HTTP response.
+                close = getattr(stream, "close", None)
+                if close is not None:
+                    close()
+            self.events.put(("done", ""))
+        except Exception as exc:  # the LLM server died or refused: the caller falls back
+            log.warning("LLM failed: %s", exc)
+            self.events.put(("error", str(exc)))
+        finally:
+            self._lock.release()
 
 
 def _ms(since: float) -> float:
