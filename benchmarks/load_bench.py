@@ -197,7 +197,7 @@ async def drive(
     # Idle pooled connections are dropped after 2 s, well before uvicorn closes them (5 s).
     # At httpx's default (also 5 s) a POST sent on a connection idle for just under 5 s can
     # meet the server's close when its event loop lags (answering threads hold the GIL): a
-    # ReadError, seen once in 165 requests here and reproduced against a bare app.
+    # ReadError, seen once in 166 requests here and reproduced against a bare app.
     limits = httpx.Limits(
         max_connections=clients,
         max_keepalive_connections=clients,
@@ -355,6 +355,7 @@ async def run_mode(
     result.llm_state = raw["llm_state"]
     if latencies:
         result.latency_ms = {
+            "min": round(min(latencies)),
             "p50": round(percentile(latencies, 50)),
             "p95": round(percentile(latencies, 95)),
             "p99": round(percentile(latencies, 99)),
@@ -415,14 +416,19 @@ def table(results: list[ModeResult]) -> str:
     return "\n".join(lines)
 
 
-def git_commit() -> str:
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True
-        )
-        return out.stdout.strip()
-    except OSError:
-        return ""
+def git_state() -> dict[str, Any]:
+    """HEAD and the tracked files with uncommitted edits, as the servers are about to run."""
+
+    def git(*args: str) -> str:
+        try:
+            run = subprocess.run(["git", *args], cwd=REPO_ROOT, capture_output=True, text=True)
+        except OSError:
+            return ""
+        return run.stdout
+
+    edited = git("status", "--porcelain", "--untracked-files=no").splitlines()
+    commit = git("rev-parse", "--short", "HEAD").strip()
+    return {"commit": commit, "edited": [line[3:] for line in edited if line.strip()]}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -444,6 +450,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ready-timeout", type=float, default=300.0, help="start-up limit, s")
     args = parser.parse_args(argv)
 
+    tree = git_state()
+    started = datetime.now(UTC).isoformat(timespec="seconds")
     modes = ["deterministic", "llm"] if args.mode == "both" else [args.mode]
     data_dir = args.data_dir.resolve()
     results = []
@@ -466,8 +474,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         report = {
-            "date": datetime.now(UTC).isoformat(timespec="seconds"),
-            "commit": git_commit(),
+            "started": started,
+            "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+            "commit": tree["commit"],
+            "uncommitted_tracked_files": tree["edited"],
             "cpus": os.cpu_count(),
             "load_average_at_end": os.getloadavg(),
             "modes": {r.mode: {**asdict(r), "server_errors": r.server_errors} for r in results},
