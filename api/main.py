@@ -84,7 +84,9 @@ def create_app(
     app.state.settings = settings
     app.state.service = service
     app.state.library = library
-    app.state.gate = AnswerGate(settings.llm_concurrency, settings.llm_queue_limit)
+    app.state.gate = AnswerGate(
+        settings.llm_concurrency, settings.llm_queue_limit, max_wait_s=settings.answer_max_wait_s
+    )
     app.state.library_lock = asyncio.Lock()
     app.state.slack = SlackBot(settings)
     install_error_handlers(app)

@@ -94,6 +94,12 @@ class Settings(BaseSettings):
     )
     llm_concurrency: int = Field(1, ge=1, description="LLM calls run at once.")
     llm_queue_limit: int = Field(8, ge=0, description="Waiting LLM calls before 503 + Retry-After.")
+    answer_max_wait_s: float = Field(
+        60.0,
+        gt=0,
+        description="A question that would likely wait longer than this for its answer gets "
+        "503 + Retry-After at once instead of queueing.",
+    )
 
     # Retrieval
     top_k: int = Field(5, ge=1, le=50)
