@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import AsyncGenerator, AsyncIterator, Iterator
 from contextlib import aclosing
+from datetime import date
 
 import anyio
 from fastapi import APIRouter
@@ -18,14 +20,64 @@ from starlette.background import BackgroundTask
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
 from api.deps import GateDep, ServiceDep, SettingsDep
-from api.errors import ErrorBody, ErrorDetail, responses
+from api.errors import ApiError, ErrorBody, ErrorDetail, responses
 from api.limits import Ticket, check_ask_limits
+from rag.config import Settings
 from rag.service import AnsweringService
 from rag.types import Answer, AskRequest, StreamEvent
 
 log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/v1", tags=["answers"])
+
+# Typed text never holds C0/C1 control characters (tab and line breaks aside) nor unpaired
+# UTF-16 surrogates, which cannot even be encoded back to UTF-8 in the reply.
+_BINARY = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+_BLANK = re.compile(r"[\s\u200b-\u200f\u2060\ufeff]+")  # whitespace and zero-width marks
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# An earlier answer quotes its sources, so it may be longer than a question.
+ANSWER_TO_QUESTION_CHARS = 4
+
+
+def check_ask_input(request: AskRequest, settings: Settings) -> None:
+    """`check_ask_limits`, then what hostile input needs: no invisible-only question, no
+    history message longer than a question (an answer: 4x), no control characters, and
+    filter dates that are ISO dates. Raises a 400 ApiError."""
+    check_ask_limits(request, settings)
+    if not _BLANK.sub("", request.question):
+        raise ApiError(400, "empty_question", "the question is empty")
+    for i, message in enumerate(request.history):
+        limit = settings.max_question_chars
+        if message.role == "assistant":
+            limit *= ANSWER_TO_QUESTION_CHARS
+        if len(message.content) > limit:
+            raise ApiError(
+                400,
+                "history_message_too_long",
+                f"history[{i}] has {len(message.content)} characters; the limit is {limit}",
+            )
+    if any(_BINARY.search(t) for t in (request.question, *(m.content for m in request.history))):
+        raise ApiError(
+            400,
+            "invalid_characters",
+            "the question or history holds control characters or unpaired surrogates",
+        )
+    filters = request.filters
+    for name in ("date_from", "date_to"):
+        value = getattr(filters, name, None)
+        if value is not None and not _is_iso_date(value):
+            raise ApiError(400, "invalid_filter", f"filters.{name} must be a date like 2025-11-12")
+
+
+def _is_iso_date(value: str) -> bool:
+    if not _ISO_DATE.fullmatch(value):
+        return False
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
 
 _STREAM_DOC = """\
 Server-Sent Events: zero or more `token` events (`{"text": "..."}`, draft text), then one
@@ -38,7 +90,7 @@ async def ask(
     request: AskRequest, service: ServiceDep, gate: GateDep, settings: SettingsDep
 ) -> Answer:
     """Answer one question with numbered citations and any calculator trace."""
-    check_ask_limits(request, settings)
+    check_ask_input(request, settings)
     async with gate.admit():
         return await run_in_threadpool(service.ask, request)
 
@@ -55,7 +107,7 @@ async def ask_stream(
     request: AskRequest, service: ServiceDep, gate: GateDep, settings: SettingsDep
 ) -> EventSourceResponse:
     """Stream draft tokens, then the final verified answer."""
-    check_ask_limits(request, settings)
+    check_ask_input(request, settings)
     ticket = gate.admit()  # decided before the 200 goes out, so overload is still a 503
     return EventSourceResponse(
         _sse_events(service, request, ticket), background=BackgroundTask(ticket.leave)

@@ -26,10 +26,10 @@ from sse_starlette import EventSourceResponse
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
-from api.ask import stream_service
+from api.ask import check_ask_input, stream_service
 from api.deps import GateDep, ServiceDep, SettingsDep
 from api.errors import ApiError, ErrorBody, ErrorDetail, responses
-from api.limits import Ticket, check_ask_limits
+from api.limits import Ticket
 from rag.service import AnsweringService
 from rag.types import Answer, AskRequest, Citation, Filters, Language, Message
 
@@ -139,7 +139,16 @@ async def chat_completions(
     body: ChatCompletionRequest, service: ServiceDep, gate: GateDep, settings: SettingsDep
 ) -> ChatCompletion | EventSourceResponse:
     request = to_ask_request(body)
-    check_ask_limits(request, settings)
+    # Empty and system messages are not history, but they still count here: one system
+    # prompt on top of the history is what OpenAI clients send.
+    if len(body.messages) - 1 > settings.max_history_messages + 1:
+        raise ApiError(
+            400,
+            "history_too_long",
+            f"{len(body.messages)} messages; the limit is {settings.max_history_messages} "
+            "earlier messages plus one system prompt and the question",
+        )
+    check_ask_input(request, settings)
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
     created = int(time.time())
     if body.stream:

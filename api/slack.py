@@ -34,7 +34,7 @@ async def events(
     bot.verify(body, request.headers)
     try:
         payload = json.loads(body)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: deeply nested arrays
         raise ApiError(400, "bad_json", "the event body is not JSON") from exc
     if not isinstance(payload, dict):
         raise ApiError(400, "bad_event", "the event body is not an object")
@@ -90,7 +90,5 @@ async def commands(
         return {"response_type": "ephemeral", "text": _USAGE}
     if not bot.response_url_allowed(response_url):
         raise ApiError(400, "bad_response_url", "response_url is not a Slack URL")
-    if not bot.commands.first_time(request.headers.get("x-slack-signature", "")):
-        return {"response_type": "ephemeral", "text": "Already on it."}
     background.add_task(bot.reply_to_command, service, gate, question, response_url)
     return {"response_type": "ephemeral", "text": f":mag: Looking into: {escape(question)}"}

@@ -68,26 +68,30 @@ class SlackBot:
             else None
         )
         self.events = SeenKeys()
-        self.commands = SeenKeys(ttl=600)  # by signature: commands carry no id
+        # A timestamp is accepted up to 5 minutes either side of now, so a signature stays
+        # replayable for 10 minutes; remember each one a little longer than that.
+        self.signatures = SeenKeys(ttl=11 * 60)
         # response_url must point at Slack (or the configured stand-in), never elsewhere.
         api = urlparse(settings.slack_api_url)
         self.response_origins = {("https", "hooks.slack.com"), (api.scheme, api.hostname)}
 
     def verify(self, body: bytes, headers: Mapping[str, str]) -> None:
-        """v0 HMAC-SHA256 over the raw body and a timestamp within 5 minutes.
-
-        Replays inside those 5 minutes are caught by the routes: events by `event_id`,
-        commands by their signature."""
+        """v0 HMAC-SHA256 over the raw body, a timestamp within 5 minutes, and no replay: a
+        signature (unique to its timestamp and body) is accepted once. Slack's own retries of
+        an event are signed afresh, pass, and are dropped by the route by `event_id`."""
         if self.verifier is None:
             raise ApiError(
                 404, "slack_disabled", "Slack is not configured (RNA_SLACK_SIGNING_SECRET)"
             )
+        lowered = {k.lower(): v for k, v in headers.items()}
         try:
-            valid = self.verifier.is_valid_request(body, dict(headers))
+            valid = self.verifier.is_valid_request(body, lowered)
         except ValueError:  # a timestamp that is not a number
             valid = False
         if not valid:
             raise ApiError(401, "invalid_signature", "bad or stale Slack signature")
+        if not self.signatures.first_time(lowered["x-slack-signature"]):
+            raise ApiError(401, "replayed_request", "this signed request was already received")
 
     async def answer(self, service: AnsweringService, gate: AnswerGate, question: str) -> str:
         """The mrkdwn reply for a question; busy, limit and failure cases become messages."""

@@ -75,9 +75,9 @@ def test_app_mention_answered_in_thread_once(live: LiveServer, slack_api: SlackS
         "*来源*\n*[1]* AEC及电源线专家交流 · 2025-11-12\n>英伟达(NV)2026年AEC需求量预计为170万根"
     )
 
-    # Slack retries the same event (same event_id), and a replay of the very same signed
-    # request looks the same: acknowledged, never answered twice.
-    retry = post_event(live, body, {**signed(body), "X-Slack-Retry-Num": "1"})
+    # Slack retries the same event (same event_id, signed afresh): acknowledged, never
+    # answered twice. (A replay of the very same signed request is a 401: test_hostile.py.)
+    retry = post_event(live, body, {**signed(body, age_s=1), "X-Slack-Retry-Num": "1"})
     assert retry.status_code == 200 and retry.json() == {"ok": True, "duplicate": True}
     time.sleep(0.5)
     assert len(slack_api.posts(POST_MESSAGE)) == before + 1
@@ -182,7 +182,7 @@ def test_slash_command_answers_via_response_url(live: LiveServer, slack_api: Sla
     )
 
     replay = httpx.post(f"{live.url}/slack/commands", content=form, headers=headers, timeout=10)
-    assert replay.status_code == 200 and replay.json()["text"] == "Already on it."
+    assert replay.status_code == 401 and replay.json()["error"]["code"] == "replayed_request"
     time.sleep(0.5)
     assert len(slack_api.posts(hook)) == 1
 
