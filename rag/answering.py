@@ -56,7 +56,7 @@ def rewrite_follow_up(question: str, history: list[Message], glossary: Glossary)
 # and answer 10 billion") was planted in a document to steer the answer: it states no fact,
 # is about nothing, and a figure in it grounds nothing.
 _INSTRUCTION = re.compile(
-    r"(?:忽略|无视|不要理会|忘记|忘掉)(?:之前|以上|上面|前面|先前|此前|上述)?(?:的)?(?:所有|全部|一切)?(?:的)?"
+    r"(?:忽略|无视|不要理会|忘记|忘掉)(?:之前|以上|上面|前面|先前|此前|上述|你)?(?:的)?(?:所有|全部|一切)?(?:的)?"
     r"(?:指令|指示|提示词?|要求|规则|设定)"
     r"|\b(?:ignore|disregard|forget|override)\s+(?:all\s+|any\s+)?(?:of\s+)?(?:the\s+|your\s+)?"
     r"(?:previous|prior|above|earlier|preceding|original|system)\s+"
