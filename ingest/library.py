@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 import re
 import threading
+import unicodedata
 from pathlib import Path, PurePosixPath
 from typing import Protocol
 
 from ingest.loaders import SUPPORTED_SUFFIXES, LoadError
-from ingest.pipeline import UPLOADS, Indexer, is_supported
+from ingest.pipeline import NOT_DOCUMENTS, UPLOADS, Indexer, is_supported
 from rag.config import Settings
 from rag.types import DocumentInfo, IngestReport
 
@@ -38,15 +39,30 @@ class DocumentLibrary(Protocol):
 
 
 _SAFE_NAME = re.compile(r"[^\w.\-\u3400-\u9fff ]+")
+_MAX_NAME_CHARS = 120
+# File systems allow 255 bytes a name (a CJK character is 3 in UTF-8), and the staging file
+# ".{name}.part" needs room too.
+_MAX_NAME_BYTES = 200
 
 
 def safe_filename(filename: str) -> str:
-    """The base name with path parts and odd characters removed ("../../x.txt" -> "x.txt")."""
-    name = PurePosixPath(filename.replace("\\", "/")).name
+    """The base name with path parts and odd characters removed ("../../x.txt" -> "x.txt"),
+    fullwidth look-alikes folded first (NFKC: "．ｔｘｔ" -> ".txt"), shortened to 120 characters
+    and 200 UTF-8 bytes with its extension kept."""
+    name = unicodedata.normalize("NFKC", filename)
+    name = PurePosixPath(name.replace("\\", "/")).name
     name = _SAFE_NAME.sub("_", name).strip(" .")
     if not name or name in {".", ".."}:
-        raise RejectedFile("bad_name", f"{filename!r} is not a usable file name")
-    return name[:120]
+        raise RejectedFile("bad_name", f"{filename[:200]!r} is not a usable file name")
+    stem, suffix = os.path.splitext(name)
+    suffix = suffix[:16]
+    stem = stem[: _MAX_NAME_CHARS - len(suffix)]
+    while len((stem + suffix).encode()) > _MAX_NAME_BYTES:
+        stem = stem[:-1]
+    name = stem.rstrip(" .") + suffix
+    if name in NOT_DOCUMENTS:  # a full ingest skips these names: the upload would vanish
+        raise RejectedFile("reserved_name", f"{name} is a reserved file name")
+    return name
 
 
 class CorpusLibrary:
