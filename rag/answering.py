@@ -9,7 +9,14 @@ from dataclasses import dataclass
 from rag.evidence import Evidence, Question, specs_in
 from rag.glossary import Glossary, mentions
 from rag.keyword import tokenize
-from rag.numbers import Quantity, parse_numbers_in_answer, render, same_value
+from rag.numbers import (
+    LOWER_BOUNDS,
+    UPPER_BOUNDS,
+    Quantity,
+    parse_numbers_in_answer,
+    render,
+    same_value,
+)
 from rag.types import Language, Message
 
 _FOLLOW_UP = re.compile(r"^\s*(那|那么|还有|and|what about|how about|same for)\b", re.IGNORECASE)
@@ -366,14 +373,13 @@ def check_grounding(
         holders = [
             i
             for i, ev in enumerate(evidence)
-            if any(same_value(figure, q) for q in ev.quantities)
-            and not addresses_the_model(ev.text)
+            if any(_states(figure, q) for q in ev.quantities) and not addresses_the_model(ev.text)
         ]
         if question is not None and question.entities:
             # A figure about another company is not an answer about this one (NV's 170万 is
             # not Meta's), even though it stands in the evidence.
             holders = [i for i in holders if about_entity(evidence[i], question)]
-        from_tools = any(same_value(figure, q) for q in allowed_extra)
+        from_tools = any(_states(figure, q) for q in allowed_extra)
         if not holders and not from_tools:
             unsupported.append(figure.raw)
             continue
@@ -423,6 +429,16 @@ def check_grounding(
     if any(n < 1 or n > len(evidence) for n in cited):
         unsupported.append("(citation out of range)")
     return GroundingResult(not unsupported, text, len(figures), unsupported, repaired)
+
+
+def _states(figure: Quantity, source: Quantity) -> bool:
+    """The answer's figure says what the source's does: the same value, bounded the same way
+    ("约150万根" does not restate "超过150万根": a lower bound is not an estimate)."""
+    return (
+        same_value(figure, source)
+        and (figure.qualifier in LOWER_BOUNDS) == (source.qualifier in LOWER_BOUNDS)
+        and (figure.qualifier in UPPER_BOUNDS) == (source.qualifier in UPPER_BOUNDS)
+    )
 
 
 def _after_unit_word(answer: str, figure: Quantity, holder: Evidence) -> int:

@@ -966,8 +966,8 @@ def extract_quantities(text: str, doc_year: int | None = None) -> list[Quantity]
 def parse_numbers_in_answer(text: str) -> list[Quantity]:
     """Figures stated in a generated answer (zh or en): "1.7 million", "US$13-15 billion", "142.9%".
 
-    Same rules as `extract_quantities`, minus bare integers below 10 without a unit: in answers
-    those are list markers and counts of reasons, not figures to verify.
+    Same rules as `extract_quantities`, minus bare integers below 10 without a unit (in answers
+    those are list markers and counts of reasons) and bare years.
     """
     return [
         q
@@ -978,7 +978,12 @@ def parse_numbers_in_answer(text: str) -> list[Quantity]:
             and abs(q.low) < 10
             and q.low == q.low.to_integral_value()
         )
+        # "Meta's 2026 demand": a bare 19xx/20xx with nothing attached is a year, not a count.
+        and not _BARE_YEAR_FIGURE.fullmatch(q.raw.strip())
     ]
+
+
+_BARE_YEAR_FIGURE = re.compile(r"(?:19|20)\d{2}")
 
 
 def parse_quantity(text: str) -> Quantity:

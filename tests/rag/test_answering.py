@@ -304,3 +304,12 @@ def test_a_which_company_question_prefers_the_sentence_that_names_one():
     doc = Document(page_content=text, metadata={"source": "000.txt", "title": "t", "start": 0})
     question = Question.parse("海外太空算力以哪家公司为代表？", "zh", GLOSSARY)
     assert "SpaceX" in select_evidence(question, [doc], GLOSSARY)[0].text
+
+
+@pytest.mark.unit
+def test_grounding_refuses_a_bound_restated_as_an_estimate():
+    evidence = [_evidence(META)]
+    assert check_grounding("Meta2026年AEC需求量将超过150万根[1]。", evidence).ok
+    assert check_grounding("Meta's 2026 demand: more than 1.5 million cables [1].", evidence).ok
+    dropped = check_grounding("Meta2026年AEC需求量约为150万根[1]。", evidence)
+    assert not dropped.ok and dropped.unsupported == ["约为150万根"]
