@@ -4,6 +4,7 @@
     python -m eval --url http://127.0.0.1:8000      # a running server's POST /v1/ask
     python -m eval --limit 10 --only-kind calculator
     python -m eval --gate                           # exit 1 below eval/gate.yaml's thresholds
+    RNA_LLM=llamacpp python -m eval --gate --stratified 24   # the gate with the embedded LLM
     python -m eval --baseline --baseline-n 24       # also a naive LangChain RAG, side by side
 
 Writes <out>/results.json (every case, every answer) and eval/REPORT.md with a PNG chart.
@@ -254,6 +255,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cases", type=Path, default=EVAL_DIR / "cases.yaml")
     parser.add_argument("--limit", type=int, help="run the first N cases only")
     parser.add_argument("--only-kind", action="append", help="run cases of this kind (repeatable)")
+    parser.add_argument(
+        "--stratified",
+        type=int,
+        metavar="N",
+        help="run a stratified subset of N cases (every kind and language; e.g. the LLM-mode gate)",
+    )
     parser.add_argument("--out", type=Path, default=EVAL_DIR / "results")
     parser.add_argument("--report", type=Path, default=EVAL_DIR / "REPORT.md")
     parser.add_argument("--gate", action="store_true", help="exit 1 when below eval/gate.yaml")
@@ -273,6 +280,8 @@ def main(argv: list[str] | None = None) -> int:
         cases = [c for c in cases if c.kind in args.only_kind]
     if args.limit:
         cases = cases[: args.limit]
+    if args.stratified:
+        cases = _stratified(cases, args.stratified)
     if not cases:
         print("no cases selected", file=sys.stderr)
         return 2

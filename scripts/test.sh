@@ -29,7 +29,20 @@ gate_rc=$?
 set -e
 t3=$(date +%s)
 
-echo "==> timings: setup $((t1 - t0)) s, tests $((t2 - t1)) s, gate $((t3 - t2)) s, total $((t3 - t0)) s"
+# The same gate with the embedded LLM writing the answers, on a stratified 24-case subset (every
+# kind and language; ~5-10 s an answer on 2 cores), so a release also proves the model's drafts
+# survive the grounding check.
+echo "==> release gate with the embedded LLM (stratified 24-case subset, same index)"
+set +e
+RNA_DATA_DIR="$gate_dir" RNA_LLM=llamacpp .venv/bin/python -m eval --gate --quiet --stratified 24 \
+  --out "$gate_dir/results-llm" --report "$gate_dir/REPORT-llm.md"
+llm_gate_rc=$?
+set -e
+t4=$(date +%s)
+
+echo "==> timings: setup $((t1 - t0)) s, tests $((t2 - t1)) s, gate $((t3 - t2)) s," \
+  "LLM gate $((t4 - t3)) s, total $((t4 - t0)) s"
 [ $tests_rc -eq 0 ] || { echo "tests failed (exit $tests_rc)"; exit $tests_rc; }
 [ $gate_rc -eq 0 ] || { echo "release gate failed (exit $gate_rc)"; exit $gate_rc; }
+[ $llm_gate_rc -eq 0 ] || { echo "release gate with the LLM failed (exit $llm_gate_rc)"; exit $llm_gate_rc; }
 echo "tests and release gate passed"
