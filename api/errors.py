@@ -18,6 +18,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from rag.store import IndexUnavailable
+
 log = logging.getLogger(__name__)
 
 _DEFAULT_CODES = {
@@ -96,6 +98,16 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(422, "invalid_request", "; ".join(parts) or "invalid request")
 
 
+async def _index_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    log.warning("index unavailable on %s %s: %s", request.method, request.url.path, exc)
+    return error_response(
+        503,
+        "index_unavailable",
+        "the document index (Chroma) is unreachable; try again shortly",
+        headers={"Retry-After": "5"},
+    )
+
+
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return error_response(500, "internal_error", "internal error; see the server log")
@@ -144,5 +156,6 @@ class PlainTooLargeAsJson:
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(IndexUnavailable, _index_unavailable)
     app.add_exception_handler(Exception, _unexpected_error)
     app.add_middleware(PlainTooLargeAsJson)

@@ -2,18 +2,28 @@
 
 LangChain's indexing API with a SQL record manager does the bookkeeping: chunk ids are hashes
 of content + metadata, unchanged chunks are skipped without embedding, an edited document's
-old chunks are replaced and a removed document's are deleted. Chroma upserts by id, so a run
-killed at any point is repaired by the next one; the keyword index is rebuilt from Chroma
-afterwards and swapped in atomically.
+old chunks are replaced and a removed document's are deleted. The keyword index is rebuilt
+from Chroma afterwards and swapped in atomically.
+
+A run killed at any point is repaired by the next one (`benchmarks/ingest_crash.py` kills them
+and checks). Every write holds `data_dir/ingest.lock` (an flock: writers of one data dir take
+turns, and a killed one's lock dies with it) and keeps `data_dir/ingest.journal` while it runs,
+holding the ids of the Chroma write in flight (replaced atomically before each one). A run that
+finds a journal knows the last writer died mid-way: it drops those ids' vectors that got no
+record and records whose vector was already deleted, so the indexing API redoes them, and at the
+end bumps the version and rebuilds the keyword index even if it changed nothing itself.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import logging
+import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,6 +56,8 @@ PIPELINE_VERSION = "1"
 UPLOADS = "uploads"
 # Files in a corpus folder that are configuration, not documents.
 NOT_DOCUMENTS = frozenset({"glossary.yaml", "README.md"})
+WRITE_LOCK = "ingest.lock"
+JOURNAL = "ingest.journal"
 
 
 @dataclass(frozen=True)
@@ -198,45 +210,104 @@ class Indexer:
                     bar.update(1)
             bar.close()
 
-        result = index(
-            documents(),
-            self.records,
-            self.vector_store,
-            cleanup="full",
-            source_id_key="source",
-            key_encoder="sha256",
-            batch_size=self.batch_size,
-        )
-        return self._finish(result, len(files) - len(skipped), skipped, started)
+        with self._writing() as (store, interrupted):
+            result = index(
+                documents(),
+                self.records,
+                store,
+                cleanup="full",
+                source_id_key="source",
+                key_encoder="sha256",
+                batch_size=self.batch_size,
+            )
+            return self._finish(result, len(files) - len(skipped), skipped, started, interrupted)
 
     def ingest_document(self, doc_id: str, name: str, data: bytes) -> IngestReport:
         """Index one document, replacing its previous chunks. Raises LoadError for bad input."""
         started = time.perf_counter()
         prepared = prepare(doc_id, name, data, self.settings.chunk_max_chars)
-        result = index(
-            prepared.documents,
-            self.records,
-            self.vector_store,
-            cleanup="incremental",
-            source_id_key="source",
-            key_encoder="sha256",
-        )
-        return self._finish(result, 1, [], started)
+        with self._writing() as (store, interrupted):
+            result = index(
+                prepared.documents,
+                self.records,
+                store,
+                cleanup="incremental",
+                source_id_key="source",
+                key_encoder="sha256",
+            )
+            return self._finish(result, 1, [], started, interrupted)
 
     def delete_document(self, doc_id: str) -> IngestReport:
         started = time.perf_counter()
         keys = self.records.list_keys(group_ids=[doc_id])
         if not keys:
             raise KeyError(doc_id)
-        self.vector_store.delete(keys)
-        self.records.delete_keys(keys)
-        result = {"num_added": 0, "num_updated": 0, "num_skipped": 0, "num_deleted": len(keys)}
-        return self._finish(result, 1, [], started)
+        with self._writing() as (store, interrupted):
+            store.delete(keys)
+            self.records.delete_keys(keys)
+            result = {
+                "num_added": 0,
+                "num_updated": 0,
+                "num_skipped": 0,
+                "num_deleted": len(keys),
+            }
+            return self._finish(result, 1, [], started, interrupted)
+
+    @contextmanager
+    def _writing(self) -> Iterator[tuple[VectorStore, bool]]:
+        """Hold the data dir's write lock and keep a journal of the Chroma write in flight.
+
+        Yields the vector store to write through (it journals each write's ids first) and
+        whether the previous writer was interrupted (its journal is still there); in that case
+        its last write is repaired before anything else. The journal goes only when the block
+        ends without an exception."""
+        data_dir = self.settings.data_dir
+        data_dir.mkdir(parents=True, exist_ok=True)
+        journal = data_dir / JOURNAL
+        with (data_dir / WRITE_LOCK).open("a", encoding="utf-8") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # blocks while another writer works here
+            try:
+                left = _read_journal(journal)
+                _write_journal(journal, [])
+                if left is not None:
+                    self._repair(left)
+                yield _JournaledStore(self.vector_store, journal), left is not None
+                journal.unlink()
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def _repair(self, ids: list[str]) -> None:
+        """Undo the half of an interrupted write that happened: of the journaled ids, vectors
+        without a record (added, killed before the record) and records without a vector
+        (deleted, killed before the record went) are dropped, so the indexing API redoes
+        whatever is still wanted."""
+        in_chroma = {str(d.id) for d in self.vector_store.get_by_ids(ids)} if ids else set()
+        recorded = {i for i, ok in zip(ids, self.records.exists(ids), strict=True) if ok}
+        orphans, ghosts = sorted(in_chroma - recorded), sorted(recorded - in_chroma)
+        if orphans:
+            self.vector_store.delete(orphans)
+        if ghosts:
+            self.records.delete_keys(ghosts)
+        log.warning(
+            "the last ingest was interrupted: dropped %d vectors without a record and %d "
+            "records without a vector",
+            len(orphans),
+            len(ghosts),
+        )
 
     def _finish(
-        self, result: Any, documents: int, skipped: list[str], started: float
+        self,
+        result: Any,
+        documents: int,
+        skipped: list[str],
+        started: float,
+        interrupted: bool = False,
     ) -> IngestReport:
-        changed = result["num_added"] or result["num_updated"] or result["num_deleted"]
+        # An interrupted writer may have changed Chroma without bumping the version: the
+        # stamps would still agree, so treat that as a change too.
+        changed = (
+            result["num_added"] or result["num_updated"] or result["num_deleted"] or interrupted
+        )
         stale = self.keyword_index.stored_version() != collection_version(self.vector_store)  # type: ignore[arg-type]
         if changed or stale or self.keyword_index.stored_version() is None:
             version = bump_collection_version(self.vector_store) if changed else None  # type: ignore[arg-type]
@@ -276,6 +347,55 @@ class Indexer:
 
     def chunk_count(self) -> int:
         return self.vector_store._collection.count()  # type: ignore[attr-defined]
+
+
+def _read_journal(path: Path) -> list[str] | None:
+    """The ids an interrupted writer was writing, or None when the last writer finished."""
+    try:
+        return list(json.loads(path.read_text(encoding="utf-8"))["ids"])
+    except FileNotFoundError:
+        return None
+    except (ValueError, KeyError, TypeError):  # unreadable: interrupted, ids unknown
+        return []
+
+
+def _write_journal(path: Path, ids: Iterable[str]) -> None:
+    staging = path.with_name(path.name + ".tmp")
+    staging.write_text(json.dumps({"ids": list(ids)}), encoding="utf-8")
+    os.replace(staging, path)  # whole or not at all, even if we are killed right here
+
+
+class _JournaledStore(VectorStore):
+    """The indexing API's view of the vector store: each write's ids are journaled first.
+
+    The indexing API writes the record manager right after each Chroma write, before the next
+    one, so only the latest write's ids can be half done when a run is killed."""
+
+    def __init__(self, inner: VectorStore, journal: Path) -> None:
+        self.inner, self.journal = inner, journal
+
+    @property
+    def embeddings(self) -> Embeddings | None:
+        return self.inner.embeddings
+
+    def add_documents(self, documents: list[Document], **kwargs: Any) -> list[str]:
+        ids = kwargs.get("ids") or [d.id for d in documents if d.id]
+        _write_journal(self.journal, ids)
+        return self.inner.add_documents(documents, **kwargs)
+
+    def add_texts(self, texts: Iterable[str], metadatas: Any = None, **kwargs: Any) -> list[str]:
+        raise NotImplementedError("the indexing API writes documents")
+
+    def delete(self, ids: list[str] | None = None, **kwargs: Any) -> bool | None:
+        _write_journal(self.journal, ids or [])
+        return self.inner.delete(ids, **kwargs)
+
+    def similarity_search(self, query: str, k: int = 4, **kwargs: Any) -> list[Document]:
+        return self.inner.similarity_search(query, k=k, **kwargs)
+
+    @classmethod
+    def from_texts(cls, *args: Any, **kwargs: Any) -> _JournaledStore:
+        raise NotImplementedError
 
 
 def _all_metadatas(store: VectorStore, page: int = 5000) -> Iterator[dict[str, Any]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 import chromadb
+import httpx
 from chromadb.config import Settings as ChromaSettings
 from langchain_chroma import Chroma
 from langchain_core.embeddings import Embeddings
@@ -13,14 +14,47 @@ from rag.config import Settings
 from rag.keyword import KeywordIndex
 
 VERSION_KEY = "ingest_version"
+# chromadb's HTTP client waits forever by default (httpx timeout=None): a frozen server would
+# hang every question. Connecting is refused at once when the server is down; a read gets this.
+CHROMA_HTTP_TIMEOUT = httpx.Timeout(10.0, connect=2.0)
+
+
+class IndexUnavailable(RuntimeError):
+    """The vector store can't be reached (a Chroma server stopped, frozen or restarting)."""
+
+
+def is_unreachable(exc: BaseException) -> bool:
+    """True when `exc` (or what caused it) is a transport failure, not a bad request."""
+    seen: BaseException | None = exc
+    for _ in range(10):
+        if seen is None:
+            return False
+        if isinstance(seen, IndexUnavailable | httpx.TransportError | ConnectionError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def make_chroma_client(settings: Settings) -> chromadb.ClientAPI:
     chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
     if settings.chroma_mode == "http":
-        return chromadb.HttpClient(
-            host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings
-        )
+        try:
+            # A bounded probe first: the client's own first request has no timeout yet.
+            url = f"http://{settings.chroma_host}:{settings.chroma_port}/api/v2/heartbeat"
+            httpx.get(url, timeout=CHROMA_HTTP_TIMEOUT).raise_for_status()
+            client = chromadb.HttpClient(
+                host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings
+            )
+        except Exception as exc:
+            if is_unreachable(exc):
+                raise IndexUnavailable(
+                    f"Chroma at {settings.chroma_host}:{settings.chroma_port} is unreachable"
+                ) from exc
+            raise
+        session = getattr(getattr(client, "_server", None), "_session", None)
+        if isinstance(session, httpx.Client):
+            session.timeout = CHROMA_HTTP_TIMEOUT
+        return client
     settings.chroma_dir.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
 

@@ -1,0 +1,386 @@
+"""The LLM killed, hung or slow: every answer still arrives within `llm_timeout_s`, as the
+deterministic cited answer, and the model is used again once it is back.
+
+Fast tests drive the Assistant with a chat model that hangs, fails or trickles on command (a
+hang here is a call that ignores everything until released, like llama.cpp stuck in C). Slow
+tests do it for real: llama-cpp-python's OpenAI-compatible server frozen with SIGSTOP, killed
+with SIGKILL and started again, and the in-process llama.cpp model stuck reading a prompt.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from pydantic import PrivateAttr
+
+from ingest.pipeline import Indexer
+from rag.assistant import Assistant
+from rag.config import Settings
+from rag.types import Answer, AskRequest
+from tests.fakes import HashEmbeddings
+
+QUESTION = "英伟达NV 2026年AEC需求量是多少？"
+GOOD_DRAFT = "英伟达2026年AEC需求量预计为170万根左右[1]。"
+BUDGET_S = 1.0
+# What an answer may take beyond the LLM's budget: retrieval and evidence with the hash
+# embedder on a busy 2-core machine.
+OVERHEAD_S = 1.5
+
+
+class ScriptedChatModel(BaseChatModel):
+    """Streams `reply` in pieces. `mode`: "ok"; "hang" (blocks before the first token until
+    `release()`, deaf to everything else); "error" (a dead server); "trickle" (a piece every
+    `trickle_s`)."""
+
+    reply: str = GOOD_DRAFT
+    mode: str = "ok"
+    trickle_s: float = 0.3
+    _released: threading.Event = PrivateAttr(default_factory=threading.Event)
+    _calls: list[str] = PrivateAttr(default_factory=list)
+    _closed: list[int] = PrivateAttr(default_factory=list)
+
+    @property
+    def _llm_type(self) -> str:
+        return "scripted"
+
+    def release(self) -> None:
+        self._released.set()
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(self.reply))])
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        mode = self.mode
+        self._calls.append(mode)
+        if mode == "error":
+            raise ConnectionError("Connection refused: the LLM server is gone")
+        if mode == "hang":
+            self._released.wait()
+        pieces = [self.reply[i : i + 4] for i in range(0, len(self.reply), 4)]
+        try:
+            for piece in pieces:
+                if mode == "trickle":
+                    time.sleep(self.trickle_s)
+                yield ChatGenerationChunk(message=AIMessageChunk(content=piece))
+        finally:
+            self._closed.append(len(self._calls))
+
+
+@pytest.fixture
+def indexed(fake_settings: Settings) -> Settings:
+    Indexer(fake_settings, embeddings=HashEmbeddings()).ingest_all()
+    return fake_settings.model_copy(update={"llm_timeout_s": BUDGET_S})
+
+
+def _assistant(settings: Settings, llm: BaseChatModel | None) -> Assistant:
+    return Assistant(settings, embeddings=HashEmbeddings(), llm=llm)
+
+
+def _ask(assistant: Assistant) -> tuple[Answer, float]:
+    started = time.monotonic()
+    answer = assistant.ask(AskRequest(question=QUESTION, top_k=8))
+    return answer, time.monotonic() - started
+
+
+def _is_the_cited_fallback(answer: Answer) -> bool:
+    return (
+        answer.verification["status"] == "fallback"
+        and "170万根" in answer.answer
+        and any("170万根" in c.quote for c in answer.citations)
+    )
+
+
+@pytest.mark.unit
+def test_a_hung_model_gives_the_cited_answer_within_the_budget(indexed: Settings) -> None:
+    llm = ScriptedChatModel(mode="hang")
+    assistant = _assistant(indexed, llm)
+    try:
+        answer, seconds = _ask(assistant)
+        assert answer.verification["llm"] == "timeout", answer.verification
+        assert _is_the_cited_fallback(answer), answer
+        assert BUDGET_S <= answer.timings_ms["llm"] / 1000 < BUDGET_S + 0.5
+        assert seconds < BUDGET_S + OVERHEAD_S
+    finally:
+        llm.release()
+
+
+@pytest.mark.unit
+def test_while_a_hung_call_holds_the_model_later_questions_skip_it_then_it_is_used_again(
+    indexed: Settings,
+) -> None:
+    llm = ScriptedChatModel(mode="hang")
+    assistant = _assistant(indexed, llm)
+    try:
+        first, _ = _ask(assistant)
+        assert first.verification["llm"] == "timeout"
+        # The stuck call still runs: the next questions must not queue behind it.
+        for _ in range(3):
+            answer, seconds = _ask(assistant)
+            assert answer.verification["llm"] == "busy", answer.verification
+            assert _is_the_cited_fallback(answer)
+            assert answer.timings_ms["llm"] < 100 and seconds < OVERHEAD_S
+        assert llm._calls == ["hang"]  # nothing else reached the model
+    finally:
+        llm.release()
+    # Unstuck, the abandoned call stops at its first token (it was cancelled) and frees the
+    # model; the next question uses it again.
+    deadline = time.monotonic() + 5
+    while assistant._abandoned is not None and assistant._abandoned.is_alive():
+        assert time.monotonic() < deadline, "the abandoned call did not stop"
+        time.sleep(0.01)
+    llm.mode = "ok"
+    answer, _ = _ask(assistant)
+    assert answer.verification["llm"] == "used"
+    assert answer.verification["status"] in {"verified", "repaired"}
+    assert llm._calls == ["hang", "ok"] and llm._closed[0] == 1  # the stuck one was closed
+
+
+@pytest.mark.unit
+def test_a_dead_model_server_falls_back_at_once(indexed: Settings) -> None:
+    assistant = _assistant(indexed, ScriptedChatModel(mode="error"))
+    answer, seconds = _ask(assistant)
+    assert answer.verification["llm"] == "error" and _is_the_cited_fallback(answer)
+    assert seconds < OVERHEAD_S
+
+
+@pytest.mark.unit
+def test_a_trickling_model_is_cut_at_the_deadline_not_after_its_last_token(
+    indexed: Settings,
+) -> None:
+    llm = ScriptedChatModel(mode="trickle", trickle_s=0.4)  # 6 pieces: 2.4 s in all
+    answer, seconds = _ask(_assistant(indexed, llm))
+    assert answer.verification["llm"] == "timeout" and _is_the_cited_fallback(answer)
+    assert answer.timings_ms["llm"] / 1000 < BUDGET_S + 0.2
+    assert seconds < BUDGET_S + OVERHEAD_S
+
+
+@pytest.mark.unit
+def test_a_client_leaving_mid_draft_stops_the_model(indexed: Settings) -> None:
+    llm = ScriptedChatModel(mode="trickle", trickle_s=0.2)
+    assistant = _assistant(indexed.model_copy(update={"llm_timeout_s": 30.0}), llm)
+    events = assistant.stream(AskRequest(question=QUESTION, top_k=8))
+    assert next(events).type == "token"
+    events.close()
+    deadline = time.monotonic() + 2
+    while not llm._closed:
+        assert time.monotonic() < deadline, "the model kept generating for nobody"
+        time.sleep(0.01)
+    llm.mode = "ok"
+    answer, _ = _ask(assistant)
+    assert answer.verification["llm"] == "used"
+
+
+@pytest.mark.unit
+def test_a_busy_but_healthy_model_is_waited_for_within_the_budget(indexed: Settings) -> None:
+    """Two questions at once on a model that answers in 0.5 s: the second waits its turn
+    (no "busy" shortcut: nothing is stuck) and both drafts are used."""
+    llm = ScriptedChatModel(mode="trickle", trickle_s=0.08)  # 6 pieces: ~0.5 s
+    assistant = _assistant(indexed.model_copy(update={"llm_timeout_s": 5.0}), llm)
+    answers: list[Answer] = []
+    threads = [threading.Thread(target=lambda: answers.append(_ask(assistant)[0])) for _ in "ab"]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert [a.verification["llm"] for a in answers] == ["used", "used"]
+
+
+# -- real processes ----------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class LlamaServer:
+    """llama-cpp-python's OpenAI-compatible server as a process we can freeze, kill, restart."""
+
+    def __init__(self, gguf: Path, port: int, log_path: Path) -> None:
+        self.gguf, self.port, self.log_path = gguf, port, log_path
+        self.base_url = f"http://127.0.0.1:{port}/v1"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout_s: float = 180) -> float:
+        started = time.monotonic()
+        log = self.log_path.open("ab")
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "llama_cpp.server",
+                "--model",
+                str(self.gguf),
+                "--model_alias",
+                "qwen2.5-coder-1.5b-instruct",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--n_threads",
+                "2",
+                "--n_ctx",
+                "2048",
+                "--seed",
+                "42",
+                "--verbose",
+                "False",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "OMP_WAIT_POLICY": "PASSIVE"},
+        )
+        log.close()
+        while True:
+            if self.proc.poll() is not None:
+                tail = self.log_path.read_text(errors="replace")[-2000:]
+                raise RuntimeError(f"llama_cpp.server exited {self.proc.returncode}: {tail}")
+            try:
+                if httpx.get(f"{self.base_url}/models", timeout=2).status_code == 200:
+                    return time.monotonic() - started
+            except httpx.TransportError:
+                pass
+            if time.monotonic() - started > timeout_s:
+                raise RuntimeError(f"llama_cpp.server did not come up in {timeout_s} s")
+            time.sleep(0.3)
+
+    def signal(self, sig: int) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(sig)
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGCONT)
+            self.proc.kill()
+            self.proc.wait(timeout=30)
+
+
+@pytest.fixture
+def llama_server(tmp_path: Path) -> Iterator[LlamaServer]:
+    pytest.importorskip("llama_cpp.server.app", reason="llama-cpp-python[server] missing")
+    from rag.model_files import llm_gguf_path
+
+    server = LlamaServer(llm_gguf_path(Settings()), _free_port(), tmp_path / "llama_server.log")
+    try:
+        yield server
+    finally:
+        server.kill()
+
+
+def _timed(assistant: Assistant) -> dict[str, Any]:
+    answer, seconds = _ask(assistant)
+    return {
+        "llm": answer.verification.get("llm"),
+        "status": answer.verification.get("status"),
+        "seconds": round(seconds, 2),
+        "llm_s": round(answer.timings_ms.get("llm", 0) / 1000, 2),
+        "cited": "170万根" in answer.answer and bool(answer.citations),
+    }
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_openai_provider_survives_a_frozen_then_killed_server_and_uses_it_once_restarted(
+    indexed: Settings, llama_server: LlamaServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    budget = 25.0
+    first_start = llama_server.start()
+    settings = indexed.model_copy(
+        update={"llm": "openai", "llm_base_url": llama_server.base_url, "llm_timeout_s": budget}
+    )
+    # The real ChatOpenAI, from the factory.
+    assistant = Assistant(settings, embeddings=HashEmbeddings())
+    steps: dict[str, dict[str, Any]] = {}
+
+    steps["healthy"] = _timed(assistant)
+    assert steps["healthy"]["llm"] == "used", steps
+
+    llama_server.signal(signal.SIGSTOP)  # hung: accepts connections, never answers
+    steps["frozen"] = _timed(assistant)
+    steps["frozen, next question"] = _timed(assistant)
+
+    llama_server.kill()  # SIGKILL (after SIGCONT, so the frozen process can die)
+    time.sleep(0.5)
+    steps["killed"] = _timed(assistant)
+
+    restart_s = llama_server.start()
+    steps["restarted"] = _timed(assistant)
+
+    with capsys.disabled():
+        print(f"\nllama_cpp.server start {first_start:.1f} s, restart {restart_s:.1f} s")
+        for name, step in steps.items():
+            print(f"  {name:22} {step}")
+
+    assert steps["frozen"]["llm"] == "timeout" and steps["frozen"]["cited"]
+    assert budget <= steps["frozen"]["llm_s"] < budget + 1
+    assert steps["frozen"]["seconds"] < budget + OVERHEAD_S
+    # The frozen call still waits on its socket: the next question does not queue behind it.
+    assert steps["frozen, next question"]["llm"] == "busy"
+    assert steps["frozen, next question"]["seconds"] < OVERHEAD_S
+    assert steps["killed"]["llm"] in {"error", "busy"} and steps["killed"]["cited"]
+    assert steps["killed"]["seconds"] < OVERHEAD_S
+    assert steps["restarted"]["llm"] == "used", steps["restarted"]
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_embedded_llamacpp_stuck_in_a_call_does_not_hold_later_answers(
+    indexed: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A 0.5 s budget is shorter than reading the prompt (one uninterruptible llama.cpp call
+    of a few seconds on 2 cores): the call is given up on while stuck in C."""
+    from rag.llm import make_chat_model, warm_up
+
+    settings = indexed.model_copy(update={"llm": "llamacpp", "llm_timeout_s": 0.5})
+    llm = make_chat_model(settings)
+    warm_up(llm)
+    assistant = _assistant(settings, llm)
+    steps: dict[str, dict[str, Any]] = {}
+    steps["stuck"] = _timed(assistant)
+    steps["while stuck"] = _timed(assistant)
+    started = time.monotonic()
+    while assistant._abandoned is not None and assistant._abandoned.is_alive():
+        assert time.monotonic() - started < 120, "the abandoned call never ended"
+        time.sleep(0.05)
+    freed_s = time.monotonic() - started
+    assistant.settings = settings.model_copy(update={"llm_timeout_s": 120.0})
+    steps["after, 120 s budget"] = _timed(assistant)
+
+    with capsys.disabled():
+        print(f"\nabandoned llama.cpp call ended {freed_s:.1f} s after the second answer")
+        for name, step in steps.items():
+            print(f"  {name:22} {step}")
+
+    assert steps["stuck"]["llm"] == "timeout" and steps["stuck"]["cited"]
+    assert steps["stuck"]["seconds"] < 0.5 + OVERHEAD_S
+    assert steps["while stuck"]["llm"] == "busy" and steps["while stuck"]["cited"]
+    assert steps["while stuck"]["seconds"] < OVERHEAD_S
+    assert steps["after, 120 s budget"]["llm"] == "used"
