@@ -66,6 +66,21 @@ async def _warm_up(gate: AnswerGate, warm_up: Any) -> None:
         gate.warming = False
 
 
+def answer_gate(settings: Settings) -> AnswerGate:
+    """Bounds on answering work. With the LLM, its concurrency and queue; without it, answers
+    take tens of milliseconds, so one per core runs and a deeper queue waits (the wait budget
+    still refuses what would wait too long)."""
+    if settings.llm == "none":
+        return AnswerGate(
+            max(2, settings.llm_concurrency),
+            max(64, settings.llm_queue_limit),
+            max_wait_s=settings.answer_max_wait_s,
+        )
+    return AnswerGate(
+        settings.llm_concurrency, settings.llm_queue_limit, max_wait_s=settings.answer_max_wait_s
+    )
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -84,9 +99,7 @@ def create_app(
     app.state.settings = settings
     app.state.service = service
     app.state.library = library
-    app.state.gate = AnswerGate(
-        settings.llm_concurrency, settings.llm_queue_limit, max_wait_s=settings.answer_max_wait_s
-    )
+    app.state.gate = answer_gate(settings)
     app.state.library_lock = asyncio.Lock()
     app.state.slack = SlackBot(settings)
     install_error_handlers(app)

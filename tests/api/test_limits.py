@@ -121,3 +121,13 @@ def test_gate_counts_a_slow_running_answer_and_guesses_before_any() -> None:
         assert gate.admitted == 0 and not gate._running_since
 
     asyncio.run(scenario())
+
+
+def test_without_the_llm_answers_run_per_core_with_a_deeper_queue() -> None:
+    from api.main import answer_gate
+    from rag.config import Settings
+
+    llm = answer_gate(Settings(llm="llamacpp", environment="test"))
+    plain = answer_gate(Settings(llm="none", environment="test"))
+    assert (llm.concurrency, llm.capacity) == (1, 9)
+    assert plain.concurrency == 2 and plain.capacity >= 64
