@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
 from typing import Any
 
@@ -9,7 +11,7 @@ from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from langchain_core.vectorstores import VectorStore
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, PrivateAttr
 
 from rag.glossary import Glossary
 from rag.keyword import KeywordIndex, add_words, tokenize
@@ -23,6 +25,12 @@ RRF_K = 60
 # Chinese 0.7 lost two; so equal weights, kept per language for corpora where it matters.
 LEG_WEIGHTS = {"zh": (1.0, 1.0), "en": (1.0, 1.0)}
 VERSION_CHECK_SECONDS = 2.0
+# A query that finds the keyword index stale waits this long for the rebuild, then answers with
+# the previous index while the rebuild finishes in the background: re-reading and re-indexing
+# 100k chunks took 50-90 s on 2 shared cores (docs/scaling.md), the notes in corpus/ under 1 s.
+REBUILD_WAIT_SECONDS = 5.0
+
+log = logging.getLogger(__name__)
 
 
 def chroma_where(filters: Filters | None) -> dict[str, Any] | None:
@@ -53,24 +61,59 @@ class HybridRetriever(BaseRetriever):
     k: int = 5
     candidates: int = 20
     _checked_at: float = 0.0
+    _refresh_lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+    _rebuild: threading.Thread | None = PrivateAttr(default=None)
 
     def model_post_init(self, context: Any) -> None:
         add_words(self.glossary.words())
 
     def _refresh_keyword_index(self) -> None:
-        """Reload or rebuild the keyword index when another process changed the collection."""
+        """Reload or rebuild the keyword index when another process changed the collection.
+
+        One rebuild at a time: while it runs, other queries use the index they have (without
+        this, every query past the next check would start another full rebuild)."""
         now = time.monotonic()
         if now - self._checked_at < VERSION_CHECK_SECONDS and self.keyword_index.version:
             return
-        self._checked_at = now
-        current = collection_version(self.vector_store)  # type: ignore[arg-type]
-        if current and current != self.keyword_index.version:
+        if not self._refresh_lock.acquire(blocking=False):
+            return  # another query is checking right now
+        try:
+            if self._rebuild is not None and self._rebuild.is_alive():
+                return
+            self._checked_at = now
+            current = collection_version(self.vector_store)  # type: ignore[arg-type]
+            if not current or current == self.keyword_index.version:
+                return
             if self.keyword_index.stored_version() == current:
                 self.keyword_index.load()
-            else:
-                from rag.store import rebuild_keyword_index
+                return
+            rebuild = threading.Thread(  # a daemon: never holds up a shutdown
+                target=self._rebuild_keyword_index,
+                args=(current,),
+                name="keyword-rebuild",
+                daemon=True,
+            )
+            self._rebuild = rebuild
+            rebuild.start()
+        finally:
+            self._refresh_lock.release()
+        rebuild.join(REBUILD_WAIT_SECONDS)
 
-                rebuild_keyword_index(self.vector_store, self.keyword_index, current)
+    def _rebuild_keyword_index(self, version: str) -> None:
+        from rag.store import rebuild_keyword_index
+
+        started = time.perf_counter()
+        try:
+            rebuild_keyword_index(self.vector_store, self.keyword_index, version)  # type: ignore[arg-type]
+        except Exception:  # the next check retries; meanwhile the previous index answers
+            log.exception("keyword index rebuild failed")
+            return
+        log.info(
+            "keyword index rebuilt for version %s: %d chunks in %.1f s",
+            version,
+            len(self.keyword_index),
+            time.perf_counter() - started,
+        )
 
     def _get_relevant_documents(
         self,

@@ -72,8 +72,13 @@ def make_vector_store(
 
 
 def collection_version(store: Chroma) -> str | None:
-    """A stamp that changes whenever an ingest changed the collection (any replica's)."""
-    metadata = store._collection.metadata or {}
+    """A stamp that changes whenever an ingest changed the collection (any replica's).
+
+    Read from Chroma on every call: a Collection object keeps the metadata it was fetched
+    with, so another replica's bump would stay invisible until a restart (one request; the
+    retriever asks at most every VERSION_CHECK_SECONDS)."""
+    fresh = store._client.get_collection(name=store._collection.name, embedding_function=None)
+    metadata = fresh.metadata or {}
     value = metadata.get(VERSION_KEY)
     return str(value) if value is not None else None
 
