@@ -311,10 +311,12 @@ def _timed(assistant: Assistant) -> dict[str, Any]:
 def test_openai_provider_survives_a_frozen_then_killed_server_and_uses_it_once_restarted(
     indexed: Settings, llama_server: LlamaServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    budget = 60.0  # a healthy answer on a busy 2-core box must fit
+    # A healthy answer took 35-50 s on a 2-core box busy with other work: the healthy and
+    # restarted steps get a budget no load can miss; the frozen ones the budget under test.
+    generous, budget = 300.0, 30.0
     first_start = llama_server.start()
     settings = indexed.model_copy(
-        update={"llm": "openai", "llm_base_url": llama_server.base_url, "llm_timeout_s": budget}
+        update={"llm": "openai", "llm_base_url": llama_server.base_url, "llm_timeout_s": generous}
     )
     # The real ChatOpenAI, from the factory.
     assistant = Assistant(settings, embeddings=HashEmbeddings())
@@ -328,6 +330,7 @@ def test_openai_provider_survives_a_frozen_then_killed_server_and_uses_it_once_r
         llama_server.log_path.read_text(errors="replace")[-1500:],
     )
 
+    assistant.settings = settings.model_copy(update={"llm_timeout_s": budget})
     llama_server.signal(signal.SIGSTOP)  # hung: accepts connections, never answers
     steps["frozen"] = _timed(assistant)
     steps["frozen, next question"] = _timed(assistant)
@@ -337,6 +340,7 @@ def test_openai_provider_survives_a_frozen_then_killed_server_and_uses_it_once_r
     steps["killed"] = _timed(assistant)
 
     restart_s = llama_server.start()
+    assistant.settings = settings
     steps["restarted"] = _timed(assistant)
 
     with capsys.disabled():
@@ -344,13 +348,13 @@ def test_openai_provider_survives_a_frozen_then_killed_server_and_uses_it_once_r
         for name, step in steps.items():
             print(f"  {name:22} {step}")
 
-    # Our deadline and ChatOpenAI's read timeout are the same budget: either may fire first.
+    # Our deadline fires first (ChatOpenAI's read timeout is the generous budget it was built
+    # with); "error" is accepted should the client give up first on another set-up.
     assert steps["frozen"]["llm"] in {"timeout", "error"} and steps["frozen"]["cited"]
     assert budget - 1 <= steps["frozen"]["llm_s"] < budget + 1
     assert steps["frozen"]["seconds"] < budget + OVERHEAD_S
     # Still frozen: "busy" (answered at once) while the abandoned call waits on its socket,
-    # "timeout" once its read timed out too (ChatOpenAI's timeout is the same budget); never
-    # longer than the budget.
+    # "timeout" if its own deadline passes first; never longer than the budget.
     assert steps["frozen, next question"]["llm"] in {"busy", "timeout", "error"}
     assert steps["frozen, next question"]["cited"]
     assert steps["frozen, next question"]["seconds"] < budget + OVERHEAD_S
