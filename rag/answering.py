@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rag.evidence import Evidence, Question, specs_in
+from rag.evidence import ASKS_AMOUNT, Evidence, Question, specs_in
 from rag.glossary import Glossary, mentions
 from rag.keyword import tokenize
 from rag.numbers import (
@@ -112,7 +112,7 @@ def coverage_gap(
     asked = asked_kind(question.text)
     if asked and not any(q.kind == asked for e in relevant for q in e.quantities):
         return "figure"
-    if _ASKS_NUMBER.search(question.text):
+    if ASKS_AMOUNT.search(question.text):
         on_topic = [e for e in relevant if covers_topics(e, question)]
         figures = [q for e in on_topic for q in e.quantities if q.kind not in ("number", "measure")]
         if not figures:
@@ -124,11 +124,6 @@ def coverage_gap(
     return None
 
 
-_ASKS_NUMBER = re.compile(
-    r"多少|几[个台根条家颗]|多大|规模多|how (?:many|much|large|big|high)\b|"
-    r"what (?:share|percentage|fraction|proportion)\b",
-    re.I,
-)
 _EN_COUNTED = re.compile(r"how many\s+(?:of\s+\S+\s+)?([A-Za-z][A-Za-z0-9-]*)", re.I)
 _ZH_COUNTED = re.compile(
     r"多少(?:根|条|台|颗|片|个|套|块|张|家)([A-Za-z][A-Za-z0-9-]*|[\u4e00-\u9fff]{2,4})"

@@ -41,7 +41,12 @@ _ASKS_WHICH = re.compile(
     r"\b(?:which|who|whom|where|why|how (?:does|do|did|is|are|will|can))\b",
     re.I,
 )
-_ASKS_AMOUNT = re.compile(r"多少|几[个台根条家颗]|多大|how (?:many|much|large|big|high)\b", re.I)
+# A question that wants a figure stated: "多少", "how many", "what share".
+ASKS_AMOUNT = re.compile(
+    r"多少|几[个台根条家颗]|多大|规模多|how (?:many|much|large|big|high)\b|"
+    r"what (?:share|percentage|fraction|proportion)\b",
+    re.I,
+)
 
 
 _ASKS_WHO = re.compile(
@@ -80,7 +85,7 @@ class Question:
             entities=tuple(tuple(g) for g in glossary.entities_in(text)),
             years=frozenset(years),
             asks_figure=bool(_ASKS_FIGURE.search(text))
-            and not (_ASKS_WHICH.search(text) and not _ASKS_AMOUNT.search(text)),
+            and not (_ASKS_WHICH.search(text) and not ASKS_AMOUNT.search(text)),
             topics=tuple(tuple(g) for g in glossary.topics_in(text)),
             names=tuple(_latin_names(text, glossary)),
             specs=specs_in(text),
