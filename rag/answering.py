@@ -426,6 +426,18 @@ def check_grounding(
     return GroundingResult(not unsupported, text, len(figures), unsupported, repaired)
 
 
+def misses_the_asked_figure(answer: str, question: Question, evidence: list[Evidence]) -> bool:
+    """True when the question asks for a figure, the evidence scoring picks one, and the answer
+    does not state it: a model that answers "NV 2025年AEC需求量" with the grounded but unasked
+    "70到80根" (per rack) is not trusted over the figure the evidence gives for the question."""
+    if not question.asks_figure:
+        return False
+    picked = best_quantity(question, evidence)
+    if picked is None:
+        return False
+    return not any(same_value(f, picked[1]) for f in parse_numbers_in_answer(answer))
+
+
 def _states(figure: Quantity, source: Quantity) -> bool:
     """The answer's figure says what the source's does: the same value, bounded the same way
     ("约150万根" does not restate "超过150万根": a lower bound is not an estimate)."""

@@ -24,6 +24,7 @@ from rag.answering import (
     coverage_gap,
     deterministic_answer,
     evidence_pack,
+    misses_the_asked_figure,
     rewrite_follow_up,
 )
 from rag.config import Settings
@@ -266,10 +267,15 @@ class Assistant:
         grounding = check_grounding(text, shown, question=question)
         verification.update(numbers_checked=grounding.checked, unsupported=grounding.unsupported)
         wrong_language = detect_language(text) != language
-        if not grounding.ok or wrong_language:
+        other_figure = grounding.ok and misses_the_asked_figure(text, question, evidence)
+        if not grounding.ok or wrong_language or other_figure:
             verification.update(
                 status="fallback",
-                reason="wrong language" if wrong_language else "unverified figure",
+                reason="wrong language"
+                if wrong_language
+                else "the model stated another figure than the one asked"
+                if other_figure
+                else "unverified figure",
             )
             yield self._final(
                 fallback, language, False, evidence, [], verification, timings, started

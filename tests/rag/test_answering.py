@@ -14,6 +14,7 @@ from rag.answering import (
     check_grounding,
     coverage_gap,
     deterministic_answer,
+    misses_the_asked_figure,
     rewrite_follow_up,
 )
 from rag.assistant import Assistant
@@ -313,3 +314,12 @@ def test_grounding_refuses_a_bound_restated_as_an_estimate():
     assert check_grounding("Meta's 2026 demand: more than 1.5 million cables [1].", evidence).ok
     dropped = check_grounding("Meta2026年AEC需求量约为150万根[1]。", evidence)
     assert not dropped.ok and dropped.unsupported == ["约为150万根"]
+
+
+@pytest.mark.unit
+def test_a_grounded_but_unasked_figure_does_not_stand_for_the_asked_one():
+    rack = "例如,在72个GPU配置的机柜中,若全部采用柜内AEC,则需70到80根。"
+    evidence = [_evidence(NV, entities=("英伟达",)), _evidence(rack, entities=("英伟达",))]
+    question = Question.parse("NV 2025年的AEC需求量大约多少根？", "zh", GLOSSARY)
+    assert misses_the_asked_figure("70到80根[2]", question, evidence)
+    assert not misses_the_asked_figure("约70万根[1]", question, evidence)
