@@ -71,9 +71,8 @@ def main() -> None:
 
     if args.baseline:
         from eval.baseline import NaiveRag, load_corpus
-        from rag.types import StreamEvent
-
         from rag.llm import make_chat_model
+        from rag.types import StreamEvent
 
         # The stuffed prompt (~2,700 tokens) needs a 4k context: a second instance of the model.
         big = make_chat_model(settings.model_copy(update={"llm_context_tokens": 4096}))

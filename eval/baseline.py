@@ -145,7 +145,9 @@ def build_default_baseline() -> NaiveRag:
 
     # Four 1000-character chunks stuffed into one prompt need ~2,700 tokens: a 4k context.
     settings = get_settings()
-    settings = settings.model_copy(update={"llm_context_tokens": max(4096, settings.llm_context_tokens)})
+    settings = settings.model_copy(
+        update={"llm_context_tokens": max(4096, settings.llm_context_tokens)}
+    )
     llm = make_chat_model(settings)
     if llm is None:
         raise SystemExit("--baseline needs an LLM: set RNA_LLM to llamacpp or openai")

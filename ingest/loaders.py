@@ -102,9 +102,9 @@ def _load_html(data: bytes) -> LoadedDocument:
     if soup.title and soup.title.string:
         meta["title"] = soup.title.string.strip()
     for name in ("date", "article:published_time", "pubdate"):
-        tag = soup.find("meta", attrs={"name": name}) or soup.find("meta", property=name)
-        if tag and tag.get("content"):
-            meta["date"] = str(tag["content"])
+        found = soup.find("meta", attrs={"name": name}) or soup.find("meta", property=name)
+        if found and found.get("content"):
+            meta["date"] = str(found["content"])
             break
     body = soup.body or soup
     text = "\n".join(line.strip() for line in body.get_text("\n").splitlines() if line.strip())

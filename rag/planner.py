@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import Literal
 
 from langchain_core.documents import Document
 
@@ -206,7 +207,8 @@ def _between_years(
                 for y in absent
             ],
         )
-    start, end = ops  # type: ignore[misc]
+    start, end = ops[0], ops[1]
+    assert start is not None and end is not None  # both found (checked above)
     evidence, marker = _cite([start, end])
     try:
         _checked([start, end], [q for e in evidence for q in e.quantities])
@@ -302,7 +304,8 @@ def _between_entities(
         return _missing(
             question, [g[0] for g, op in zip(question.entities, ops, strict=True) if op is None]
         )
-    a, b = ops  # type: ignore[misc]
+    a, b = ops[0], ops[1]
+    assert a is not None and b is not None  # both found (checked above)
     evidence, marker = _cite([a, b])
     names = [g[0] for g in question.entities[:2]]
     try:
@@ -408,13 +411,16 @@ def _apply_ratio(
     return None
 
 
-def _ratio_side(text: str, known: Quantity, left: str, right: str) -> str | None:
+def _ratio_side(
+    text: str, known: Quantity, left: str, right: str
+) -> Literal["left", "right"] | None:
     """Which term of "left:right" a figure counts: the name written right after it
     ("100万颗TPU") wins over one written before it ("TPU与AEC 1:1.25的比例，100万颗")."""
     after = text[known.end or 0 : (known.end or 0) + 8].upper()
     before = text[max(0, (known.start or 0) - 15) : known.start or 0].upper()
     for context in (after, before):
-        hits = [(context.find(n.upper()), side) for n, side in ((left, "left"), (right, "right"))]
+        sides: tuple[tuple[str, Literal["left", "right"]], ...] = ((left, "left"), (right, "right"))
+        hits = [(context.find(n.upper()), side) for n, side in sides]
         hits = [(pos, side) for pos, side in hits if pos >= 0]
         if hits:
             # After the figure the nearest name is the first; before it, the last.
