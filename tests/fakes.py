@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from langchain_core.embeddings import Embeddings
 
 from ingest.library import RejectedFile
+from rag.evidence import Evidence
+from rag.numbers import extract_quantities
 from rag.types import Answer, AskRequest, Citation, DocumentInfo, IngestReport, StreamEvent
 
 NV_QUOTE = "英伟达(NV)2026年AEC需求量预计为170万根"
@@ -120,3 +122,27 @@ class HashEmbeddings(Embeddings):
 
     def embed_query(self, text: str) -> list[float]:
         return self._embed(text)
+
+
+def evidence_sentence(
+    text: str,
+    section: str | None = None,
+    entities: tuple[str, ...] = (),
+    doc_id: str = "003_558daa5f5094b1d2.txt",
+) -> Evidence:
+    """One evidence sentence of the 2025-11-12 AEC note (or `doc_id`), figures extracted."""
+    return Evidence(
+        chunk_id="c",
+        doc_id=doc_id,
+        title="AEC及电源线专家交流",
+        date="2025-11-12",
+        text=text,
+        start=0,
+        end=len(text),
+        score=5.0,
+        retrieval_score=0.03,
+        years=frozenset({2025, 2026}),
+        quantities=tuple(extract_quantities(text, 2025)),
+        section=section,
+        entities=entities,
+    )

@@ -18,35 +18,19 @@ from rag.answering import (
     rewrite_follow_up,
 )
 from rag.assistant import Assistant
-from rag.evidence import Evidence, Question, select_evidence, specs_in
+from rag.evidence import Question, select_evidence, specs_in
 from rag.glossary import Glossary
 from rag.language import detect_language
-from rag.numbers import extract_quantities
 from rag.types import AskRequest, Message
 from tests.conftest import CORPUS
-from tests.fakes import HashEmbeddings
+from tests.fakes import HashEmbeddings, evidence_sentence
 
 GLOSSARY = Glossary.load(CORPUS / "glossary.yaml")
 NV = "NV2025年的AEC需求量约为70万根,2026年预计增长至170万根左右,后续可能加单。"
 META = "Meta2025年的总需求量约为110万根,预计2026年将超过150万根。"
 
 
-def _evidence(text: str, section: str | None = None, entities: tuple[str, ...] = ()) -> Evidence:
-    return Evidence(
-        chunk_id="c",
-        doc_id="003_558daa5f5094b1d2.txt",
-        title="AEC及电源线专家交流",
-        date="2025-11-12",
-        text=text,
-        start=0,
-        end=len(text),
-        score=5.0,
-        retrieval_score=0.03,
-        years=frozenset({2025, 2026}),
-        quantities=tuple(extract_quantities(text, 2025)),
-        section=section,
-        entities=entities,
-    )
+_evidence = evidence_sentence
 
 
 @pytest.mark.unit

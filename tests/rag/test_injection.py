@@ -21,10 +21,10 @@ from rag.assistant import Assistant
 from rag.config import Settings
 from rag.evidence import Evidence, Question
 from rag.glossary import Glossary
-from rag.numbers import extract_quantities, parse_numbers_in_answer
+from rag.numbers import parse_numbers_in_answer
 from rag.types import AskRequest
 from tests.conftest import CORPUS
-from tests.fakes import HashEmbeddings
+from tests.fakes import HashEmbeddings, evidence_sentence
 
 GLOSSARY = Glossary.load(CORPUS / "glossary.yaml")
 REAL_NOTE = "003_558daa5f5094b1d2.txt"
@@ -53,20 +53,7 @@ OBEYS = {
 
 
 def _evidence(text: str, section: str | None = None, doc_id: str = REAL_NOTE) -> Evidence:
-    return Evidence(
-        chunk_id="c",
-        doc_id=doc_id,
-        title="t",
-        date="2025-11-12",
-        text=text,
-        start=0,
-        end=len(text),
-        score=5.0,
-        retrieval_score=0.03,
-        years=frozenset({2025, 2026}),
-        quantities=tuple(extract_quantities(text, 2025)),
-        section=section,
-    )
+    return evidence_sentence(text, section=section, doc_id=doc_id)
 
 
 @pytest.mark.unit
