@@ -1,8 +1,12 @@
-.PHONY: run test ingest eval bench lint readme-config report
+.PHONY: run test lock smoke ingest eval bench lint readme-config report
 run:            ## set up, ingest corpus/, serve API + UI on 127.0.0.1:8000
 	bash scripts/run.sh
 test:           ## set up (dev) and run the whole test suite
 	bash scripts/test.sh
+lock:           ## re-resolve uv.lock after editing pyproject.toml's dependencies
+	bash -c 'source scripts/env.sh && "$$UV" lock'
+smoke:          ## `make run` with the runtime install only: /readyz, one cited answer, stop
+	bash scripts/smoke_run.sh
 ingest:
 	.venv/bin/python -m ingest
 eval:

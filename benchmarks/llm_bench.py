@@ -1,9 +1,10 @@
 """How fast the embedded LLM reads a RAG prompt and writes an answer, on this machine.
 
 Builds a ~300-token and a ~1,100-token prompt from corpus text (the shape of a real grounded
-question), streams an answer through the same LangChain model the app uses, and prints prompt
-tokens/s and generation tokens/s (llama.cpp's own counters), time to first token (wall clock,
-as a user sees it) and peak RSS.
+question), streams an answer from the same embedded llama.cpp server the app uses, and prints
+prompt tokens/s and generation tokens/s (llama.cpp's own timings), time to first token (wall
+clock, as a user sees it), and peak RSS. Each prompt is read twice: cold (`cache_prompt` off)
+and again with the server's prompt cache, as a repeated question would be.
 
     .venv/bin/python benchmarks/llm_bench.py [--targets 300 1100] [--max-tokens 64]
 """
@@ -11,17 +12,18 @@ as a user sees it) and peak RSS.
 from __future__ import annotations
 
 import argparse
+import json
 import resource
 import sys
 import time
 from pathlib import Path
 
-from langchain_core.messages import HumanMessage, SystemMessage
+import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from rag.config import Settings  # noqa: E402
-from rag.llm import LazyChatLlamaCpp, make_chat_model, warm_up  # noqa: E402
+from rag.llm import EmbeddedLlamaChat, make_chat_model, warm_up  # noqa: E402
 
 SYSTEM = "你是研究助理。只根据给出的资料回答，并用[1]这样的编号注明出处。"
 QUESTION = "根据以上资料，概括主要观点和其中提到的关键数字。"
@@ -36,17 +38,18 @@ def corpus_text(corpus_dir: Path) -> str:
     return "\n".join(texts)
 
 
-def build_messages(model: LazyChatLlamaCpp, text: str, target_tokens: int) -> list:
-    """Messages whose templated prompt is about `target_tokens` long (binary search on chars)."""
+def build_messages(model: EmbeddedLlamaChat, text: str, target_tokens: int) -> list[dict]:
+    """Messages whose prompt is about `target_tokens` long (binary search on characters)."""
 
-    def messages(n_chars: int) -> list:
+    def messages(n_chars: int) -> list[dict]:
         context = f"[1] {text[:n_chars]}"
-        return [SystemMessage(SYSTEM), HumanMessage(f"资料：\n{context}\n\n问题：{QUESTION}")]
+        return [
+            {"role": "system", "content": SYSTEM},
+            {"role": "user", "content": f"资料：\n{context}\n\n问题：{QUESTION}"},
+        ]
 
     def n_tokens(n_chars: int) -> int:
-        msgs = messages(n_chars)
-        joined = "".join(f"<|im_start|>{m.type}\n{m.content}<|im_end|>\n" for m in msgs)
-        return len(model.client.tokenize(joined.encode(), add_bos=False, special=True)) + 3
+        return sum(model.count_tokens(m["content"]) or 0 for m in messages(n_chars)) + 12
 
     lo, hi = 0, len(text)
     if n_tokens(hi) < target_tokens:
@@ -60,29 +63,42 @@ def build_messages(model: LazyChatLlamaCpp, text: str, target_tokens: int) -> li
     return messages(lo)
 
 
-def run_once(model: LazyChatLlamaCpp, messages: list, max_tokens: int) -> dict[str, float]:
-    import llama_cpp
-
-    client = model.client
-    client.reset()  # no KV prefix reuse from the previous run: measure a cold prompt
-    llama_cpp.llama_perf_context_reset(client.ctx)
+def run_once(
+    model: EmbeddedLlamaChat, messages: list[dict], max_tokens: int, *, cache: bool
+) -> dict[str, float]:
+    server = model.server
     start = time.perf_counter()
     first = None
-    text = ""
-    for chunk in model.stream(messages, max_tokens=max_tokens):
-        if chunk.content and first is None:
-            first = time.perf_counter()
-        text += str(chunk.content)
+    timings: dict = {}
+    body = {
+        "messages": messages,
+        "max_tokens": max_tokens,
+        "temperature": 0,
+        "stream": True,
+        "cache_prompt": cache,
+    }
+    headers = {"Authorization": f"Bearer {server.api_key}"}
+    url = f"{server.base_url}/chat/completions"
+    with httpx.stream("POST", url, json=body, headers=headers, timeout=600) as resp:
+        resp.raise_for_status()
+        for line in resp.iter_lines():
+            if not line.startswith("data: ") or line == "data: [DONE]":
+                continue
+            data = json.loads(line[6:])
+            if first is None and any(
+                (c.get("delta") or {}).get("content") for c in data.get("choices") or []
+            ):
+                first = time.perf_counter()
+            timings.update(data.get("timings") or {})
     end = time.perf_counter()
-    perf = llama_cpp.llama_perf_context(client.ctx)
     return {
-        "prompt_tokens": perf.n_p_eval,
-        "prompt_tok_s": perf.n_p_eval / (perf.t_p_eval_ms / 1000) if perf.t_p_eval_ms else 0.0,
-        "gen_tokens": perf.n_eval,
-        "gen_tok_s": perf.n_eval / (perf.t_eval_ms / 1000) if perf.t_eval_ms else 0.0,
+        "prompt_tokens": timings.get("prompt_n", 0) + timings.get("cache_n", 0),
+        "evaluated": timings.get("prompt_n", 0),
+        "prompt_tok_s": timings.get("prompt_per_second", 0.0),
+        "gen_tokens": timings.get("predicted_n", 0),
+        "gen_tok_s": timings.get("predicted_per_second", 0.0),
         "ttft_s": (first or end) - start,
         "total_s": end - start,
-        "answer_chars": len(text),
     }
 
 
@@ -98,27 +114,28 @@ def main() -> None:
 
     settings = Settings(llm="llamacpp")
     model = make_chat_model(settings)
-    assert isinstance(model, LazyChatLlamaCpp)
+    assert isinstance(model, EmbeddedLlamaChat)
     t0 = time.perf_counter()
     warm_up(model)
     print(
-        f"model {Path(model.model_path).name}  load {time.perf_counter() - t0:.1f} s  "
-        f"threads {settings.llm_threads}  n_ctx {settings.llm_context_tokens}  "
-        f"chat format {model.client.chat_format}"
+        f"model {model.server.model_path}  load {time.perf_counter() - t0:.1f} s  "
+        f"threads {settings.llm_threads}  n_ctx {settings.llm_context_tokens}"
     )
     text = corpus_text(settings.corpus_dir)
-    header = (
-        f"{'target':>6} {'prompt':>6} {'prompt tok/s':>12} {'gen':>4} {'gen tok/s':>9} "
-        f"{'TTFT s':>7} {'total s':>7} {'peak RSS MiB':>12}"
+    print(
+        f"{'target':>6} {'cache':>5} {'prompt':>6} {'read':>5} {'prompt tok/s':>12} {'gen':>4} "
+        f"{'gen tok/s':>9} {'TTFT s':>7} {'total s':>7} {'peak RSS MiB':>12}"
     )
-    print(header)
     for target in args.targets:
-        r = run_once(model, build_messages(model, text, target), args.max_tokens)
-        print(
-            f"{target:>6} {r['prompt_tokens']:>6} {r['prompt_tok_s']:>12.1f} "
-            f"{r['gen_tokens']:>4} {r['gen_tok_s']:>9.1f} {r['ttft_s']:>7.2f} "
-            f"{r['total_s']:>7.2f} {peak_rss_mib():>12.0f}"
-        )
+        messages = build_messages(model, text, target)
+        for cache in (False, True):
+            r = run_once(model, messages, args.max_tokens, cache=cache)
+            print(
+                f"{target:>6} {'on' if cache else 'off':>5} {r['prompt_tokens']:>6} "
+                f"{r['evaluated']:>5} {r['prompt_tok_s']:>12.1f} {r['gen_tokens']:>4} "
+                f"{r['gen_tok_s']:>9.1f} {r['ttft_s']:>7.2f} {r['total_s']:>7.2f} "
+                f"{peak_rss_mib():>12.0f}"
+            )
 
 
 if __name__ == "__main__":

@@ -411,11 +411,13 @@ def _ms(since: float) -> float:
 
 def _count_tokens(llm: object, prompt: str) -> int:
     """Prompt tokens by the model's own tokenizer when it has one, else a rough estimate."""
-    client = getattr(llm, "client", None)
-    if client is not None and hasattr(client, "tokenize"):
+    count = getattr(llm, "count_tokens", None)
+    if count is not None:
         try:
-            return len(client.tokenize(prompt.encode("utf-8")))
-        except Exception:  # a lazily loaded model may not be ready
+            n = count(prompt)
+            if isinstance(n, int):
+                return n
+        except Exception:  # a lazily started or stopped server
             pass
     return len(prompt) // 2
 

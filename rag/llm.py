@@ -1,84 +1,143 @@
 """The chat model seam: LangChain's `BaseChatModel`, picked by `settings.llm` in one factory.
 
-- `llamacpp`: the packaged Qwen2.5-Coder-1.5B-Instruct GGUF run in-process by llama.cpp.
+- `llamacpp`: the packaged Qwen2.5-Coder-1.5B-Instruct GGUF, served in this process by llama.cpp's
+  own server (xllamacpp's prebuilt wheel) on a loopback port, and spoken to like any
+  OpenAI-compatible endpoint. The server caches the prompt prefix between calls, stops a
+  generation when its client goes away, and queues concurrent calls in its slots.
 - `openai`: any OpenAI-compatible endpoint (vLLM, llama.cpp's server, Ollama, OpenAI itself).
 - `none`: no model; callers serve their deterministic answer.
 
-Constructing a model is cheap: the GGUF is joined and loaded on first use, or by `warm_up()` at
-app start-up, never at import.
+Constructing a model is cheap: the GGUF is joined and the server started on first use, or by
+`warm_up()` at app start-up, never at import.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import secrets
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
-from typing import Any, Self
+from typing import Any
 
-from langchain_community.chat_models import ChatLlamaCpp
-from langchain_core.callbacks import CallbackManagerForLLMRun
+import httpx
+from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
-from langchain_core.language_models.chat_models import generate_from_stream
 from langchain_core.messages import BaseMessage
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
+from langchain_openai import ChatOpenAI
 from pydantic import Field, PrivateAttr
 
 from rag.config import Settings
-from rag.model_files import llm_gguf_path, packaged_gguf_path
+from rag.model_files import llm_gguf_path
 
 log = logging.getLogger(__name__)
 
 SEED = 42
-# Prompt tokens evaluated per llama.cpp batch. ChatLlamaCpp's default of 8 makes a 1,000-token
-# RAG prompt several times slower to read.
+# Prompt tokens evaluated per llama.cpp batch (a whole RAG prompt in one or two batches).
 N_BATCH = 512
+_UNSTARTED = "http://127.0.0.1:9/v1"  # discard port: nothing is sent before warm_up()
 
 
-class LazyChatLlamaCpp(ChatLlamaCpp):
-    """`ChatLlamaCpp` that loads its GGUF on first use instead of in its constructor.
+class EmbeddedLlamaServer:
+    """llama.cpp's HTTP server running in this process (xllamacpp), bound to 127.0.0.1 on a
+    free port, guarded by a random key. `start()` is idempotent and thread-safe."""
 
-    `resolve_model_path` (when set) runs once before loading and returns the file to load; the
-    factory uses it to join the packaged chunks. One llama.cpp context cannot serve two calls at
-    once, so calls are serialised here whatever concurrency the caller allows.
-    """
+    def __init__(
+        self,
+        settings: Settings,
+        resolve_model_path: Callable[[], Path],
+        *,
+        port: int = 0,
+        api_key: str | None = None,
+    ) -> None:
+        self.settings = settings
+        self.port = port  # 0: any free port
+        self.api_key = secrets.token_urlsafe(24) if api_key is None else api_key
+        self._resolve_model_path = resolve_model_path
+        self._server: Any = None
+        self._lock = threading.Lock()
+        self.base_url: str | None = None
+        self.model_path: Path | None = None
 
-    resolve_model_path: Callable[[], Path] | None = Field(default=None, exclude=True)
-    _load_lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
-    # A plain Lock, not an RLock: LangChain's default `astream` resumes a sync stream on
-    # executor threads, so the thread that releases it may not be the one that took it.
-    _call_lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+    def start(self) -> str:
+        """Load the model and listen; the OpenAI base URL (…/v1)."""
+        if self.base_url is not None:
+            return self.base_url
+        with self._lock:
+            if self.base_url is not None:
+                return self.base_url
+            # llama.cpp's threads sync through OpenMP; spinning waiters starve each other on a
+            # busy 2-core box beside torch. Read when the first libgomp loads.
+            os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+            import xllamacpp as xlc
 
-    # Same name as the parent's eager `model_validator`: pydantic then drops the parent's, so
-    # construction neither imports llama_cpp nor touches the file.
-    def validate_environment(self) -> Self:  # type: ignore[override]
-        return self
+            self.model_path = self._resolve_model_path()
+            params = xlc.CommonParams()
+            params.model.path = str(self.model_path)
+            params.n_ctx = self.settings.llm_context_tokens * self.settings.llm_concurrency
+            params.n_batch = min(N_BATCH, self.settings.llm_context_tokens)
+            params.n_parallel = self.settings.llm_concurrency
+            params.cpuparams.n_threads = self.settings.llm_threads
+            params.cpuparams_batch.n_threads = self.settings.llm_threads
+            params.sampling.seed = SEED
+            params.hostnames = ["127.0.0.1"]
+            params.port = self.port
+            params.api_keys = [self.api_key] if self.api_key else []
+            params.model_alias = {"qwen2.5-coder-1.5b-instruct"}
+            params.verbosity = -1  # llama.cpp's per-request log lines stay out of ours
+            params.warmup = True
+            self._server = xlc.Server(params)
+            self.base_url = f"{self._server.listening_address}/v1"
+            log.info("llama.cpp server for %s on %s", self.model_path, self.base_url)
+            return self.base_url
+
+    @property
+    def running(self) -> bool:
+        return self.base_url is not None
+
+    def count_tokens(self, text: str) -> int | None:
+        """Tokens of `text` by the model's own tokenizer (the server's /tokenize)."""
+        if self.base_url is None:
+            return None
+        root = self.base_url.removesuffix("/v1")
+        resp = httpx.post(
+            f"{root}/tokenize",
+            json={"content": text},
+            headers={"Authorization": f"Bearer {self.api_key}"},
+            timeout=5.0,
+        )
+        resp.raise_for_status()
+        return len(resp.json()["tokens"])
+
+
+class EmbeddedLlamaChat(ChatOpenAI):
+    """`ChatOpenAI` bound to an `EmbeddedLlamaServer` that starts on first use."""
+
+    server: EmbeddedLlamaServer = Field(exclude=True)
+    _started: bool = PrivateAttr(default=False)
+
+    model_config = {"arbitrary_types_allowed": True}
 
     @property
     def loaded(self) -> bool:
-        return self.client is not None
+        return self.server.running
 
     def warm_up(self) -> None:
-        """Join (if needed) and load the model now; later calls are no-ops."""
-        if self.client is not None:
+        """Join (if needed) and load the model and start its server now; later calls no-op."""
+        if self._started:
             return
-        with self._load_lock:
-            if self.client is not None:
-                return
-            if self.resolve_model_path is not None:
-                self.model_path = str(self.resolve_model_path())
-            # llama.cpp's threads sync through OpenMP; spinning waiters starve each other on a
-            # busy 2-core box (generation fell from ~7 to ~1 tok/s). Read once, when the first
-            # libgomp loads (torch's too), so rag/offline.py should set it at import as well.
-            os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-            # The parent's validator is plain code that builds `self.client` (a llama_cpp.Llama).
-            ChatLlamaCpp.validate_environment(self)  # type: ignore[operator]
-            chat_format = getattr(self.client, "chat_format", None)
-            if chat_format == "llama-2":
-                # llama-cpp-python's fallback when the GGUF carries no chat template.
-                log.warning("%s has no chat template; using the llama-2 format", self.model_path)
-            log.info("loaded %s (chat format %s)", self.model_path, chat_format)
+        base_url = self.server.start()
+        # The OpenAI clients were built against a placeholder; point them at the server.
+        for client in (self.root_client, self.root_async_client):
+            if client is not None:
+                client.base_url = httpx.URL(base_url + "/")
+        self.openai_api_base = base_url
+        self._started = True
+
+    def count_tokens(self, text: str) -> int | None:
+        return self.server.count_tokens(text)
 
     def _generate(
         self,
@@ -87,15 +146,8 @@ class LazyChatLlamaCpp(ChatLlamaCpp):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        params = {**self._get_parameters(stop), **kwargs}
-        if self.streaming and not params.get("tool_choice"):
-            # The parent would stream too; going through our `_stream` takes the lock once.
-            return generate_from_stream(
-                self._stream(messages, stop=stop, run_manager=run_manager, **kwargs)
-            )
         self.warm_up()
-        with self._call_lock:
-            return super()._generate(messages, stop=stop, run_manager=run_manager, **kwargs)
+        return super()._generate(messages, stop=stop, run_manager=run_manager, **kwargs)
 
     def _stream(
         self,
@@ -105,25 +157,43 @@ class LazyChatLlamaCpp(ChatLlamaCpp):
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
         self.warm_up()
-        with self._call_lock:
-            yield from super()._stream(messages, stop=stop, run_manager=run_manager, **kwargs)
+        yield from super()._stream(messages, stop=stop, run_manager=run_manager, **kwargs)
+
+    async def _agenerate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        self.warm_up()
+        return await super()._agenerate(messages, stop=stop, run_manager=run_manager, **kwargs)
+
+    async def _astream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[ChatGenerationChunk]:
+        self.warm_up()
+        async for chunk in super()._astream(messages, stop=stop, run_manager=run_manager, **kwargs):
+            yield chunk
 
 
 def _make_llamacpp(settings: Settings) -> BaseChatModel:
-    path = settings.llm_gguf_path or packaged_gguf_path(settings)
-    return LazyChatLlamaCpp(
-        model_path=str(path),
-        resolve_model_path=lambda: llm_gguf_path(settings),
-        n_threads=settings.llm_threads,
-        n_ctx=settings.llm_context_tokens,
-        n_batch=min(N_BATCH, settings.llm_context_tokens),
-        # llama.cpp reads prompts with cpu_count() threads unless told: keep the cap whole.
-        model_kwargs={"n_threads_batch": settings.llm_threads},
-        max_tokens=settings.llm_max_tokens,
-        temperature=0.0,  # greedy: the same prompt gives the same bytes
+    server = EmbeddedLlamaServer(settings, resolve_model_path=lambda: llm_gguf_path(settings))
+    return EmbeddedLlamaChat(
+        server=server,
+        base_url=_UNSTARTED,
+        api_key=server.api_key,
+        model="qwen2.5-coder-1.5b-instruct",
+        temperature=0,  # greedy: the same prompt gives the same bytes
         seed=SEED,
+        max_completion_tokens=settings.llm_max_tokens,
+        timeout=settings.llm_timeout_s,
+        max_retries=0,
         streaming=True,
-        verbose=False,
     )
 
 
@@ -167,5 +237,5 @@ def make_chat_model(settings: Settings) -> BaseChatModel | None:
 
 def warm_up(model: BaseChatModel | None) -> None:
     """Load a lazily loaded model now (app start-up), so the first question is not slow."""
-    if isinstance(model, LazyChatLlamaCpp):
+    if isinstance(model, EmbeddedLlamaChat):
         model.warm_up()

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Idempotent set-up on a fresh machine: venv, Python packages, llama.cpp runtime, models.
-# Usage: scripts/setup.sh [--dev]   (--dev adds test tools and the headless browser)
+# Idempotent set-up on a fresh machine: exactly the locked packages (uv.lock), then the models.
+# Usage: scripts/setup.sh [--dev]
+#   without --dev: the runtime packages only (what `make run` needs; dev tools are removed)
+#   --dev:         also the dev group (tests, eval, benchmarks) and the headless browser
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
@@ -9,29 +11,22 @@ dev=0; [ "${1:-}" = "--dev" ] && dev=1
 stage() { echo "==> $1"; stage_start=$(date +%s); }
 done_stage() { echo "    ($(( $(date +%s) - stage_start )) s)"; }
 
-stage "virtualenv (.venv, Python 3.11)"
-if [ ! -x .venv/bin/python ]; then
-  py=$(command -v python3.11 || command -v python3)
-  "$py" -m venv .venv
-  .venv/bin/pip install --quiet --upgrade pip
+stage "uv $UV_VERSION (the installer)"
+if [ ! -x "$UV" ]; then
+  python3 -m pip install --quiet --disable-pip-version-check --target "$(dirname "$(dirname "$UV")")" \
+    "uv==$UV_VERSION"
 fi
+"$UV" --version
 done_stage
 
-extras=""; [ $dev = 1 ] && extras="[dev]"
-stamp=".venv/.installed-$(cat pyproject.toml | sha256sum | cut -c1-16)${extras}"
-stage "Python packages${extras}"
-if [ ! -f "$stamp" ]; then
-  # torch first, pinned: the CPU wheel on this machine's disk (an unpinned torch pulls CUDA).
-  .venv/bin/pip install --quiet torch==2.13.0
-  .venv/bin/pip install --quiet -e ".${extras}"
-  touch "$stamp"
+py=$(command -v python3.11 || command -v python3)
+stage "Python packages from uv.lock ($([ $dev = 1 ] && echo 'runtime + dev' || echo 'runtime only'))"
+# --locked: fail, instead of re-resolving, when pyproject.toml and uv.lock disagree.
+if [ $dev = 1 ]; then
+  "$UV" sync --locked --python "$py"
 else
-  echo "    up to date"
+  "$UV" sync --locked --no-dev --python "$py"
 fi
-done_stage
-
-stage "llama.cpp runtime (llama-cpp-python, built once for this CPU, cached)"
-bash scripts/install_llama.sh .venv/bin/python
 done_stage
 
 if [ $dev = 1 ]; then

@@ -1,8 +1,8 @@
 """The LLM seam: joining the packaged GGUF, the provider factory, and the real model.
 
-Unit tests join small fake chunk files; integration tests load the real Qwen2.5 GGUF, generate
-with it in-process, and drive `ChatOpenAI` against llama-cpp-python's own OpenAI-compatible
-server started on a loopback port.
+Unit tests join small fake chunk files; integration tests load the real Qwen2.5 GGUF into
+llama.cpp's server inside the test process (the `llamacpp` provider), and drive the `openai`
+provider against the same server run as a separate process (`python -m rag.llm_server`).
 """
 
 from __future__ import annotations
@@ -11,10 +11,8 @@ import asyncio
 import hashlib
 import os
 import re
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -27,7 +25,7 @@ from pydantic import SecretStr
 
 from rag import model_files
 from rag.config import Settings
-from rag.llm import LazyChatLlamaCpp, make_chat_model, warm_up
+from rag.llm import EmbeddedLlamaChat, make_chat_model, warm_up
 from rag.model_files import (
     PACKAGED_PART_COUNT,
     PACKAGED_SHA256,
@@ -35,9 +33,9 @@ from rag.model_files import (
     is_verified,
     join_parts,
     llm_gguf_path,
-    packaged_gguf_path,
     packaged_parts,
 )
+from tests.llm_process import LlamaServerProcess
 
 PACKAGED_SIZE = 21 * 52_428_800 + 16_315_968
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -191,20 +189,24 @@ def test_factory_llamacpp_is_cheap_and_lazy(tmp_path: Path) -> None:
     )
     model = make_chat_model(settings)
 
-    assert isinstance(model, LazyChatLlamaCpp)
+    assert isinstance(model, EmbeddedLlamaChat)
     assert not model.loaded
     assert not (tmp_path / "cache").exists()  # nothing joined or loaded yet
-    assert model.model_path == str(packaged_gguf_path(settings))
-    assert (model.n_threads, model.n_ctx, model.max_tokens) == (1, 1024, 64)
-    assert model.temperature == 0 and model.seed >= 0 and model.streaming
-    assert model.verbose is False
+    assert model.server.settings.llm_threads == 1
+    assert model.server.settings.llm_context_tokens == 1024
+    assert model.max_tokens == 64
+    assert model.temperature == 0 and model.seed is not None and model.seed >= 0
+    assert model.streaming and model.max_retries == 0
+    assert model.server.api_key  # a random key per process guards the loopback port
 
 
 @pytest.mark.unit
 def test_factory_llamacpp_honours_gguf_override(tmp_path: Path) -> None:
-    model = make_chat_model(Settings(llm_gguf_path=tmp_path / "mine.gguf"))
-    assert isinstance(model, LazyChatLlamaCpp)
-    assert model.model_path == str(tmp_path / "mine.gguf")
+    mine = tmp_path / "mine.gguf"
+    mine.write_bytes(b"GGUF")
+    model = make_chat_model(Settings(llm_gguf_path=mine))
+    assert isinstance(model, EmbeddedLlamaChat)
+    assert model.server._resolve_model_path() == mine
 
 
 @pytest.mark.unit
@@ -254,30 +256,44 @@ def test_real_join_matches_the_published_hash(tmp_path: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def qwen() -> LazyChatLlamaCpp:
+def qwen() -> EmbeddedLlamaChat:
     model = make_chat_model(Settings(llm="llamacpp"))
-    assert isinstance(model, LazyChatLlamaCpp)
+    assert isinstance(model, EmbeddedLlamaChat)
     warm_up(model)
     return model
 
 
 @pytest.mark.integration
 @pytest.mark.slow
-def test_qwen_chat_template_from_the_gguf_is_used(qwen: LazyChatLlamaCpp) -> None:
-    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
-
-    client = qwen.client
-    assert client.chat_format == "chat_template.default"  # not llama-cpp's llama-2 fallback
-    template = client.metadata["tokenizer.chat_template"]
-    rendered = Jinja2ChatFormatter(template=template, eos_token="<|im_end|>", bos_token="")(
-        messages=[{"role": "user", "content": ZH_QUESTION}]
-    ).prompt
-    assert f"<|im_start|>user\n{ZH_QUESTION}<|im_end|>\n<|im_start|>assistant\n" in rendered
+def test_qwen_chat_template_from_the_gguf_is_used(qwen: EmbeddedLlamaChat) -> None:
+    root = str(qwen.server.base_url).removesuffix("/v1")
+    resp = httpx.post(
+        f"{root}/apply-template",
+        json={"messages": [{"role": "user", "content": ZH_QUESTION}]},
+        headers={"Authorization": f"Bearer {qwen.server.api_key}"},
+        timeout=10,
+    )
+    resp.raise_for_status()
+    assert (
+        f"<|im_start|>user\n{ZH_QUESTION}<|im_end|>\n<|im_start|>assistant\n"
+        in resp.json()["prompt"]
+    )
 
 
 @pytest.mark.integration
 @pytest.mark.slow
-def test_qwen_answers_chinese_in_chinese_and_deterministically(qwen: LazyChatLlamaCpp) -> None:
+def test_the_embedded_server_refuses_calls_without_its_key(qwen: EmbeddedLlamaChat) -> None:
+    resp = httpx.post(
+        f"{qwen.server.base_url}/chat/completions",
+        json={"messages": [{"role": "user", "content": "hi"}], "max_tokens": 4},
+        timeout=10,
+    )
+    assert resp.status_code == 401
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_qwen_answers_chinese_in_chinese_and_deterministically(qwen: EmbeddedLlamaChat) -> None:
     first = qwen.invoke([HumanMessage(ZH_QUESTION)], max_tokens=30)
     second = qwen.invoke([HumanMessage(ZH_QUESTION)], max_tokens=30)
 
@@ -289,7 +305,7 @@ def test_qwen_answers_chinese_in_chinese_and_deterministically(qwen: LazyChatLla
 
 @pytest.mark.integration
 @pytest.mark.slow
-def test_qwen_is_deterministic_across_processes(qwen: LazyChatLlamaCpp) -> None:
+def test_qwen_is_deterministic_across_processes(qwen: EmbeddedLlamaChat) -> None:
     code = (
         "from langchain_core.messages import HumanMessage\n"
         "from rag.config import Settings\n"
@@ -307,7 +323,7 @@ def test_qwen_is_deterministic_across_processes(qwen: LazyChatLlamaCpp) -> None:
 
 @pytest.mark.integration
 @pytest.mark.slow
-def test_qwen_streams_several_chunks(qwen: LazyChatLlamaCpp) -> None:
+def test_qwen_streams_several_chunks(qwen: EmbeddedLlamaChat) -> None:
     question = [HumanMessage("Count from 1 to 5, separated by commas.")]
     chunks = [c.content for c in qwen.stream(question, max_tokens=30)]
     text = "".join(str(c) for c in chunks)
@@ -319,7 +335,7 @@ def test_qwen_streams_several_chunks(qwen: LazyChatLlamaCpp) -> None:
 
 @pytest.mark.integration
 @pytest.mark.slow
-def test_qwen_copies_figures_from_the_context_verbatim(qwen: LazyChatLlamaCpp) -> None:
+def test_qwen_copies_figures_from_the_context_verbatim(qwen: EmbeddedLlamaChat) -> None:
     figures = ["1,222.25", "22.22%", "22.52%", "212.12"]
     context = (
         f"[1] 公司2025年营收为{figures[0]}亿元，同比增长{figures[1]}，"
@@ -340,7 +356,7 @@ def test_qwen_copies_figures_from_the_context_verbatim(qwen: LazyChatLlamaCpp) -
 
 @pytest.mark.integration
 @pytest.mark.slow
-def test_qwen_serialises_concurrent_and_async_calls(qwen: LazyChatLlamaCpp) -> None:
+def test_qwen_serialises_concurrent_and_async_calls(qwen: EmbeddedLlamaChat) -> None:
     question = [HumanMessage("Say OK.")]
     with ThreadPoolExecutor(max_workers=2) as pool:
         replies = list(pool.map(lambda _: qwen.invoke(question, max_tokens=8).content, range(2)))
@@ -353,70 +369,15 @@ def test_qwen_serialises_concurrent_and_async_calls(qwen: LazyChatLlamaCpp) -> N
     assert "".join(asyncio.run(collect())) == replies[0]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def openai_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """llama-cpp-python's OpenAI-compatible server on a free loopback port, same GGUF."""
-    pytest.importorskip("starlette_context", reason="llama-cpp-python[server] extras missing")
-    gguf = llm_gguf_path(Settings())
-    port = _free_port()
-    log_path = tmp_path_factory.mktemp("llama_server") / "server.log"
-    log = log_path.open("wb")  # a file, not a pipe nobody drains: access logs can't block it
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "llama_cpp.server",
-            "--model",
-            str(gguf),
-            "--model_alias",
-            "qwen2.5-coder-1.5b-instruct",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--n_threads",
-            "2",
-            "--n_ctx",
-            "2048",
-            "--seed",
-            "42",
-            "--verbose",
-            "False",
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "OMP_WAIT_POLICY": "PASSIVE"},  # see rag/llm.py warm_up
-    )
-    base_url = f"http://127.0.0.1:{port}/v1"
+    """The same llama.cpp server as a separate process on a free loopback port."""
+    server = LlamaServerProcess(tmp_path_factory.mktemp("llama_server") / "server.log")
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            if proc.poll() is not None:
-                tail = log_path.read_text(errors="replace")[-2000:]
-                raise RuntimeError(f"llama_cpp.server exited {proc.returncode}: {tail}")
-            try:
-                if httpx.get(f"{base_url}/models", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("llama_cpp.server did not come up in 120 s")
-            time.sleep(0.5)
-        yield base_url
+        server.start()
+        yield server.base_url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+        server.kill()
 
 
 @pytest.mark.integration
@@ -424,9 +385,7 @@ def openai_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def test_openai_provider_against_a_real_local_server(openai_server: str) -> None:
     model = make_chat_model(Settings(llm="openai", llm_base_url=openai_server, llm_timeout_s=300))
     assert model is not None
-    # llama-cpp-python's server reads `max_tokens`, not the `max_completion_tokens` that
-    # ChatOpenAI sends, so bound this test's reply through the request body.
-    short = model.bind(extra_body={"max_tokens": 30})
+    short = model.bind(max_completion_tokens=30)
 
     reply = short.invoke([HumanMessage(ZH_QUESTION)])
     assert isinstance(reply.content, str) and "北京" in reply.content, reply.content

@@ -3,24 +3,19 @@ deterministic cited answer, and the model is used again once it is back.
 
 Fast tests drive the Assistant with a chat model that hangs, fails or trickles on command (a
 hang here is a call that ignores everything until released, like llama.cpp stuck in C). Slow
-tests do it for real: llama-cpp-python's OpenAI-compatible server frozen with SIGSTOP, killed
-with SIGKILL and started again, and the in-process llama.cpp model stuck reading a prompt.
+tests do it for real: the LLM's server as its own process (`python -m rag.llm_server`) frozen with
+SIGSTOP, killed with SIGKILL and started again, and the in-process model stuck reading a prompt.
 """
 
 from __future__ import annotations
 
-import os
 import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
@@ -33,6 +28,7 @@ from rag.assistant import Assistant
 from rag.config import Settings
 from rag.types import Answer, AskRequest
 from tests.fakes import HashEmbeddings
+from tests.llm_process import LlamaServerProcess
 
 QUESTION = "英伟达NV 2026年AEC需求量是多少？"
 GOOD_DRAFT = "英伟达2026年AEC需求量预计为170万根左右[1]。"
@@ -215,80 +211,9 @@ def test_a_busy_but_healthy_model_is_waited_for_within_the_budget(indexed: Setti
 # -- real processes ----------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class LlamaServer:
-    """llama-cpp-python's OpenAI-compatible server as a process we can freeze, kill, restart."""
-
-    def __init__(self, gguf: Path, port: int, log_path: Path) -> None:
-        self.gguf, self.port, self.log_path = gguf, port, log_path
-        self.base_url = f"http://127.0.0.1:{port}/v1"
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self, timeout_s: float = 180) -> float:
-        started = time.monotonic()
-        log = self.log_path.open("ab")
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "llama_cpp.server",
-                "--model",
-                str(self.gguf),
-                "--model_alias",
-                "qwen2.5-coder-1.5b-instruct",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--n_threads",
-                "2",
-                "--n_ctx",
-                "2048",
-                "--seed",
-                "42",
-                "--verbose",
-                "False",
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "OMP_WAIT_POLICY": "PASSIVE"},
-        )
-        log.close()
-        while True:
-            if self.proc.poll() is not None:
-                tail = self.log_path.read_text(errors="replace")[-2000:]
-                raise RuntimeError(f"llama_cpp.server exited {self.proc.returncode}: {tail}")
-            try:
-                if httpx.get(f"{self.base_url}/models", timeout=2).status_code == 200:
-                    return time.monotonic() - started
-            except httpx.TransportError:
-                pass
-            if time.monotonic() - started > timeout_s:
-                raise RuntimeError(f"llama_cpp.server did not come up in {timeout_s} s")
-            time.sleep(0.3)
-
-    def signal(self, sig: int) -> None:
-        assert self.proc is not None
-        self.proc.send_signal(sig)
-
-    def kill(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGCONT)
-            self.proc.kill()
-            self.proc.wait(timeout=30)
-
-
 @pytest.fixture
-def llama_server(tmp_path: Path) -> Iterator[LlamaServer]:
-    pytest.importorskip("llama_cpp.server.app", reason="llama-cpp-python[server] missing")
-    from rag.model_files import llm_gguf_path
-
-    server = LlamaServer(llm_gguf_path(Settings()), _free_port(), tmp_path / "llama_server.log")
+def llama_server(tmp_path: Path) -> Iterator[LlamaServerProcess]:
+    server = LlamaServerProcess(tmp_path / "llama_server.log")
     try:
         yield server
     finally:
@@ -309,7 +234,7 @@ def _timed(assistant: Assistant) -> dict[str, Any]:
 @pytest.mark.integration
 @pytest.mark.slow
 def test_openai_provider_survives_a_frozen_then_killed_server_and_uses_it_once_restarted(
-    indexed: Settings, llama_server: LlamaServer, capsys: pytest.CaptureFixture[str]
+    indexed: Settings, llama_server: LlamaServerProcess, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # A healthy answer took 35-50 s on a 2-core box busy with other work: the healthy and
     # restarted steps get a budget no load can miss; the frozen ones the budget under test.
@@ -327,7 +252,7 @@ def test_openai_provider_survives_a_frozen_then_killed_server_and_uses_it_once_r
     assert steps["healthy"]["llm"] == "used", (
         steps,
         llama_server.proc.poll(),
-        llama_server.log_path.read_text(errors="replace")[-1500:],
+        llama_server.log_tail(),
     )
 
     assistant.settings = settings.model_copy(update={"llm_timeout_s": budget})
@@ -344,7 +269,7 @@ def test_openai_provider_survives_a_frozen_then_killed_server_and_uses_it_once_r
     steps["restarted"] = _timed(assistant)
 
     with capsys.disabled():
-        print(f"\nllama_cpp.server start {first_start:.1f} s, restart {restart_s:.1f} s")
+        print(f"\nrag.llm_server start {first_start:.1f} s, restart {restart_s:.1f} s")
         for name, step in steps.items():
             print(f"  {name:22} {step}")
 
@@ -368,8 +293,8 @@ def test_openai_provider_survives_a_frozen_then_killed_server_and_uses_it_once_r
 def test_embedded_llamacpp_stuck_in_a_call_does_not_hold_later_answers(
     indexed: Settings, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """A 0.5 s budget is shorter than reading the prompt (one uninterruptible llama.cpp call
-    of a few seconds on 2 cores): the call is given up on while stuck in C."""
+    """A 0.5 s budget is shorter than reading the prompt (a few seconds on 2 cores): the call
+    is given up on before its first token, and later answers do not wait for it."""
     from rag.llm import make_chat_model, warm_up
 
     settings = indexed.model_copy(update={"llm": "llamacpp", "llm_timeout_s": 0.5})
