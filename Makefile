@@ -15,9 +15,9 @@ lint:
 	.venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/mypy
 readme-config:  ## print the configuration table for the README
 	.venv/bin/python -m rag.config
-report:         ## regenerate eval/REPORT.md (deterministic mode, real embedder) for the README
-	RNA_DATA_DIR=data/report RNA_LLM=none .venv/bin/python -m ingest --quiet
-	RNA_DATA_DIR=data/report RNA_LLM=none .venv/bin/python -m eval --out data/report/results
+report:         ## regenerate eval/REPORT.md (every suite, deterministic mode, real embedder)
+	RNA_DATA_DIR=data/report RNA_LLM=none .venv/bin/python -m eval --quiet \
+	  --suite seed --suite ood-dev --suite ood-test --out data/report/results
 bench:          ## print embedder, LLM and answer-latency figures
 	.venv/bin/python benchmarks/embed_bench.py
 	.venv/bin/python benchmarks/llm_bench.py

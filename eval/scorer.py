@@ -1,8 +1,9 @@
 """Score one answer against one eval case, and roll case results up into groups and a gate.
 
 Pure functions over `rag.types.Answer` and the case models below: no service, no I/O except
-`load_cases` / `load_gate`. Figures are compared with `rag.numbers` (unit normalisation, exact
-Decimals, relative tolerance), so "1.7 million" passes for 170万 and "170,000" fails.
+`load_cases` / `load_gate`. Figures are read by `eval.figures`, the scorer's own small parser
+(never `rag.numbers`, which it judges): exact Decimals, relative tolerance, so "1.7 million"
+passes for 170万 and "170,000" fails.
 """
 
 from __future__ import annotations
@@ -17,15 +18,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from rag.numbers import (
-    LOWER_BOUNDS,
-    UPPER_BOUNDS,
-    Quantity,
-    extract_quantities,
-    parse_numbers_in_answer,
-    quantity,
-    same_value,
-)
+from eval.figures import Figure, read_figures, same_figure
 from rag.types import Answer, Language, Message
 
 CaseKind = Literal[
@@ -33,6 +26,7 @@ CaseKind = Literal[
 ]
 KINDS: tuple[str, ...] = CaseKind.__args__  # type: ignore[attr-defined]
 DEFAULT_TOLERANCE = Decimal("0.005")
+MONEY = ("USD", "CNY", "HKD", "EUR", "JPY")
 
 # ---------------------------------------------------------------------------------------------
 # Cases
@@ -72,22 +66,20 @@ class ExpectedValue(BaseModel):
         assert self.low is not None and self.high is not None
         return self.low, self.high
 
-    def as_quantity(self) -> Quantity:
+    def as_figure(self) -> Figure:
         low, high = self.bounds
         unit = self.unit or ""
-        if unit == "%":
-            return quantity(low, high, kind="percent")
-        if unit == "pp":
-            return quantity(low, high, kind="percentage_points")
-        if unit in ("x", "倍"):
-            return quantity(low, high, kind="multiple")
-        if unit == "ratio":
-            return quantity(low, high, kind="ratio")
-        if unit == "fraction":
-            return quantity(low, high, kind="fraction")
-        if unit in ("USD", "CNY", "HKD", "EUR", "JPY"):
-            return quantity(low, high, kind="money", currency=unit)  # type: ignore[arg-type]
-        return quantity(low, high, kind="number", unit=self.unit)
+        kinds = {
+            "%": "percent",
+            "pp": "pp",
+            "x": "multiple",
+            "倍": "multiple",
+            "ratio": "ratio",
+            "fraction": "ratio",
+        }
+        if unit in MONEY:
+            return Figure(low, high, "money", unit, None, self.label())
+        return Figure(low, high, kinds.get(unit, "number"), None, None, self.label())  # type: ignore[arg-type]
 
     def label(self) -> str:
         low, high = self.bounds
@@ -126,6 +118,9 @@ class Case(BaseModel):
     expected: Expected
     source: str | None = Field(None, description="File name of the note the answer must cite.")
     history: list[Message] = Field(default_factory=list)
+    tags: list[str] = Field(
+        default_factory=list, description="What the case probes (period, unknown_entity, ...)."
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Case:
@@ -139,9 +134,14 @@ class Case(BaseModel):
 
 
 def load_cases(path: Path | str) -> list[Case]:
-    data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    items = data["cases"] if isinstance(data, dict) else data
-    cases = [Case.model_validate(item) for item in items]
+    """Cases from a YAML file, or from every *.yaml file of a folder (in name order)."""
+    path = Path(path)
+    files = sorted(path.glob("*.yaml")) if path.is_dir() else [path]
+    cases: list[Case] = []
+    for file in files:
+        data = yaml.safe_load(file.read_text(encoding="utf-8"))
+        items = data["cases"] if isinstance(data, dict) else data
+        cases += [Case.model_validate(item) for item in items]
     ids = [c.id for c in cases]
     dupes = sorted({i for i in ids if ids.count(i) > 1})
     if dupes:
@@ -153,37 +153,36 @@ def load_cases(path: Path | str) -> list[Case]:
 # Checks on one answer
 
 
-def _kind_ok(expected: Quantity, got: Quantity) -> Quantity:
-    """`got` re-kinded so that same_value compares like with like where the case allows it."""
-    if expected.kind == "percentage_points" and got.kind == "percent":
-        return got.model_copy(update={"kind": "percentage_points"})
-    return got
-
-
-def _qualifier_ok(expected: ExpectedValue, got: Quantity) -> bool:
-    if expected.qualifier in LOWER_BOUNDS:
-        return got.qualifier in LOWER_BOUNDS
-    if expected.qualifier in UPPER_BOUNDS:
-        return got.qualifier in UPPER_BOUNDS
+def _qualifier_ok(expected: ExpectedValue, got: Figure) -> bool:
+    if expected.qualifier in ("over", "at_least"):
+        return got.bound == "lower"
+    if expected.qualifier in ("under", "at_most"):
+        return got.bound == "upper"
     return True
 
 
+def _matches(expected: ExpectedValue, got: Figure) -> bool:
+    want = expected.as_figure()
+    if want.kind == "ratio" and got.kind == "percent" and expected.unit == "fraction":
+        got = Figure(got.low / 100, got.high / 100, "ratio", None, got.bound, got.raw)
+    if want.kind == "number" and got.kind == "money":  # a measure such as 元/W or 万元/台
+        got = Figure(got.low, got.high, "number", None, got.bound, got.raw)
+    return same_figure(want, got, expected.tolerance)
+
+
 def find_value(
-    expected: ExpectedValue, figures: Iterable[Quantity], *, check_qualifier: bool = True
-) -> Quantity | None:
+    expected: ExpectedValue, figures: Iterable[Figure], *, check_qualifier: bool = True
+) -> Figure | None:
     """The first figure stating the expected value (and bound direction), or None."""
-    want = expected.as_quantity()
     for got in figures:
-        if same_value(want, _kind_ok(want, got), expected.tolerance) and (
-            not check_qualifier or _qualifier_ok(expected, got)
-        ):
+        if _matches(expected, got) and (not check_qualifier or _qualifier_ok(expected, got)):
             return got
     return None
 
 
 def missing_values(case: Case, answer: Answer) -> list[ExpectedValue]:
     """Expected figures the answer's text does not state."""
-    figures = parse_numbers_in_answer(answer.answer)
+    figures = read_figures(answer.answer)
     return [v for v in case.expected.values if find_value(v, figures) is None]
 
 
@@ -192,14 +191,35 @@ def keywords_match(groups: Sequence[Sequence[str]], text: str) -> bool:
     return all(any(word.lower() in low for word in group) for group in groups)
 
 
-def invented_figures(answer: Answer) -> list[Quantity]:
+def _quoted_figures(answer: Answer) -> list[Figure]:
+    return [f for c in answer.citations for f in read_figures(c.quote)]
+
+
+def invented_figures(answer: Answer) -> list[Figure]:
     """Figures in the answer that no citation quote states (any tolerance-0.5% match)."""
-    quoted = [q for c in answer.citations for q in extract_quantities(c.quote)]
-    return [
-        q
-        for q in parse_numbers_in_answer(answer.answer)
-        if not any(same_value(q, s) or same_value(s, q) for s in quoted)
-    ]
+    quoted = _quoted_figures(answer)
+    return [f for f in read_figures(answer.answer) if not any(same_figure(f, q) for q in quoted)]
+
+
+def unexpected_figures(case: Case, answer: Answer) -> list[Figure]:
+    """Figures the answer states that are none of the expected ones (all of them, for an
+    abstain case), leaving out calculator inputs that its tool calls show."""
+    stated = read_figures(answer.answer)
+    return [f for f in stated if not any(_matches(v, f) for v in case.expected.values)]
+
+
+def misattributed(case: Case, answer: Answer) -> bool:
+    """A wrong answer that states a figure the notes hold for another entity, metric or period:
+    it did not abstain, it is not correct, and a figure it states is one its citations quote
+    but not one the case expects. Worse than abstaining, so counted on its own."""
+    if answer.abstained and not case.expected.abstain:
+        return False
+    if case.expected.abstain and answer.abstained:
+        return False
+    if not case.expected.abstain and not missing_values(case, answer):
+        return False
+    quoted = _quoted_figures(answer)
+    return any(any(same_figure(f, q) for q in quoted) for f in unexpected_figures(case, answer))
 
 
 def abstention_correct(answer: Answer) -> bool:
@@ -230,9 +250,7 @@ def citation_correct(case: Case, answer: Answer) -> bool:
     if case.kind == "calculator" or answer.tool_calls:
         return True  # a computed figure is traced to its tool call, whose operands are cited
     quotes = [
-        extract_quantities(c.quote)
-        for c in answer.citations
-        if source_name(c.source) == case.source
+        read_figures(c.quote) for c in answer.citations if source_name(c.source) == case.source
     ]
     return all(
         any(find_value(v, figs, check_qualifier=False) is not None for figs in quotes)
@@ -297,6 +315,8 @@ class CaseResult(BaseModel):
     source_rank: int | None = None
     citations: list[str] = Field(default_factory=list)
     error: str | None = None
+    misattributed: bool = False
+    tags: list[str] = Field(default_factory=list)
 
     @property
     def document(self) -> str:
@@ -349,6 +369,8 @@ def score_case(case: Case, answer: Answer, *, wall_ms: float | None = None) -> C
         prompt_tokens=prompt_tokens(answer),
         source_rank=source_rank(case, answer),
         citations=[source_name(c.source) for c in answer.citations],
+        misattributed=misattributed(case, answer),
+        tags=case.tags,
     )
 
 
@@ -383,6 +405,7 @@ class GroupStats(BaseModel):
     latency_p95_ms: float | None
     recall_at_k: float | None  # over answerable cases: expected note among the first k
     mrr: float | None
+    misattributed: int = 0  # answers stating another entity's, metric's or period's figure
 
 
 def _percentile(values: Sequence[float], p: float) -> float | None:
@@ -413,6 +436,7 @@ def group_stats(results: Sequence[CaseResult], k: int = 5) -> GroupStats:
             sum(1 for x in ranks if x is not None and x <= k) / len(ranks) if ranks else None
         ),
         mrr=sum(1 / x for x in ranks if x) / len(ranks) if ranks else None,
+        misattributed=sum(1 for r in results if r.misattributed),
     )
 
 
@@ -442,6 +466,10 @@ class Gate(BaseModel):
     metric: Literal["correct_and_cited", "correct"] = "correct_and_cited"
     overall: float
     kind: dict[str, float] = Field(default_factory=dict)
+    language: dict[str, float] = Field(default_factory=dict)
+    max_misattributed: int | None = Field(
+        None, description="At most this many answers may state another entity's figure."
+    )
     targets: dict[str, float] = Field(
         default_factory=dict,
         description="Where the thresholds are heading (reported, not enforced).",
@@ -452,6 +480,18 @@ class Gate(BaseModel):
 def load_gate(path: Path | str) -> Gate:
     data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     return Gate.model_validate(data)
+
+
+def load_gates(path: Path | str) -> dict[str, Gate]:
+    """Per-suite gates from `suites: {name: {...}}`, or one gate for every run under ""."""
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    if "suites" in data:
+        metric = data.get("metric", "correct_and_cited")
+        return {
+            name: Gate.model_validate({"metric": metric, **gate})
+            for name, gate in data["suites"].items()
+        }
+    return {"": Gate.model_validate(data)}
 
 
 def check_gate(results: Sequence[CaseResult], gate: Gate) -> list[str]:
@@ -469,4 +509,9 @@ def check_gate(results: Sequence[CaseResult], gate: Gate) -> list[str]:
     check("overall", results, gate.overall)
     for kind, threshold in gate.kind.items():
         check(f"kind={kind}", [r for r in results if r.kind == kind], threshold)
+    for language, threshold in gate.language.items():
+        check(f"language={language}", [r for r in results if r.language == language], threshold)
+    wrong = sum(1 for r in results if r.misattributed)
+    if gate.max_misattributed is not None and wrong > gate.max_misattributed:
+        failures.append(f"misattributed: {wrong} > {gate.max_misattributed}")
     return failures

@@ -18,24 +18,24 @@ tests_rc=$?
 set -e
 t2=$(date +%s)
 
-echo "==> release gate: eval/cases.yaml against eval/gate.yaml (real e5 embedder, deterministic answers)"
+echo "==> release gate: seed and out-of-domain suites against eval/gate.yaml (real e5 embedder, deterministic answers)"
 gate_dir=data/ci-eval
 rm -rf "$gate_dir"
 set +e
-RNA_DATA_DIR="$gate_dir" RNA_LLM=none .venv/bin/python -m ingest --quiet \
-  && RNA_DATA_DIR="$gate_dir" RNA_LLM=none .venv/bin/python -m eval --gate --quiet \
-       --out "$gate_dir/results" --report "$gate_dir/REPORT.md"
+RNA_DATA_DIR="$gate_dir" RNA_LLM=none .venv/bin/python -m eval --gate --quiet \
+  --suite seed --suite ood-dev --suite ood-test \
+  --out "$gate_dir/results" --report "$gate_dir/REPORT.md"
 gate_rc=$?
 set -e
 t3=$(date +%s)
 
-# The same gate with the embedded LLM writing the answers, on a stratified 24-case subset (every
-# kind and language; ~5-10 s an answer on 2 cores), so a release also proves the model's drafts
-# survive the grounding check.
+# The same gate with the embedded LLM writing the answers, on a stratified 24-case subset of the
+# seed suite (every kind and language; ~5-10 s an answer on 2 cores), so a release also proves
+# the model's drafts survive the grounding check. Reuses the seed suite's index.
 echo "==> release gate with the embedded LLM (stratified 24-case subset, same index)"
 set +e
 RNA_DATA_DIR="$gate_dir" RNA_LLM=llamacpp .venv/bin/python -m eval --gate --quiet --stratified 24 \
-  --out "$gate_dir/results-llm" --report "$gate_dir/REPORT-llm.md"
+  --suite seed --out "$gate_dir/results-llm" --report "$gate_dir/REPORT-llm.md"
 llm_gate_rc=$?
 set -e
 t4=$(date +%s)

@@ -7,9 +7,9 @@ from functools import cache
 
 import pytest
 
+from eval.figures import Figure, read_figures
 from eval.scorer import KINDS, Case, find_value, load_cases
 from rag.config import REPO_ROOT
-from rag.numbers import Quantity, extract_quantities
 
 pytestmark = pytest.mark.unit
 
@@ -20,8 +20,8 @@ NOTES = sorted(p.name for p in CORPUS.glob("*.txt"))
 
 
 @cache
-def note_figures(name: str) -> list[Quantity]:
-    return extract_quantities((CORPUS / name).read_text(encoding="utf-8"))
+def note_figures(name: str) -> list[Figure]:
+    return read_figures((CORPUS / name).read_text(encoding="utf-8"))
 
 
 def test_enough_cases_with_unique_ids() -> None:

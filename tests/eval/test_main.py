@@ -83,3 +83,46 @@ def test_baseline_side_by_side(
     data = json.loads((tmp_path / "out" / "baseline.json").read_text(encoding="utf-8"))
     assert len(data["ours"]) == len(data["baseline"]) == 7
     assert "## Baseline" in (tmp_path / "REPORT.md").read_text(encoding="utf-8")
+
+
+def test_suites_run_each_with_its_gate_and_hide_the_held_out_failures(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(cli, "suite_service", lambda suite: FakeAssistant().ask)
+    gate = tmp_path / "gate.yaml"
+    gate.write_text(
+        "suites:\n  ood-dev: {overall: 0.0}\n  ood-test: {overall: 1.0}\n", encoding="utf-8"
+    )
+    code = run(
+        tmp_path,
+        "--suite",
+        "ood-dev",
+        "--suite",
+        "ood-test",
+        "--gate",
+        "--gate-file",
+        str(gate),
+        "--limit",
+        "6",
+    )
+    out = capsys.readouterr().out
+    assert code == 1 and "ood-test: overall" in out  # the fake fails the held-out cases
+    assert "failing cases (ood-dev)" in out and "failing cases (ood-test)" not in out
+    report = (tmp_path / "REPORT.md").read_text(encoding="utf-8")
+    assert "## Suite `ood-dev`" in report and "### Failing cases" in report
+    held_out = report[report.index("## Suite `ood-test`") :]
+    assert "not listed" in held_out and "`" + "hbm" not in held_out
+    for split in ("ood-dev", "ood-test"):
+        data = json.loads((tmp_path / "out" / split / "results.json").read_text(encoding="utf-8"))
+        assert len(data["results"]) == 6
+
+
+def test_suite_settings_copy_every_folder_into_one_corpus(tmp_path: Path) -> None:
+    from rag.config import Settings
+
+    suites = cli.load_suites()
+    settings = cli.suite_settings(suites["ood-dev"], Settings(data_dir=tmp_path))
+    names = {p.name for p in settings.corpus_dir.iterdir()}
+    assert {"003_558daa5f5094b1d2.txt", "catl_q3_2025_results.md", "glossary.yaml"} <= names
+    # the held-out split shares that index
+    assert cli.suite_settings(suites["ood-test"], Settings(data_dir=tmp_path)) == settings
