@@ -8,9 +8,11 @@ sentence and report the original span it came from.
 from __future__ import annotations
 
 import re
+import unicodedata
 from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 # Site chrome and disclaimers met in the notes; each is removed wherever it stands.
 BOILERPLATE_PATTERNS: tuple[str, ...] = (
@@ -83,6 +85,37 @@ def _delete(current: CleanText, spans: Iterable[tuple[int, int]]) -> CleanText:
     return CleanText(text, origin)
 
 
+def _radical_table() -> dict[int, str]:
+    table: dict[int, str] = {}
+    path = Path(__file__).with_name("data") / "cjk_radicals.tsv"
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            code, ideograph = line.split("\t")
+            table[int(code, 16)] = ideograph
+    return table
+
+
+_RADICALS = _radical_table()
+# Blocks whose characters stand in for ordinary ones: Kangxi radicals, the radicals
+# supplement, CJK compatibility ideographs, and full-width digits and Latin letters.
+_FOLDABLE = re.compile(r"[\u2e80-\u2fdf\uf900-\ufaff\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]")
+
+
+def fold_lookalikes(current: CleanText) -> CleanText:
+    """Replace look-alike code points with the characters they stand for ("同⽐增⻓" ->
+    "同比增长"), one for one, so offsets are unchanged. Full-width punctuation is kept."""
+
+    def fold(match: re.Match[str]) -> str:
+        ch = match.group(0)
+        folded = unicodedata.normalize("NFKC", ch)
+        if len(folded) == 1 and folded != ch:
+            return folded
+        return _RADICALS.get(ord(ch), ch)
+
+    text = _FOLDABLE.sub(fold, current.text)
+    return current if text == current.text else CleanText(text, current.origin)
+
+
 def remove_boilerplate(current: CleanText) -> CleanText:
     spans = [m.span() for pattern in _BOILERPLATE for m in pattern.finditer(current.text)]
     return _delete(current, spans)
@@ -141,6 +174,7 @@ def squeeze_blank_lines(current: CleanText) -> CleanText:
 def clean(text: str, body_start: int = 0) -> CleanText:
     """All cleaning steps, in the order that lets each see the previous one's result."""
     current = CleanText(text[body_start:], tuple(range(body_start, len(text))))
+    current = fold_lookalikes(current)
     current = remove_boilerplate(current)
     current = join_wrapped_lines(current)
     if has_doubling(current.text):

@@ -2,7 +2,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ingest.clean import clean, has_doubling
+from ingest.clean import CleanText, clean, has_doubling
 from ingest.loaders import load_path
 from tests.conftest import CORPUS
 
@@ -61,3 +61,24 @@ def test_cleaning_only_deletes_characters(text):
     cleaned = clean(text)
     assert all(text[o] == ch for o, ch in zip(cleaned.origin, cleaned.text, strict=True))
     assert list(cleaned.origin) == sorted(set(cleaned.origin))
+
+
+def test_look_alike_code_points_from_pdf_text_layers_are_folded_one_for_one() -> None:
+    from ingest.clean import fold_lookalikes
+
+    # What Chromium's PDF of a Chinese note gives pypdf: radicals in place of ideographs.
+    raw = "归⺟净利润同⽐增⻓13%，⻛险⽔平，营收１２３亿元；全角标点保留：，。"
+    folded = fold_lookalikes(CleanText(raw, tuple(range(len(raw)))))
+    assert folded.text == "归母净利润同比增长13%，风险水平，营收123亿元；全角标点保留：，。"
+    assert folded.origin == tuple(range(len(raw)))  # offsets still point at the original
+    assert clean(raw).text.startswith("归母净利润同比增长")
+
+
+def test_the_ood_pdf_note_reads_as_plain_chinese() -> None:
+    from ingest.loaders import load_path
+    from rag.config import REPO_ROOT
+
+    loaded = load_path(REPO_ROOT / "eval" / "ood" / "notes" / "moutai_broker_note.pdf")
+    text = clean(loaded.text, loaded.body_start).text
+    assert "归母净利润" in text and "增长" in text
+    assert not any("\u2e80" <= ch <= "\u2fdf" for ch in text)
