@@ -16,6 +16,7 @@ Writes <out>/results.json (every case, every answer) and eval/REPORT.md with a P
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 import time
@@ -477,7 +478,7 @@ def main(argv: list[str] | None = None) -> int:
                 (
                     name,
                     select(load_cases(suite.cases), args),
-                    lambda suite=suite: suite_service(suite),
+                    functools.partial(suite_service, suite),
                 )
             )
     else:

@@ -188,8 +188,8 @@ def _number(text: str) -> tuple[Decimal, Decimal] | None:
         a, b = _CN_DIGITS[match.group(1)], _CN_DIGITS[match.group(2)]
         if b == a + 1:
             return Decimal(a * place), Decimal(b * place)
-    value = _cn_int(text)
-    return (value, value) if value is not None else None
+    whole = _cn_int(text)
+    return (whole, whole) if whole is not None else None
 
 
 def _scale(word: str | None) -> Decimal:
@@ -330,9 +330,9 @@ def _fractions(text: str) -> list[Figure]:
             value = numerator[0] / denominator[0]
             out.append(Figure(value, value, "ratio", None, None, match.group(0)))
     for match in _SLASH_FRACTION.finditer(text):
-        numerator, denominator = int(match.group(1)), int(match.group(2))
-        if numerator < denominator:
-            value = Decimal(numerator) / Decimal(denominator)
+        top, bottom = int(match.group(1)), int(match.group(2))
+        if top < bottom:
+            value = Decimal(top) / Decimal(bottom)
             out.append(Figure(value, value, "ratio", None, None, match.group(0)))
     return out
 

@@ -1,7 +1,7 @@
 """Split cleaned text into chunks that follow the notes' structure.
 
 A Q&A pair starts a new chunk (the question stays with the start of its answer); otherwise
-sentences (split on 。！？；) are packed into windows of at most `max_chars`. A sentence longer
+sentences (rag/sentences.py) are packed into windows of at most `max_chars`. A sentence longer
 than that is cut at commas, then hard. Offsets are cleaned-text offsets; the caller maps them
 back to the original text.
 """
@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_SENTENCE = re.compile(r"[^。！？!?；;\n]*(?:[。！？!?；;]+[”’」』)）]?|\n+|$)")
+from rag.sentences import sentence_spans
+
 _QUESTION_START = re.compile(r"^\s*Q\s*[:：]")
 _ANSWER_START = re.compile(r"^\s*A\s*[:：]")
 _SOFT_BREAK = re.compile(r"[，,、:：]")
@@ -52,12 +53,10 @@ def _trim(text: str, span: Span) -> list[Span]:
 
 
 def split_sentences(text: str) -> list[Span]:
-    """Sentence spans covering every non-blank character of `text`, in order."""
+    """Sentence spans covering every non-blank character of `text`, in order (the project's
+    one splitter, rag/sentences.py, plus the export quirks below)."""
     spans: list[Span] = []
-    for match in _SENTENCE.finditer(text):
-        start, end = match.span()
-        if start == end:
-            continue
+    for start, end in sentence_spans(text):
         for trimmed in _trim(text, Span(start, end)):
             spans.extend(_split_exported(text, trimmed))
     return spans

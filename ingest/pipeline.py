@@ -41,6 +41,7 @@ from ingest.metadata import extract_metadata
 from rag.config import Settings
 from rag.glossary import Glossary
 from rag.keyword import KeywordIndex
+from rag.lexicon import names_json
 from rag.store import (
     bump_collection_version,
     collection_version,
@@ -52,7 +53,7 @@ from rag.types import Chunk, DocumentInfo, IngestReport
 log = logging.getLogger(__name__)
 
 # Bump when cleaning or chunking changes: it is part of every chunk's hash, so a bump re-indexes.
-PIPELINE_VERSION = "1"
+PIPELINE_VERSION = "2"  # 2: chunks carry their note's names (rag/lexicon.py)
 UPLOADS = "uploads"
 # Files in a corpus folder that are configuration, not documents.
 NOT_DOCUMENTS = frozenset({"glossary.yaml", "README.md"})
@@ -84,6 +85,7 @@ def prepare(doc_id: str, name: str, data: bytes, max_chars: int) -> PreparedDocu
         content_hash=hashlib.sha256(loaded.text.encode("utf-8")).hexdigest(),
     )
     chunks, documents = [], []
+    names = names_json(cleaned.text)
     for position, span in enumerate(chunk_spans(cleaned.text, max_chars)):
         start, end = cleaned.span(span.start, span.end)
         text = cleaned.text[span.start : span.end]
@@ -111,6 +113,7 @@ def prepare(doc_id: str, name: str, data: bytes, max_chars: int) -> PreparedDocu
             "section": span.section,
             "offsets": json.dumps(cleaned.breakpoints(span.start, span.end)),
             "doc_hash": info.content_hash,
+            "names": names,
             "pipeline": PIPELINE_VERSION,
         }
         documents.append(

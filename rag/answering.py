@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rag.evidence import ASKS_AMOUNT, Evidence, Question, specs_in
+from rag.evidence import ASKS_AMOUNT, Evidence, Question, metric_before, specs_in
 from rag.glossary import Glossary, mentions
 from rag.keyword import tokenize
 from rag.numbers import (
@@ -17,6 +17,7 @@ from rag.numbers import (
     render,
     same_value,
 )
+from rag.periods import period_before
 from rag.types import Language, Message
 
 _FOLLOW_UP = re.compile(r"^\s*(那|那么|还有|and|what about|how about|same for)\b", re.IGNORECASE)
@@ -109,6 +110,18 @@ def coverage_gap(
             return "topic"
     if question.years and not any(e.years & question.years for e in relevant):
         return "year"
+    if (
+        question.period is not None
+        and not any(_states_period(e, question) for e in relevant)
+        and any(e.spans for e in relevant)
+    ):
+        return "period"  # the notes give other parts of the year, not the one asked
+    if (
+        question.metrics
+        and ASKS_AMOUNT.search(question.text)
+        and _other_metrics_only(question, relevant)
+    ):
+        return "figure"  # the notes give this company's other metrics, never this one
     asked = asked_kind(question.text)
     if asked and not any(q.kind == asked for e in relevant for q in e.quantities):
         return "figure"
@@ -216,6 +229,10 @@ def best_quantity(question: Question, evidence: list[Evidence]) -> tuple[int, Qu
                 + _proximity(ev, q, question)
                 + _term_proximity(ev.text, q, question)
                 + _spec_proximity(ev.text, q, question)
+                + _period_fit(ev.text, q, question)
+                + _change_fit(ev.text, q, question)
+                + _metric_fit(ev.text, q, question)
+                + _inherited_period_fit(ev, q, question)
             )
             if question.years:
                 score += 3 if q.year in question.years else (-3 if q.year else 0)
@@ -228,6 +245,87 @@ def best_quantity(question: Question, evidence: list[Evidence]) -> tuple[int, Qu
             if best is None or score > best[0]:
                 best = (score, i, q)
     return (best[1], best[2]) if best else None
+
+
+def _metric_fit(sentence: str, q: Quantity, question: Question) -> float:
+    """Favour the figure stated for the asked metric, refuse one stated for another: in
+    "营业收入2830.72亿元，同比增长9.28%；…扣非净利润436.19亿元，同比增长35.56%" a question about
+    扣非净利润 growth gets 35.56%, never 9.28%."""
+    if not question.metrics or q.start is None:
+        return 0.0
+    word = metric_before(sentence, q.start, question.metric_vocab)
+    if word is None:
+        return 0.0
+    asked = {a.lower() for g in question.metrics for a in g}
+    return 1.0 if word in asked else -3.0  # a figure may inherit its metric from the clause before
+
+
+def _other_metrics_only(question: Question, relevant: list[Evidence]) -> bool:
+    """No sentence names the asked metric, and some name other metrics of the finance
+    vocabulary: what the notes measure for this company is something else."""
+    asked = {a.lower() for g in question.metrics for a in g}
+    texts = [f"{e.section or ''} {e.text}".lower() for e in relevant]
+    if any(a in text for a in asked for text in texts):
+        return False
+    return any(w in text for w in question.metric_vocab - asked for text in texts)
+
+
+def _states_period(evidence: Evidence, question: Question) -> bool:
+    """Whether a sentence gives a figure for the asked span; a full year is also what a
+    sentence gives for a year with no span beside it ("预计2025年归母净利润650亿元")."""
+    assert question.period is not None
+    if question.period.span in evidence.spans:
+        return True
+    return question.period.span == "fy" and not evidence.spans and bool(evidence.years)
+
+
+def _period_fit(sentence: str, q: Quantity, question: Question) -> float:
+    """Favour the figure stated for the asked part of the year, refuse one stated for another:
+    "前三季度营收2830.72亿元，其中第三季度单季营收1041.86亿元" answers a Q3 question with the second."""
+    if question.period is None or q.start is None:
+        return 0.0
+    span = period_before(sentence, q.start)
+    if span is None:
+        return 0.0
+    return 3.0 if span == question.period.span else -3.0
+
+
+def _inherited_period_fit(evidence: Evidence, q: Quantity, question: Question) -> float:
+    """A figure whose own sentence names no period takes the one carried from before."""
+    if question.period is None or q.start is None or period_before(evidence.text, q.start):
+        return 0.0
+    if not evidence.spans:
+        return 0.0
+    return 2.0 if question.period.span in evidence.spans else -2.0
+
+
+# A figure that states a change ("同比增长13%", "up 9.3% YoY") rather than a level.
+_CHANGE_BEFORE = re.compile(
+    r"(?:同比|环比|较上年|较去年|增长|增加|提升|上升|上涨|下降|下滑|减少|回落|增|降|涨|跌|"
+    r"\bup|\bdown|\bgrew|\brose|\bfell|\bincreased|\bdecreased|\bgrowth of|\bchange of)"
+    r"[^，,。；;\d]{0,6}$",
+    re.IGNORECASE,
+)
+_CHANGE_AFTER = re.compile(r"^\s*(?:yoy|qoq|y/y|q/q|year[- ]on[- ]year|同比|环比)", re.IGNORECASE)
+ASKS_CHANGE = re.compile(
+    r"同比|环比|增长|增速|增幅|降幅|下降|变化|增加|减少|涨幅|跌幅|上涨|下跌|涨了|跌了|"
+    r"\b(?:growth|grow|grew|increase|decrease|decline|change|yoy|qoq|rise|fall|up|down)\b",
+    re.IGNORECASE,
+)
+
+
+def _change_fit(sentence: str, q: Quantity, question: Question) -> float:
+    """A level question ("营收是多少") is not answered by a change ("同比增长9.28%"), and a
+    change question prefers the change."""
+    if q.start is None or q.end is None or q.kind not in ("percent", "percentage_points"):
+        return 0.0
+    is_change = bool(
+        _CHANGE_BEFORE.search(sentence[max(0, q.start - 12) : q.start])
+        or _CHANGE_AFTER.match(sentence[q.end : q.end + 16])
+    )
+    if not is_change:
+        return 0.0
+    return 2.0 if ASKS_CHANGE.search(question.text) else -3.0
 
 
 def _term_proximity(sentence: str, q: Quantity, question: Question) -> float:

@@ -79,17 +79,22 @@ class Assistant:
         return make_vector_store(self.settings, self.embeddings)
 
     @cached_property
-    def glossary(self) -> Glossary:
+    def user_glossary(self) -> Glossary:
         return Glossary.load(self.settings.corpus_dir / "glossary.yaml")
+
+    @property
+    def glossary(self) -> Glossary:
+        """Users' glossary + the names and terms the indexed notes write (rag/lexicon.py)."""
+        return self.retriever.current_glossary()
 
     @cached_property
     def retriever(self) -> HybridRetriever:
-        keyword = KeywordIndex(self.settings.keyword_dir, self.glossary.words())
+        keyword = KeywordIndex(self.settings.keyword_dir, self.user_glossary.words())
         keyword.load()
         return HybridRetriever(
             vector_store=self.vector_store,
             keyword_index=keyword,
-            glossary=self.glossary,
+            glossary=self.user_glossary,
             k=self.settings.top_k,
         )
 
@@ -162,8 +167,9 @@ class Assistant:
         timings["retrieve"] = _ms(t)
 
         t = time.perf_counter()
-        question = Question.parse(standalone, language, self.glossary)
-        evidence = select_evidence(question, docs, self.glossary)
+        glossary = self.glossary  # after retrieval: its refresh may have brought new notes
+        question = Question.parse(standalone, language, glossary)
+        evidence = select_evidence(question, docs, glossary)
         timings["evidence"] = _ms(t)
         verification: dict[str, object] = {
             "standalone_question": standalone,
@@ -182,7 +188,7 @@ class Assistant:
             calculation = plan_and_compute(
                 question,
                 docs,
-                self.glossary,
+                glossary,
                 retrieve=lambda text: self.retriever.invoke(
                     text, k=k, filters=request.filters, language=language
                 ),

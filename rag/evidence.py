@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cache
 
 from langchain_core.documents import Document
 
-from rag.glossary import Glossary
+from rag.glossary import Glossary, finance_terms
 from rag.keyword import tokenize
 from rag.numbers import Quantity, extract_quantities, extract_years, render, resolve_relative_years
+from rag.periods import Period, period_years, question_period, spans_in
+from rag.sentences import sentence_spans
 from rag.types import Language
 
-_SENTENCE = re.compile(r"[^。！？!?；;\n]+(?:[。！？!?；;]+|\n|$)")
 _ASKS_FIGURE = re.compile(
     r"多少|几|多大|多高|规模|比例|占比|份额|价值|产能|需求|毛利|涨幅|增长|"
     r"how (?:many|much|big|large|high)|what (?:is|are|was|were)|number|share|ratio|margin|"
@@ -70,11 +73,15 @@ class Question:
     topics: tuple[tuple[str, ...], ...] = ()  # glossary topics named (AEC, 液冷…)
     names: tuple[tuple[str, ...], ...] = ()  # Latin-script names the evidence must mention
     specs: frozenset[str] = frozenset()  # model and grade names: 400G, 1.6T, GB300 (lower case)
+    period: Period | None = None  # the span asked about: 前三季度, Q3, H1, full year
+    metrics: tuple[tuple[str, ...], ...] = ()  # term groups naming what is measured (营收, NIM…)
+    metric_vocab: frozenset[str] = frozenset()  # every metric word the glossary knows
 
     @classmethod
     def parse(cls, text: str, language: Language, glossary: Glossary) -> Question:
         terms = set(tokenize(text))
-        for alias in glossary.expand(text):
+        # Both languages' forms of the names and terms asked: the note may be in either.
+        for alias in glossary.expand(text, every_language=True):
             terms.update(tokenize(alias))
         years = {m.year for m in extract_years(text)}
         years |= {int(v) for v in _BARE_YEAR.findall(text)}
@@ -87,9 +94,78 @@ class Question:
             asks_figure=bool(_ASKS_FIGURE.search(text))
             and not (_ASKS_WHICH.search(text) and not ASKS_AMOUNT.search(text)),
             topics=tuple(tuple(g) for g in glossary.topics_in(text)),
-            names=tuple(_latin_names(text, glossary)),
+            names=tuple(
+                _latin_names(text, glossary)
+                + ([n] if (n := _leading_chinese_name(text, glossary)) else [])
+            ),
             specs=specs_in(text),
+            period=question_period(text),
+            metrics=tuple(
+                tuple(g) for g in glossary.matches(text, glossary.terms) if is_metric_group(g)
+            ),
+            metric_vocab=metric_vocab(glossary),
         )
+
+
+_NOT_METRIC = re.compile(
+    r"同比|环比|增长|增速|下降|预计|预期|上调|下调|百分点|全年|半年|季度|单季|复合|海外|国内|出口|进口|"
+    r"客户|供应商|经销商|渠道|直销|批发|\bgrowth\b|\byoy\b|\bqoq\b|\bforecast\b"
+)
+
+
+@cache
+def _finance_metrics() -> frozenset[str]:
+    return frozenset(
+        a.lower()
+        for g in finance_terms()
+        if not any(_NOT_METRIC.search(x.lower()) for x in g)
+        for a in g
+    )
+
+
+def is_metric_group(group: Sequence[str]) -> bool:
+    """A term group that names a measured quantity (revenue, NIM, capex) of the general
+    finance vocabulary: not a change, a period, an estimate or a party."""
+    metrics = _finance_metrics()
+    return any(a.lower() in metrics for a in group) and not any(
+        _NOT_METRIC.search(a.lower()) for a in group
+    )
+
+
+_VOCABS: dict[int, tuple[Glossary, frozenset[str]]] = {}
+
+
+def metric_vocab(glossary: Glossary) -> frozenset[str]:
+    """Lower-cased metric words of a glossary (computed once per glossary object)."""
+    cached = _VOCABS.get(id(glossary))
+    if cached is None or cached[0] is not glossary:
+        words = frozenset(
+            a.lower() for g in glossary.terms if is_metric_group(g) for a in g if len(a) >= 2
+        )
+        cached = (glossary, words)
+        _VOCABS.clear()  # one live glossary at a time; never grows
+        _VOCABS[id(glossary)] = cached
+    return cached[1]
+
+
+def metric_before(sentence: str, position: int, vocab: frozenset[str]) -> str | None:
+    """The metric word nearest before `position` ("营业收入2830.72亿元，同比增长9.28%" -> 营业收入
+    for 9.28%); of two ending at the same place the longer ("扣非净利润" over "净利润")."""
+    head = sentence[:position].lower()
+    best: tuple[int, int, str] | None = None
+    for word in vocab:
+        at = head.rfind(word)
+        if at < 0:
+            continue
+        if word.isascii() and (
+            (at > 0 and head[at - 1].isalpha())
+            or head[at + len(word) : at + len(word) + 1].isalpha()
+        ):
+            continue  # inside another word
+        key = (at + len(word), len(word), word)
+        if best is None or key[:2] > best[:2]:
+            best = key
+    return best[2] if best else None
 
 
 # A product grade or model: 400G, 1.6T, GB300, H100. The tokenizer splits "400G" into
@@ -113,6 +189,40 @@ _NOT_NAMES = frozenset(
         "us us$ usd rmb cny yuan dollar dollars million billion english please answer reply"
     ).split()
 )
+
+
+# Where a Chinese question's subject ends: a digit, a particle, punctuation, a period or
+# question word, or a verb that starts the predicate.
+_SUBJECT_END = re.compile(
+    r"[\d\s,，。？?！!、：:（(的和与及在对从]|今年|明年|去年|前年|上半年|下半年|全年|前三季度|"
+    r"第?[一二三四]季度|单季|多少|几|哪|什么|如何|怎么|是否|是|为|有|需要|预计|实现|达到|占"
+)
+_ORG_SHAPE = re.compile(
+    r"(?:股份|集团|控股|科技|证券|银行|保险|人寿|财险|资本|基金|药业|酒业|实业|矿业|医疗|医药|"
+    r"汽车|电子|电气|能源|机器人|半导体|存储|智能|动力|新材)$"
+)
+
+
+def _leading_chinese_name(text: str, glossary: Glossary) -> tuple[str, ...] | None:
+    """The organisation a Chinese question opens with ("洋河股份2025年营收…" -> 洋河股份) when
+    it is shaped like one and the glossary does not know it: the evidence must then name it,
+    or the notes do not cover that company."""
+    head = re.match(r"[\u4e00-\u9fff]{2,10}", text.strip())
+    if not head:
+        return None
+    run = head.group(0)
+    cut = _SUBJECT_END.search(run)
+    name = run[: cut.start()] if cut else run
+    for group in glossary.matches(name):  # a known name or term ends the subject where it starts
+        for alias in group:
+            pos = name.find(alias) if not alias.isascii() else -1
+            if pos == 0:
+                return None  # the question opens with a known name or term
+            if pos > 0:
+                name = name[:pos]
+    if 3 <= len(name) <= 8 and _ORG_SHAPE.search(name):
+        return (name,)
+    return None
 
 
 def _latin_names(text: str, glossary: Glossary) -> list[tuple[str, ...]]:
@@ -159,6 +269,7 @@ class Evidence:
     quantities: tuple[Quantity, ...]
     section: str | None = None
     entities: tuple[str, ...] = field(default_factory=tuple)  # first alias of each entity named
+    spans: frozenset[str] = frozenset()  # periods it states, or inherits from the clause before
 
     def display(self, language: Language) -> str:
         """The sentence with relative years resolved and figures rendered for `language`."""
@@ -192,14 +303,13 @@ def _sentences(doc: Document) -> list[tuple[str, int, int]]:
         return points[i][1] + (rel - points[i][0])
 
     out = []
-    for match in _SENTENCE.finditer(text):
-        raw = match.group(0)
-        stripped = raw.strip()
+    for s, e in sentence_spans(text):
+        stripped = text[s:e].strip()
         if len(stripped) < 4:
             continue
-        s = match.start() + (len(raw) - len(raw.lstrip()))
-        e = s + len(stripped)
-        out.append((stripped, origin(s), origin(e - 1) + 1))
+        s += len(text[s:e]) - len(text[s:e].lstrip())
+        end = s + len(stripped)
+        out.append((stripped, origin(s), origin(end - 1) + 1))
     return out
 
 
@@ -229,15 +339,25 @@ def select_evidence(
         doc_year = _doc_year(doc)
         section = str(doc.metadata.get("section") or "")
         carried: list[list[str]] = []  # entities of the last sentence that named any
+        carried_spans: frozenset[str] = frozenset()  # periods of the last one that named any
         for sentence, start, end in _sentences(doc):
             if _is_question(sentence):
                 carried = []  # a new question starts a new subject
                 continue  # a note's own question frames its answer; it states no fact
+            own_spans = frozenset(s for _, _, s in spans_in(sentence))
+            # "前三季度营收…；归母净利润490.34亿元…" : the clause after the semicolon keeps
+            # the period of the one before, as it keeps its subject.
+            spans = own_spans or carried_spans
+            carried_spans = spans
             tokens = set(tokenize(sentence))
             # Shared words, damped for long sentences that share many by sheer length.
             overlap = len(tokens & question.terms) / (1 + max(0, len(tokens) - 30) / 60)
             section_overlap = len(set(tokenize(section)) & question.terms) if section else 0
-            years = {m.year for m in extract_years(sentence)}
+            years = (
+                {m.year for m in extract_years(sentence)}
+                | period_years(sentence)
+                | {int(v) for v in _BARE_YEAR.findall(sentence)}
+            )
             if doc_year:
                 years |= {y for _, y in resolve_relative_years(sentence, doc_year)}
             quantities = tuple(
@@ -268,6 +388,13 @@ def select_evidence(
                 score += 1
             if question.specs & specs_in(sentence):
                 score += 2
+            low = sentence.lower()
+            score += 2.5 * sum(1 for g in question.metrics if any(a.lower() in low for a in g))
+            if question.period is not None:
+                if question.period.span in spans:
+                    score += 2
+                elif spans:
+                    score -= 1  # about another part of the year
             if asks_who and (named or _LATIN_NAME.search(sentence)):
                 score += 2  # "以哪家公司为代表": the sentence that names a company
             candidates.append(
@@ -285,6 +412,7 @@ def select_evidence(
                     quantities=quantities,
                     section=section or None,
                     entities=tuple(g[0] for g in named + inherited + section_named),
+                    spans=spans,
                 )
             )
     candidates.sort(key=lambda e: -e.score)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 import yaml
@@ -49,18 +50,59 @@ class Glossary:
     def group_of(self, word: str) -> list[str] | None:
         return next((g for g in self.groups if any(a.lower() == word.lower() for a in g)), None)
 
-    def expand(self, text: str) -> list[str]:
+    def with_lexicon(
+        self, entities: list[list[str]], terms: list[list[str]], general_terms: bool = True
+    ) -> Glossary:
+        """This glossary (users' overrides) first, then the corpus's own names and bilingual
+        terms (rag/lexicon.py) and the general finance vocabulary; groups that share an alias
+        become one."""
+        from rag.lexicon import merge_groups
+
+        extra = finance_terms() if general_terms else []
+        return Glossary(
+            entities=merge_groups([*self.entities, *entities]),
+            topics=self.topics,
+            terms=merge_groups([*self.terms, *extra, *terms]),
+        )
+
+    def expand(self, text: str, every_language: bool = False) -> list[str]:
         """Extra keyword-leg terms: every alias of a named entity; for other terms only the
-        Chinese names and acronyms (English glosses would only add noise over Chinese notes)."""
+        Chinese names and acronyms (English glosses would only add noise over Chinese notes),
+        or every form with `every_language` (to search the notes of one company, which may be
+        written in either language)."""
         out = [alias for group in self.entities_in(text) for alias in group]
         for group in self.matches(text, self.topics + self.terms):
-            out += [a for a in group if not a.isascii() or (a.isupper() and len(a) <= 5)]
+            out += [
+                a
+                for a in group
+                if every_language or not a.isascii() or (a.isupper() and len(a) <= 5)
+            ]
         return out
+
+
+FINANCE_TERMS = Path(__file__).parent / "data" / "finance_terms.yaml"
+
+
+@cache
+def _finance_terms() -> tuple[tuple[str, ...], ...]:
+    return tuple(tuple(g) for g in Glossary.load(FINANCE_TERMS).terms)
+
+
+def finance_terms() -> list[list[str]]:
+    """The general bilingual finance vocabulary shipped with the product (rag/data/)."""
+    return [list(g) for g in _finance_terms()]
+
+
+@cache
+def _word_pattern(alias: str) -> re.Pattern[str]:
+    """A Latin alias as a whole word, plurals allowed (compiled once: glossaries that the
+    notes extend hold more aliases than `re`'s own cache)."""
+    return re.compile(rf"(?<![A-Za-z]){re.escape(alias)}(?:s|es)?(?![A-Za-z])", re.IGNORECASE)
 
 
 def _position(text: str, alias: str) -> int:
     if alias.isascii():
-        m = re.search(rf"(?<![A-Za-z]){re.escape(alias)}(?:s|es)?(?![A-Za-z])", text, re.IGNORECASE)
+        m = _word_pattern(alias).search(text)
         return m.start() if m else len(text) + 1
     pos = text.find(alias)
     return pos if pos >= 0 else len(text) + 1
@@ -69,8 +111,5 @@ def _position(text: str, alias: str) -> int:
 def mentions(text: str, alias: str) -> bool:
     """True when `text` names `alias` (ASCII aliases as whole words, plurals allowed)."""
     if alias.isascii():
-        return (
-            re.search(rf"(?<![A-Za-z]){re.escape(alias)}(?:s|es)?(?![A-Za-z])", text, re.IGNORECASE)
-            is not None
-        )
+        return _word_pattern(alias).search(text) is not None
     return alias in text

@@ -28,6 +28,7 @@ STOPWORDS = frozenset(
     ).split()
 )
 _added_words: set[str] = set()
+Lexicon = tuple[list[list[str]], list[list[str]]]  # (entity groups, term groups)
 _words_lock = threading.Lock()
 
 
@@ -78,16 +79,44 @@ class KeywordIndex:
         self._ids: list[str] = []
         self._position: dict[str, int] = {}
         self.version: str | None = None
+        # The corpus's names and bilingual terms (rag/lexicon.py), derived with the index,
+        # which notes name each entity, and each chunk's note.
+        self.lexicon: Lexicon = ([], [])
+        self.entity_sources: list[list[str]] = []
+        self._chunks_by_source: dict[str, list[str]] = {}
 
-    def build(self, ids: Sequence[str], texts: Sequence[str], version: str) -> None:
+    def build(
+        self,
+        ids: Sequence[str],
+        texts: Sequence[str],
+        version: str,
+        lexicon: Lexicon = ([], []),
+        entity_sources: Sequence[Sequence[str]] = (),
+        chunk_sources: Sequence[str] = (),
+    ) -> None:
         """Index the texts and swap the new index in atomically (readers never see half)."""
         self.directory.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=".build-", dir=self.directory))
+        # The notes' names segment as words, at build and at query time alike.
+        add_words(a for group in lexicon[0] + lexicon[1] for a in group)
         bm25 = bm25s.BM25()
         if ids:
             bm25.index(token_ids(texts), show_progress=False)
             bm25.save(str(staging / "bm25"))
         (staging / "ids.json").write_text(json.dumps(list(ids)), encoding="utf-8")
+        (staging / "lexicon.json").write_text(
+            json.dumps(
+                {
+                    "entities": lexicon[0],
+                    "terms": lexicon[1],
+                    "entity_sources": [list(s) for s in entity_sources],
+                },
+                ensure_ascii=False,
+                indent=1,
+            ),
+            encoding="utf-8",
+        )
+        (staging / "sources.json").write_text(json.dumps(list(chunk_sources)), encoding="utf-8")
         final = self.directory / version
         if final.exists():
             shutil.rmtree(final)
@@ -98,7 +127,14 @@ class KeywordIndex:
         for old in self.directory.iterdir():
             if old.is_dir() and old.name != version:
                 shutil.rmtree(old, ignore_errors=True)
-        self._install(bm25 if ids else None, list(ids), version)
+        self._install(
+            bm25 if ids else None,
+            list(ids),
+            version,
+            lexicon,
+            [list(s) for s in entity_sources],
+            list(chunk_sources),
+        )
 
     def stored_version(self) -> str | None:
         try:
@@ -113,14 +149,47 @@ class KeywordIndex:
             return False
         folder = self.directory / version
         ids = json.loads((folder / "ids.json").read_text(encoding="utf-8"))
+        data: dict = {}
+        if (folder / "lexicon.json").exists():
+            data = json.loads((folder / "lexicon.json").read_text(encoding="utf-8"))
+        lexicon: Lexicon = (data.get("entities", []), data.get("terms", []))
+        add_words(a for group in lexicon[0] + lexicon[1] for a in group)
+        sources = []
+        if (folder / "sources.json").exists():
+            sources = json.loads((folder / "sources.json").read_text(encoding="utf-8"))
         bm25 = bm25s.BM25.load(str(folder / "bm25")) if ids else None
-        self._install(bm25, ids, version)
+        self._install(bm25, ids, version, lexicon, data.get("entity_sources", []), sources)
         return True
 
-    def _install(self, bm25: bm25s.BM25 | None, ids: list[str], version: str) -> None:
+    def _install(
+        self,
+        bm25: bm25s.BM25 | None,
+        ids: list[str],
+        version: str,
+        lexicon: Lexicon,
+        entity_sources: list[list[str]],
+        chunk_sources: list[str],
+    ) -> None:
         with self._lock:
             self._bm25, self._ids, self.version = bm25, ids, version
             self._position = {chunk_id: i for i, chunk_id in enumerate(ids)}
+            self.lexicon = lexicon
+            self.entity_sources = entity_sources
+            by_source: dict[str, list[str]] = {}
+            for chunk_id, source in zip(ids, chunk_sources, strict=False):
+                by_source.setdefault(source, []).append(chunk_id)
+            self._chunks_by_source = by_source
+
+    def chunks_of_entities(self, groups: Iterable[Sequence[str]]) -> set[str]:
+        """Ids of the chunks of every note that names one of these entity groups."""
+        wanted = {a.lower() for g in groups for a in g}
+        notes = {
+            source
+            for group, sources in zip(self.lexicon[0], self.entity_sources, strict=False)
+            if wanted & {a.lower() for a in group}
+            for source in sources
+        }
+        return {i for note in notes for i in self._chunks_by_source.get(note, [])}
 
     def __len__(self) -> int:
         return len(self._ids)

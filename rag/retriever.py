@@ -64,8 +64,19 @@ class HybridRetriever(BaseRetriever):
     _refresh_lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
     _rebuild: threading.Thread | None = PrivateAttr(default=None)
 
+    _merged: tuple[str | None, Glossary] | None = PrivateAttr(default=None)
+
     def model_post_init(self, context: Any) -> None:
         add_words(self.glossary.words())
+
+    def current_glossary(self) -> Glossary:
+        """Users' glossary with the corpus's own names and terms (derived with the keyword
+        index, so a replica sees another's new notes once it reloads that index)."""
+        version = self.keyword_index.version
+        if self._merged is None or self._merged[0] != version:
+            entities, terms = self.keyword_index.lexicon
+            self._merged = (version, self.glossary.with_lexicon(entities, terms))
+        return self._merged[1]
 
     def _refresh_keyword_index(self) -> None:
         """Reload or rebuild the keyword index when another process changed the collection.
@@ -134,15 +145,33 @@ class HybridRetriever(BaseRetriever):
         self._refresh_keyword_index()
         allowed = set(collection.get(where=where, include=[])["ids"]) if where else None
         tokens = tokenize(query) + [
-            t for alias in self.glossary.expand(query) for t in tokenize(alias)
+            t for alias in self.current_glossary().expand(query) for t in tokenize(alias)
         ]
         keyword = self.keyword_index.search(tokens, n, allowed_ids=allowed)
+        # The notes of the companies the question names, searched in every language they may
+        # be written in: a Chinese question about a bank the notes cover in English, too.
+        glossary = self.current_glossary()
+        named = glossary.entities_in(query)
+        scoped: list[tuple[str, float]] = []
+        if named:
+            own = self.keyword_index.chunks_of_entities(named)
+            if allowed is not None:
+                own &= allowed
+            if own:
+                every = tokenize(query) + [
+                    t
+                    for alias in glossary.expand(query, every_language=True)
+                    for t in tokenize(alias)
+                ]
+                scoped = self.keyword_index.search(every, n, allowed_ids=own)
 
         w_dense, w_keyword = LEG_WEIGHTS.get(language, (1.0, 1.0))
         fused: dict[str, float] = {}
         for rank, (doc, _) in enumerate(dense):
             fused[str(doc.id)] = fused.get(str(doc.id), 0.0) + w_dense / (RRF_K + rank + 1)
         for rank, (chunk_id, _) in enumerate(keyword):
+            fused[chunk_id] = fused.get(chunk_id, 0.0) + w_keyword / (RRF_K + rank + 1)
+        for rank, (chunk_id, _) in enumerate(scoped):
             fused[chunk_id] = fused.get(chunk_id, 0.0) + w_keyword / (RRF_K + rank + 1)
         top = sorted(fused, key=lambda i: -fused[i])[:k]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import chromadb
@@ -12,6 +13,7 @@ from langchain_core.embeddings import Embeddings
 
 from rag.config import Settings
 from rag.keyword import KeywordIndex
+from rag.lexicon import entity_sources, lexicon_of
 
 VERSION_KEY = "ingest_version"
 # chromadb's HTTP client waits forever by default (httpx timeout=None): a frozen server would
@@ -92,18 +94,27 @@ def bump_collection_version(store: Chroma) -> str:
     return version
 
 
-def all_chunk_texts(store: Chroma, page: int = 5000) -> tuple[list[str], list[str]]:
-    """Every (id, text) in the collection, paged so a large collection never loads at once."""
+def all_chunk_texts(store: Chroma, page: int = 5000) -> tuple[list[str], list[str], dict[str, str]]:
+    """Every (id, text) in the collection and each note's names (source -> names JSON), paged
+    so a large collection never loads at once."""
     collection = store._collection
     ids: list[str] = []
     texts: list[str] = []
+    names: dict[str, str] = {}
+    sources: list[str] = []
     offset = 0
     while True:
-        batch = collection.get(include=["documents"], limit=page, offset=offset)
+        batch = collection.get(include=["documents", "metadatas"], limit=page, offset=offset)
         ids.extend(batch["ids"])
         texts.extend(batch["documents"] or [])
+        for meta in batch["metadatas"] or [{}] * len(batch["ids"]):
+            source = str((meta or {}).get("source", ""))
+            sources.append(source)
+            if meta and meta.get("names") and source not in names:
+                names[source] = str(meta["names"])
         if len(batch["ids"]) < page:
-            return ids, texts
+            names[""] = json.dumps(sources)  # every chunk's note, in id order
+            return ids, texts, names
         offset += page
 
 
@@ -112,5 +123,14 @@ def rebuild_keyword_index(
 ) -> None:
     """Derive the keyword index from what Chroma holds (Chroma is the source of truth)."""
     version = version or collection_version(store) or bump_collection_version(store)
-    ids, texts = all_chunk_texts(store)
-    keyword_index.build(ids, texts, version)
+    ids, texts, names = all_chunk_texts(store)
+    sources = json.loads(names.pop(""))
+    entities, terms = lexicon_of(names.values())
+    keyword_index.build(
+        ids,
+        texts,
+        version,
+        lexicon=(entities, terms),
+        entity_sources=entity_sources(entities, texts, sources),
+        chunk_sources=sources,
+    )

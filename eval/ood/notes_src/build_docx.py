@@ -117,7 +117,7 @@ def main():
             add_table(doc, TABLE2_CAPTION, TABLE2)
     doc.add_paragraph("资料来源：公司公告、业绩说明会纪要，启明资本研究部整理。仅供内部研究参考。")
     OUT.parent.mkdir(parents=True, exist_ok=True)
-    doc.save(OUT)
+    doc.save(str(OUT))
     print(f"wrote {OUT}")
 
 

@@ -1,0 +1,108 @@
+"""Reporting periods in questions and notes: which part of which year a figure covers.
+
+"前三季度营收2830.72亿元，其中第三季度单季1041.86亿元" states two figures of one year for two
+periods; a question about the quarter must get the quarter's. A `Period` is a span of a year
+(full year, a half, nine months, a quarter) and, when written, the year. Spans are read from
+the words analysts use in both languages; a year alone names no span.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+Span = Literal["fy", "h1", "h2", "9m", "q1", "q2", "q3", "q4"]
+
+_QUARTER = {"一": "q1", "二": "q2", "三": "q3", "四": "q4", "1": "q1", "2": "q2", "3": "q3", "4": "q4",
+            "first": "q1", "second": "q2", "third": "q3", "fourth": "q4"}  # fmt: skip
+# Order matters: "前三季度" (nine months) before "三季度" (a quarter).
+_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (span, re.compile(pattern, re.IGNORECASE))
+    for span, pattern in (
+        (
+            "9m",
+            r"前(?:三|3)(?:个)?季度|1\s*[-–~～至到]\s*9\s*月|一至九月|前(?:9|九)个?月|"
+            r"first\s+(?:three\s+quarters|nine\s+months)|nine\s+months|\b9M(?:\s?(?:20)?\d{2})?\b|"
+            r"\bYTD\b|year[- ]to[- ]date|Jan(?:uary)?\s*[-–]\s*Sep(?:tember)?",
+        ),
+        (
+            "h1",
+            r"上半年|半年度|1\s*[-–~～至到]\s*6\s*月|first\s+half|\bH1\b|\b1H(?:\s?(?:20)?\d{2})?\b|"
+            r"\binterim\b|Jan(?:uary)?\s*[-–]\s*Jun(?:e)?",
+        ),
+        ("h2", r"下半年|second\s+half|\bH2\b|\b2H(?:\s?(?:20)?\d{2})?\b"),
+        (
+            "q",
+            r"(?:第|单)?([一二三四1-4])季度|\bQ([1-4])\b|\b([1-4])Q(?:\s?(?:20)?\d{2})?\b|"
+            r"\b(first|second|third|fourth)\s+quarter\b",
+        ),
+        (
+            "fy",
+            r"全年|年度(?!报告)|full[- ]year|\bFY(?:\s?(?:20)?\d{2})?\b|\bannual\b|whole\s+year",
+        ),
+    )
+)
+_YEAR = re.compile(r"(?<!\d)(20\d{2})(?!\d)|\b(?:FY|[1-4]Q|[12]H|9M)\s?(\d{2})\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Period:
+    span: Span
+    year: int | None = None
+
+    def label(self) -> str:
+        return f"{self.year or ''}{self.span.upper()}"
+
+
+def spans_in(text: str) -> list[tuple[int, int, Span]]:
+    """(start, end, span) of each period word, left to right, without overlaps."""
+    found: list[tuple[int, int, Span]] = []
+    taken: list[tuple[int, int]] = []
+    for kind, pattern in _PATTERNS:
+        for match in pattern.finditer(text):
+            start, end = match.span()
+            if any(s < end and start < e for s, e in taken):
+                continue
+            if kind == "q":
+                key = next(g for g in match.groups() if g)
+                span: Span = _QUARTER[key.lower()]  # type: ignore[assignment]
+            else:
+                span = kind  # type: ignore[assignment]
+            found.append((start, end, span))
+            taken.append((start, end))
+    return sorted(found)
+
+
+def _year_near(text: str, start: int, end: int) -> int | None:
+    window = text[max(0, start - 12) : end + 8]
+    for match in _YEAR.finditer(window):
+        if match.group(1):
+            return int(match.group(1))
+        if match.group(2):
+            return 2000 + int(match.group(2))
+    return None
+
+
+def question_period(text: str) -> Period | None:
+    """The period a question asks about, if it names a span ("2025年前三季度", "Q3 2025")."""
+    spans = spans_in(text)
+    if not spans:
+        return None
+    start, end, span = spans[0]
+    return Period(span, _year_near(text, start, end))
+
+
+def period_before(text: str, position: int) -> Span | None:
+    """The span of the period word nearest before `position` in the same sentence: the one a
+    figure at `position` is stated for ("前三季度营收…，其中第三季度单季营收1041.86亿元")."""
+    best: Span | None = None
+    for start, _end, span in spans_in(text[:position]):
+        best = span
+        del start
+    return best
+
+
+def period_years(text: str) -> set[int]:
+    """Years written inside period codes ("1H25", "9M25", "FY24", "3Q25")."""
+    return {2000 + int(m.group(2)) for m in _YEAR.finditer(text) if m.group(2) and not m.group(1)}

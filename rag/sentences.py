@@ -1,0 +1,43 @@
+"""The one sentence splitter: ingest's chunker and answering's evidence cut text the same way.
+
+A sentence ends at 。！？!?；; (with the closing quotes after it), at a line break, and at an
+English full stop before a capital. It never ends inside parentheses, where notes put a
+company's other names: "Industrial and Commercial Bank of China (工商银行, 601398.SH / 1398.HK;
+ICBC) reported…" is one sentence.
+"""
+
+from __future__ import annotations
+
+import re
+
+_ENDS = frozenset("。！？!?；;")
+_CLOSERS = frozenset("”’」』\"'")
+_ENGLISH_STOP = re.compile(r"(?<=[a-z0-9%)\]])\.(?=\s+[A-Z(])")
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """[start, end) of each sentence of `text`, covering it in order (blank ones left out)."""
+    spans: list[tuple[int, int]] = []
+    stops = {m.end() for m in _ENGLISH_STOP.finditer(text)}
+    start = depth = 0
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch in "(（":
+            depth += 1
+        elif ch in ")）":
+            depth = max(0, depth - 1)
+        if ch == "\n":
+            while i + 1 < n and text[i + 1] == "\n":
+                i += 1
+            spans.append((start, i + 1))
+            start, depth = i + 1, 0
+        elif depth == 0 and (ch in _ENDS or i + 1 in stops):
+            while i + 1 < n and (text[i + 1] in _ENDS or text[i + 1] in _CLOSERS):
+                i += 1
+            spans.append((start, i + 1))
+            start = i + 1
+        i += 1
+    if start < n:
+        spans.append((start, n))
+    return [(s, e) for s, e in spans if text[s:e].strip()]

@@ -1,0 +1,68 @@
+"""rag/lexicon.py: names and their other-language forms, read from what notes write."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.lexicon import entity_sources, lexicon_of, merge_groups, names_in, names_json
+
+pytestmark = pytest.mark.unit
+
+BATTERY = (
+    "龙头宁德时代(300750.SZ, CATL)三季度归母净利润185.49亿元。宁德时代毛利率25.8%，"
+    "比亚迪(002594.SZ，1211.HK，BYD)同期毛利率17.6%。比亚迪销量下滑。"
+)
+BANKS = (
+    "China Merchants Bank (招商银行, 600036.SH / 3968.HK; CMB) reported a NIM of 1.88%. "
+    "CMB's NPL ratio was 0.93%."
+)
+
+
+def test_a_name_and_the_aliases_and_codes_written_beside_it_are_one_entity() -> None:
+    entities, _ = names_in(BATTERY)
+    assert ["宁德时代", "300750.SZ", "CATL"] in entities
+    assert ["比亚迪", "002594.SZ", "1211.HK", "BYD"] in entities
+
+
+def test_an_english_name_with_its_chinese_name_in_parentheses() -> None:
+    entities, _ = names_in(BANKS)
+    assert entities == [["China Merchants Bank", "招商银行", "600036.SH", "3968.HK", "CMB"]]
+
+
+def test_descriptions_examples_units_and_figures_in_parentheses_are_not_names() -> None:
+    text = (
+        "主持人(券商电子行业分析师)：请问单价(元/W)如何？"
+        "云厂商(如谷歌、Meta)需求旺盛，营收增长(同比+12%)。"
+    )
+    assert names_in(text) == ([], [])
+
+
+def test_a_bilingual_term_is_a_term_not_an_entity() -> None:
+    entities, terms = names_in("高带宽内存(HBM)需求旺盛，HBM价格上涨，体外诊断(IVD)业务增长。")
+    assert entities == []
+    assert ["高带宽内存", "HBM"] in terms and ["体外诊断", "IVD"] in terms
+
+
+def test_repeated_chinese_organisation_names_are_kept_without_aliases() -> None:
+    text = "高澜股份回答投资者问题。民生证券认为高澜股份受益；民生证券维持评级。"
+    entities, _ = names_in(text)
+    assert ["高澜股份"] in entities and ["民生证券"] in entities
+
+
+def test_groups_sharing_an_alias_merge_across_notes() -> None:
+    assert merge_groups([["宁德时代", "CATL"], ["CATL", "300750.SZ"], ["BYD"]]) == [
+        ["宁德时代", "CATL", "300750.SZ"],
+        ["BYD"],
+    ]
+    entities, _ = lexicon_of([names_json(BATTERY), names_json("CATL (宁德时代) shipped 180GWh.")])
+    catl = next(g for g in entities if "CATL" in g)
+    assert "宁德时代" in catl and "300750.SZ" in catl
+
+
+def test_which_notes_name_an_entity() -> None:
+    groups = [["招商银行", "CMB"], ["宁德时代", "CATL"]]
+    texts = ["CMB's NIM was 1.88%.", "宁德时代毛利率25.8%", "no names here"]
+    assert entity_sources(groups, texts, ["banks.md", "catl.md", "other.md"]) == [
+        ["banks.md"],
+        ["catl.md"],
+    ]

@@ -1,0 +1,59 @@
+"""rag/periods.py and rag/sentences.py on sentences shaped like the out-of-domain notes'."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.periods import Period, period_before, period_years, question_period, spans_in
+from rag.sentences import sentence_spans
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.mark.parametrize(
+    ("question", "period"),
+    [
+        ("宁德时代2025年第三季度归母净利润是多少？", Period("q3", 2025)),
+        ("贵州茅台前三季度营业总收入是多少？", Period("9m", None)),
+        ("What was CATL's revenue in the first nine months of 2025?", Period("9m", 2025)),
+        ("ICBC's NIM in H1 2025?", Period("h1", 2025)),
+        ("1H25 net profit of CMB", Period("h1", 2025)),
+        ("Q3 2025 combined ratio", Period("q3", 2025)),
+        ("2025年全年分红多少？", Period("fy", 2025)),
+        ("2025年1-9月新增光伏装机", Period("9m", 2025)),
+    ],
+)
+def test_the_period_a_question_asks(question: str, period: Period) -> None:
+    assert question_period(question) == period
+
+
+def test_a_year_alone_names_no_span() -> None:
+    assert question_period("英伟达2026年AEC需求量是多少？") is None
+    assert spans_in("2026年预计增长至170万根") == []
+
+
+def test_each_figure_takes_the_period_written_before_it() -> None:
+    text = "前三季度营收2830.72亿元，同比增长9.28%；其中第三季度单季营收1041.86亿元"
+    assert period_before(text, text.index("2830")) == "9m"
+    assert period_before(text, text.index("1041")) == "q3"
+
+
+def test_years_inside_period_codes() -> None:
+    assert period_years("net profit rose in 1H25 and 9M24; FY2025 guidance") == {2025, 2024}
+
+
+def test_sentences_end_at_chinese_and_english_stops_but_not_inside_parentheses() -> None:
+    text = (
+        "Industrial and Commercial Bank of China (工商银行, 601398.SH / 1398.HK; ICBC) reported "
+        "H1 2025 income of RMB 427.09bn. The NIM was 1.30%.\n前三季度营收增长9.28%；归母净利润"
+        "490.34亿元。“公司表示。”"
+    )
+    pieces = [text[s:e].strip() for s, e in sentence_spans(text)]
+    assert pieces == [
+        "Industrial and Commercial Bank of China (工商银行, 601398.SH / 1398.HK; ICBC) reported "
+        "H1 2025 income of RMB 427.09bn.",
+        "The NIM was 1.30%.",
+        "前三季度营收增长9.28%；",
+        "归母净利润490.34亿元。",
+        "“公司表示。”",
+    ]
