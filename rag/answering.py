@@ -314,16 +314,20 @@ ASKS_CHANGE = re.compile(
 )
 
 
-def _change_fit(sentence: str, q: Quantity, question: Question) -> float:
-    """A level question ("营收是多少") is not answered by a change ("同比增长9.28%"), and a
-    change question prefers the change."""
+def states_change(sentence: str, q: Quantity) -> bool:
+    """Whether a figure states a change ("同比增长13%", "up 9.3% YoY") rather than a level."""
     if q.start is None or q.end is None or q.kind not in ("percent", "percentage_points"):
-        return 0.0
-    is_change = bool(
+        return False
+    return bool(
         _CHANGE_BEFORE.search(sentence[max(0, q.start - 12) : q.start])
         or _CHANGE_AFTER.match(sentence[q.end : q.end + 16])
     )
-    if not is_change:
+
+
+def _change_fit(sentence: str, q: Quantity, question: Question) -> float:
+    """A level question ("营收是多少") is not answered by a change ("同比增长9.28%"), and a
+    change question prefers the change."""
+    if not states_change(sentence, q):
         return 0.0
     return 2.0 if ASKS_CHANGE.search(question.text) else -3.0
 

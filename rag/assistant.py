@@ -32,7 +32,7 @@ from rag.evidence import Evidence, Question, select_evidence
 from rag.glossary import Glossary
 from rag.keyword import KeywordIndex
 from rag.language import detect_language
-from rag.planner import plan_and_compute
+from rag.planner import derived_period, plan_and_compute, plan_from_stated_period
 from rag.retriever import HybridRetriever
 from rag.types import Answer, AskRequest, Citation, StreamEvent, ToolCall
 
@@ -182,17 +182,24 @@ class Assistant:
         calculation = None
         # A calculation finds (and cites) its own operands, so a question whose figure is not
         # written anywhere ("…减少40%后需要多少根") may still be computed from those that are.
-        if gap is None or gap == "figure":
+        # Working back or annualising asks for a year or period the notes do not state, and
+        # a missing period may be the difference of two stated ones (H1 = 9M − Q3).
+        if gap is None or gap in ("figure", "period", "year"):
             t = time.perf_counter()
             k = request.top_k or self.settings.top_k
-            calculation = plan_and_compute(
-                question,
-                docs,
-                glossary,
-                retrieve=lambda text: self.retriever.invoke(
-                    text, k=k, filters=request.filters, language=language
-                ),
-            )
+            if gap == "year":
+                calculation = plan_from_stated_period(question, docs, glossary)
+            else:
+                calculation = (
+                    derived_period(question, docs, glossary) if gap == "period" else None
+                ) or plan_and_compute(
+                    question,
+                    docs,
+                    glossary,
+                    retrieve=lambda text: self.retriever.invoke(
+                        text, k=k, filters=request.filters, language=language
+                    ),
+                )
             timings["calculate"] = _ms(t)
         if gap is not None and calculation is None:
             text = abstention(question, evidence, gap)

@@ -611,6 +611,75 @@ def percent_change(base: Quantity, change: Quantity, *, decrease: bool) -> CalcR
     )
 
 
+def work_back(level: Quantity, change: Quantity, *, decrease: bool) -> CalcResult:
+    """The figure before a stated change: 185.49亿元 after growing 41.21% was 185.49亿元 ÷
+    (1 + 41.21%) = 131.36亿元; a percentage after a change in points is read back the same way."""
+    if change.kind == "percentage_points":
+        if level.kind != "percent":
+            raise CalculatorError("a change in percentage points applies to a percentage")
+        sign = 1 if decrease else -1
+        low, high, qual = _propagate(lambda v, p: v + sign * p, [level, change], [1, sign])
+
+        def pp_formula(lang: Language, v: Quantity) -> str:
+            op = "+" if decrease else "−"
+            return f"{_term(level, lang)} {op} {_term(change, lang)} = {_shown(v, lang)}"
+
+        return _result(
+            "work_back", [level, change], low, high, qual, kind="percent", formula=pp_formula
+        )
+    if change.kind != "percent":
+        raise CalculatorError("work_back needs a growth rate such as '41.21%'")
+    if level.kind in ("ratio", "fraction", "multiple", "percentage_points"):
+        raise CalculatorError(f"cannot work back a {level.kind}")
+    if decrease and change.high >= 100:
+        raise CalculatorError("a decrease of 100% or more has no base")
+    sign = -1 if decrease else 1
+    low, high, qual = _propagate(lambda v, p: v / (1 + sign * p / 100), [level, change], [1, -sign])
+
+    def formula(lang: Language, v: Quantity) -> str:
+        op = "−" if decrease else "+"
+        return f"{_term(level, lang)} ÷ (1 {op} {_term(change, lang)}) = {_shown(v, lang)}"
+
+    return _result(
+        "work_back",
+        [level, change],
+        low,
+        high,
+        qual,
+        kind=level.kind,
+        formula=formula,
+        unit=level.unit,
+        noun=level.noun,
+        currency=level.currency,
+    )
+
+
+def annualise(q: Quantity, months: int) -> CalcResult:
+    """A part-year figure at its run-rate for twelve months: H1 × 12 ÷ 6, 9M × 12 ÷ 9."""
+    if months not in (3, 6, 9):
+        raise CalculatorError("annualise takes a quarter, a half or nine months")
+    if q.kind in ("percent", "percentage_points", "ratio", "fraction", "multiple"):
+        raise CalculatorError(f"a {q.kind} is not annualised by scaling")
+    factor = Decimal(12) / Decimal(months)
+    low, high, qual = _propagate(lambda v: v * factor, [q], [1])
+
+    def formula(lang: Language, v: Quantity) -> str:
+        return f"{_term(q, lang)} × 12 ÷ {months} = {_shown(v, lang)}"
+
+    return _result(
+        "annualise",
+        [q],
+        low,
+        high,
+        qual,
+        kind=q.kind,
+        formula=formula,
+        unit=q.unit,
+        noun=q.noun,
+        currency=q.currency,
+    )
+
+
 def convert_scale(q: Quantity) -> CalcResult:
     """The same figure in the other language's scale words: 170万 = 1.7 million."""
 

@@ -17,29 +17,31 @@ Span = Literal["fy", "h1", "h2", "9m", "q1", "q2", "q3", "q4"]
 _QUARTER = {"一": "q1", "二": "q2", "三": "q3", "四": "q4", "1": "q1", "2": "q2", "3": "q3", "4": "q4",
             "first": "q1", "second": "q2", "third": "q3", "fourth": "q4"}  # fmt: skip
 # Order matters: "前三季度" (nine months) before "三季度" (a quarter).
+# A word edge for Latin codes only: "Q3单季" and "1H25净利润" still read as periods.
+_ASCII_EDGE = r"(?:(?<![A-Za-z0-9])(?=[A-Za-z0-9])|(?<=[A-Za-z0-9])(?![A-Za-z0-9]))"
 _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
-    (span, re.compile(pattern, re.IGNORECASE))
+    (span, re.compile(pattern.replace("{B}", _ASCII_EDGE), re.IGNORECASE))
     for span, pattern in (
         (
             "9m",
             r"前(?:三|3)(?:个)?季度|1\s*[-–~～至到]\s*9\s*月|一至九月|前(?:9|九)个?月|"
-            r"first\s+(?:three\s+quarters|nine\s+months)|nine\s+months|\b9M(?:\s?(?:20)?\d{2})?\b|"
-            r"\bYTD\b|year[- ]to[- ]date|Jan(?:uary)?\s*[-–]\s*Sep(?:tember)?",
+            r"first\s+(?:three\s+quarters|nine\s+months)|nine\s+months|{B}9M(?:\s?(?:20)?\d{2})?{B}|"
+            r"{B}YTD{B}|year[- ]to[- ]date|Jan(?:uary)?\s*[-–]\s*Sep(?:tember)?",
         ),
         (
             "h1",
-            r"上半年|半年度|1\s*[-–~～至到]\s*6\s*月|first\s+half|\bH1\b|\b1H(?:\s?(?:20)?\d{2})?\b|"
-            r"\binterim\b|Jan(?:uary)?\s*[-–]\s*Jun(?:e)?",
+            r"上半年|半年度|1\s*[-–~～至到]\s*6\s*月|first\s+half|{B}H1{B}|{B}1H(?:\s?(?:20)?\d{2})?{B}|"
+            r"{B}interim{B}|Jan(?:uary)?\s*[-–]\s*Jun(?:e)?",
         ),
-        ("h2", r"下半年|second\s+half|\bH2\b|\b2H(?:\s?(?:20)?\d{2})?\b"),
+        ("h2", r"下半年|second\s+half|{B}H2{B}|{B}2H(?:\s?(?:20)?\d{2})?{B}"),
         (
             "q",
-            r"(?:第|单)?([一二三四1-4])季度|\bQ([1-4])\b|\b([1-4])Q(?:\s?(?:20)?\d{2})?\b|"
-            r"\b(first|second|third|fourth)\s+quarter\b",
+            r"(?:第|单)?([一二三四1-4])季度|{B}Q([1-4]){B}|{B}([1-4])Q(?:\s?(?:20)?\d{2})?{B}|"
+            r"{B}(first|second|third|fourth)\s+quarter{B}",
         ),
         (
             "fy",
-            r"全年|年度(?!报告)|full[- ]year|\bFY(?:\s?(?:20)?\d{2})?\b|\bannual\b|whole\s+year",
+            r"全年|年度(?!报告)|full[- ]year|{B}FY(?:\s?(?:20)?\d{2})?{B}|{B}annual{B}|whole\s+year",
         ),
     )
 )
@@ -85,11 +87,12 @@ def _year_near(text: str, start: int, end: int) -> int | None:
 
 
 def question_period(text: str) -> Period | None:
-    """The period a question asks about, if it names a span ("2025年前三季度", "Q3 2025")."""
+    """The period a question asks about, if it names a span ("2025年前三季度", "Q3 2025"); of
+    several ("根据前三季度和Q3数据，上半年营收是多少") the last, the one its figure is asked for."""
     spans = spans_in(text)
     if not spans:
         return None
-    start, end, span = spans[0]
+    start, end, span = spans[-1]
     return Period(span, _year_near(text, start, end))
 
 

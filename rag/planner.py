@@ -15,31 +15,41 @@ from typing import Literal
 
 from langchain_core.documents import Document
 
-from rag.answering import about_entity, best_quantity
+from rag.answering import about_entity, best_quantity, states_change
 from rag.calculator import (
     CalcResult,
     CalculatorError,
+    annualise,
     apply_ratio,
+    cagr,
     check_operands,
     difference,
     growth_rate,
     midpoint,
     multiply,
     percent_change,
+    share,
     total,
+    work_back,
 )
 from rag.evidence import Evidence, Question, select_evidence
 from rag.glossary import Glossary
 from rag.numbers import Quantity, extract_quantities, render, same_value
+from rag.periods import Period, spans_in
 from rag.types import ToolCall
 
-GROWTH = re.compile(r"增长|增速|增幅|增加|增量|涨幅|grow|growth|increase|rise", re.I)
+# English intent words match whole words only ("assumed" is no sum, "Singapore" no gap).
+GROWTH = re.compile(
+    r"增长|增速|增幅|增加|增量|涨幅|\b(?:grow\w*|growth|increas\w*|ris(?:e|es|ing))\b", re.I
+)
 SUM = re.compile(
-    r"合计|总共|一共|加起来|总和|总计|相加|combined|in total|total|sum|altogether|together", re.I
+    r"合计|总共|一共|加起来|总和|总计|相加|"
+    r"\b(?:combined|in total|total|sum|altogether|together|adding)\b",
+    re.I,
 )
 DIFFERENCE = re.compile(
     r"相差|差多少|差距|多多少|少多少|多出|高多少|低多少|比.{1,24}(?:多|少|高|低|大|小)|"
-    r"difference|differ|how much more|how many more|gap|"
+    r"\b(?:difference|differ\w*|how much more|how many more|gap)\b|"
     r"\b(?:larger|bigger|higher|greater|more|lower|smaller|less|fewer)\b.{0,40}\bthan\b",
     re.I,
 )
@@ -73,6 +83,27 @@ SUM_PARTS = re.compile(
     r"([\u4e00-\u9fffA-Za-z0-9]{2,12}?)(?:和|与|及|以及|加上)([\u4e00-\u9fffA-Za-z0-9]{2,12}?)的"
 )
 
+CAGR = re.compile(
+    r"复合增速|复合增长率|年均复合|年复合|年均增速|年均增长率|\bCAGR\b|\bcompound(?:ed)? annual",
+    re.I,
+)
+ANNUALISE = re.compile(r"年化|全年化|\brun[- ]?rate\b|\bannuali[sz]", re.I)
+WORK_BACK = re.compile(
+    r"倒推|反推|倒算|推算|\bwork(?:ing)? back\b|\bback out\b|"
+    r"\bgiven the (?:year[- ]on[- ]year|yoy|reported|stated) (?:change|growth|increase|decline)",
+    re.I,
+)
+SHARE_ZH = re.compile(
+    r"([\u4e00-\u9fffA-Za-z0-9（）()]{2,30}?)占(.{2,30}?)的?(?:比重|比例|占比|份额|百分比)"
+)
+SHARE_EN = re.compile(
+    r"(.{3,80}?)\s+as an? (?:share|percentage|proportion) of\s+(.{3,80}?)[?？.]*$", re.I
+)
+# What part of the year a figure covers, in months (annualising).
+MONTHS = {"h1": 6, "h2": 6, "9m": 9, "q1": 3, "q2": 3, "q3": 3, "q4": 3}
+# A period the notes do not state, as the difference of two they do.
+DERIVED = {"h1": ("9m", "q3"), "q3": ("9m", "h1"), "q4": ("fy", "9m"), "q2": ("h1", "q1")}
+
 PERCENT_ASKED = re.compile(r"百分点|百分比|percentage points?|\bpp\b|percent|%|％", re.I)
 
 Retrieve = Callable[[str], list[Document]]
@@ -97,7 +128,21 @@ def plan_and_compute(
     question: Question, docs: list[Document], glossary: Glossary, retrieve: Retrieve
 ) -> Calculation | None:
     """A computed, cited answer when the question is a calculation we recognise, else None."""
-    text = question.text
+    text = intent_text(question)
+    if WORK_BACK.search(text):
+        computed = _work_back(question, docs, glossary)
+        if computed is not None:
+            return computed
+    if CAGR.search(text) and len(question.years) >= 2:
+        return _cagr(question, docs, glossary)
+    if ANNUALISE.search(text):
+        computed = _annualise(question, docs, glossary)
+        if computed is not None:
+            return computed
+    if SHARE_ZH.search(text) or SHARE_EN.search(text):
+        computed = _share(question, docs, glossary, retrieve)
+        if computed is not None:
+            return computed
     if MIDPOINT.search(text):
         return _midpoint(question, docs, glossary)
     if APPLY_RATIO.search(text):
@@ -121,6 +166,29 @@ def plan_and_compute(
     return None
 
 
+def plan_from_stated_period(
+    question: Question, docs: list[Document], glossary: Glossary
+) -> Calculation | None:
+    """The calculations that ask for a year the notes do not state: the figure before a
+    reported change, or a part-year figure at its run-rate."""
+    text = intent_text(question)
+    if WORK_BACK.search(text):
+        return _work_back(question, docs, glossary)
+    if ANNUALISE.search(text):
+        return _annualise(question, docs, glossary)
+    return None
+
+
+def intent_text(question: Question) -> str:
+    """The question with the names of its metrics blanked out, so that "combined ratio",
+    "total assets" or "growth rate" in a metric's name reads as no operation."""
+    text = question.text
+    aliases = sorted({a for g in question.metrics for a in g}, key=len, reverse=True)
+    for alias in aliases:
+        text = re.sub(re.escape(alias), " ", text, flags=re.IGNORECASE)
+    return text
+
+
 def _figure(
     question: Question,
     docs: list[Document],
@@ -129,14 +197,29 @@ def _figure(
     entity: tuple[str, ...] | None,
     year: int | None,
     kinds: frozenset[str] | None = None,
+    period: str | None = None,
 ) -> _Operand | None:
     sub = replace(
         question,
         entities=(entity,) if entity else question.entities,
         years=frozenset({year}) if year else frozenset(),
+        period=Period(period, year) if period else question.period,  # type: ignore[arg-type]
     )
     evidence = select_evidence(sub, docs, glossary, limit=8)
     candidates = [e for e in evidence if about_entity(e, sub)]
+    label = str(year) if year else (entity[0] if entity else "")
+    if period is not None:
+        # A period operand: the best figure over every sentence of that period, so that the
+        # asked metric's figure wins over another metric's in a higher-ranked sentence.
+        of_period = [
+            replace(
+                ev, quantities=tuple(q for q in ev.quantities if kinds is None or q.kind in kinds)
+            )
+            for ev in candidates
+            if period in ev.spans
+        ]
+        picked = best_quantity(sub, of_period)
+        return _Operand(picked[1], of_period[picked[0]], label) if picked else None
     for ev in candidates:
         # Only figures the sentence attaches to the asked year can be that year's operand.
         dated = replace(
@@ -149,7 +232,6 @@ def _figure(
         )
         picked = best_quantity(sub, [dated])
         if picked is not None:
-            label = str(year) if year else (entity[0] if entity else "")
             return _Operand(picked[1], ev, label)
     return None
 
@@ -586,3 +668,220 @@ def _sum_parts(question: Question, docs: list[Document], glossary: Glossary) -> 
     else:
         text = f"合计{result.text('zh')}：" + "，".join(terms) + f"（{result.formula('zh')}）。"
     return Calculation(text, evidence_cited, [call])
+
+
+def _explain(
+    result: CalcResult, terms: list[str], question: Question, lead_en: str, lead_zh: str
+) -> str:
+    if question.language == "en":
+        return f"{lead_en} {result.text('en')}: {', '.join(terms)} ({result.formula('en')})."
+    return f"{lead_zh}{result.text('zh')}：{'，'.join(terms)}（{result.formula('zh')}）。"
+
+
+def _single(
+    op: _Operand,
+    result: CalcResult,
+    question: Question,
+    inputs: dict[str, str],
+    lead_en: str,
+    lead_zh: str,
+) -> Calculation:
+    evidence, marker = _cite([op])
+    text = _explain(result, [_term(op, marker[0], question)], question, lead_en, lead_zh)
+    return Calculation(text, evidence, [_call(result, inputs, question)])
+
+
+def _cagr(question: Question, docs: list[Document], glossary: Glossary) -> Calculation | None:
+    """Compound annual growth between the first and last year asked."""
+    first, last = min(question.years), max(question.years)
+    entity = question.entities[0] if question.entities else None
+    ops = [_figure(question, docs, glossary, entity=entity, year=y) for y in (first, last)]
+    if ops[0] is None or ops[1] is None:
+        absent = [str(y) for y, op in zip((first, last), ops, strict=True) if op is None]
+        return _missing(question, absent)
+    evidence, marker = _cite([ops[0], ops[1]])
+    try:
+        _checked([ops[0], ops[1]], [q for e in evidence for q in e.quantities])
+        result = cagr(ops[0].quantity, ops[1].quantity, last - first)
+    except CalculatorError:
+        return None
+    call = _call(
+        result,
+        {"start": ops[0].quantity.raw, "end": ops[1].quantity.raw, "years": str(last - first)},
+        question,
+    )
+    terms = [
+        f"{first}: {_term(ops[0], marker[0], question)}",
+        f"{last}: {_term(ops[1], marker[1], question)}",
+    ]
+    if question.language == "zh":
+        terms = [
+            f"{first}年{_term(ops[0], marker[0], question)}",
+            f"{last}年{_term(ops[1], marker[1], question)}",
+        ]
+    text = _explain(
+        result,
+        terms,
+        question,
+        f"Compound annual growth {first}-{last} of",
+        f"{first}-{last}年复合增速",
+    )
+    return Calculation(text, evidence, [call])
+
+
+def _annualise(question: Question, docs: list[Document], glossary: Glossary) -> Calculation | None:
+    """A part-year figure at its run-rate: H1 × 2, 9M × 4/3, a quarter × 4."""
+    spans = [s for _, _, s in spans_in(question.text) if s in MONTHS]
+    if not spans:
+        return None
+    span = spans[0]
+    year = min(question.years) if question.years else None
+    entity = question.entities[0] if question.entities else None
+    op = _figure(
+        question,
+        docs,
+        glossary,
+        entity=entity,
+        year=None,
+        period=span,
+        kinds=frozenset({"money", "count"}),
+    )
+    if op is None:
+        return _missing(question, [f"{span.upper()} {year or ''}".strip()])
+    try:
+        _checked([op], list(op.evidence.quantities))
+        result = annualise(op.quantity, MONTHS[span])
+    except CalculatorError:
+        return None
+    return _single(
+        op,
+        result,
+        question,
+        {"figure": op.quantity.raw, "months": str(MONTHS[span])},
+        "At that run-rate, a full year of",
+        "按此节奏全年约",
+    )
+
+
+def _work_back(question: Question, docs: list[Document], glossary: Glossary) -> Calculation | None:
+    """The figure before a reported change: the level ÷ (1 + growth), or a percentage minus
+    its change in points. Level and change come from one sentence, the change right after."""
+    sub = replace(question, years=frozenset())  # the year asked is the one not written
+    evidence = [e for e in select_evidence(sub, docs, glossary, limit=8) if about_entity(e, sub)]
+    for ev in evidence:
+        levels = replace(
+            ev, quantities=tuple(q for q in ev.quantities if not states_change(ev.text, q))
+        )
+        picked = best_quantity(sub, [levels])
+        if picked is None:
+            continue
+        level = picked[1]
+        after = [
+            q
+            for q in ev.quantities
+            if (q.start or 0) > (level.start or 0) and states_change(ev.text, q)
+        ]
+        if not after:
+            continue
+        change = after[0]
+        before = ev.text[max(0, (change.start or 0) - 10) : change.start or 0]
+        decrease = bool(
+            re.search(
+                r"下降|下滑|减少|回落|降|跌|\bdown\b|\bfell\b|\bdeclin|\blower\b|-$|−$",
+                before,
+                re.I,
+            )
+        )
+        try:
+            result = work_back(
+                level,
+                change.model_copy(update={"low": abs(change.low), "high": abs(change.high)}),
+                decrease=decrease or change.low < 0,
+            )
+        except CalculatorError:
+            continue
+        level_op, change_op = _Operand(level, ev, "level"), _Operand(change, ev, "change")
+        cited, marker = _cite([level_op, change_op])
+        terms = [_term(level_op, marker[0], question), _term(change_op, marker[1], question)]
+        call = _call(result, {"level": level.raw, "change": change.raw}, question)
+        text = _explain(result, terms, question, "Before that change it was", "倒推前值约")
+        return Calculation(text, cited, [call])
+    return None
+
+
+def derived_period(
+    question: Question, docs: list[Document], glossary: Glossary
+) -> Calculation | None:
+    """A period the notes do not state, from two they do: H1 = 9M − Q3, Q4 = FY − 9M."""
+    if question.period is None or question.period.span not in DERIVED:
+        return None
+    whole, part = DERIVED[question.period.span]
+    entity = question.entities[0] if question.entities else None
+    ops = [
+        _figure(
+            question,
+            docs,
+            glossary,
+            entity=entity,
+            year=None,
+            period=s,
+            kinds=frozenset({"money", "count"}),
+        )
+        for s in (whole, part)
+    ]
+    if ops[0] is None or ops[1] is None:
+        return None
+    evidence, marker = _cite([ops[0], ops[1]])
+    try:
+        _checked([ops[0], ops[1]], [q for e in evidence for q in e.quantities])
+        result = difference(ops[0].quantity, ops[1].quantity)
+    except CalculatorError:
+        return None
+    call = _call(result, {"a": ops[0].quantity.raw, "b": ops[1].quantity.raw}, question)
+    terms = [
+        f"{whole.upper()} {_term(ops[0], marker[0], question)}",
+        f"{part.upper()} {_term(ops[1], marker[1], question)}",
+    ]
+    span = question.period.span.upper()
+    text = _explain(
+        result, terms, question, f"{span}, as the difference of the two:", f"{span}（两期之差）约"
+    )
+    return Calculation(text, evidence, [call])
+
+
+def _share(
+    question: Question, docs: list[Document], glossary: Glossary, retrieve: Retrieve
+) -> Calculation | None:
+    """ "A占B的比重", "A as a share of B": A ÷ B, each looked up as its own question."""
+    text = question.text
+    match = SHARE_ZH.search(text) or SHARE_EN.search(text)
+    if match is None:
+        return None
+    part_text, whole_text = match.group(1).strip(), match.group(2).strip()
+    ops: list[_Operand | None] = []
+    for piece in (part_text, whole_text):
+        sub_question = Question.parse(piece, question.language, glossary)
+        if not sub_question.entities and question.entities:
+            sub_question = replace(sub_question, entities=question.entities[:1])
+        if sub_question.period is None and question.period is not None:
+            sub_question = replace(sub_question, period=question.period)
+        op = _figure(
+            sub_question,
+            retrieve(piece) + docs,
+            glossary,
+            entity=None,
+            year=None,
+            kinds=frozenset({"money", "count"}),
+        )
+        ops.append(op)
+    if ops[0] is None or ops[1] is None:
+        return None
+    evidence, marker = _cite([ops[0], ops[1]])
+    try:
+        _checked([ops[0], ops[1]], [q for e in evidence for q in e.quantities])
+        result = share(ops[0].quantity, ops[1].quantity)
+    except CalculatorError:
+        return None
+    call = _call(result, {"part": ops[0].quantity.raw, "whole": ops[1].quantity.raw}, question)
+    terms = [_term(ops[0], marker[0], question), _term(ops[1], marker[1], question)]
+    return Calculation(_explain(result, terms, question, "A share of", "占比约"), evidence, [call])

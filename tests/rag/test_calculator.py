@@ -444,3 +444,42 @@ def test_tool_reports_bad_input() -> None:
 def test_unknown_tool_name() -> None:
     with pytest.raises(KeyError):
         make_calculator_tool("eval")
+
+
+# ---------------------------------------------------------------------------------------------
+# Working back and annualising (sentences shaped like broker results notes)
+
+RESULTS = "三季度归母净利润185.49亿元、同比增长41.21%；上半年归母净利润304.85亿元，同比下降5.00%。"
+
+
+def test_work_back_divides_by_the_reported_growth() -> None:
+    from rag.calculator import work_back
+
+    level, growth = figure(RESULTS, "185.49亿元"), figure(RESULTS, "41.21%")
+    result = work_back(level, growth, decrease=False)
+    assert result.value.kind == "money" and result.value.currency == "CNY"
+    assert abs(result.value.low - D("13135800000")) < D("1e6")
+    assert "÷ (1 + 41.21%)" in result.formula("zh")
+    fell = work_back(figure(RESULTS, "304.85亿元"), figure(RESULTS, "5.00%"), decrease=True)
+    assert abs(fell.value.low - D("32089473684")) < D("1e6")
+
+
+def test_work_back_of_a_percentage_moved_in_points() -> None:
+    from rag.calculator import work_back
+
+    text = "总投资收益率6.42%，同比提升1.04个百分点"
+    result = work_back(figure(text, "6.42%"), figure(text, "1.04个百分点"), decrease=False)
+    assert result.value.kind == "percent" and result.value.low == D("5.4")  # percents: 1 place
+    with pytest.raises(CalculatorError):
+        work_back(figure(RESULTS, "185.49亿元"), figure(text, "1.04个百分点"), decrease=False)
+
+
+def test_annualise_scales_a_part_year_to_twelve_months() -> None:
+    from rag.calculator import annualise
+
+    half = figure(RESULTS, "304.85亿元")
+    result = annualise(half, 6)
+    assert result.value.low == D("60970000000") and "× 12 ÷ 6" in result.formula("en")
+    assert abs(annualise(half, 9).value.low - D("40646666667")) < D("1e6")
+    with pytest.raises(CalculatorError):
+        annualise(figure(RESULTS, "41.21%"), 6)
