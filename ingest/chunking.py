@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from rag import tables
 from rag.sentences import sentence_spans
 
 _QUESTION_START = re.compile(r"^\s*Q\s*[:：]")
@@ -91,8 +92,14 @@ def chunk_spans(text: str, max_chars: int = 300) -> list[Span]:
     section: str | None = None
     chunk_section: str | None = None
     previous_was_question = False
+    header: str | None = None  # the header row of the markdown table being read
     for sentence in sentences:
         raw = text[sentence.start : sentence.end]
+        if tables.is_row(raw):
+            if header is None or tables.is_rule(text[sentence.end : sentence.end + 80]):
+                header = raw.strip()
+        elif not tables.is_rule(raw):
+            header = None
         question = _is_question(raw) and not _ANSWER_START.match(raw)
         new_block = question and not previous_was_question
         paragraph_break = (
@@ -111,7 +118,9 @@ def chunk_spans(text: str, max_chars: int = 300) -> list[Span]:
                 else f"{section} {raw.strip()}"
             )
         if start is None:
-            start, chunk_section = sentence.start, section
+            # A chunk that starts inside a table carries the table's header row as its section.
+            in_table = header is not None and tables.is_row(raw) and raw.strip() != header
+            start, chunk_section = sentence.start, header if in_table else section
         end = sentence.end
         previous_was_question = question
     if start is not None:

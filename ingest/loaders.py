@@ -107,6 +107,17 @@ def _load_html(data: bytes) -> LoadedDocument:
             meta["date"] = str(found["content"])
             break
     body = soup.body or soup
+    for table in body.find_all("table"):
+        rows = []
+        for tr in table.find_all("tr"):
+            row: list[str] = []
+            for cell in tr.find_all(["th", "td"]):
+                text = cell.get_text(" ", strip=True)
+                colspan = str(cell.get("colspan") or "1")
+                span = int(colspan) if colspan.isdigit() else 1
+                row += [text] * max(1, min(span, 20))
+            rows.append(row)
+        table.replace_with(soup.new_string("\n" + markdown_table(rows) + "\n"))
     text = "\n".join(line.strip() for line in body.get_text("\n").splitlines() if line.strip())
     return LoadedDocument(text, meta)
 
@@ -170,8 +181,34 @@ def _load_docx(data: bytes) -> LoadedDocument:
         meta["title"] = document.core_properties.title
     if document.core_properties.created:
         meta["date"] = document.core_properties.created.date().isoformat()
-    text = "\n".join(p.text for p in document.paragraphs)
-    return LoadedDocument(text, meta)
+    # Paragraphs and tables in document order; a table becomes markdown rows, so its cells
+    # keep their row and column labels (rag/tables.py reads them).
+    blocks: list[str] = []
+    for block in document.iter_inner_content():
+        if isinstance(block, docx.table.Table):
+            rows = [
+                [cell.text.strip().replace("\n", " ") for cell in row.cells] for row in block.rows
+            ]
+            blocks.append(markdown_table(rows))
+        else:
+            blocks.append(block.text)
+    return LoadedDocument("\n".join(blocks), meta)
+
+
+def markdown_table(rows: list[list[str]]) -> str:
+    """Rows of cells as a markdown table, the first row its header. Merged cells repeat their
+    text in each position they span (as python-docx and HTML colspan readers give them)."""
+    rows = [r for r in rows if any(c.strip() for c in r)]
+    if not rows:
+        return ""
+    width = max(len(r) for r in rows)
+    lines = []
+    for i, row in enumerate(rows):
+        cells = [c.replace("|", "/") for c in row] + [""] * (width - len(row))
+        lines.append("| " + " | ".join(cells) + " |")
+        if i == 0:
+            lines.append("|" + "---|" * width)
+    return "\n".join(lines)
 
 
 _LOADERS: dict[str, Callable[[bytes], LoadedDocument]] = {

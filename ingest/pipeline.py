@@ -53,7 +53,7 @@ from rag.types import Chunk, DocumentInfo, IngestReport
 log = logging.getLogger(__name__)
 
 # Bump when cleaning or chunking changes: it is part of every chunk's hash, so a bump re-indexes.
-PIPELINE_VERSION = "2"  # 2: chunks carry their note's names (rag/lexicon.py)
+PIPELINE_VERSION = "3"  # 3: table chunks carry their header row; .docx and HTML tables as rows
 UPLOADS = "uploads"
 # Files in a corpus folder that are configuration, not documents.
 NOT_DOCUMENTS = frozenset({"glossary.yaml", "README.md"})

@@ -224,15 +224,17 @@ def best_quantity(question: Question, evidence: list[Evidence]) -> tuple[int, Qu
                 continue
             if noun and q.kind == "count" and not counts_noun(q, ev, noun):
                 continue
+            # A table cell is read with its row and column labels, a sentence's figure in it.
+            text, placed = ev.figure_context(q)
             score = (
                 ev.score
                 + _proximity(ev, q, question)
-                + _term_proximity(ev.text, q, question)
+                + _term_proximity(text, placed, question)
                 + _spec_proximity(ev.text, q, question)
-                + _period_fit(ev.text, q, question)
-                + _change_fit(ev.text, q, question)
-                + _metric_fit(ev.text, q, question)
-                + _inherited_period_fit(ev, q, question)
+                + _period_fit(text, placed, question)
+                + _change_fit(text, placed, question)
+                + _metric_fit(text, placed, question)
+                + (_inherited_period_fit(ev, q, question) if ev.header is None else 0.0)
             )
             if question.years:
                 score += 3 if q.year in question.years else (-3 if q.year else 0)
@@ -307,6 +309,10 @@ _CHANGE_BEFORE = re.compile(
     re.IGNORECASE,
 )
 _CHANGE_AFTER = re.compile(r"^\s*(?:yoy|qoq|y/y|q/q|year[- ]on[- ]year|同比|环比)", re.IGNORECASE)
+# A column of changes: "同比", "环比", "YoY", "H1同比", "QoQ change".
+_CHANGE_COLUMN = re.compile(
+    r"(?:同比|环比|yoy|qoq|y/y|q/q|change|增速|增幅)[^，,]*$", re.IGNORECASE
+)
 ASKS_CHANGE = re.compile(
     r"同比|环比|增长|增速|增幅|降幅|下降|变化|增加|减少|涨幅|跌幅|上涨|下跌|涨了|跌了|"
     r"\b(?:growth|grow|grew|increase|decrease|decline|change|yoy|qoq|rise|fall|up|down)\b",
@@ -318,18 +324,32 @@ def states_change(sentence: str, q: Quantity) -> bool:
     """Whether a figure states a change ("同比增长13%", "up 9.3% YoY") rather than a level."""
     if q.start is None or q.end is None or q.kind not in ("percent", "percentage_points"):
         return False
+    head = sentence[max(0, q.start - 12) : q.start]
     return bool(
-        _CHANGE_BEFORE.search(sentence[max(0, q.start - 12) : q.start])
+        _CHANGE_BEFORE.search(head)
         or _CHANGE_AFTER.match(sentence[q.end : q.end + 16])
+        or _CHANGE_COLUMN.search(head.strip())
+        or re.match(r"[+＋]", q.raw.strip())  # "+41.21%" in a table: a change
     )
 
 
+_SEQUENTIAL = re.compile(r"环比|\bqoq\b|q/q|quarter[- ]on[- ]quarter|sequential", re.IGNORECASE)
+_ANNUAL = re.compile(r"同比|\byoy\b|y/y|year[- ]on[- ]year", re.IGNORECASE)
+
+
 def _change_fit(sentence: str, q: Quantity, question: Question) -> float:
-    """A level question ("营收是多少") is not answered by a change ("同比增长9.28%"), and a
-    change question prefers the change."""
+    """A level question ("营收是多少") is not answered by a change ("同比增长9.28%"), a change
+    question not by a level, and one asking 环比 (QoQ) not by a 同比 (YoY) change."""
+    asks = bool(ASKS_CHANGE.search(question.text))
     if not states_change(sentence, q):
-        return 0.0
-    return 2.0 if ASKS_CHANGE.search(question.text) else -3.0
+        return -2.0 if asks and q.kind in ("money", "count") else 0.0
+    if not asks:
+        return -3.0
+    near = sentence[max(0, (q.start or 0) - 14) : (q.end or 0) + 16]
+    for wanted, other in ((_SEQUENTIAL, _ANNUAL), (_ANNUAL, _SEQUENTIAL)):
+        if wanted.search(question.text) and other.search(near) and not wanted.search(near):
+            return -3.0
+    return 2.0
 
 
 def _term_proximity(sentence: str, q: Quantity, question: Question) -> float:

@@ -15,7 +15,8 @@ from functools import cache
 
 from langchain_core.documents import Document
 
-from rag.glossary import Glossary, finance_terms
+from rag import tables
+from rag.glossary import Glossary, finance_terms, mentions
 from rag.keyword import tokenize
 from rag.numbers import Quantity, extract_quantities, extract_years, render, resolve_relative_years
 from rag.periods import Period, period_years, question_period, spans_in
@@ -100,9 +101,7 @@ class Question:
             ),
             specs=specs_in(text),
             period=question_period(text),
-            metrics=tuple(
-                tuple(g) for g in glossary.matches(text, glossary.terms) if is_metric_group(g)
-            ),
+            metrics=asked_metrics(text, glossary),
             metric_vocab=metric_vocab(glossary),
         )
 
@@ -130,6 +129,24 @@ def is_metric_group(group: Sequence[str]) -> bool:
     return any(a.lower() in metrics for a in group) and not any(
         _NOT_METRIC.search(a.lower()) for a in group
     )
+
+
+def asked_metrics(text: str, glossary: Glossary) -> tuple[tuple[str, ...], ...]:
+    """The metric groups a question names, longest names first: "net margin" asks 净利率, not
+    also the 毛利率 that a bare "margin" would name."""
+    groups = [g for g in glossary.matches(text, glossary.terms) if is_metric_group(g)]
+    low = text.lower()
+    found = [(g, [a.lower() for a in g if a.lower() in low or mentions(text, a)]) for g in groups]
+    longest = [max((len(a) for a in hits), default=0) for _, hits in found]
+    kept = []
+    for (group, hits), size in zip(found, longest, strict=True):
+        inside_longer = all(
+            any(h != o and h in o for _, others in found for o in others if len(o) > len(h))
+            for h in hits
+        )
+        if hits and not inside_longer:
+            kept.append((size, tuple(group)))
+    return tuple(g for _, g in sorted(kept, key=lambda item: -item[0]))
 
 
 _VOCABS: dict[int, tuple[Glossary, frozenset[str]]] = {}
@@ -270,6 +287,20 @@ class Evidence:
     section: str | None = None
     entities: tuple[str, ...] = field(default_factory=tuple)  # first alias of each entity named
     spans: frozenset[str] = frozenset()  # periods it states, or inherits from the clause before
+    header: str | None = None  # a table row's header row
+
+    def figure_context(self, q: Quantity) -> tuple[str, Quantity]:
+        """The text a figure is read in, and the figure placed in it: its own sentence, or for
+        a table cell "row label，column label figure" (the labels say what it measures)."""
+        if self.header is None or q.start is None:
+            return self.text, q
+        label = tables.cell_label(self.text, self.header, q.start)
+        if label is None:
+            return self.text, q
+        prefix = f"{label} "
+        return prefix + q.raw, q.model_copy(
+            update={"start": len(prefix), "end": len(prefix) + len(q.raw)}
+        )
 
     def display(self, language: Language) -> str:
         """The sentence with relative years resolved and figures rendered for `language`."""
@@ -340,11 +371,25 @@ def select_evidence(
         section = str(doc.metadata.get("section") or "")
         carried: list[list[str]] = []  # entities of the last sentence that named any
         carried_spans: frozenset[str] = frozenset()  # periods of the last one that named any
-        for sentence, start, end in _sentences(doc):
+        header = section if tables.is_row(section) else None
+        lines = _sentences(doc)
+        for index, (sentence, start, end) in enumerate(lines):
             if _is_question(sentence):
                 carried = []  # a new question starts a new subject
                 continue  # a note's own question frames its answer; it states no fact
-            own_spans = frozenset(s for _, _, s in spans_in(sentence))
+            if tables.is_row(sentence):
+                following = lines[index + 1][0] if index + 1 < len(lines) else ""
+                if tables.is_rule(following):
+                    header = sentence  # a header row frames the rows below it; no fact
+                    continue
+            elif tables.is_rule(sentence):
+                continue
+            else:
+                header = None
+            in_table = header is not None and tables.is_row(sentence)
+            own_spans = frozenset(
+                s for _, _, s in spans_in(f"{header} {sentence}" if in_table else sentence)
+            )
             # "前三季度营收…；归母净利润490.34亿元…" : the clause after the semicolon keeps
             # the period of the one before, as it keeps its subject.
             spans = own_spans or carried_spans
@@ -413,6 +458,7 @@ def select_evidence(
                     section=section or None,
                     entities=tuple(g[0] for g in named + inherited + section_named),
                     spans=spans,
+                    header=header if in_table else None,
                 )
             )
     candidates.sort(key=lambda e: -e.score)

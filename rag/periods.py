@@ -18,7 +18,7 @@ _QUARTER = {"一": "q1", "二": "q2", "三": "q3", "四": "q4", "1": "q1", "2": 
             "first": "q1", "second": "q2", "third": "q3", "fourth": "q4"}  # fmt: skip
 # Order matters: "前三季度" (nine months) before "三季度" (a quarter).
 # A word edge for Latin codes only: "Q3单季" and "1H25净利润" still read as periods.
-_ASCII_EDGE = r"(?:(?<![A-Za-z0-9])(?=[A-Za-z0-9])|(?<=[A-Za-z0-9])(?![A-Za-z0-9]))"
+_ASCII_EDGE = r"(?:(?<![A-Za-z])(?=[A-Za-z0-9])|(?<=[A-Za-z0-9])(?![A-Za-z0-9]))"  # 2025Q3 too
 _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (span, re.compile(pattern.replace("{B}", _ASCII_EDGE), re.IGNORECASE))
     for span, pattern in (

@@ -78,3 +78,25 @@ def test_zip_bomb_docx_is_refused_before_inflating():
 
 def test_gb18030_text_is_decoded():
     assert load_bytes("gbk.txt", "英伟达需求".encode("gb18030")).text == "英伟达需求"
+
+
+def test_docx_tables_become_markdown_rows_in_document_order() -> None:
+    from rag.config import REPO_ROOT
+
+    loaded = load_path(REPO_ROOT / "eval" / "ood" / "notes" / "medical_devices_note.docx")
+    lines = loaded.text.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.startswith("| 产线 |"))
+    assert lines[header + 1].startswith("|---|")
+    assert any(line.startswith("| 体外诊断 | 64.24 |") for line in lines[header + 2 : header + 8])
+    assert lines.index("表1：迈瑞医疗分产线收入及国际收入占比（单位：亿元）") < header
+
+
+def test_html_tables_become_markdown_rows(tmp_path) -> None:
+    page = tmp_path / "t.html"
+    page.write_text(
+        "<html><body><p>季度数据</p><table><tr><th>指标</th><th colspan='2'>2025Q3</th></tr>"
+        "<tr><td>营收</td><td>1041.86</td><td>+12.9%</td></tr></table></body></html>",
+        encoding="utf-8",
+    )
+    text = load_path(page).text
+    assert "| 指标 | 2025Q3 | 2025Q3 |" in text and "| 营收 | 1041.86 | +12.9% |" in text

@@ -298,7 +298,8 @@ def test_embedded_llamacpp_stuck_in_a_call_does_not_hold_later_answers(
     from rag.llm import make_chat_model, warm_up
 
     settings = indexed.model_copy(update={"llm": "llamacpp", "llm_timeout_s": 0.5})
-    llm = make_chat_model(settings)
+    # The model's own HTTP timeout is generous: the budget under test is the assistant's.
+    llm = make_chat_model(settings.model_copy(update={"llm_timeout_s": 120.0}))
     warm_up(llm)
     assistant = _assistant(settings, llm)
     steps: dict[str, dict[str, Any]] = {}
@@ -319,6 +320,8 @@ def test_embedded_llamacpp_stuck_in_a_call_does_not_hold_later_answers(
 
     assert steps["stuck"]["llm"] == "timeout" and steps["stuck"]["cited"]
     assert steps["stuck"]["seconds"] < 0.5 + OVERHEAD_S
-    assert steps["while stuck"]["llm"] == "busy" and steps["while stuck"]["cited"]
-    assert steps["while stuck"]["seconds"] < OVERHEAD_S
+    # "busy" while the abandoned call still holds the model; "timeout" once the server has
+    # dropped it (it stops a generation whose client went away) and this one ran out too.
+    assert steps["while stuck"]["llm"] in {"busy", "timeout"} and steps["while stuck"]["cited"]
+    assert steps["while stuck"]["seconds"] < 0.5 + OVERHEAD_S
     assert steps["after, 120 s budget"]["llm"] == "used"

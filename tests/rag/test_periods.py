@@ -57,3 +57,14 @@ def test_sentences_end_at_chinese_and_english_stops_but_not_inside_parentheses()
         "归母净利润490.34亿元。",
         "“公司表示。”",
     ]
+
+
+def test_a_table_cell_is_read_with_its_row_and_column_labels() -> None:
+    from rag.tables import cell_label
+
+    header = "| 指标 | 2025Q3单季 | 同比 | 环比 | 2025年前三季度 | 同比 |"
+    row = "| 归母净利润（亿元） | 185.49 | +41.21% | +12.26% | 490.34 | +36.20% |"
+    assert cell_label(row, header, row.index("185.49")) == "归母净利润（亿元），2025Q3单季"
+    assert cell_label(row, header, row.index("12.26")) == "归母净利润（亿元），环比"
+    assert cell_label(row, header, row.index("490.34")) == "归母净利润（亿元），2025年前三季度"
+    assert cell_label(header, header, 5) is None and cell_label(row, None, 5) is None
