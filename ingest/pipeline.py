@@ -41,7 +41,7 @@ from ingest.metadata import extract_metadata
 from rag.config import Settings
 from rag.glossary import Glossary
 from rag.keyword import KeywordIndex
-from rag.lexicon import names_json
+from rag.lexicon import names_json, subjects_before
 from rag.store import (
     bump_collection_version,
     collection_version,
@@ -53,7 +53,7 @@ from rag.types import Chunk, DocumentInfo, IngestReport
 log = logging.getLogger(__name__)
 
 # Bump when cleaning or chunking changes: it is part of every chunk's hash, so a bump re-indexes.
-PIPELINE_VERSION = "3"  # 3: table chunks carry their header row; .docx and HTML tables as rows
+PIPELINE_VERSION = "4"  # 4: chunks carry the company named last before them
 UPLOADS = "uploads"
 # Files in a corpus folder that are configuration, not documents.
 NOT_DOCUMENTS = frozenset({"glossary.yaml", "README.md"})
@@ -86,6 +86,7 @@ def prepare(doc_id: str, name: str, data: bytes, max_chars: int) -> PreparedDocu
     )
     chunks, documents = [], []
     names = names_json(cleaned.text)
+    subjects = subjects_before(cleaned.text, json.loads(names)["entities"])
     for position, span in enumerate(chunk_spans(cleaned.text, max_chars)):
         start, end = cleaned.span(span.start, span.end)
         text = cleaned.text[span.start : span.end]
@@ -114,6 +115,7 @@ def prepare(doc_id: str, name: str, data: bytes, max_chars: int) -> PreparedDocu
             "offsets": json.dumps(cleaned.breakpoints(span.start, span.end)),
             "doc_hash": info.content_hash,
             "names": names,
+            "subject": subjects(span.start),
             "pipeline": PIPELINE_VERSION,
         }
         documents.append(

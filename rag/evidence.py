@@ -369,7 +369,9 @@ def select_evidence(
     for rank, doc in enumerate(docs):
         doc_year = _doc_year(doc)
         section = str(doc.metadata.get("section") or "")
-        carried: list[list[str]] = []  # entities of the last sentence that named any
+        # The company named last before the chunk (ingest): its first sentences are about it.
+        subject = str(doc.metadata.get("subject") or "")
+        carried: list[list[str]] = glossary.entities_in(subject) if subject else []
         carried_spans: frozenset[str] = frozenset()  # periods of the last one that named any
         header = section if tables.is_row(section) else None
         lines = _sentences(doc)

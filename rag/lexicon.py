@@ -15,8 +15,9 @@ wrote next to the name. `glossary.yaml` stays as users' overrides on top.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 _CJK = "\u4e00-\u9fff"
 STOCK_CODE = re.compile(
@@ -222,3 +223,28 @@ def entity_sources(
         by_source.setdefault(source, []).append(text)
     joined = {source: "\n".join(parts) for source, parts in by_source.items()}
     return [sorted(s for s, text in joined.items() if mentioned_in(g, text)) for g in entities]
+
+
+def subjects_before(text: str, entities: Sequence[Sequence[str]]) -> Callable[[int], str | None]:
+    """For a position in a note, the entity named last before it (its first alias): a chunk
+    that starts mid-section ("上半年三大产线中，体外诊断收入…") is still about that company."""
+    mentions: list[tuple[int, str]] = []
+    for group in entities:
+        for alias in group:
+            if STOCK_CODE.fullmatch(alias) or len(alias) < 2:
+                continue
+            flags = re.IGNORECASE if alias.isascii() else 0
+            pattern = (
+                rf"(?<![A-Za-z]){re.escape(alias)}(?![A-Za-z])"
+                if alias.isascii()
+                else re.escape(alias)
+            )
+            mentions += [(m.start(), group[0]) for m in re.finditer(pattern, text, flags)]
+    mentions.sort()
+    positions = [p for p, _ in mentions]
+
+    def subject(position: int) -> str | None:
+        i = bisect_right(positions, position - 1)
+        return mentions[i - 1][1] if i else None
+
+    return subject

@@ -66,3 +66,13 @@ def test_which_notes_name_an_entity() -> None:
         ["banks.md"],
         ["catl.md"],
     ]
+
+
+def test_a_chunk_is_about_the_company_named_last_before_it() -> None:
+    from rag.lexicon import subjects_before
+
+    text = "迈瑞医疗(300760.SZ, Mindray)三季度收入转正。上半年体外诊断收入64.24亿元。恒瑞医药营收增长。其后"
+    subject = subjects_before(text, [["迈瑞医疗", "300760.SZ", "Mindray"], ["恒瑞医药"]])
+    assert subject(0) is None
+    assert subject(text.index("上半年")) == "迈瑞医疗"
+    assert subject(text.index("其后")) == "恒瑞医药"
