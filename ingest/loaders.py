@@ -180,7 +180,7 @@ def _load_docx(data: bytes) -> LoadedDocument:
     if document.core_properties.title:
         meta["title"] = document.core_properties.title
     if document.core_properties.created:
-        meta["date"] = document.core_properties.created.date().isoformat()
+        meta["created"] = document.core_properties.created.date().isoformat()
     # Paragraphs and tables in document order; a table becomes markdown rows, so its cells
     # keep their row and column labels (rag/tables.py reads them).
     blocks: list[str] = []

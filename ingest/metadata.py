@@ -71,6 +71,10 @@ def extract_metadata(
         first_line = next((ln.strip() for ln in cleaned.splitlines() if ln.strip()), "")
         title = first_line if 0 < len(first_line) <= 80 else fallback_title
     doc_date = doc_date or parse_date(title) or parse_date(cleaned[:1000])
+    # A file's own creation stamp only when the text dates nothing: office templates carry
+    # theirs (python-docx's default document says 2013), and relative years follow this date.
+    if not doc_date and declared.get("created"):
+        doc_date = parse_date(declared["created"])
     if not institution and (author := _AUTHOR.search(cleaned[:500])):
         institution = author.group(1)
     url = str(declared.get("url") or "") or None

@@ -202,6 +202,16 @@ def asked_kind(text: str) -> str | None:
     return None
 
 
+def figure_period(ev: Evidence, q: Quantity) -> str | None:
+    """The part of the year a figure is stated for: the period word before it in its sentence
+    (or table labels), else the one period its sentence carries."""
+    text, placed = ev.figure_context(q)
+    own = period_before(text, placed.start or 0)
+    if own is not None:
+        return own
+    return next(iter(ev.spans)) if len(ev.spans) == 1 else None
+
+
 def best_quantity(question: Question, evidence: list[Evidence]) -> tuple[int, Quantity] | None:
     """(evidence index, figure) that most likely answers a figure question."""
     wants_money = re.search(
@@ -224,6 +234,15 @@ def best_quantity(question: Question, evidence: list[Evidence]) -> tuple[int, Qu
                 continue
             if noun and q.kind == "count" and not counts_noun(q, ev, noun):
                 continue
+            if question.period is not None:
+                span = figure_period(ev, q)
+                if span is not None and span != question.period.span:
+                    continue  # stated for another part of the year: never that period's figure
+            if question.qualifiers and not all(
+                any(a.lower() in f"{ev.section or ''} {ev.text}".lower() for a in group)
+                for group in question.qualifiers
+            ):
+                continue  # "overseas revenue" is not the revenue of a sentence about all of it
             # A table cell is read with its row and column labels, a sentence's figure in it.
             text, placed = ev.figure_context(q)
             score = (

@@ -77,6 +77,7 @@ class Question:
     period: Period | None = None  # the span asked about: 前三季度, Q3, H1, full year
     metrics: tuple[tuple[str, ...], ...] = ()  # term groups naming what is measured (营收, NIM…)
     metric_vocab: frozenset[str] = frozenset()  # every metric word the glossary knows
+    qualifiers: tuple[tuple[str, ...], ...] = ()  # where or through whom: overseas, 直销, dealers
 
     @classmethod
     def parse(cls, text: str, language: Language, glossary: Glossary) -> Question:
@@ -103,6 +104,11 @@ class Question:
             period=question_period(text),
             metrics=asked_metrics(text, glossary),
             metric_vocab=metric_vocab(glossary),
+            qualifiers=tuple(
+                tuple(g)
+                for g in glossary.matches(text, glossary.terms)
+                if any(_QUALIFIER.search(a) for a in g)
+            ),
         )
 
 
@@ -110,6 +116,11 @@ _NOT_METRIC = re.compile(
     r"同比|环比|增长|增速|下降|预计|预期|上调|下调|百分点|全年|半年|季度|单季|复合|海外|国内|出口|进口|"
     r"客户|供应商|经销商|渠道|直销|批发|\bgrowth\b|\byoy\b|\bqoq\b|\bforecast\b"
 )
+
+
+# Term groups that narrow a figure to a market or a channel: a question that names one needs
+# evidence that does ("海外收入" is not "收入").
+_QUALIFIER = re.compile(r"^(?:海外|境外|国外|出口|进口|直销|批发|经销商|渠道商|代理商)$")
 
 
 @cache

@@ -35,7 +35,7 @@ from rag.calculator import (
 from rag.evidence import Evidence, Question, select_evidence
 from rag.glossary import Glossary
 from rag.numbers import Quantity, extract_quantities, render, same_value
-from rag.periods import Period, period_before, spans_in
+from rag.periods import Period, spans_in
 from rag.types import ToolCall
 
 # English intent words match whole words only ("assumed" is no sum, "Singapore" no gap).
@@ -164,16 +164,6 @@ def plan_and_compute(
     if DIFFERENCE.search(text) and len(question.entities) >= 2:
         return _between_entities(question, docs, glossary, retrieve)
     return None
-
-
-def figure_period(ev: Evidence, q: Quantity) -> str | None:
-    """The part of the year a figure is stated for: the period word before it in its sentence
-    (or table labels), else the one period its sentence carries."""
-    text, placed = ev.figure_context(q)
-    own = period_before(text, placed.start or 0)
-    if own is not None:
-        return own
-    return next(iter(ev.spans)) if len(ev.spans) == 1 else None
 
 
 def plan_from_stated_period(

@@ -100,3 +100,14 @@ def test_html_tables_become_markdown_rows(tmp_path) -> None:
     )
     text = load_path(page).text
     assert "| 指标 | 2025Q3 | 2025Q3 |" in text and "| 营收 | 1041.86 | +12.9% |" in text
+
+
+def test_a_docx_is_dated_by_its_text_before_its_creation_stamp() -> None:
+    from ingest.clean import clean
+    from ingest.metadata import extract_metadata
+    from rag.config import REPO_ROOT
+
+    loaded = load_path(REPO_ROOT / "eval" / "ood" / "notes" / "medical_devices_note.docx")
+    assert "date" not in loaded.metadata  # python-docx's template says 2013
+    cleaned = clean(loaded.text, loaded.body_start).text
+    assert extract_metadata(loaded.text, cleaned, loaded.metadata, "x")["date"] == "2025-11-07"
