@@ -220,15 +220,28 @@ def markdown_table(summary: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
-def write_chart(summary: dict[str, Any], results: Sequence[CaseResult], path: Path) -> Path:
+def write_chart(
+    summary: dict[str, Any],
+    results: Sequence[CaseResult],
+    path: Path,
+    suites: Sequence[tuple[str, dict[str, Any]]] = (),
+) -> Path:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    rows = [(f"{g}:{n}", s.correct_and_cited) for g, n, s in summary_rows(summary)]
+    if len(suites) > 1:  # one bar per suite and language, then the kinds
+        rows = []
+        for name, s in suites:
+            rows.append((f"{name}", s["overall"].correct_and_cited))
+            rows += [(f"{name} {lang}", st.correct_and_cited) for lang, st in s["language"].items()]
+            rows += [(f"{name} {kind}", st.correct_and_cited) for kind, st in s["kind"].items()]
+    else:
+        rows = [(f"{g}:{n}", s.correct_and_cited) for g, n, s in summary_rows(summary)]
     lat = [r.latency_ms for r in results if r.latency_ms is not None]
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 5.5), gridspec_kw={"width_ratios": [3, 2]})
+    height = max(5.5, 0.22 * len(rows))
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, height), gridspec_kw={"width_ratios": [3, 2]})
     ax1.barh([r[0] for r in rows][::-1], [100 * r[1] for r in rows][::-1], color="#4477aa")
     ax1.axvline(90, color="#cc3311", linestyle="--", linewidth=1)
     ax1.set_xlim(0, 100)
@@ -326,7 +339,12 @@ def write_report(
     hidden: Sequence[str] = (),
 ) -> None:
     all_results = [r for _, _, rs in runs for r in rs]
-    chart = write_chart(runs[0][1], all_results, path.with_name("report_chart.png"))
+    chart = write_chart(
+        runs[0][1],
+        all_results,
+        path.with_name("report_chart.png"),
+        suites=[(name, summary) for name, summary, _ in runs],
+    )
     lines = [
         "# Evaluation report",
         "",
