@@ -34,7 +34,7 @@ _NOT_ALIAS = re.compile(
     r"\b(?:yoy|qoq|est|e\.g|i\.e|incl|excl|vs|see|note|bn|mn|rmb|usd|cny|fy|h1|h2|q[1-4])\b",
     re.IGNORECASE,
 )
-# The endings of Chinese organisation names in their customary short form (高澜股份, 民生证券).
+# The endings of Chinese organisation names in their customary short form (…股份, …证券, …银行).
 _ORG_ENDING = re.compile(r"股份|集团|控股|科技|证券|银行|保险|人寿|资本|基金|药业|酒业|实业|矿业")
 # Legal-form tails dropped before a name is chosen: 宇树科技股份有限公司 is 宇树科技.
 _LEGAL_TAIL = re.compile(r"(?:集团)?(?:股份)?有限(?:责任)?公司$")
