@@ -116,12 +116,16 @@ def coverage_gap(
         and any(e.spans for e in relevant)
     ):
         return "period"  # the notes give other parts of the year, not the one asked
-    if (
-        question.metrics
-        and ASKS_AMOUNT.search(question.text)
-        and _other_metrics_only(question, relevant)
-    ):
+    for group in question.qualifiers:
+        if not any(
+            any(a.lower() in f"{e.section or ''} {e.text}".lower() for a in group) for e in relevant
+        ):
+            return "topic"  # "overseas revenue" when the notes give revenue, never overseas
+    if question.metrics and question.asks_figure and _other_metrics_only(question, relevant):
         return "figure"  # the notes give this company's other metrics, never this one
+    if ASKS_AMOUNT.search(question.text) and best_quantity(question, relevant) is None:
+        # Every figure here is of another period, or lacks the market or channel asked.
+        return "period" if question.period is not None else "figure"
     asked = asked_kind(question.text)
     if asked and not any(q.kind == asked for e in relevant for q in e.quantities):
         return "figure"
@@ -348,7 +352,9 @@ def states_change(sentence: str, q: Quantity) -> bool:
         _CHANGE_BEFORE.search(head)
         or _CHANGE_AFTER.match(sentence[q.end : q.end + 16])
         or _CHANGE_COLUMN.search(head.strip())
-        or re.match(r"[+＋]", q.raw.strip())  # "+41.21%" in a table: a change
+        # "+41.21%" in a table, "25.01（-18.69%）": a signed or bracketed percent after a level
+        or re.match(r"[+＋\-−]", q.raw.strip())
+        or re.search(r"\d\s*[（(]\s*$", head)
     )
 
 

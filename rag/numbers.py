@@ -598,6 +598,9 @@ def _scan_atom(text: str, pos: int, *, allow_bare_cjk: bool) -> _Atom | None:
     unit: str | None = None
     if pm := _RE_POINTS.match(text, end):
         marker, end = "points", pm.end()
+        if re.fullmatch(r"\s?bps?", pm.group(), re.IGNORECASE):
+            # basis points: 104bp is 1.04 percentage points
+            low, high = low / 100, high / 100
     elif pm := _RE_PERCENT.match(text, end):
         marker, end = "percent", pm.end()
     elif (pm := _RE_MULTIPLE.match(text, end)) and not pm.group().startswith(" x"):

@@ -688,3 +688,9 @@ def test_offsets_always_match_raw(text: str) -> None:
         assert q.start is not None and q.end is not None
         assert text[q.start : q.end] == q.raw
         assert q.low <= q.high
+
+
+def test_basis_points_are_hundredths_of_a_percentage_point() -> None:
+    [up, down] = extract_quantities("total investment yield up 104bp, NIM down 12 bps")
+    assert (up.kind, up.low) == ("percentage_points", Decimal("1.04"))
+    assert (down.kind, down.low) == ("percentage_points", Decimal("0.12"))
