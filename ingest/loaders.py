@@ -18,6 +18,8 @@ from typing import Any
 
 import yaml
 
+from ingest.pasted_tables import rows_from_pasted_cells
+
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx")
 
 
@@ -76,7 +78,8 @@ _SCALARS = (str, int, float, date)  # date covers datetime; bool is an int
 
 
 def _load_markdown(data: bytes) -> LoadedDocument:
-    text = _decode_text(data)
+    # A table copied from a web page one cell per line is put back into rows.
+    text = rows_from_pasted_cells(_decode_text(data))
     match = _FRONT_MATTER.match(text)
     if not match:
         return LoadedDocument(text)
