@@ -40,9 +40,23 @@ class Glossary:
         ]
 
     def entities_in(self, text: str) -> list[list[str]]:
-        """Named entity groups, in the order the text first mentions them."""
+        """Named entity groups, in the order the text first mentions them. A name inside a
+        longer name of another entity is not a mention: 平安银行 names the bank, not 平安."""
         found = self.matches(text, self.entities)
-        return sorted(found, key=lambda g: min(_position(text, a) for a in g))
+        spans = {id(g): _spans(text, g) for g in found}
+        kept = [
+            g
+            for g in found
+            if any(
+                not any(
+                    o is not g
+                    and any(s <= a and b <= e and (e - s) > (b - a) for s, e in spans[id(o)])
+                    for o in found
+                )
+                for a, b in spans[id(g)]
+            )
+        ]
+        return sorted(kept, key=lambda g: min(_position(text, a) for a in g))
 
     def topics_in(self, text: str) -> list[list[str]]:
         return self.matches(text, self.topics)
@@ -98,6 +112,20 @@ def _word_pattern(alias: str) -> re.Pattern[str]:
     """A Latin alias as a whole word, plurals allowed (compiled once: glossaries that the
     notes extend hold more aliases than `re`'s own cache)."""
     return re.compile(rf"(?<![A-Za-z]){re.escape(alias)}(?:s|es)?(?![A-Za-z])", re.IGNORECASE)
+
+
+def _spans(text: str, group: list[str]) -> list[tuple[int, int]]:
+    """Where the aliases of a group occur in `text`."""
+    out = []
+    for alias in group:
+        if alias.isascii():
+            out += [m.span() for m in _word_pattern(alias).finditer(text)]
+        else:
+            start = text.find(alias)
+            while start >= 0:
+                out.append((start, start + len(alias)))
+                start = text.find(alias, start + 1)
+    return out
 
 
 def _position(text: str, alias: str) -> int:

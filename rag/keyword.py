@@ -19,6 +19,8 @@ import bm25s
 import numpy as np
 import rjieba
 
+from rag.lexicon import DERIVATION
+
 _WORD = re.compile(r"[\w\u3400-\u9fff]", re.UNICODE)
 STOPWORDS = frozenset(
     (
@@ -110,6 +112,7 @@ class KeywordIndex:
                     "entities": lexicon[0],
                     "terms": lexicon[1],
                     "entity_sources": [list(s) for s in entity_sources],
+                    "derivation": DERIVATION,
                 },
                 ensure_ascii=False,
                 indent=1,
@@ -137,10 +140,17 @@ class KeywordIndex:
         )
 
     def stored_version(self) -> str | None:
+        """The collection version the persisted index was built for; None when there is none,
+        or when it was derived by other code (an older lexicon): then it must be rebuilt."""
         try:
-            return (self.directory / "CURRENT").read_text(encoding="utf-8").strip() or None
+            version = (self.directory / "CURRENT").read_text(encoding="utf-8").strip() or None
         except FileNotFoundError:
             return None
+        try:
+            data = json.loads((self.directory / str(version) / "lexicon.json").read_text("utf-8"))
+        except (FileNotFoundError, ValueError):
+            return None
+        return version if data.get("derivation") == DERIVATION else None
 
     def load(self) -> bool:
         """Load the persisted index; False when there is none."""

@@ -18,6 +18,12 @@ import re
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from functools import cache
+from pathlib import Path
+
+# How the lexicon is derived from the names notes write: a keyword index built by other
+# derivation code is rebuilt (its lexicon would lack what this code adds).
+DERIVATION = "2"  # 2: short and romanised forms of Chinese names
 
 _CJK = "\u4e00-\u9fff"
 STOCK_CODE = re.compile(
@@ -183,7 +189,8 @@ def merge_groups(groups: Iterable[Sequence[str]]) -> list[list[str]]:
 
 
 def lexicon_of(documents: Iterable[str]) -> tuple[list[list[str]], list[list[str]]]:
-    """The (entities, terms) of many notes, from each note's `names_json` (see ingest)."""
+    """The (entities, terms) of many notes, from each note's `names_json` (see ingest); each
+    entity also gets the short and romanised forms of its Chinese names (`with_short_forms`)."""
     import json
 
     entities: list[list[str]] = []
@@ -192,7 +199,89 @@ def lexicon_of(documents: Iterable[str]) -> tuple[list[list[str]], list[list[str
         data = json.loads(raw) if raw else {}
         entities += data.get("entities", [])
         terms += data.get("terms", [])
-    return merge_groups(entities), merge_groups(terms)
+    return with_short_forms(merge_groups(entities)), merge_groups(terms)
+
+
+_PLACES_FILE = Path(__file__).parent / "data" / "cn_places.txt"
+# Industry words that end a company's full name but not the name analysts say: 迈瑞医疗 is
+# 迈瑞, 宇树科技 宇树. Financial endings (银行, 证券, 保险) stay: 招商 or 工商 alone is a word.
+_DROPPABLE_ENDING = re.compile(
+    r"(?:股份|集团|控股|科技|医疗|医药|药业|生物|电子|电气|能源|智能|汽车|酒业|实业|矿业|新材|动力|"
+    r"半导体|存储|机器人|光电|通信|软件|网络|信息|电器|食品|啤酒|乳业)$"
+)
+_CJK_ONLY = re.compile(rf"^[{_CJK}]+$")
+
+
+@cache
+def _places() -> tuple[str, ...]:
+    words = [
+        w
+        for line in _PLACES_FILE.read_text(encoding="utf-8").splitlines()
+        if not line.startswith("#")
+        for w in line.split()
+    ]
+    return tuple(sorted(set(words), key=len, reverse=True))
+
+
+def short_forms(name: str) -> list[str]:
+    """The shorter names a Chinese company goes by: without its place prefix (贵州茅台 -> 茅台,
+    中国平安 -> 平安) and without an industry ending (恒瑞医药 -> 恒瑞). A remainder that is
+    itself only an ending (中国人寿 -> 人寿, a word for every life insurer) is no name."""
+    if not _CJK_ONLY.match(name) or len(name) < 4:
+        return []
+    out: list[str] = []
+    place = next((p for p in _places() if name.startswith(p) and len(name) - len(p) >= 2), None)
+    rest = name[len(place) :] if place else name
+    if place and not _ORG_ENDING.fullmatch(rest) and not _DROPPABLE_ENDING.fullmatch(rest):
+        out.append(rest)
+    for base in (name, rest) if place else (name,):
+        ending = _DROPPABLE_ENDING.search(base)
+        if ending and ending.start() >= 2:
+            out.append(base[: ending.start()])
+    return [s for s in dict.fromkeys(out) if s != name and len(s) >= 2]
+
+
+def romanised(name: str) -> list[str]:
+    """Pinyin spellings of a Chinese name as English writes company names: syllables joined
+    per word, place apart ("山西汾酒" -> "Shanxi Fenjiu", "Fenjiu"; "五粮液" -> "Wuliangye")."""
+    if not _CJK_ONLY.match(name):
+        return []
+    from pypinyin import lazy_pinyin
+
+    def spell(chars: str) -> str:
+        return "".join(lazy_pinyin(chars)).capitalize()
+
+    if _ORG_ENDING.search(name) or _DROPPABLE_ENDING.search(name):
+        return []  # English translates the ending ("… Bank", "… Technology"): no spelling
+    place = next((p for p in _places() if name.startswith(p) and len(name) - len(p) >= 2), None)
+    if place in ("中国", "中华", "中華"):
+        return []  # "China …" is translated, not spelled
+    forms = [spell(name)]
+    if place:
+        forms.append(f"{spell(place)} {spell(name[len(place) :])}")
+    return [f for f in forms if len(f.replace(" ", "")) >= 5 and f.isascii()]
+
+
+def with_short_forms(entities: Sequence[Sequence[str]]) -> list[list[str]]:
+    """Entities with the short and romanised forms of their Chinese names added. A form that
+    two entities would share, or that is already another entity's name, is added to neither:
+    it could not say which one a question means."""
+    proposed: list[list[str]] = []
+    for group in entities:
+        forms: list[str] = []
+        for alias in group:
+            shorts = short_forms(alias)
+            forms += shorts
+            for chinese in [alias, *shorts]:
+                forms += romanised(chinese)
+        known = {a.lower() for a in group}
+        proposed.append([f for f in dict.fromkeys(forms) if f.lower() not in known])
+    owners: Counter[str] = Counter(f.lower() for forms in proposed for f in set(forms))
+    taken = {a.lower() for group in entities for a in group}
+    return [
+        [*group, *[f for f in forms if owners[f.lower()] == 1 and f.lower() not in taken]]
+        for group, forms in zip(entities, proposed, strict=True)
+    ]
 
 
 def names_json(text: str) -> str:

@@ -76,3 +76,35 @@ def test_a_chunk_is_about_the_company_named_last_before_it() -> None:
     assert subject(0) is None
     assert subject(text.index("上半年")) == "迈瑞医疗"
     assert subject(text.index("其后")) == "恒瑞医药"
+
+
+def test_short_forms_drop_place_and_industry_words():
+    from rag.lexicon import short_forms
+
+    assert short_forms("贵州茅台") == ["茅台"]
+    assert short_forms("恒瑞医药") == ["恒瑞"]
+    assert short_forms("山西汾酒") == ["汾酒"]
+    # A remainder that is only an ending names every company of the kind: no short form.
+    assert short_forms("中国人寿") == []
+    assert short_forms("招商银行") == []  # financial endings stay: 招商 alone is a word
+
+
+def test_romanised_forms_spell_names_english_writes_in_pinyin():
+    from rag.lexicon import romanised
+
+    assert romanised("五粮液") == ["Wuliangye"]
+    assert "Shanxi Fenjiu" in romanised("山西汾酒")
+    assert romanised("中国平安") == []  # "China …" is translated, not spelled
+    assert romanised("迈瑞医疗") == []  # the ending is translated ("… Medical")
+
+
+def test_shared_short_forms_go_to_no_one_and_longer_names_win():
+    from rag.glossary import Glossary
+    from rag.lexicon import with_short_forms
+
+    entities = with_short_forms([["中国平安", "Ping An"], ["平安银行"], ["江苏洋河"], ["安徽洋河"]])
+    assert "平安" in entities[0]
+    assert not any("洋河" in group[2:] for group in entities)  # two companies would share it
+    glossary = Glossary(entities=entities)
+    assert [g[0] for g in glossary.entities_in("平安银行上半年净利润")] == ["平安银行"]
+    assert [g[0] for g in glossary.entities_in("平安寿险新业务价值")] == ["中国平安"]
