@@ -342,7 +342,7 @@ def keyword_worker(size: int, workdir: Path, from_chroma: bool) -> dict[str, Any
     if from_chroma:
         store = make_vector_store(settings, TableEmbeddings({}))  # type: ignore[arg-type]
         version = collection_version(store) or "synthetic"
-        ids, texts, _ = all_chunk_texts(store)
+        ids, texts = all_chunk_texts(store)
         del store
     else:
         version, ids, texts = "synthetic", [], []

@@ -166,7 +166,7 @@ class Indexer:
         self._vector_store = vector_store
         self._records: SQLRecordManager | None = None
         glossary = Glossary.load(settings.corpus_dir / "glossary.yaml")
-        self.keyword_index = KeywordIndex(settings.keyword_dir, glossary.words())
+        self.keyword_index = KeywordIndex(settings.keyword_dir, glossary.words(), glossary)
         self.batch_size = 100  # chunks embedded and written per step of the indexing API
 
     @property

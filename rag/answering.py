@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rag.evidence import ASKS_AMOUNT, Evidence, Question, metric_before, specs_in
+from rag.evidence import ASKS_AMOUNT, Evidence, Question, general_metric_vocab, specs_in
+from rag.facts import Fact, change_of, extract_facts
 from rag.glossary import Glossary, mentions
 from rag.keyword import tokenize
 from rag.numbers import (
@@ -217,7 +218,9 @@ def figure_period(ev: Evidence, q: Quantity) -> str | None:
 
 
 def best_quantity(question: Question, evidence: list[Evidence]) -> tuple[int, Quantity] | None:
-    """(evidence index, figure) that most likely answers a figure question."""
+    """(evidence index, figure) that most likely answers a figure question: among the facts
+    whose entity, metric, period and kind (level or change) agree with the question, the
+    one stated nearest the question's words."""
     wants_money = re.search(
         r"美元|元|价值|规模|市场|value|US\$|\$|RMB|revenue|营收|price|cost|market|how big",
         question.text,
@@ -233,31 +236,27 @@ def best_quantity(question: Question, evidence: list[Evidence]) -> tuple[int, Qu
     for i, ev in enumerate(evidence):
         if not about_entity(ev, question) or not covers_topics(ev, question):
             continue
-        for q in ev.quantities:
+        if question.qualifiers and not all(
+            any(a.lower() in f"{ev.section or ''} {ev.text}".lower() for a in group)
+            for group in question.qualifiers
+        ):
+            continue  # "overseas revenue" is not the revenue of a sentence about all of it
+        for fact in facts_of(ev):
+            q = fact.quantity
             if q.kind in ("number", "measure"):
                 continue
             if noun and q.kind == "count" and not counts_noun(q, ev, noun):
                 continue
-            if question.period is not None:
-                span = figure_period(ev, q)
-                if span is not None and span != question.period.span:
-                    continue  # stated for another part of the year: never that period's figure
-            if question.qualifiers and not all(
-                any(a.lower() in f"{ev.section or ''} {ev.text}".lower() for a in group)
-                for group in question.qualifiers
-            ):
-                continue  # "overseas revenue" is not the revenue of a sentence about all of it
+            fit = fact_fit(fact, question, ev.text)
+            if fit is None:
+                continue  # another company's, metric's or period's figure, or a change for a level
             # A table cell is read with its row and column labels, a sentence's figure in it.
             text, placed = ev.figure_context(q)
             score = (
                 ev.score
-                + _proximity(ev, q, question)
+                + fit
                 + _term_proximity(text, placed, question)
                 + _spec_proximity(ev.text, q, question)
-                + _period_fit(text, placed, question)
-                + _change_fit(text, placed, question)
-                + _metric_fit(text, placed, question)
-                + (_inherited_period_fit(ev, q, question) if ev.header is None else 0.0)
             )
             if question.years:
                 score += 3 if q.year in question.years else (-3 if q.year else 0)
@@ -272,17 +271,79 @@ def best_quantity(question: Question, evidence: list[Evidence]) -> tuple[int, Qu
     return (best[1], best[2]) if best else None
 
 
-def _metric_fit(sentence: str, q: Quantity, question: Question) -> float:
-    """Favour the figure stated for the asked metric, refuse one stated for another: in
-    "营业收入2830.72亿元，同比增长9.28%；…扣非净利润436.19亿元，同比增长35.56%" a question about
-    扣非净利润 growth gets 35.56%, never 9.28%."""
-    if not question.metrics or q.start is None:
-        return 0.0
-    word = metric_before(sentence, q.start, question.metric_vocab)
-    if word is None:
-        return 0.0
-    asked = {a.lower() for g in question.metrics for a in g}
-    return 1.0 if word in asked else -3.0  # a figure may inherit its metric from the clause before
+def facts_of(ev: Evidence) -> list[Fact]:
+    """The evidence's figures as facts: those derived at indexing (for the figures it still
+    holds: a calculation may narrow them), or, for evidence built without, derived here from
+    its sentence and the names it is known to mention."""
+    if ev.facts:
+        held = set(ev.quantities)
+        return [f for f in ev.facts if f.quantity in held]
+    derived = {
+        (f.quantity.start, f.quantity.raw): f
+        for f in extract_facts(
+            ev.text,
+            Glossary(entities=[[name] for name in ev.entities]),
+            general_metric_vocab(),
+            section=ev.header,
+        )
+    }
+    out = []
+    for q in ev.quantities:
+        fact = derived.get((q.start, q.raw))
+        if fact is None:
+            text, placed = ev.figure_context(q)
+            fact = Fact(sentence=0, quantity=q, change=change_of(text, placed))
+        out.append(fact.model_copy(update={"quantity": q}))
+    return out
+
+
+def fact_fit(fact: Fact, question: Question, sentence: str = "") -> float | None:
+    """How well a fact's attributes agree with the question; None when one contradicts it:
+    another entity, another metric, another part of the year, a change asked and a level
+    stated (or the other way round), or a year-on-year change for a quarter-on-quarter one.
+    An entity carried from before (the figure's own clause names none) is only a doubt when
+    the sentence names the asked one before the figure too."""
+    score = 0.0
+    if question.entities and fact.entity is not None:
+        asked = {a.lower() for group in question.entities for a in group}
+        if fact.entity.lower() in asked:
+            score += 2
+        elif not fact.own_clause and _names_before(sentence, fact.quantity, asked):
+            score -= 2
+        else:
+            return None
+    if question.metrics and fact.metric is not None:
+        if fact.metric not in {a.lower() for group in question.metrics for a in group}:
+            return None
+        score += 1
+    if question.period is not None and fact.period is not None:
+        if fact.period != question.period.span:
+            return None
+        score += 3
+    asks = question.asks_change
+    if asks is None:
+        return score
+    if fact.change is None:
+        if asks and fact.quantity.kind in ("money", "count"):
+            return None
+    else:
+        if not asks:
+            return None
+        if _SEQUENTIAL.search(question.text) and fact.change == "yoy":
+            return None
+        if _ANNUAL.search(question.text) and fact.change == "qoq":
+            return None
+        score += 2
+    return score
+
+
+def _names_before(sentence: str, q: Quantity, aliases: set[str]) -> bool:
+    head = sentence[: q.start or 0].lower()
+    return any(a in head for a in aliases if len(a) >= 2)
+
+
+_SEQUENTIAL = re.compile(r"环比|\bqoq\b|q/q|quarter[- ]on[- ]quarter|sequential", re.IGNORECASE)
+_ANNUAL = re.compile(r"同比|\byoy\b|y/y|year[- ]on[- ]year", re.IGNORECASE)
 
 
 def _other_metrics_only(question: Question, relevant: list[Evidence]) -> bool:
@@ -304,79 +365,6 @@ def _states_period(evidence: Evidence, question: Question) -> bool:
     return question.period.span == "fy" and not evidence.spans and bool(evidence.years)
 
 
-def _period_fit(sentence: str, q: Quantity, question: Question) -> float:
-    """Favour the figure stated for the asked part of the year, refuse one stated for another:
-    "前三季度营收2830.72亿元，其中第三季度单季营收1041.86亿元" answers a Q3 question with the second."""
-    if question.period is None or q.start is None:
-        return 0.0
-    span = period_before(sentence, q.start)
-    if span is None:
-        return 0.0
-    return 3.0 if span == question.period.span else -3.0
-
-
-def _inherited_period_fit(evidence: Evidence, q: Quantity, question: Question) -> float:
-    """A figure whose own sentence names no period takes the one carried from before."""
-    if question.period is None or q.start is None or period_before(evidence.text, q.start):
-        return 0.0
-    if not evidence.spans:
-        return 0.0
-    return 2.0 if question.period.span in evidence.spans else -2.0
-
-
-# A figure that states a change ("同比增长13%", "up 9.3% YoY") rather than a level.
-_CHANGE_BEFORE = re.compile(
-    r"(?:同比|环比|较上年|较去年|增长|增加|提升|上升|上涨|下降|下滑|减少|回落|增|降|涨|跌|"
-    r"\bup|\bdown|\bgrew|\brose|\bfell|\bincreased|\bdecreased|\bgrowth of|\bchange of)"
-    r"[^，,。；;\d]{0,6}$",
-    re.IGNORECASE,
-)
-_CHANGE_AFTER = re.compile(r"^\s*(?:yoy|qoq|y/y|q/q|year[- ]on[- ]year|同比|环比)", re.IGNORECASE)
-# A column of changes: "同比", "环比", "YoY", "H1同比", "QoQ change".
-_CHANGE_COLUMN = re.compile(
-    r"(?:同比|环比|yoy|qoq|y/y|q/q|change|增速|增幅)[^，,]*$", re.IGNORECASE
-)
-ASKS_CHANGE = re.compile(
-    r"同比|环比|增长|增速|增幅|降幅|下降|变化|增加|减少|涨幅|跌幅|上涨|下跌|涨了|跌了|"
-    r"\b(?:growth|grow|grew|increase|decrease|decline|change|yoy|qoq|rise|fall|up|down)\b",
-    re.IGNORECASE,
-)
-
-
-def states_change(sentence: str, q: Quantity) -> bool:
-    """Whether a figure states a change ("同比增长13%", "up 9.3% YoY") rather than a level."""
-    if q.start is None or q.end is None or q.kind not in ("percent", "percentage_points"):
-        return False
-    head = sentence[max(0, q.start - 12) : q.start]
-    return bool(
-        _CHANGE_BEFORE.search(head)
-        or _CHANGE_AFTER.match(sentence[q.end : q.end + 16])
-        or _CHANGE_COLUMN.search(head.strip())
-        # "+41.21%" in a table, "25.01（-18.69%）": a signed or bracketed percent after a level
-        or re.match(r"[+＋\-−]", q.raw.strip())
-        or re.search(r"\d\s*[（(]\s*$", head)
-    )
-
-
-_SEQUENTIAL = re.compile(r"环比|\bqoq\b|q/q|quarter[- ]on[- ]quarter|sequential", re.IGNORECASE)
-_ANNUAL = re.compile(r"同比|\byoy\b|y/y|year[- ]on[- ]year", re.IGNORECASE)
-
-
-def _change_fit(sentence: str, q: Quantity, question: Question) -> float:
-    """A level question ("营收是多少") is not answered by a change ("同比增长9.28%"), a change
-    question not by a level, and one asking 环比 (QoQ) not by a 同比 (YoY) change."""
-    asks = bool(ASKS_CHANGE.search(question.text))
-    if not states_change(sentence, q):
-        return -2.0 if asks and q.kind in ("money", "count") else 0.0
-    if not asks:
-        return -3.0
-    near = sentence[max(0, (q.start or 0) - 14) : (q.end or 0) + 16]
-    for wanted, other in ((_SEQUENTIAL, _ANNUAL), (_ANNUAL, _SEQUENTIAL)):
-        if wanted.search(question.text) and other.search(near) and not wanted.search(near):
-            return -3.0
-    return 2.0
-
-
 def _term_proximity(sentence: str, q: Quantity, question: Question) -> float:
     """Favour the figure written right next to words of the question ("三四十万条为400G规格",
     "全球液冷市场总规模预计可达130亿至150亿美元"): more shared words, more weight."""
@@ -394,32 +382,6 @@ def _spec_proximity(sentence: str, q: Quantity, question: Question) -> float:
         return 0.0
     window = sentence[max(0, q.start - 12) : q.start] + " " + sentence[q.end : q.end + 12]
     return 3.0 if question.specs & specs_in(window) else 0.0
-
-
-def _proximity(evidence: Evidence, q: Quantity, question: Question) -> float:
-    """Favour the figure written next to the asked entity, and refuse one written nearer to
-    another: in "飞荣达，还下跌了1.31%，涨幅最高的是申菱环境，幅度为7.81%" 1.31% is 飞荣达's."""
-    if not question.entities or q.start is None or q.end is None:
-        return 0.0
-    sentence = evidence.text
-    asked_group = question.entities[0]
-
-    def gap(alias: str) -> int | None:
-        gaps = [
-            q.start - m.end() if m.end() <= q.start else m.start() - q.end  # type: ignore[operator]
-            for m in re.finditer(re.escape(alias), sentence, re.IGNORECASE)
-        ]
-        gaps = [g for g in gaps if g >= 0]
-        return min(gaps) if gaps else None
-
-    asked = [g for g in (gap(a) for a in asked_group) if g is not None]
-    if not asked:
-        return 0.0
-    nearest = min(asked)
-    others = [gap(name) for name in evidence.entities if name not in asked_group]
-    if any(g is not None and g < nearest for g in others):
-        return -2.0
-    return 2.0 if nearest <= 12 else 1.0 if nearest <= 30 else 0.0
 
 
 def deterministic_answer(question: Question, evidence: list[Evidence]) -> str:

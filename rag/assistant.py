@@ -89,7 +89,9 @@ class Assistant:
 
     @cached_property
     def retriever(self) -> HybridRetriever:
-        keyword = KeywordIndex(self.settings.keyword_dir, self.user_glossary.words())
+        keyword = KeywordIndex(
+            self.settings.keyword_dir, self.user_glossary.words(), self.user_glossary
+        )
         keyword.load()
         return HybridRetriever(
             vector_store=self.vector_store,

@@ -16,11 +16,11 @@ from functools import cache
 from langchain_core.documents import Document
 
 from rag import tables
+from rag.facts import Fact, chunk_sentences, extract_facts
 from rag.glossary import Glossary, finance_terms, mentions
 from rag.keyword import tokenize
-from rag.numbers import Quantity, extract_quantities, extract_years, render, resolve_relative_years
+from rag.numbers import Quantity, extract_years, render, resolve_relative_years
 from rag.periods import Period, period_years, question_period, spans_in
-from rag.sentences import sentence_spans
 from rag.types import Language
 
 _ASKS_FIGURE = re.compile(
@@ -53,6 +53,13 @@ ASKS_AMOUNT = re.compile(
 )
 
 
+ASKS_CHANGE = re.compile(
+    r"同比|环比|增长|增速|增幅|降幅|下降|变化|增加|减少|涨幅|跌幅|上涨|下跌|涨了|跌了|"
+    r"\b(?:growth|grow|grew|increase|decrease|decline|change|yoy|qoq|rise|fall|up|down)\b",
+    re.IGNORECASE,
+)
+
+
 _ASKS_WHO = re.compile(
     r"哪家|哪些(?:公司|厂商|企业|客户|供应商)|哪个(?:公司|厂商|企业|客户)|谁|"
     r"\b(?:which (?:compan|firm|vendor|supplier|customer|client|player)\w*|who)\b",
@@ -78,6 +85,8 @@ class Question:
     metrics: tuple[tuple[str, ...], ...] = ()  # term groups naming what is measured (营收, NIM…)
     metric_vocab: frozenset[str] = frozenset()  # every metric word the glossary knows
     qualifiers: tuple[tuple[str, ...], ...] = ()  # where or through whom: overseas, 直销, dealers
+    # A change asked ("同比增长多少") or a level; None: either (a calculation's operand).
+    asks_change: bool | None = False
 
     @classmethod
     def parse(cls, text: str, language: Language, glossary: Glossary) -> Question:
@@ -109,6 +118,7 @@ class Question:
                 for g in glossary.matches(text, glossary.terms)
                 if any(_QUALIFIER.search(a) for a in g)
             ),
+            asks_change=bool(ASKS_CHANGE.search(text)),
         )
 
 
@@ -161,6 +171,12 @@ def asked_metrics(text: str, glossary: Glossary) -> tuple[tuple[str, ...], ...]:
 
 
 _VOCABS: dict[int, tuple[Glossary, frozenset[str]]] = {}
+_GENERAL = Glossary().with_lexicon([], [])
+
+
+def general_metric_vocab() -> frozenset[str]:
+    """The metric words of the shipped finance vocabulary alone."""
+    return metric_vocab(_GENERAL)
 
 
 def metric_vocab(glossary: Glossary) -> frozenset[str]:
@@ -171,29 +187,10 @@ def metric_vocab(glossary: Glossary) -> frozenset[str]:
             a.lower() for g in glossary.terms if is_metric_group(g) for a in g if len(a) >= 2
         )
         cached = (glossary, words)
-        _VOCABS.clear()  # one live glossary at a time; never grows
+        if len(_VOCABS) > 4:
+            _VOCABS.clear()  # a few live glossaries at a time; never grows
         _VOCABS[id(glossary)] = cached
     return cached[1]
-
-
-def metric_before(sentence: str, position: int, vocab: frozenset[str]) -> str | None:
-    """The metric word nearest before `position` ("营业收入2830.72亿元，同比增长9.28%" -> 营业收入
-    for 9.28%); of two ending at the same place the longer ("扣非净利润" over "净利润")."""
-    head = sentence[:position].lower()
-    best: tuple[int, int, str] | None = None
-    for word in vocab:
-        at = head.rfind(word)
-        if at < 0:
-            continue
-        if word.isascii() and (
-            (at > 0 and head[at - 1].isalpha())
-            or head[at + len(word) : at + len(word) + 1].isalpha()
-        ):
-            continue  # inside another word
-        key = (at + len(word), len(word), word)
-        if best is None or key[:2] > best[:2]:
-            best = key
-    return best[2] if best else None
 
 
 # A product grade or model: 400G, 1.6T, GB300, H100. The tokenizer splits "400G" into
@@ -299,6 +296,7 @@ class Evidence:
     entities: tuple[str, ...] = field(default_factory=tuple)  # first alias of each entity named
     spans: frozenset[str] = frozenset()  # periods it states, or inherits from the clause before
     header: str | None = None  # a table row's header row
+    facts: tuple[Fact, ...] = ()  # its figures with entity, metric, period (rag/facts.py)
 
     def figure_context(self, q: Quantity) -> tuple[str, Quantity]:
         """The text a figure is read in, and the figure placed in it: its own sentence, or for
@@ -332,8 +330,9 @@ class Evidence:
         return text
 
 
-def _sentences(doc: Document) -> list[tuple[str, int, int]]:
-    """(sentence, original start, original end) for each sentence of a retrieved chunk."""
+def _sentences(doc: Document) -> list[tuple[int, str, int, int]]:
+    """(offset in the chunk, sentence, original start, original end) for each sentence of a
+    retrieved chunk."""
     text = doc.page_content
     points = json.loads(doc.metadata.get("offsets", "[]")) or [
         [0, int(doc.metadata.get("start", 0))]
@@ -344,15 +343,29 @@ def _sentences(doc: Document) -> list[tuple[str, int, int]]:
         i = max(j for j, r in enumerate(rels) if r <= rel) if rel >= rels[0] else 0
         return points[i][1] + (rel - points[i][0])
 
-    out = []
-    for s, e in sentence_spans(text):
-        stripped = text[s:e].strip()
-        if len(stripped) < 4:
-            continue
-        s += len(text[s:e]) - len(text[s:e].lstrip())
-        end = s + len(stripped)
-        out.append((stripped, origin(s), origin(end - 1) + 1))
-    return out
+    return [
+        (s, sentence, origin(s), origin(s + len(sentence) - 1) + 1)
+        for s, sentence in chunk_sentences(text)
+    ]
+
+
+def chunk_facts(doc: Document, glossary: Glossary) -> dict[int, list[Fact]]:
+    """A retrieved chunk's facts by sentence offset: as derived at indexing, or derived now
+    for a chunk the index holds none for."""
+    facts = doc.metadata.get("facts")
+    if facts is None:
+        facts = extract_facts(
+            doc.page_content,
+            glossary,
+            metric_vocab(glossary),
+            section=doc.metadata.get("section"),
+            subject=doc.metadata.get("subject"),
+            doc_year=_doc_year(doc),
+        )
+    by_sentence: dict[int, list[Fact]] = {}
+    for fact in facts:
+        by_sentence.setdefault(fact.sentence, []).append(fact)
+    return by_sentence
 
 
 _QUESTION = re.compile(r"^\s*Q\s*[:：]|[?？]\s*$")
@@ -386,12 +399,13 @@ def select_evidence(
         carried_spans: frozenset[str] = frozenset()  # periods of the last one that named any
         header = section if tables.is_row(section) else None
         lines = _sentences(doc)
-        for index, (sentence, start, end) in enumerate(lines):
+        facts_by_sentence = chunk_facts(doc, glossary)
+        for index, (offset, sentence, start, end) in enumerate(lines):
             if _is_question(sentence):
                 carried = []  # a new question starts a new subject
                 continue  # a note's own question frames its answer; it states no fact
             if tables.is_row(sentence):
-                following = lines[index + 1][0] if index + 1 < len(lines) else ""
+                following = lines[index + 1][1] if index + 1 < len(lines) else ""
                 if tables.is_rule(following):
                     header = sentence  # a header row frames the rows below it; no fact
                     continue
@@ -418,9 +432,8 @@ def select_evidence(
             )
             if doc_year:
                 years |= {y for _, y in resolve_relative_years(sentence, doc_year)}
-            quantities = tuple(
-                q for q in extract_quantities(sentence, doc_year) if q.kind not in ("duration",)
-            )
+            facts = tuple(facts_by_sentence.get(offset, ()))
+            quantities = tuple(f.quantity for f in facts)
             named = glossary.entities_in(sentence)
             # "其中,800G规格占比超过100万条" continues the sentence before it ("Meta2025年…"):
             # a sentence that names no one keeps the subject of the last one that did.
@@ -472,6 +485,7 @@ def select_evidence(
                     entities=tuple(g[0] for g in named + inherited + section_named),
                     spans=spans,
                     header=header if in_table else None,
+                    facts=facts,
                 )
             )
     candidates.sort(key=lambda e: -e.score)

@@ -44,19 +44,27 @@ class Glossary:
         longer name of another entity is not a mention: 平安银行 names the bank, not 平安."""
         found = self.matches(text, self.entities)
         spans = {id(g): _spans(text, g) for g in found}
-        kept = [
-            g
-            for g in found
-            if any(
-                not any(
-                    o is not g
-                    and any(s <= a and b <= e and (e - s) > (b - a) for s, e in spans[id(o)])
-                    for o in found
-                )
-                for a, b in spans[id(g)]
-            )
-        ]
+        kept = [g for g in found if _outside_longer(spans[id(g)], g, found, spans)]
         return sorted(kept, key=lambda g: min(_position(text, a) for a in g))
+
+    def entity_mentions(self, text: str) -> list[tuple[int, int, str]]:
+        """(start, end, the entity's first alias) of each entity mention, in text order;
+        a name inside a longer name of another entity is not one."""
+        found = self.matches(text, self.entities)
+        spans = {id(g): _spans(text, g) for g in found}
+        out = [
+            (a, b, g[0])
+            for g in found
+            for a, b in spans[id(g)]
+            if _outside_longer([(a, b)], g, found, spans)
+        ]
+        out.sort(key=lambda m: (m[0], -m[1]))
+        kept: list[tuple[int, int, str]] = []
+        for mention in out:  # one mention per place: "SK海力士" is not also "SK"
+            if kept and mention[0] < kept[-1][1]:
+                continue
+            kept.append(mention)
+        return kept
 
     def topics_in(self, text: str) -> list[list[str]]:
         return self.matches(text, self.topics)
@@ -126,6 +134,22 @@ def _spans(text: str, group: list[str]) -> list[tuple[int, int]]:
                 out.append((start, start + len(alias)))
                 start = text.find(alias, start + 1)
     return out
+
+
+def _outside_longer(
+    own: list[tuple[int, int]],
+    group: list[str],
+    found: list[list[str]],
+    spans: dict[int, list[tuple[int, int]]],
+) -> bool:
+    """Whether some span of `own` lies outside every longer span of another group."""
+    return any(
+        not any(
+            o is not group and any(s <= a and b <= e and (e - s) > (b - a) for s, e in spans[id(o)])
+            for o in found
+        )
+        for a, b in own
+    )
 
 
 def _position(text: str, alias: str) -> int:

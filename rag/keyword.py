@@ -19,6 +19,8 @@ import bm25s
 import numpy as np
 import rjieba
 
+from rag.facts import Fact, facts_from_json, facts_json, facts_key
+from rag.glossary import Glossary
 from rag.lexicon import DERIVATION
 
 _WORD = re.compile(r"[\w\u3400-\u9fff]", re.UNICODE)
@@ -72,10 +74,16 @@ def token_ids(texts: Iterable[str]) -> tuple[list[list[int]], dict[str, int]]:
 class KeywordIndex:
     """BM25 over chunk texts, persisted under `directory/<version>/`, `CURRENT` names the live one."""
 
-    def __init__(self, directory: Path, words: Iterable[str] = ()) -> None:
+    def __init__(
+        self, directory: Path, words: Iterable[str] = (), glossary: Glossary | None = None
+    ) -> None:
         # Domain words (the glossary) must segment the same way at build and at query time.
         self.directory = directory
         add_words(words)
+        # Users' glossary: facts derived with the index attribute figures with its names too.
+        self.glossary = glossary or Glossary()
+        self.derivation = f"{DERIVATION}/{facts_key(self.glossary)}"
+        self._facts: dict[str, str] = {}  # chunk id -> its facts as stored (parsed on use)
         self._lock = threading.Lock()
         self._bm25: bm25s.BM25 | None = None
         self._ids: list[str] = []
@@ -95,6 +103,7 @@ class KeywordIndex:
         lexicon: Lexicon = ([], []),
         entity_sources: Sequence[Sequence[str]] = (),
         chunk_sources: Sequence[str] = (),
+        facts: dict[str, list[Fact]] | None = None,
     ) -> None:
         """Index the texts and swap the new index in atomically (readers never see half)."""
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -112,7 +121,7 @@ class KeywordIndex:
                     "entities": lexicon[0],
                     "terms": lexicon[1],
                     "entity_sources": [list(s) for s in entity_sources],
-                    "derivation": DERIVATION,
+                    "derivation": self.derivation,
                 },
                 ensure_ascii=False,
                 indent=1,
@@ -120,6 +129,8 @@ class KeywordIndex:
             encoding="utf-8",
         )
         (staging / "sources.json").write_text(json.dumps(list(chunk_sources)), encoding="utf-8")
+        stored_facts = {chunk_id: facts_json(f) for chunk_id, f in (facts or {}).items()}
+        (staging / "facts.json").write_text(json.dumps(stored_facts), encoding="utf-8")
         final = self.directory / version
         if final.exists():
             shutil.rmtree(final)
@@ -137,6 +148,7 @@ class KeywordIndex:
             lexicon,
             [list(s) for s in entity_sources],
             list(chunk_sources),
+            stored_facts,
         )
 
     def stored_version(self) -> str | None:
@@ -150,7 +162,7 @@ class KeywordIndex:
             data = json.loads((self.directory / str(version) / "lexicon.json").read_text("utf-8"))
         except (FileNotFoundError, ValueError):
             return None
-        return version if data.get("derivation") == DERIVATION else None
+        return version if data.get("derivation") == self.derivation else None
 
     def load(self) -> bool:
         """Load the persisted index; False when there is none."""
@@ -167,8 +179,11 @@ class KeywordIndex:
         sources = []
         if (folder / "sources.json").exists():
             sources = json.loads((folder / "sources.json").read_text(encoding="utf-8"))
+        facts: dict[str, str] = {}
+        if (folder / "facts.json").exists():
+            facts = json.loads((folder / "facts.json").read_text(encoding="utf-8"))
         bm25 = bm25s.BM25.load(str(folder / "bm25")) if ids else None
-        self._install(bm25, ids, version, lexicon, data.get("entity_sources", []), sources)
+        self._install(bm25, ids, version, lexicon, data.get("entity_sources", []), sources, facts)
         return True
 
     def _install(
@@ -179,8 +194,10 @@ class KeywordIndex:
         lexicon: Lexicon,
         entity_sources: list[list[str]],
         chunk_sources: list[str],
+        facts: dict[str, str],
     ) -> None:
         with self._lock:
+            self._facts = facts
             self._bm25, self._ids, self.version = bm25, ids, version
             self._position = {chunk_id: i for i, chunk_id in enumerate(ids)}
             self.lexicon = lexicon
@@ -200,6 +217,11 @@ class KeywordIndex:
             for source in sources
         }
         return {i for note in notes for i in self._chunks_by_source.get(note, [])}
+
+    def facts_of(self, chunk_id: str) -> list[Fact] | None:
+        """The chunk's facts as derived with this index; None when it holds none for it."""
+        raw = self._facts.get(chunk_id)
+        return facts_from_json(raw) if raw is not None else None
 
     def __len__(self) -> int:
         return len(self._ids)

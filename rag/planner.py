@@ -15,7 +15,7 @@ from typing import Literal
 
 from langchain_core.documents import Document
 
-from rag.answering import about_entity, best_quantity, states_change
+from rag.answering import about_entity, best_quantity
 from rag.calculator import (
     CalcResult,
     CalculatorError,
@@ -33,6 +33,7 @@ from rag.calculator import (
     work_back,
 )
 from rag.evidence import Evidence, Question, select_evidence
+from rag.facts import states_change
 from rag.glossary import Glossary
 from rag.numbers import Quantity, extract_quantities, render, same_value
 from rag.periods import Period, spans_in
@@ -204,6 +205,7 @@ def _figure(
         entities=(entity,) if entity else question.entities,
         years=frozenset({year}) if year else frozenset(),
         period=Period(period, year) if period else question.period,  # type: ignore[arg-type]
+        asks_change=None,  # an operand may be a level or a change; `kinds` narrows it
     )
     evidence = select_evidence(sub, docs, glossary, limit=8)
     candidates = [e for e in evidence if about_entity(e, sub)]
@@ -421,7 +423,7 @@ def _midpoint(question: Question, docs: list[Document], glossary: Glossary) -> C
         )
         for ev in evidence
     ]
-    picked = best_quantity(question, ranges)
+    picked = best_quantity(replace(question, asks_change=False), ranges)
     if picked is None:
         return None
     ev, q = evidence[picked[0]], picked[1]
@@ -544,7 +546,8 @@ def _percent_change(
     base_ev = None
     if base_q is None:
         picked = best_quantity(
-            replace(question, text=question.text.replace(match.group(0), "")), evidence
+            replace(question, text=question.text.replace(match.group(0), ""), asks_change=False),
+            evidence,
         )
         if picked is None or picked[1].kind not in ("count", "money"):
             return None
@@ -766,7 +769,8 @@ def _annualise(question: Question, docs: list[Document], glossary: Glossary) -> 
 def _work_back(question: Question, docs: list[Document], glossary: Glossary) -> Calculation | None:
     """The figure before a reported change: the level ÷ (1 + growth), or a percentage minus
     its change in points. Level and change come from one sentence, the change right after."""
-    sub = replace(question, years=frozenset())  # the year asked is the one not written
+    # The year asked is the one not written; the figure worked back from is a level.
+    sub = replace(question, years=frozenset(), asks_change=False)
     evidence = [e for e in select_evidence(sub, docs, glossary, limit=8) if about_entity(e, sub)]
     for ev in evidence:
         levels = replace(

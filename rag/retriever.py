@@ -198,6 +198,8 @@ class HybridRetriever(BaseRetriever):
                 "dense_rank": dense_rank.get(chunk_id, -1),
                 "dense_similarity": round(dense_sim.get(chunk_id, 0.0), 4),
                 "keyword_rank": keyword_rank.get(chunk_id, -1),
+                # Its figures as facts, derived with the index (rag/facts.py).
+                "facts": self.keyword_index.facts_of(chunk_id),
             }
             results.append(Document(id=chunk_id, page_content=doc.page_content, metadata=meta))
         return results

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import uuid
+from typing import Any
 
 import chromadb
 import httpx
@@ -94,38 +94,67 @@ def bump_collection_version(store: Chroma) -> str:
     return version
 
 
-def all_chunk_texts(store: Chroma, page: int = 5000) -> tuple[list[str], list[str], dict[str, str]]:
-    """Every (id, text) in the collection and each note's names (source -> names JSON), paged
-    so a large collection never loads at once."""
+def all_chunks(
+    store: Chroma, page: int = 5000
+) -> tuple[list[str], list[str], list[dict[str, Any]]]:
+    """Every chunk's id, text and the metadata derivations need (source, section, subject,
+    date, names), paged so a large collection never loads at once."""
     collection = store._collection
     ids: list[str] = []
     texts: list[str] = []
-    names: dict[str, str] = {}
-    sources: list[str] = []
+    metas: list[dict[str, Any]] = []
+    seen: set[str] = set()
     offset = 0
     while True:
         batch = collection.get(include=["documents", "metadatas"], limit=page, offset=offset)
         ids.extend(batch["ids"])
         texts.extend(batch["documents"] or [])
         for meta in batch["metadatas"] or [{}] * len(batch["ids"]):
-            source = str((meta or {}).get("source", ""))
-            sources.append(source)
-            if meta and meta.get("names") and source not in names:
-                names[source] = str(meta["names"])
+            meta = meta or {}
+            source = str(meta.get("source", ""))
+            kept = {k: meta[k] for k in ("section", "subject", "date") if meta.get(k)}
+            if meta.get("names") and source not in seen:  # a note's names, once
+                seen.add(source)
+                kept["names"] = str(meta["names"])
+            metas.append({"source": source, **kept})
         if len(batch["ids"]) < page:
-            names[""] = json.dumps(sources)  # every chunk's note, in id order
-            return ids, texts, names
+            return ids, texts, metas
         offset += page
+
+
+def all_chunk_texts(store: Chroma, page: int = 5000) -> tuple[list[str], list[str]]:
+    """Every chunk's (id, text)."""
+    ids, texts, _ = all_chunks(store, page)
+    return ids, texts
 
 
 def rebuild_keyword_index(
     store: Chroma, keyword_index: KeywordIndex, version: str | None = None
 ) -> None:
-    """Derive the keyword index from what Chroma holds (Chroma is the source of truth)."""
+    """Derive the keyword index from what Chroma holds (Chroma is the source of truth): BM25,
+    the corpus's lexicon, and every chunk's figures as facts (rag/facts.py), attributed with
+    that lexicon and users' glossary."""
+    from rag.evidence import metric_vocab
+    from rag.facts import extract_facts
+
     version = version or collection_version(store) or bump_collection_version(store)
-    ids, texts, names = all_chunk_texts(store)
-    sources = json.loads(names.pop(""))
+    ids, texts, metas = all_chunks(store)
+    names = {m["source"]: m["names"] for m in metas if m.get("names")}
+    sources = [m["source"] for m in metas]
     entities, terms = lexicon_of(names.values())
+    glossary = keyword_index.glossary.with_lexicon(entities, terms)
+    vocab = metric_vocab(glossary)
+    facts = {
+        chunk_id: extract_facts(
+            text,
+            glossary,
+            vocab,
+            section=meta.get("section"),
+            subject=meta.get("subject"),
+            doc_year=int(str(meta["date"])[:4]) if meta.get("date") else None,
+        )
+        for chunk_id, text, meta in zip(ids, texts, metas, strict=True)
+    }
     keyword_index.build(
         ids,
         texts,
@@ -133,4 +162,5 @@ def rebuild_keyword_index(
         lexicon=(entities, terms),
         entity_sources=entity_sources(entities, texts, sources),
         chunk_sources=sources,
+        facts=facts,
     )

@@ -28,7 +28,7 @@ def _indexer(settings: Settings) -> Indexer:
 
 
 def _state(indexer: Indexer) -> tuple[list[str], list[str]]:
-    ids, _, _ = all_chunk_texts(indexer.vector_store)
+    ids, _ = all_chunk_texts(indexer.vector_store)
     return sorted(ids), sorted(indexer.records.list_keys())
 
 
@@ -50,7 +50,7 @@ def test_reingest_changes_nothing_and_keyword_index_matches_chroma(fake_settings
     assert keyword.load() and keyword.version == version
     assert len(keyword) == len(before[0])
     hits = keyword.search("NV 2026 AEC 需求量", 5)
-    texts = dict(zip(*all_chunk_texts(indexer.vector_store)[:2], strict=True))
+    texts = dict(zip(*all_chunk_texts(indexer.vector_store), strict=True))
     assert any(NV_FACT in texts[chunk_id] for chunk_id, _ in hits)
 
 
@@ -67,7 +67,7 @@ def test_edited_document_replaces_its_chunks_and_removed_one_is_deleted(fake_set
     report = indexer.ingest_all()
     assert report.added >= 1 and report.deleted >= report.added
 
-    ids, texts, _ = all_chunk_texts(indexer.vector_store)
+    ids, texts = all_chunk_texts(indexer.vector_store)
     joined = "\n".join(texts)
     assert "180万根" in joined and "2026年预计增长至170万根" not in joined
     assert "光模块行业为何" not in joined
@@ -237,7 +237,7 @@ def test_server_mode_indexes_the_same_chunks_as_embedded_mode(fake_settings, chr
     assert _state(served)[0] == _state(embedded)[0]
     assert served.ingest_all().unchanged == report.added
     # The hash embedder maps equal texts to equal vectors: a chunk's own text finds it.
-    _, texts, _ = all_chunk_texts(embedded.vector_store)
+    _, texts = all_chunk_texts(embedded.vector_store)
     nv_chunk = next(t for t in texts if NV_FACT in t)
     found = served.vector_store.similarity_search(nv_chunk, k=1)
     assert found and found[0].page_content == nv_chunk

@@ -37,7 +37,7 @@ class TestHybridRetrieverStandard(RetrieversIntegrationTests):
     def retriever_constructor_params(self) -> dict:
         settings, indexer = _indexed_store()
         glossary = Glossary.load(CORPUS / "glossary.yaml")
-        keyword = KeywordIndex(settings.keyword_dir, glossary.words())
+        keyword = KeywordIndex(settings.keyword_dir, glossary.words(), glossary)
         keyword.load()
         return {
             "vector_store": indexer.vector_store,

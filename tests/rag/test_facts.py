@@ -1,0 +1,65 @@
+"""rag/facts.py: each figure's entity, metric, period and kind, read from sentence structure
+and table labels (sentences written for these tests, in the shapes of broker notes)."""
+
+from rag.evidence import general_metric_vocab
+from rag.facts import extract_facts, facts_from_json, facts_json
+from rag.glossary import Glossary
+
+GLOSSARY = Glossary(
+    entities=[["宁德时代", "CATL"], ["比亚迪", "BYD"], ["Ping An"], ["China Life"], ["CPIC"],
+              ["依米康"], ["川润股份"], ["谷歌"], ["Meta"]]
+)  # fmt: skip
+
+
+def _facts(text: str, **kwargs):
+    return {
+        f.quantity.raw: f for f in extract_facts(text, GLOSSARY, general_metric_vocab(), **kwargs)
+    }
+
+
+def test_each_clause_figure_belongs_to_its_clause_subject_not_the_nearest_name():
+    facts = _facts("宁德时代毛利率为24.5%，比亚迪毛利率为19.4%。")
+    assert facts["24.5%"].entity == "宁德时代" and facts["19.4%"].entity == "比亚迪"
+    assert facts["19.4%"].metric == "毛利率" and facts["19.4%"].own_clause
+
+
+def test_a_change_keeps_the_metric_and_subject_of_the_clause_before():
+    facts = _facts("三季度比亚迪归母净利润78.23亿元、同比下降32.60%，环比增长12.1%。")
+    level, yoy, qoq = facts["78.23亿元"], facts["32.60%"], facts["12.1%"]
+    assert (level.change, yoy.change, qoq.change) == (None, "yoy", "qoq")
+    assert {level.entity, yoy.entity, qoq.entity} == {"比亚迪"}
+    assert yoy.metric == "归母净利润" and level.period == "q3"
+
+
+def test_a_name_in_parentheses_after_a_figure_owns_it():
+    facts = _facts("依米康涨幅高达45.6%，涨幅最低的也有16.36%（川润股份）。")
+    assert facts["45.6%"].entity == "依米康" and facts["16.36%"].entity == "川润股份"
+
+
+def test_a_figure_of_several_companies_together_belongs_to_none_alone():
+    assert _facts("谷歌和Meta的液冷需求合计约30-50亿美元。")["约30-50亿美元"].entity is None
+
+
+def test_a_table_cell_belongs_to_its_column_company_and_row_metric():
+    table = (
+        "| Metric | Ping An | China Life | CPIC |\n|---|---|---|---|\n"
+        "| P&C combined ratio | 97.0% | n/a | 97.6% |\n"
+        "| Net profit attributable (9M25) | 132.9 | 167.8 | 45.7 |\n"
+    )
+    facts = extract_facts(table, GLOSSARY, general_metric_vocab())
+    by_entity = {(f.entity, f.quantity.raw) for f in facts}
+    assert ("CPIC", "97.6%") in by_entity and ("China Life", "167.8") in by_entity
+    assert not any(f.entity == "China Life" and "%" in f.quantity.raw for f in facts)
+    assert all(f.quantity.raw != "9M" for f in facts)  # the row label names the row
+    assert {f.period for f in facts if f.quantity.raw == "167.8"} == {"9m"}
+
+
+def test_a_sentence_naming_no_one_keeps_the_subject_before_and_facts_round_trip():
+    facts = extract_facts(
+        "CATL reported revenue of RMB 283.1bn. Net profit rose 36.2% year on year.",
+        GLOSSARY,
+        general_metric_vocab(),
+    )
+    assert [f.entity for f in facts] == ["宁德时代", "宁德时代"]
+    assert facts[1].change == "yoy"
+    assert facts_from_json(facts_json(facts)) == facts
