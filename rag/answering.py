@@ -412,8 +412,11 @@ def deterministic_answer(question: Question, evidence: list[Evidence]) -> str:
 
 
 def _zh_figure(q: Quantity) -> str:
-    """The figure as the note writes it, without a leading verb: "约为110万根" -> "约110万根"."""
+    """The figure as the note writes it, without a leading verb: "约为110万根" -> "约110万根";
+    a table's bare cell number ("25.01" under "（亿元）") with the unit its labels give."""
     raw = q.raw.strip()
+    if q.kind != "number" and re.fullmatch(r"[+\-−]?[\d,.]+", raw):
+        return render(q, "zh")
     return re.sub(r"^(?:约为|约是)", "约", re.sub(r"^[为是达]", "", raw))
 
 

@@ -30,7 +30,7 @@ from rag.sentences import sentence_spans
 Change = Literal["yoy", "qoq", "change"]
 
 # Bump when attribution changes: stored facts of another version are recomputed on read.
-FACTS_VERSION = "8"
+FACTS_VERSION = "11"
 
 
 class Fact(BaseModel):
@@ -89,7 +89,8 @@ def states_change(text: str, q: Quantity) -> bool:
         or _CHANGE_COLUMN.search(head.strip())
         # "+41.21%" in a table, "25.01（-18.69%）": a signed or bracketed percent after a level
         or re.match(r"[+＋\-−]", q.raw.strip())
-        or re.search(r"\d\s*[（(]\s*$", head)
+        or re.search(r"[+＋]\s*$", head)  # "(+10.9%)": a plus sign only ever signs a change
+        or re.search(r"(?:\d|\b(?:million|billion|bn|mn|tn)|[亿万元])\s*[（(]\s*$", head, re.I)
     )
 
 
@@ -163,6 +164,7 @@ def extract_facts(
     section: str | None = None,
     subject: str | None = None,
     doc_year: int | None = None,
+    caption: str = "",
 ) -> list[Fact]:
     """Every figure of a chunk as a fact. `glossary` knows the entities (the note's own names
     and users' overrides), `vocab` the metric words, `subject` whom the chunk's first
@@ -171,6 +173,7 @@ def extract_facts(
     carried = _group_name(glossary, subject) if subject else None
     header = section if section and tables.is_row(section) else None
     carried_spans: frozenset[str] = frozenset()
+    previous = ""  # `caption`: of the table a chunk starts inside (see `table_caption`)
     lines = chunk_sentences(text)
     for index, (offset, sentence) in enumerate(lines):
         if _QUESTION.search(sentence):
@@ -180,11 +183,13 @@ def extract_facts(
             following = lines[index + 1][1] if index + 1 < len(lines) else ""
             if tables.is_rule(following):
                 header = sentence
+                caption = previous  # "表2：…（单位：亿元）", "## Summary (9M25, RMB bn)"
                 continue
         elif tables.is_rule(sentence):
             continue
         else:
             header = None
+            previous = sentence
         in_table = header is not None and tables.is_row(sentence)
         own_spans = frozenset(
             s for _, _, s in spans_in(f"{header} {sentence}" if in_table else sentence)
@@ -198,7 +203,9 @@ def extract_facts(
             for q in quantities:
                 if sentence[: q.start or 0].count("|") <= 1:
                     continue  # a figure in the row label ("9M25") names the row, it is no value
-                facts.append(_table_fact(offset, sentence, header, q, glossary, vocab, carried))
+                facts.append(
+                    _table_fact(offset, sentence, header, caption, q, glossary, vocab, carried)
+                )
             continue
         clause_starts = [0] + [m.end() for m in _CLAUSE_END.finditer(sentence)]
         for q in quantities:
@@ -217,7 +224,11 @@ def extract_facts(
                 )
             if entity == _SHARED:
                 entity = None
-            period = period_before(sentence, at) or (next(iter(spans)) if len(spans) == 1 else None)
+            period = (
+                period_before(sentence, at)
+                or _period_after(sentence, q.end or at)
+                or (next(iter(spans)) if len(spans) == 1 else None)
+            )
             facts.append(
                 Fact(
                     sentence=offset,
@@ -266,6 +277,13 @@ def _subject_of(
     return name if _SUBJECT_LEAD.match(text[start : first[0]]) else None
 
 
+def _period_after(text: str, end: int) -> Span | None:
+    """A period written right after a figure, in its clause: "RMB167.80bn in 9M25"."""
+    tail = re.split(r"[，,；;。]|\band\b", text[end : end + 30])[0]
+    found = spans_in(tail)
+    return found[0][2] if found else None
+
+
 def _clause_subject(
     mentions: list[tuple[int, int, str]], clause_starts: list[int], clause: int, text: str
 ) -> str | None:
@@ -278,17 +296,72 @@ def _clause_subject(
     return None
 
 
+_PAREN = re.compile(r"[（(]([^（）()]{1,30})[）)]")
+_CURRENCY_SCALE = re.compile(
+    r"(RMB|CNY|US\$|USD|HK\$|HKD)\s*(bn|mn|million|billion|tn|trillion)\b", re.IGNORECASE
+)
+
+
+def label_unit(*labels: str) -> str | None:
+    """The unit a table's labels or caption give its bare numbers: "归母净利润（亿元）",
+    "电池片（元/W）", "（单位：亿元）", "(9M25, RMB bn unless stated)". A unit is whatever
+    makes a bare number a figure of some kind: nothing is listed."""
+    for label in labels:
+        for inside in _PAREN.findall(label or ""):
+            for part in re.split(r"[,，;；]", inside):
+                part = re.sub(r"^\s*单位\s*[:：]\s*", "", part).strip()
+                money = _CURRENCY_SCALE.search(part)
+                if money:
+                    return f"{money.group(1)} 1{money.group(2)}"
+                if part and len(part) <= 8 and _unit_kind(part) is not None:
+                    return part
+    return None
+
+
+def _unit_kind(unit: str) -> Quantity | None:
+    # "RMB 1bn" is a template with the number in place; "亿元" takes it in front.
+    parsed = extract_quantities(unit if "1" in unit else f"1{unit}")
+    if len(parsed) == 1 and parsed[0].kind not in ("number", "duration"):
+        return parsed[0]
+    return None
+
+
+def with_unit(q: Quantity, unit: str | None) -> Quantity:
+    """A bare cell number given the unit its labels state: "25.01" under "（亿元）" is
+    2,501,000,000 CNY. Offsets and raw text stay the cell's."""
+    if unit is None or q.kind != "number":
+        return q
+    template = _unit_kind(unit)
+    if template is None:
+        return q
+    scale = template.low  # the value of "1" in that unit
+    return q.model_copy(
+        update={
+            "low": q.low * scale,
+            "high": q.high * scale,
+            "kind": template.kind,
+            "currency": template.currency,
+            "unit": template.unit,
+        }
+    )
+
+
 def _table_fact(
     offset: int,
     row: str,
     header: str,
+    caption: str,
     q: Quantity,
     glossary: Glossary,
     vocab: frozenset[str],
     carried: str | None,
 ) -> Fact:
-    """A cell's figure: its column or row label says whom, what and when."""
+    """A cell's figure: its column or row label says whom, what and when, and in which unit
+    (or the table's caption does)."""
     label = tables.cell_label(row, header, q.start or 0)
+    if label is not None:
+        row_label, _, column_label = label.partition("，")
+        q = with_unit(q, label_unit(row_label, column_label, caption, header.split("|")[1]))
     if label is None:
         context, placed = row, q
     else:
@@ -299,20 +372,35 @@ def _table_fact(
         (m[2] for part in (column_label, row_label) for m in glossary.entity_mentions(part)),
         None,
     )
+    caption_spans = spans_in(caption)
     return Fact(
         sentence=offset,
         quantity=q,
         entity=labelled or carried,
         own_clause=labelled is not None,
         metric=metric_before(context, placed.start or 0, vocab),
-        period=period_before(context, placed.start or 0),
-        change=change_of(context, placed),
+        period=period_before(context, placed.start or 0)
+        or (caption_spans[0][2] if len(caption_spans) == 1 else None),
+        # The sign is in the cell ("13.01（+9.53%）"), the basis in the labels ("同比").
+        change=change_of(context, placed) or change_of(row, q),
     )
 
 
 def _group_name(glossary: Glossary, name: str) -> str | None:
     mentions = glossary.entity_mentions(name)
     return mentions[0][2] if mentions else None
+
+
+def table_caption(text: str, header: str) -> str:
+    """The sentence before a table's header row in a chunk's text ("表2：…（单位：亿元）"):
+    what a later chunk that starts inside that table reads its units and period from."""
+    before = ""
+    for _, sentence in chunk_sentences(text):
+        if sentence.strip() == header.strip():
+            return before
+        if not tables.is_row(sentence) and not tables.is_rule(sentence):
+            before = sentence
+    return ""
 
 
 def facts_key(glossary: Glossary) -> str:

@@ -333,6 +333,12 @@ _RE_MONTH_DAY = re.compile(
 )
 _RE_QUARTER = re.compile(
     r"第?[一二三四1-4]季度|(?<![A-Za-z0-9])(?:Q[1-4]|[1-4]Q|[12]H|H[12])(?![A-Za-z0-9])|[上下]半年"
+    # Period codes with their year: 9M25, 1H25, 3Q24, FY2024, Q3'25 (not "9 million").
+    r"|(?<![A-Za-z0-9])(?:9M|[1-4]Q|[12]H|Q[1-4]|H[12]|FY)\s?'?(?:20)?\d{2}(?![A-Za-z0-9])"
+)
+# Stock codes are names: 601628.SH, 2628.HK, 300750.SZ, NVDA.O.
+_RE_STOCK_CODE = re.compile(
+    r"(?<![\dA-Za-z])(?:\d{6}\.(?:SH|SZ|SS|BJ)|\d{4,5}\.HK|\d{4}\.T)(?![A-Za-z])", re.IGNORECASE
 )
 _RE_TIME = re.compile(r"(?<![\d:])(?:\d{2}:\d{2}(?::\d{2})?|\d{1,2}:\d{2}:\d{2})(?![\d:])")
 _RE_CITATION_MARK = re.compile(
@@ -412,6 +418,7 @@ def _masked_spans(text: str) -> list[tuple[int, int]]:
         _RE_CITATION_MARK,
         _RE_ORDINAL,
         _RE_URL,
+        _RE_STOCK_CODE,
     ):
         spans.extend((m.start(), m.end()) for m in rx.finditer(text))
     spans.extend((m.start(1), m.end()) for m in _RE_SHORT_YEAR.finditer(text))
@@ -817,6 +824,16 @@ def _scan(text: str, *, bare_years: bool = True) -> tuple[list[Quantity], list[Y
     return out, bare
 
 
+def _different_kinds(a: _Atom, b: _Atom) -> bool:
+    """Two figures that cannot be the ends of one range: "rose 60.5% to RMB167.80bn" is a
+    change and the level it reached, not a range from a percent to an amount."""
+    if a.marker and b.marker and a.marker != b.marker:
+        return True
+    if (a.marker == "percent") != (b.marker == "percent"):
+        return bool(a.currency or b.currency or a.unit or b.unit or a.marker or b.marker)
+    return bool(a.currency and b.currency and a.currency != b.currency)
+
+
 def _build(text: str, atom: _Atom, masked: Sequence[tuple[int, int]]) -> tuple[Quantity, int]:
     """Grow an atom into a Quantity: a range's second end, currency prefix, qualifiers, noun."""
     second: _Atom | None = None
@@ -839,7 +856,11 @@ def _build(text: str, atom: _Atom, masked: Sequence[tuple[int, int]]) -> tuple[Q
             and (not is_and or re.search(r"between\s*$", before, re.I))
         ):
             second = _scan_atom(text, p2, allow_bare_cjk=True)
-            if second is not None and not _overlaps(masked, second.start, second.end):
+            if (
+                second is not None
+                and not _overlaps(masked, second.start, second.end)
+                and not _different_kinds(atom, second)
+            ):
                 end = second.end
             else:
                 second = None
@@ -1083,8 +1104,9 @@ _ZH_CURRENCY = {"USD": "美元", "CNY": "元", "HKD": "港元", "EUR": "欧元",
 def format_decimal(value: Decimal, max_decimals: int = 2, *, thousands: bool = False) -> str:
     """Round half-up to at most `max_decimals` places and drop trailing zeros: no float noise."""
     if value != 0 and abs(value) < 1:
-        # keep two significant digits of small values: 0.000001 must not print as "0"
-        max_decimals = max(max_decimals, -value.adjusted() + 1)
+        # keep three significant digits of small values: 0.000001 must not print as "0",
+        # nor a price of 0.303元/W as 0.3
+        max_decimals = max(max_decimals, -value.adjusted() + 2)
     with localcontext() as ctx:
         ctx.prec = 80
         q = value.quantize(Decimal(1).scaleb(-max_decimals), rounding=ROUND_HALF_UP)
@@ -1116,11 +1138,22 @@ def _en_number(lo: Decimal, hi: Decimal, max_decimals: int) -> str:
             return f"{format_decimal(lo, max_decimals, thousands=True)}–{format_decimal(hi, max_decimals, thousands=True)}"
         return f"{_en_number(lo, lo, max_decimals)}–{_en_number(hi, hi, max_decimals)}"
     tail = f" {word}" if word else ""
+    # A scaled figure keeps the digits the note wrote (25.01亿元 is RMB 2.501 billion); a
+    # computed one, with endless digits, is rounded.
+    exact = [_decimals(v / size) for v in (lo, hi)]
+    if all(n <= 4 for n in exact):
+        max_decimals = max(max_decimals, *exact)
     a = format_decimal(lo / size, max_decimals, thousands=True)
     if lo == hi:
         return a + tail
     b = format_decimal(hi / size, max_decimals, thousands=True)
     return f"{a}–{b}{tail}"
+
+
+def _decimals(value: Decimal) -> int:
+    """How many decimal places a value needs to be written exactly."""
+    exponent = value.normalize().as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0
 
 
 def _zh_number(value: Decimal, max_decimals: int) -> str:

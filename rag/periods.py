@@ -25,19 +25,19 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         (
             "9m",
             r"前(?:三|3)(?:个)?季度|1\s*[-–~～至到]\s*9\s*月|一至九月|前(?:9|九)个?月|"
-            r"first\s+(?:three\s+quarters|nine\s+months)|nine\s+months|{B}9M(?:\s?(?:20)?\d{2})?{B}|"
+            r"first[\s-]+(?:three[\s-]+quarters|nine[\s-]+months?)|nine[\s-]+months?|{B}9M(?:\s?(?:20)?\d{2})?{B}|"
             r"{B}YTD{B}|year[- ]to[- ]date|Jan(?:uary)?\s*[-–]\s*Sep(?:tember)?",
         ),
         (
             "h1",
-            r"上半年|半年度|1\s*[-–~～至到]\s*6\s*月|first\s+half|{B}H1{B}|{B}1H(?:\s?(?:20)?\d{2})?{B}|"
+            r"上半年|半年度|1\s*[-–~～至到]\s*6\s*月|first[\s-]+half|{B}H1{B}|{B}1H(?:\s?(?:20)?\d{2})?{B}|"
             r"{B}interim{B}|Jan(?:uary)?\s*[-–]\s*Jun(?:e)?",
         ),
-        ("h2", r"下半年|second\s+half|{B}H2{B}|{B}2H(?:\s?(?:20)?\d{2})?{B}"),
+        ("h2", r"下半年|second[\s-]+half|{B}H2{B}|{B}2H(?:\s?(?:20)?\d{2})?{B}"),
         (
             "q",
             r"(?:第|单)?([一二三四1-4])季度|{B}Q([1-4]){B}|{B}([1-4])Q(?:\s?(?:20)?\d{2})?{B}|"
-            r"{B}(first|second|third|fourth)\s+quarter{B}",
+            r"{B}(first|second|third|fourth)[\s-]+quarter{B}",
         ),
         (
             "fy",

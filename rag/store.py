@@ -112,7 +112,7 @@ def all_chunks(
         for meta in batch["metadatas"] or [{}] * len(batch["ids"]):
             meta = meta or {}
             source = str(meta.get("source", ""))
-            kept = {k: meta[k] for k in ("section", "subject", "date") if meta.get(k)}
+            kept = {k: meta[k] for k in ("section", "subject", "date", "position") if meta.get(k)}
             if meta.get("names") and source not in seen:  # a note's names, once
                 seen.add(source)
                 kept["names"] = str(meta["names"])
@@ -134,8 +134,9 @@ def rebuild_keyword_index(
     """Derive the keyword index from what Chroma holds (Chroma is the source of truth): BM25,
     the corpus's lexicon, and every chunk's figures as facts (rag/facts.py), attributed with
     that lexicon and users' glossary."""
+    from rag import tables
     from rag.evidence import metric_vocab
-    from rag.facts import extract_facts
+    from rag.facts import extract_facts, table_caption
 
     version = version or collection_version(store) or bump_collection_version(store)
     ids, texts, metas = all_chunks(store)
@@ -144,6 +145,13 @@ def rebuild_keyword_index(
     entities, terms = lexicon_of(names.values())
     glossary = keyword_index.glossary.with_lexicon(entities, terms)
     vocab = metric_vocab(glossary)
+    # A chunk that starts inside a table reads its caption from the chunks before it.
+    order = sorted(range(len(ids)), key=lambda i: (metas[i]["source"], metas[i].get("position", 0)))
+    captions: dict[int, str] = {}
+    for prev, i in zip(order, order[1:], strict=False):
+        header = str(metas[i].get("section") or "")
+        if metas[prev]["source"] == metas[i]["source"] and tables.is_row(header):
+            captions[i] = table_caption(texts[prev], header) or captions.get(prev, "")
     facts = {
         chunk_id: extract_facts(
             text,
@@ -152,8 +160,9 @@ def rebuild_keyword_index(
             section=meta.get("section"),
             subject=meta.get("subject"),
             doc_year=int(str(meta["date"])[:4]) if meta.get("date") else None,
+            caption=captions.get(i, ""),
         )
-        for chunk_id, text, meta in zip(ids, texts, metas, strict=True)
+        for i, (chunk_id, text, meta) in enumerate(zip(ids, texts, metas, strict=True))
     }
     keyword_index.build(
         ids,
