@@ -147,12 +147,14 @@ def _mount_ui(app: FastAPI, settings: Settings) -> bool:
     except Exception:
         log.warning("UI not mounted: ui.app does not import", exc_info=True)
         return False
-    # The chat calls the service directly, so it gets the same bounds as the API's gate.
+    # The chat is admitted by the API's own gate (one count for both), so a busy model
+    # degrades its answers too; the gate bounds them, not Gradio's queue.
     blocks = ui_app.build_ui(
         _LateService(app),
         _LateLibrary(app),
-        concurrency_limit=settings.llm_concurrency,
-        queue_size=settings.llm_queue_limit,
+        concurrency_limit=None,
+        queue_size=None,
+        admission=app.state.gate,
     )
     keys = settings.api_keys
     # Browsers can't send our bearer header: with keys set, the UI asks for one as password.
