@@ -64,7 +64,9 @@ def test_a_sentence_with_an_unverified_figure_is_never_streamed_nor_answered(
 def test_a_wrong_first_sentence_streams_nothing_and_the_final_is_the_cited_fallback(
     indexed: Settings,
 ) -> None:
-    streamed, final, _ = _stream(indexed, "英伟达2026年AEC需求量约为180万根[1]。另有说法为170万根[1]。")
+    streamed, final, _ = _stream(
+        indexed, "英伟达2026年AEC需求量约为180万根[1]。另有说法为170万根[1]。"
+    )
     assert streamed == ""  # nothing verified came before the wrong figure
     assert final.verification["status"] == "fallback"
     assert final.verification["reason"] == "unverified figure"
