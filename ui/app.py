@@ -380,6 +380,7 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO)
 
     # Heavy imports only now: building the UI for the API must not load models.
+    from api.main import answer_gate  # the API's admission: a busy model degrades, not waits
     from ingest.library import build_library
     from rag.assistant import build_assistant
     from rag.config import get_settings
@@ -388,8 +389,9 @@ def main(argv: list[str] | None = None) -> None:
     ui = build_ui(
         build_assistant(settings),
         build_library(settings),
-        concurrency_limit=settings.llm_concurrency,
-        queue_size=settings.llm_queue_limit,
+        concurrency_limit=None,  # the gate bounds answering work
+        queue_size=None,
+        admission=answer_gate(settings),
     )
     ui.launch(
         server_name=settings.host,
