@@ -80,6 +80,8 @@ class ModeResult:
     latency_ms: dict[str, float] = field(default_factory=dict)  # of the 200s
     without_model: int = 0  # 200s the model never touched (deterministic, computed, abstained)
     without_model_latency_ms: dict[str, float] = field(default_factory=dict)
+    # The server's own time for those (timings_ms.total): the rest of the latency is queueing.
+    without_model_server_ms: dict[str, float] = field(default_factory=dict)
     degraded: int = 0  # 200s answered without the model because it was busy (llm_busy)
     degraded_latency_ms: dict[str, float] = field(default_factory=dict)
     overflow_latency_ms_max: float = 0.0  # slowest 503/429: overflow must be refused at once
@@ -225,6 +227,7 @@ async def drive(
     llm_state: Counter[str] = Counter()
     latencies: list[float] = []
     without_model: list[float] = []
+    without_model_server: list[float] = []
     degraded: list[float] = []
     overflow_latencies: list[float] = []
     tally = Counter[str]()
@@ -274,6 +277,9 @@ async def drive(
                     llm_state[str(verification.get("llm", "not reached"))] += 1
                     if verification.get("llm") in WITHOUT_MODEL:
                         without_model.append(took)
+                        total = answer.get("timings_ms", {}).get("total")
+                        if isinstance(total, int | float):
+                            without_model_server.append(float(total))
                     if verification.get("degraded"):
                         degraded.append(took)
                 elif code in (429, 503):
@@ -305,6 +311,7 @@ async def drive(
         "llm_state": dict(llm_state),
         "latencies": latencies,
         "without_model": without_model,
+        "without_model_server": without_model_server,
         "degraded": degraded,
         "overflow_latencies": overflow_latencies,
         "tally": dict(tally),
@@ -396,6 +403,7 @@ async def run_mode(
     result.latency_ms = spread(latencies)
     result.without_model = len(raw["without_model"])
     result.without_model_latency_ms = spread(raw["without_model"])
+    result.without_model_server_ms = spread(raw["without_model_server"])
     result.degraded = len(raw["degraded"])
     result.degraded_latency_ms = spread(raw["degraded"])
     if raw["overflow_latencies"]:
@@ -433,6 +441,14 @@ def table(results: list[ModeResult]) -> str:
             [
                 f"{r.without_model}, {r.without_model_latency_ms.get('p50', '-')} / "
                 f"{r.without_model_latency_ms.get('p95', '-')}"
+                for r in results
+            ],
+        ),
+        (
+            "  their server time p50 / p95 (ms)",
+            [
+                f"{r.without_model_server_ms.get('p50', '-')} / "
+                f"{r.without_model_server_ms.get('p95', '-')}"
                 for r in results
             ],
         ),
