@@ -21,7 +21,7 @@ from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
 from api.deps import GateDep, ServiceDep, SettingsDep
 from api.errors import ApiError, ErrorBody, ErrorDetail, responses
-from api.limits import Ticket, check_ask_limits
+from api.limits import Ticket, ask_service, check_ask_limits
 from rag.config import Settings
 from rag.service import AnsweringService
 from rag.types import Answer, AskRequest, StreamEvent
@@ -80,8 +80,9 @@ def _is_iso_date(value: str) -> bool:
 
 
 _STREAM_DOC = """\
-Server-Sent Events: zero or more `token` events (`{"text": "..."}`, draft text), then one
-`final` event whose data is the verified Answer (it may differ from the draft). A failure
+Server-Sent Events: zero or more `token` events (`{"text": "..."}`), then one `final` event
+whose data is the Answer. Tokens carry only verified text: joined, they are the start of the
+final answer (usually all of it), never a figure the grounding check has not passed. A failure
 after the stream started ends it with an `error` event (`{"error": {"code", "message"}}`)."""
 
 
@@ -91,8 +92,8 @@ async def ask(
 ) -> Answer:
     """Answer one question with numbered citations and any calculator trace."""
     check_ask_input(request, settings)
-    async with gate.admit():
-        return await run_in_threadpool(service.ask, request)
+    async with gate.admit() as ticket:
+        return await ask_service(service, request, ticket)
 
 
 @router.post(
@@ -106,7 +107,7 @@ async def ask(
 async def ask_stream(
     request: AskRequest, service: ServiceDep, gate: GateDep, settings: SettingsDep
 ) -> EventSourceResponse:
-    """Stream draft tokens, then the final verified answer."""
+    """Stream verified text as it is checked, then the final answer."""
     check_ask_input(request, settings)
     ticket = gate.admit()  # decided before the 200 goes out, so overload is still a 503
     return EventSourceResponse(
@@ -141,11 +142,17 @@ async def stream_service(
     async with ticket:
         events: Iterator[StreamEvent] | None = None
         try:
-            events = await run_in_threadpool(service.stream, request)
+            if ticket.use_llm:
+                events = await run_in_threadpool(service.stream, request)
+            else:
+                events = await run_in_threadpool(lambda: service.stream(request, use_llm=False))
             async for event in iterate_in_threadpool(events):
-                yield event
                 if event.type == "final":
+                    if event.answer is not None:
+                        event = event.model_copy(update={"answer": ticket.mark(event.answer)})
+                    yield event
                     return
+                yield event
             yield ErrorDetail(code="no_final_answer", message="the answer stream ended early")
         except Exception:
             log.exception("answer stream failed")

@@ -7,6 +7,11 @@ once, so no client ever times out in an invisible queue.
 The queue is bounded in time too: a count alone let 8 questions wait behind a ~40 s LLM
 answer each, and under load (benchmarks/load_bench.py, 20 clients) clients timed out at 120 s
 in the queue instead of getting a 503.
+
+Degrade, don't refuse: with the LLM, what its gate would refuse goes to a second, bounded
+lane that answers without the model (the verified deterministic or computed answer, ~0.2 s),
+marked `verification["degraded"] = "llm_busy"`. Only when that lane is full too is the
+answer 503 + Retry-After.
 """
 
 from __future__ import annotations
@@ -17,9 +22,12 @@ import time
 from collections import deque
 from types import TracebackType
 
+from starlette.concurrency import run_in_threadpool
+
 from api.errors import ApiError
 from rag.config import Settings
-from rag.types import AskRequest
+from rag.service import AnsweringService
+from rag.types import Answer, AskRequest
 
 
 def check_ask_limits(request: AskRequest, settings: Settings) -> None:
@@ -42,6 +50,16 @@ def check_ask_limits(request: AskRequest, settings: Settings) -> None:
         )
 
 
+async def ask_service(service: AnsweringService, request: AskRequest, ticket: Ticket) -> Answer:
+    """`service.ask` in a worker thread, without the LLM when the ticket says so, marked with
+    the lane that served it."""
+    if ticket.use_llm:
+        answer = await run_in_threadpool(service.ask, request)
+    else:
+        answer = await run_in_threadpool(lambda: service.ask(request, use_llm=False))
+    return ticket.mark(answer)
+
+
 class AnswerGate:
     """Admission control: `admit()` decides at once; the returned ticket waits for a slot.
 
@@ -54,10 +72,22 @@ class AnswerGate:
 
     RECENT = 10  # answers remembered for the time estimate
 
-    def __init__(self, concurrency: int, queue_limit: int, *, max_wait_s: float = 60.0) -> None:
+    def __init__(
+        self,
+        concurrency: int,
+        queue_limit: int,
+        *,
+        max_wait_s: float = 60.0,
+        first_guess_s: float | None = None,
+        overflow: AnswerGate | None = None,
+    ) -> None:
         self.concurrency = concurrency
         self.capacity = concurrency + queue_limit
         self.max_wait_s = max_wait_s
+        # The answer time assumed before any answer finished (default: a third of the budget).
+        self.first_guess_s = max_wait_s / 3 if first_guess_s is None else first_guess_s
+        # The lane that answers without the LLM what this gate would refuse (None: refuse).
+        self.overflow = overflow
         self.admitted = 0
         self.running = 0
         # Set while the service warms up: answering would only queue behind the model load.
@@ -76,7 +106,7 @@ class AnswerGate:
         now = time.monotonic()
         seen = [*self._recent, *(now - started for started in self._running_since.values())]
         if not self._recent:
-            seen.append(self.max_wait_s / 3)
+            seen.append(self.first_guess_s)
         return max(seen)
 
     def expected_seconds(self) -> float:
@@ -85,7 +115,10 @@ class AnswerGate:
         return waves * self.answer_seconds()
 
     def admit(self) -> Ticket:
-        """A ticket for one answer, or ApiError 503 when the service can't take more work."""
+        """A ticket for one answer, or ApiError 503 when the service can't take more work.
+
+        What this gate refuses goes to its `overflow` lane when it has one: the ticket then
+        says `use_llm = False`, and 503 comes only when that lane refuses too."""
         if self.warming:
             raise ApiError(
                 503,
@@ -93,6 +126,14 @@ class AnswerGate:
                 "the models are still loading; try again shortly",
                 headers={"Retry-After": "10"},
             )
+        try:
+            return self._admit_here()
+        except ApiError:
+            if self.overflow is None:
+                raise
+        return self.overflow._admit_here(degraded="llm_busy")
+
+    def _admit_here(self, degraded: str | None = None) -> Ticket:
         slot_free = self.admitted < self.concurrency
         if self.admitted >= self.capacity or (
             not slot_free and self.expected_seconds() > self.max_wait_s
@@ -106,7 +147,7 @@ class AnswerGate:
                 headers={"Retry-After": str(seconds)},
             )
         self.admitted += 1
-        return Ticket(self)
+        return Ticket(self, degraded)
 
     def _record(self, seconds: float) -> None:
         self._avg_seconds = 0.8 * self._avg_seconds + 0.2 * seconds
@@ -115,10 +156,13 @@ class AnswerGate:
 
 class Ticket:
     """`async with ticket:` waits for a slot and frees it; `leave()` is idempotent so a
-    response's cleanup can also call it when the body iterator never started."""
+    response's cleanup can also call it when the body iterator never started.
 
-    def __init__(self, gate: AnswerGate) -> None:
+    `degraded` names why the answer is to be given without the LLM ("llm_busy"), or is None."""
+
+    def __init__(self, gate: AnswerGate, degraded: str | None = None) -> None:
         self._gate = gate
+        self.degraded = degraded
         self._left = False
         self._holding = False
         self._started = 0.0
@@ -150,3 +194,15 @@ class Ticket:
         if not self._left:
             self._left = True
             self._gate.admitted -= 1
+
+    @property
+    def use_llm(self) -> bool:
+        return self.degraded is None
+
+    def mark(self, answer: Answer) -> Answer:
+        """The answer with the lane that served it in `verification` (technical, for the API
+        and the details toggle; the user's plain status does not change)."""
+        if self.degraded is None:
+            return answer
+        verification = {**answer.verification, "degraded": self.degraded, "lane": "deterministic"}
+        return answer.model_copy(update={"verification": verification})

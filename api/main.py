@@ -67,17 +67,31 @@ async def _warm_up(gate: AnswerGate, warm_up: Any) -> None:
 
 
 def answer_gate(settings: Settings) -> AnswerGate:
-    """Bounds on answering work. With the LLM, its concurrency and queue; without it, answers
-    take tens of milliseconds, so one per core runs and a deeper queue waits (the wait budget
-    still refuses what would wait too long)."""
+    """Bounds on answering work. With the LLM, its concurrency and queue, and (unless
+    `degrade_when_busy` is off) a lane for what it would refuse, answered without the model;
+    without the LLM, answers take tens of milliseconds, so one per core runs and a deeper queue
+    waits (the wait budget still refuses what would wait too long)."""
     if settings.llm == "none":
         return AnswerGate(
             max(2, settings.llm_concurrency),
             max(64, settings.llm_queue_limit),
             max_wait_s=settings.answer_max_wait_s,
         )
+    overflow = (
+        AnswerGate(
+            settings.deterministic_concurrency,
+            settings.deterministic_queue_limit,
+            max_wait_s=settings.deterministic_max_wait_s,
+            first_guess_s=1.0,  # measured ~0.2 s; a pessimistic start
+        )
+        if settings.degrade_when_busy
+        else None
+    )
     return AnswerGate(
-        settings.llm_concurrency, settings.llm_queue_limit, max_wait_s=settings.answer_max_wait_s
+        settings.llm_concurrency,
+        settings.llm_queue_limit,
+        max_wait_s=settings.answer_max_wait_s,
+        overflow=overflow,
     )
 
 
@@ -133,12 +147,14 @@ def _mount_ui(app: FastAPI, settings: Settings) -> bool:
     except Exception:
         log.warning("UI not mounted: ui.app does not import", exc_info=True)
         return False
-    # The chat calls the service directly, so it gets the same bounds as the API's gate.
+    # The chat is admitted by the API's own gate (one count for both), so a busy model
+    # degrades its answers too; the gate bounds them, not Gradio's queue.
     blocks = ui_app.build_ui(
         _LateService(app),
         _LateLibrary(app),
-        concurrency_limit=settings.llm_concurrency,
-        queue_size=settings.llm_queue_limit,
+        concurrency_limit=None,
+        queue_size=None,
+        admission=app.state.gate,
     )
     keys = settings.api_keys
     # Browsers can't send our bearer header: with keys set, the UI asks for one as password.
@@ -169,11 +185,15 @@ class _LateService:
             raise RuntimeError("the service is still starting")
         return service
 
-    def ask(self, request: AskRequest) -> Answer:
-        return self._target().ask(request)
+    def ask(self, request: AskRequest, *, use_llm: bool = True) -> Answer:
+        if use_llm:
+            return self._target().ask(request)
+        return self._target().ask(request, use_llm=False)
 
-    def stream(self, request: AskRequest) -> Iterator[StreamEvent]:
-        return self._target().stream(request)
+    def stream(self, request: AskRequest, *, use_llm: bool = True) -> Iterator[StreamEvent]:
+        if use_llm:
+            return self._target().stream(request)
+        return self._target().stream(request, use_llm=False)
 
     def readiness(self) -> dict[str, bool]:
         return self._target().readiness()

@@ -9,6 +9,9 @@ and echoed. Extras ride along without breaking OpenAI clients:
 * response: `sources` (the citations, numbered as in the text) and `answer` (the full Answer:
   abstained, tool_calls with formulas, verification, timings). When streaming, both come in
   the last chunk, the one whose `finish_reason` is `stop`.
+
+Streamed deltas carry verified text only (see `/v1/ask/stream`): joined, they are the final
+answer, with no draft and no "corrected answer" after it.
 """
 
 from __future__ import annotations
@@ -24,19 +27,17 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 from sse_starlette import EventSourceResponse
 from starlette.background import BackgroundTask
-from starlette.concurrency import run_in_threadpool
 
 from api.ask import check_ask_input, stream_service
 from api.deps import GateDep, ServiceDep, SettingsDep
 from api.errors import ApiError, ErrorBody, ErrorDetail, responses
-from api.limits import Ticket
+from api.limits import Ticket, ask_service
 from rag.service import AnsweringService
 from rag.types import Answer, AskRequest, Citation, Filters, Language, Message
 
 router = APIRouter(prefix="/v1", tags=["openai-compatible"])
 
 MODEL_ID = "research-notes"
-_CORRECTION = {"en": "\n\nCorrected answer: ", "zh": "\n\n更正后的回答："}
 
 
 class ContentPart(BaseModel):
@@ -155,8 +156,8 @@ async def chat_completions(
         ticket = gate.admit()
         chunks = _chunks(service, request, ticket, completion_id, created, body.model)
         return EventSourceResponse(chunks, background=BackgroundTask(ticket.leave))
-    async with gate.admit():
-        answer = await run_in_threadpool(service.ask, request)
+    async with gate.admit() as ticket:
+        answer = await ask_service(service, request, ticket)
     return ChatCompletion(
         id=completion_id,
         created=created,
@@ -224,12 +225,11 @@ async def _chunks(
 
 
 def _completion_of(streamed: str, answer: Answer) -> str:
-    """Text to append so the concatenated deltas read as the verified answer.
+    """Text to append so the concatenated deltas read as the final answer.
 
-    Deltas can't be retracted: when verification changed the draft, the corrected answer
-    follows a visible marker (and `answer` in the last chunk holds the clean text)."""
+    The service streams only verified text, a prefix of its final answer, so this is the
+    rest. Deltas can't be retracted: should the final answer ever not continue what was sent,
+    nothing more is appended (never a second, "corrected" answer); `answer` in the last chunk
+    holds the full record."""
     final = answer.answer
-    draft = streamed.rstrip()
-    if final.startswith(draft):
-        return final[len(streamed) :] if final.startswith(streamed) else final[len(draft) :]
-    return _CORRECTION[answer.language] + final
+    return final[len(streamed) :] if final.startswith(streamed) else ""

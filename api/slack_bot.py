@@ -20,7 +20,7 @@ from slack_sdk.webhook import WebhookClient
 from starlette.concurrency import run_in_threadpool
 
 from api.errors import ApiError
-from api.limits import AnswerGate, check_ask_limits
+from api.limits import AnswerGate, ask_service, check_ask_limits
 from api.slack_format import escape, format_answer
 from rag.config import Settings
 from rag.service import AnsweringService
@@ -28,6 +28,7 @@ from rag.types import AskRequest
 
 log = logging.getLogger(__name__)
 
+BUSY = "Too many questions at once right now; please ask again in {seconds} s."
 _MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
 
 
@@ -94,15 +95,20 @@ class SlackBot:
             raise ApiError(401, "replayed_request", "this signed request was already received")
 
     async def answer(self, service: AnsweringService, gate: AnswerGate, question: str) -> str:
-        """The mrkdwn reply for a question; busy, limit and failure cases become messages."""
+        """The mrkdwn reply for a question; busy, limit and failure cases become messages.
+
+        A busy model is no reason to refuse: the gate hands the question to its lane without
+        the LLM, and only when that is full too does the channel read "ask again"."""
         request = AskRequest(question=question, language=None, top_k=None)
         try:
             check_ask_limits(request, self.settings)
-            async with gate.admit():
-                answer = await run_in_threadpool(service.ask, request)
+            async with gate.admit() as ticket:
+                answer = await ask_service(service, request, ticket)
         except ApiError as exc:
-            icon = ":hourglass:" if exc.status_code == 503 else ":warning:"
-            return f"{icon} {escape(str(exc.detail))}"
+            if exc.status_code == 503:
+                wait = (exc.headers or {}).get("Retry-After", "a few")
+                return f":hourglass: {BUSY.format(seconds=wait)}"
+            return f":warning: {escape(str(exc.detail))}"
         except Exception:
             log.exception("Slack answer failed")
             return ":x: Sorry, answering failed. Please try again later."

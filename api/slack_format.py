@@ -1,5 +1,6 @@
-"""Pure formatting of an Answer as Slack mrkdwn: the answer, the calculator trace and
-numbered sources (title, date, quote), with abstentions clearly marked."""
+"""Pure formatting of an Answer as Slack mrkdwn: the answer, its plain status ("✓ figures
+checked against the sources"), the calculator trace and numbered sources (title, date,
+quote), with abstentions clearly marked. The technical record (`verification`) stays out."""
 
 from __future__ import annotations
 
@@ -64,6 +65,8 @@ def format_answer(answer: Answer, *, max_chars: int = MAX_MESSAGE_CHARS) -> str:
     if answer.abstained:
         parts.append(labels["abstained"])
     parts.append(_mrkdwn(answer.answer.strip()))
+    if answer.status and not answer.abstained:  # plain, for people: no technical reason
+        parts.append(f"_{escape(answer.status)}_")
     if answer.tool_calls:
         parts.append("\n".join([labels["calculations"], *map(format_tool_call, answer.tool_calls)]))
     if answer.citations:

@@ -1,8 +1,13 @@
 """Load on `POST /v1/ask`: N concurrent clients for D seconds against the real server, once in
 deterministic mode (RNA_LLM=none) and once with the embedded LLM (RNA_LLM=llamacpp).
 
-    .venv/bin/python benchmarks/load_bench.py [--mode deterministic|llm|both]
+    .venv/bin/python benchmarks/load_bench.py [--mode deterministic|llm|llm-no-degrade|both|degrade]
         [--clients 20] [--seconds 60] [--out data/load/load.json]
+
+`--mode degrade` runs the embedded LLM twice, side by side: `llm-no-degrade` is the baseline
+(RNA_DEGRADE_WHEN_BUSY=false: what the LLM's gate can't take in time is refused, 503 +
+Retry-After) and `llm` answers it at once without the model. The table then compares
+refusals, errors and the p95 of the answers served without the model.
 
 For each mode it builds the index under --data-dir if there is none (`python -m ingest`),
 starts `python -m api` on a free loopback port, waits for `/readyz`, then runs the clients.
@@ -43,7 +48,15 @@ import psutil
 import yaml
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-MODES = {"deterministic": "none", "llm": "llamacpp"}
+# mode -> the server's environment
+MODES = {
+    "deterministic": {"RNA_LLM": "none"},
+    "llm": {"RNA_LLM": "llamacpp"},
+    "llm-no-degrade": {"RNA_LLM": "llamacpp", "RNA_DEGRADE_WHEN_BUSY": "false"},
+}
+RUNS = {"both": ["deterministic", "llm"], "degrade": ["llm-no-degrade", "llm"]}
+# verification["llm"] of an answer the model never touched (None: answered before the LLM step).
+WITHOUT_MODEL = {None, "not used", "off", "skipped"}
 RETRY_CAP_S = 5.0
 
 
@@ -65,6 +78,12 @@ class ModeResult:
     bad_bodies: int = 0  # 200s that are not an answer
     errors: dict[str, int] = field(default_factory=dict)  # exception class -> count
     latency_ms: dict[str, float] = field(default_factory=dict)  # of the 200s
+    without_model: int = 0  # 200s the model never touched (deterministic, computed, abstained)
+    without_model_latency_ms: dict[str, float] = field(default_factory=dict)
+    # The server's own time for those (timings_ms.total): the rest of the latency is queueing.
+    without_model_server_ms: dict[str, float] = field(default_factory=dict)
+    degraded: int = 0  # 200s answered without the model because it was busy (llm_busy)
+    degraded_latency_ms: dict[str, float] = field(default_factory=dict)
     overflow_latency_ms_max: float = 0.0  # slowest 503/429: overflow must be refused at once
     throughput_rps: float = 0.0  # 200s per second
     answer_status: dict[str, int] = field(default_factory=dict)  # verification.status
@@ -72,6 +91,21 @@ class ModeResult:
     rss_mb: dict[str, float] = field(default_factory=dict)
     server_log: str = ""
     server_exit: str = ""  # how the server stopped after the load
+
+    @property
+    def refusals(self) -> int:
+        return sum(n for code, n in self.statuses.items() if code in ("429", "503"))
+
+    @property
+    def errors_total(self) -> int:
+        """Everything that is neither an answer nor a polite refusal."""
+        return (
+            self.server_errors
+            + self.overflow_without_retry_after
+            + self.dropped
+            + self.timeouts
+            + self.bad_bodies
+        )
 
     @property
     def server_errors(self) -> int:
@@ -192,6 +226,9 @@ async def drive(
     answer_status: Counter[str] = Counter()
     llm_state: Counter[str] = Counter()
     latencies: list[float] = []
+    without_model: list[float] = []
+    without_model_server: list[float] = []
+    degraded: list[float] = []
     overflow_latencies: list[float] = []
     tally = Counter[str]()
     # Idle pooled connections are dropped after 2 s, well before uvicorn closes them (5 s).
@@ -238,6 +275,13 @@ async def drive(
                         continue
                     answer_status[str(verification.get("status", "n/a"))] += 1
                     llm_state[str(verification.get("llm", "not reached"))] += 1
+                    if verification.get("llm") in WITHOUT_MODEL:
+                        without_model.append(took)
+                        total = answer.get("timings_ms", {}).get("total")
+                        if isinstance(total, int | float):
+                            without_model_server.append(float(total))
+                    if verification.get("degraded"):
+                        degraded.append(took)
                 elif code in (429, 503):
                     overflow_latencies.append(took)
                     header = response.headers.get("retry-after")
@@ -266,6 +310,9 @@ async def drive(
         "answer_status": dict(answer_status),
         "llm_state": dict(llm_state),
         "latencies": latencies,
+        "without_model": without_model,
+        "without_model_server": without_model_server,
+        "degraded": degraded,
         "overflow_latencies": overflow_latencies,
         "tally": dict(tally),
     }
@@ -281,7 +328,7 @@ async def run_mode(
     ready_s: float,
     keepalive_expiry_s: float = 2.0,
 ) -> ModeResult:
-    env = {**os.environ, "RNA_DATA_DIR": str(data_dir), "RNA_LLM": MODES[mode]}
+    env = {**os.environ, "RNA_DATA_DIR": str(data_dir), **MODES[mode]}
     env.setdefault("HF_HUB_OFFLINE", "1")
     env.setdefault("TRANSFORMERS_OFFLINE", "1")
     env.setdefault("ANONYMIZED_TELEMETRY", "False")
@@ -353,19 +400,29 @@ async def run_mode(
     result.errors = raw["errors"]
     result.answer_status = raw["answer_status"]
     result.llm_state = raw["llm_state"]
-    if latencies:
-        result.latency_ms = {
-            "min": round(min(latencies)),
-            "p50": round(percentile(latencies, 50)),
-            "p95": round(percentile(latencies, 95)),
-            "p99": round(percentile(latencies, 99)),
-            "max": round(max(latencies)),
-            "mean": round(statistics.fmean(latencies)),
-        }
+    result.latency_ms = spread(latencies)
+    result.without_model = len(raw["without_model"])
+    result.without_model_latency_ms = spread(raw["without_model"])
+    result.without_model_server_ms = spread(raw["without_model_server"])
+    result.degraded = len(raw["degraded"])
+    result.degraded_latency_ms = spread(raw["degraded"])
     if raw["overflow_latencies"]:
         result.overflow_latency_ms_max = round(max(raw["overflow_latencies"]), 1)
     result.throughput_rps = round(len(latencies) / raw["elapsed_s"], 2) if raw["elapsed_s"] else 0
     return result
+
+
+def spread(latencies: list[float]) -> dict[str, float]:
+    if not latencies:
+        return {}
+    return {
+        "min": round(min(latencies)),
+        "p50": round(percentile(latencies, 50)),
+        "p95": round(percentile(latencies, 95)),
+        "p99": round(percentile(latencies, 99)),
+        "max": round(max(latencies)),
+        "mean": round(statistics.fmean(latencies)),
+    }
 
 
 def table(results: list[ModeResult]) -> str:
@@ -374,6 +431,31 @@ def table(results: list[ModeResult]) -> str:
 
     rows: list[tuple[str, list[str]]] = [
         ("clients × seconds", [f"{r.clients} × {r.seconds:g}" for r in results]),
+        ("**refusals (503/429)**", [str(r.refusals) for r in results]),
+        (
+            "**errors (5xx, no Retry-After, dropped, time-outs)**",
+            [str(r.errors_total) for r in results],
+        ),
+        (
+            "**answers without the model: n, p50 / p95 (ms)**",
+            [
+                f"{r.without_model}, {r.without_model_latency_ms.get('p50', '-')} / "
+                f"{r.without_model_latency_ms.get('p95', '-')}"
+                for r in results
+            ],
+        ),
+        (
+            "  their server time p50 / p95 (ms)",
+            [
+                f"{r.without_model_server_ms.get('p50', '-')} / "
+                f"{r.without_model_server_ms.get('p95', '-')}"
+                for r in results
+            ],
+        ),
+        (
+            "of which degraded (LLM busy): n, p95 (ms)",
+            [f"{r.degraded}, {r.degraded_latency_ms.get('p95', '-')}" for r in results],
+        ),
         ("ready after (s)", [f"{r.ready_s:.1f}" for r in results]),
         ("load incl. drain (s)", [f"{r.elapsed_s:.1f}" for r in results]),
         ("requests", [str(r.requests) for r in results]),
@@ -433,7 +515,7 @@ def git_state() -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--mode", choices=["deterministic", "llm", "both"], default="both")
+    parser.add_argument("--mode", choices=[*MODES, *RUNS], default="both")
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--out", type=Path, help="write the figures as JSON here")
@@ -452,7 +534,7 @@ def main(argv: list[str] | None = None) -> int:
 
     tree = git_state()
     started = datetime.now(UTC).isoformat(timespec="seconds")
-    modes = ["deterministic", "llm"] if args.mode == "both" else [args.mode]
+    modes = RUNS.get(args.mode, [args.mode])
     data_dir = args.data_dir.resolve()
     results = []
     for mode in modes:
@@ -480,7 +562,15 @@ def main(argv: list[str] | None = None) -> int:
             "uncommitted_tracked_files": tree["edited"],
             "cpus": os.cpu_count(),
             "load_average_at_end": os.getloadavg(),
-            "modes": {r.mode: {**asdict(r), "server_errors": r.server_errors} for r in results},
+            "modes": {
+                r.mode: {
+                    **asdict(r),
+                    "server_errors": r.server_errors,
+                    "refusals": r.refusals,
+                    "errors_total": r.errors_total,
+                }
+                for r in results
+            },
             "failures": failures,
         }
         args.out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")

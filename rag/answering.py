@@ -598,3 +598,22 @@ _COMMON_WORDS = frozenset(
 
 def cited_numbers(text: str) -> list[int]:
     return sorted({int(m) for m in _MARKER.findall(text)})
+
+
+# A sentence ends at 。！？； (or . ! ? before a space), with any citation markers right after
+# it: "…170万根。[1]" and "…cables. [1]" keep their marker.
+_SENTENCE_END = re.compile(
+    r"(?:[。！？；]|[.!?](?=\s))(?:\s*\[\d{1,3}(?:\s*[,，、]\s*\d{1,3})*\])*"
+)
+
+
+def last_sentence_end(text: str, after: int = 0) -> int | None:
+    """The end of the last complete sentence of a growing `text` that ends past `after`, or
+    None. A sentence is complete once something other than space or a marker follows it, so a
+    marker still to come is not cut off; the last sentence is judged when the text ends."""
+    end = None
+    for match in _SENTENCE_END.finditer(text):
+        rest = text[match.end() :]
+        if match.end() > after and rest.strip() and not rest.lstrip().startswith("["):
+            end = match.end()
+    return end

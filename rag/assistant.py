@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Generator, Iterator
 from contextlib import closing
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from rag.answering import (
     coverage_gap,
     deterministic_answer,
     evidence_pack,
+    last_sentence_end,
     misses_the_asked_figure,
     rewrite_follow_up,
 )
@@ -34,6 +36,7 @@ from rag.keyword import KeywordIndex
 from rag.language import detect_language
 from rag.planner import derived_period, plan_and_compute, plan_from_stated_period
 from rag.retriever import HybridRetriever
+from rag.status import plain_status
 from rag.types import Answer, AskRequest, Citation, StreamEvent, ToolCall
 
 log = logging.getLogger(__name__)
@@ -133,17 +136,17 @@ class Assistant:
 
     # -- answering --------------------------------------------------------------------------------
 
-    def ask(self, request: AskRequest) -> Answer:
+    def ask(self, request: AskRequest, *, use_llm: bool = True) -> Answer:
         final = None
-        for event in self.stream(request):
+        for event in self.stream(request, use_llm=use_llm):
             if event.type == "final":
                 final = event.answer
         assert final is not None
         return final
 
-    def stream(self, request: AskRequest) -> Iterator[StreamEvent]:
+    def stream(self, request: AskRequest, *, use_llm: bool = True) -> Iterator[StreamEvent]:
         try:
-            yield from self._answer(request)
+            yield from self._answer(request, use_llm)
         except Exception as exc:
             from rag.store import IndexUnavailable, is_unreachable
 
@@ -153,7 +156,7 @@ class Assistant:
                 raise IndexUnavailable(f"the vector store is unreachable: {exc}") from exc
             raise
 
-    def _answer(self, request: AskRequest) -> Iterator[StreamEvent]:
+    def _answer(self, request: AskRequest, use_llm: bool) -> Iterator[StreamEvent]:
         started = time.perf_counter()
         timings: dict[str, float] = {}
         language = request.language or detect_language(request.question)
@@ -232,8 +235,12 @@ class Assistant:
             return
 
         fallback = deterministic_answer(question, evidence)
-        if self.llm is None:
-            verification.update(status="deterministic", llm="off")
+        if self.llm is None or not use_llm:
+            # No model configured, or the caller asked for an answer without it (e.g. the model
+            # is busy): the answer built from the evidence, its figures the notes' own.
+            verification.update(
+                status="deterministic", llm="off" if self.llm is None else "not used"
+            )
             yield self._final(
                 fallback, language, False, evidence, [], verification, timings, started
             )
@@ -250,14 +257,26 @@ class Assistant:
             .format(evidence=evidence_pack(shown, language), calculations="", question=standalone)
         )
         draft, llm_state = "", "used"
+        # Only verified text is streamed: the draft is judged at each sentence end, and what
+        # passes every check (the final answer's checks) goes out; the rest waits. So the
+        # tokens a client joins are always a prefix of the final answer.
+        streamed: _Verdict | None = None
+        judged_to = streamed_to = 0  # draft offsets: judged up to, streamed up to
         # closing(): a client that leaves mid-draft stops the model now, not at GC.
         with closing(self._generate(prompt)) as pieces:
             for kind, piece in pieces:
-                if kind == "token":
-                    draft += piece
-                    yield StreamEvent(type="token", text=piece)
-                else:
+                if kind != "token":
                     llm_state = kind
+                    continue
+                draft += piece
+                end = last_sentence_end(draft, judged_to)
+                if end is None:
+                    continue
+                judged_to = end
+                verdict = _judge(draft[:end], shown, question, evidence, language)
+                if verdict.extends(streamed):
+                    yield StreamEvent(type="token", text=verdict.text[len(_text(streamed)) :])
+                    streamed, streamed_to = verdict, end
         timings["llm"] = _ms(t)
         verification.update(
             llm=llm_state,
@@ -266,40 +285,35 @@ class Assistant:
             draft=draft.strip(),
         )
 
-        if llm_state != "used":
-            verification.update(status="fallback", reason=f"llm {llm_state}")
+        whole = _judge(draft, shown, question, evidence, language) if llm_state == "used" else None
+        if whole is not None and whole.extends(streamed, allow_equal=True):
+            verification.update(numbers_checked=whole.checked, unsupported=whole.unsupported)
+            verification["status"] = "repaired" if whole.repaired else "verified"
+            if len(whole.text) > len(_text(streamed)):
+                yield StreamEvent(type="token", text=whole.text[len(_text(streamed)) :])
             yield self._final(
-                fallback, language, False, evidence, [], verification, timings, started
+                whole.text, language, False, shown, [], verification, timings, started
             )
             return
-        text = draft.strip()
-        if _says_not_in_documents(text):
-            verification.update(status="fallback", reason="model abstained but evidence covers it")
-            yield self._final(
-                fallback, language, False, evidence, [], verification, timings, started
-            )
-            return
-        grounding = check_grounding(text, shown, question=question)
-        verification.update(numbers_checked=grounding.checked, unsupported=grounding.unsupported)
-        wrong_language = detect_language(text) != language
-        other_figure = grounding.ok and misses_the_asked_figure(text, question, evidence)
-        if not grounding.ok or wrong_language or other_figure:
+        reason = f"llm {llm_state}" if whole is None else whole.reason or "markers re-cited"
+        if streamed is not None:
+            # The verified sentences already streamed answer the question; the rest of the
+            # draft did not pass (or never came), so it is dropped, not shown.
             verification.update(
-                status="fallback",
-                reason="wrong language"
-                if wrong_language
-                else "the model stated another figure than the one asked"
-                if other_figure
-                else "unverified figure",
+                status="repaired" if streamed.repaired else "verified",
+                numbers_checked=streamed.checked,
+                unsupported=[],
+                reason=f"the rest of the draft was dropped: {reason}",
+                dropped=draft[streamed_to:].strip(),
             )
             yield self._final(
-                fallback, language, False, evidence, [], verification, timings, started
+                streamed.text, language, False, shown, [], verification, timings, started
             )
             return
-        verification["status"] = "repaired" if grounding.repaired else "verified"
-        yield self._final(
-            grounding.text, language, False, shown, [], verification, timings, started
-        )
+        if whole is not None:
+            verification.update(numbers_checked=whole.checked, unsupported=whole.unsupported)
+        verification.update(status="fallback", reason=reason)
+        yield self._final(fallback, language, False, evidence, [], verification, timings, started)
 
     def _generate(self, prompt: str) -> Generator[tuple[str, str]]:
         """("token", text) pieces of the draft, then ("timeout" | "busy" | "error", "") if the
@@ -375,9 +389,58 @@ class Assistant:
             citations=citations,
             tool_calls=tool_calls,
             verification=verification,
+            status=plain_status(verification.get("status"), abstained, language),  # type: ignore[arg-type]
             timings_ms=timings,
         )
         return StreamEvent(type="final", answer=answer)
+
+
+@dataclass(frozen=True)
+class _Verdict:
+    """The checks of a (partial) draft: `ok` when every figure is grounded, the answer is in
+    the asked language, states the asked figure and does not wrongly abstain; `text` is the
+    draft with its markers repaired."""
+
+    ok: bool
+    text: str
+    reason: str
+    checked: int
+    unsupported: list[str]
+    repaired: bool
+
+    def extends(self, streamed: _Verdict | None, *, allow_equal: bool = False) -> bool:
+        """Passed, and continues what was streamed (so the stream needs no retraction)."""
+        before = _text(streamed)
+        longer = len(self.text) > len(before) or (allow_equal and len(self.text) == len(before))
+        return self.ok and longer and self.text.startswith(before)
+
+
+def _text(verdict: _Verdict | None) -> str:
+    return verdict.text if verdict is not None else ""
+
+
+def _judge(
+    draft: str, shown: list[Evidence], question: Question, evidence: list[Evidence], language: str
+) -> _Verdict:
+    text = draft.strip()
+    if _says_not_in_documents(text):
+        return _Verdict(False, text, "model abstained but evidence covers it", 0, [], False)
+    grounding = check_grounding(text, shown, question=question)
+    reason = ""
+    if detect_language(text) != language:
+        reason = "wrong language"
+    elif not grounding.ok:
+        reason = "unverified figure"
+    elif misses_the_asked_figure(text, question, evidence):
+        reason = "the model stated another figure than the one asked"
+    return _Verdict(
+        not reason,
+        grounding.text,
+        reason,
+        grounding.checked,
+        grounding.unsupported,
+        grounding.repaired,
+    )
 
 
 class _LlmCall:

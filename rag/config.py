@@ -101,6 +101,22 @@ class Settings(BaseSettings):
         "503 + Retry-After at once instead of queueing.",
     )
 
+    degrade_when_busy: bool = Field(
+        True,
+        description="When the LLM can't start a question within `answer_max_wait_s`, answer it "
+        "at once without the model (the verified deterministic or computed answer) instead of "
+        "503; 503 + Retry-After only when that lane is full too.",
+    )
+    deterministic_concurrency: int = Field(
+        2, ge=1, description="Answers without the LLM run at once (the degraded lane)."
+    )
+    deterministic_queue_limit: int = Field(
+        64, ge=0, description="Waiting answers in the degraded lane before 503 + Retry-After."
+    )
+    deterministic_max_wait_s: float = Field(
+        10.0, gt=0, description="The degraded lane refuses what would likely wait longer."
+    )
+
     # Retrieval
     top_k: int = Field(5, ge=1, le=50)
 

@@ -60,7 +60,17 @@ class Answer(Frozen):
     abstained: bool = False
     citations: list[Citation] = Field(default_factory=list)
     tool_calls: list[ToolCall] = Field(default_factory=list)
-    verification: dict[str, Any] = Field(default_factory=dict)
+    verification: dict[str, Any] = Field(
+        default_factory=dict,
+        description="The technical record: status (verified, repaired, fallback, computed, "
+        "deterministic, abstained), reason, LLM state, figures checked.",
+    )
+    status: str = Field(
+        "",
+        description="A plain status for users, in the answer's language: e.g. "
+        "'✓ figures checked against the sources', '✓ computed by the calculator', "
+        "'not in the notes'.",
+    )
     timings_ms: dict[str, float] = Field(default_factory=dict)
 
 
@@ -86,7 +96,9 @@ class AskRequest(Frozen):
 
 
 class StreamEvent(Frozen):
-    """`token` events carry draft text; exactly one `final` event ends a stream."""
+    """`token` events carry verified text only: joined, they are a prefix of the final answer
+    (never a figure the grounding check has not passed). Exactly one `final` event ends a
+    stream; its answer starts with every token's text."""
 
     type: Literal["token", "final"]
     text: str = ""

@@ -7,30 +7,50 @@ api/ and ui/ logic can be tested fast; integration tests use the real ones.
 from __future__ import annotations
 
 import hashlib
+import threading
+import time
 from collections.abc import Iterator
+from typing import Any
 
+from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.embeddings import Embeddings
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from pydantic import PrivateAttr
 
 from ingest.library import RejectedFile
 from rag.evidence import Evidence
 from rag.numbers import extract_quantities
+from rag.status import plain_status
 from rag.types import Answer, AskRequest, Citation, DocumentInfo, IngestReport, StreamEvent
 
 NV_QUOTE = "英伟达(NV)2026年AEC需求量预计为170万根"
+GOOD_DRAFT = "英伟达2026年AEC需求量预计为170万根左右[1]。"
 
 
 class FakeAssistant:
-    """Answers every question with one cited sentence; abstains when the question says 2027."""
+    """Answers every question with one cited sentence; abstains when the question says 2027.
+    `use_llm=False` gives the same figure as a deterministic (quoted) answer."""
 
     def __init__(self) -> None:
         self.requests: list[AskRequest] = []
+        self.llm_flags: list[bool] = []  # use_llm of each question, in order
 
-    def ask(self, request: AskRequest) -> Answer:
+    def ask(self, request: AskRequest, *, use_llm: bool = True) -> Answer:
         self.requests.append(request)
+        self.llm_flags.append(use_llm)
         lang = request.language or ("en" if request.question.isascii() else "zh")
         if "2027" in request.question:
             text = "The documents do not say." if lang == "en" else "文档中没有提到这一点。"
-            return Answer(answer=text, language=lang, abstained=True)
+            verification = {"status": "abstained", "reason": "year"}
+            return Answer(
+                answer=text,
+                language=lang,
+                abstained=True,
+                verification=verification,
+                status=plain_status("abstained", True, lang),
+            )
         text = (
             "About 1.7 million cables (170万根) [1]."
             if lang == "en"
@@ -46,18 +66,26 @@ class FakeAssistant:
             end=10 + len(NV_QUOTE),
             score=0.9,
         )
+        verification = (
+            {"status": "verified", "numbers_checked": 1, "llm": "used"}
+            if use_llm
+            else {"status": "deterministic", "llm": "not used"}
+        )
         return Answer(
             answer=text,
             language=lang,
             citations=[citation],
-            verification={"status": "verified", "numbers_checked": 1},
+            verification=verification,
+            status=plain_status(verification["status"], False, lang),
             timings_ms={"total": 1.0},
         )
 
-    def stream(self, request: AskRequest) -> Iterator[StreamEvent]:
-        final = self.ask(request)
-        for word in final.answer.split(" "):
-            yield StreamEvent(type="token", text=word + " ")
+    def stream(self, request: AskRequest, *, use_llm: bool = True) -> Iterator[StreamEvent]:
+        final = self.ask(request, use_llm=use_llm)
+        if use_llm:  # verified text: the final answer's, word by word
+            words = final.answer.split(" ")
+            for i, word in enumerate(words):
+                yield StreamEvent(type="token", text=word + (" " if i < len(words) - 1 else ""))
         yield StreamEvent(type="final", answer=final)
 
     def readiness(self) -> dict[str, bool]:
@@ -146,3 +174,54 @@ def evidence_sentence(
         section=section,
         entities=entities,
     )
+
+
+class ScriptedChatModel(BaseChatModel):
+    """Streams `reply` in pieces. `mode`: "ok"; "hang" (blocks before the first token until
+    `release()`, deaf to everything else); "error" (a dead server); "trickle" (a piece every
+    `trickle_s`)."""
+
+    reply: str = GOOD_DRAFT
+    mode: str = "ok"
+    trickle_s: float = 0.3
+    _released: threading.Event = PrivateAttr(default_factory=threading.Event)
+    _calls: list[str] = PrivateAttr(default_factory=list)
+    _closed: list[int] = PrivateAttr(default_factory=list)
+
+    @property
+    def _llm_type(self) -> str:
+        return "scripted"
+
+    def release(self) -> None:
+        self._released.set()
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(self.reply))])
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        mode = self.mode
+        self._calls.append(mode)
+        if mode == "error":
+            raise ConnectionError("Connection refused: the LLM server is gone")
+        if mode == "hang":
+            self._released.wait()
+        pieces = [self.reply[i : i + 4] for i in range(0, len(self.reply), 4)]
+        try:
+            for piece in pieces:
+                if mode == "trickle":
+                    time.sleep(self.trickle_s)
+                yield ChatGenerationChunk(message=AIMessageChunk(content=piece))
+        finally:
+            self._closed.append(len(self._calls))

@@ -10,12 +10,13 @@ from __future__ import annotations
 import argparse
 import hmac
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import gradio as gr
 from pydantic import SecretStr
+from starlette.concurrency import iterate_in_threadpool
 
 from ingest.library import DocumentLibrary, RejectedFile
 from rag.service import AnsweringService
@@ -28,6 +29,7 @@ from ui.render import (
     describe_report,
     document_rows,
     history_from_turns,
+    render_busy,
     render_draft,
     render_error,
 )
@@ -63,6 +65,10 @@ CSS = """
   border-radius: 999px; vertical-align: middle; }
 .rna-badge-ok { background: #dcfce7; color: #166534; }
 .rna-badge-warn { background: #fef9c3; color: #854d0e; }
+.rna-status-line { margin-top: 0.4em; font-size: 0.9em; }
+.rna-details { display: inline-block; margin-left: 0.6em; font-size: 0.8em; opacity: 0.75; }
+.rna-details summary { cursor: pointer; }
+.rna-details-body { font-family: var(--font-mono); margin-top: 0.2em; }
 .rna-badge-abstain { background: #fde68a; color: #78350f; }
 .rna-badge-error { background: #fee2e2; color: #991b1b; }
 .rna-abstain { border-left: 4px solid #f59e0b; padding: 0.2em 0.7em; background: #fffbeb;
@@ -76,6 +82,15 @@ CSS = """
 """
 
 
+class Admission(Protocol):
+    """Admission to answering shared with the API (api.limits.AnswerGate): `admit()` returns
+    at once a ticket, an async context manager that waits for a slot and has `use_llm` (False:
+    answer without the model, it is busy) and `mark(answer)`; or raises when even the lane
+    without the model is full, with a `Retry-After` in the exception's `headers`."""
+
+    def admit(self) -> Any: ...
+
+
 def _reason(error: Exception) -> str:
     return str(error) or type(error).__name__
 
@@ -87,12 +102,47 @@ def _fail_message(error: Exception) -> str:
 class UiActions:
     """The UI's event handlers over one service and one library (testable without a browser)."""
 
-    def __init__(self, service: AnsweringService, library: DocumentLibrary) -> None:
+    def __init__(
+        self,
+        service: AnsweringService,
+        library: DocumentLibrary,
+        admission: Admission | None = None,
+    ) -> None:
         self.service = service
         self.library = library
+        self.admission = admission
+
+    async def respond_admitted(
+        self, question: str, turns: list[Turn] | None, language: str
+    ) -> AsyncIterator[tuple[Any, list[Turn], str]]:
+        """`respond` through the shared admission: a busy model means an answer without it
+        (not a wait), and only a full house means "ask again in N s"."""
+        if self.admission is None or not (question or "").strip():
+            async for update in iterate_in_threadpool(self.respond(question, turns, language)):
+                yield update
+            return
+        try:
+            ticket = self.admission.admit()
+        except Exception as refused:
+            seconds = (getattr(refused, "headers", None) or {}).get("Retry-After", "10")
+            turns = list(turns or [])
+            yield chat_messages(turns, (question.strip(), render_busy(seconds))), turns, ""
+            return
+        async with ticket:
+            updates = self.respond(
+                question, turns, language, use_llm=ticket.use_llm, mark=ticket.mark
+            )
+            async for update in iterate_in_threadpool(updates):
+                yield update
 
     def respond(
-        self, question: str, turns: list[Turn] | None, language: str
+        self,
+        question: str,
+        turns: list[Turn] | None,
+        language: str,
+        *,
+        use_llm: bool = True,
+        mark: Callable[[Answer], Answer] | None = None,
     ) -> Iterator[tuple[Any, list[Turn], str]]:
         turns = list(turns or [])
         question = (question or "").strip()
@@ -108,7 +158,12 @@ class UiActions:
         draft = ""
         final: Answer | None = None
         try:
-            for event in self.service.stream(request):
+            events = (
+                self.service.stream(request)
+                if use_llm
+                else self.service.stream(request, use_llm=False)
+            )
+            for event in events:
                 if event.type == "token":
                     draft += event.text
                     yield chat_messages(turns, (question, render_draft(draft))), turns, ""
@@ -122,7 +177,7 @@ class UiActions:
             message = "The answer stream ended without a final answer."
             yield chat_messages(turns, (question, render_error(message))), turns, ""
             return
-        turns = [*turns, (question, final)]
+        turns = [*turns, (question, mark(final) if mark is not None else final)]
         yield chat_messages(turns), turns, ""
 
     def clear(self) -> tuple[list, list[Turn], str]:
@@ -179,12 +234,15 @@ def build_ui(
     *,
     concurrency_limit: int | None = 1,
     queue_size: int | None = None,
+    admission: Admission | None = None,
 ) -> gr.Blocks:
     """The chat and documents panel over one answering service and one document library.
 
     `concurrency_limit` events of each kind run at once (None: no limit); `queue_size` bounds
-    the waiting ones (None: no bound). Mount the result with `css=CSS` (see `mount_ui`)."""
-    actions = UiActions(service, library)
+    the waiting ones (None: no bound). With `admission` (the API's gate) answers are admitted
+    like the API's: a busy model degrades them to answers without it. Mount the result with
+    `css=CSS` (see `mount_ui`)."""
+    actions = UiActions(service, library, admission)
     with gr.Blocks(title="Research notes assistant", analytics_enabled=False) as demo:
         turns_state = gr.State([])
         gr.Markdown(
@@ -252,7 +310,7 @@ def build_ui(
         }
         gr.on(
             [question.submit, ask.click],
-            actions.respond,
+            actions.respond if admission is None else actions.respond_admitted,
             concurrency_limit=concurrency_limit,
             concurrency_id="answer",
             **chat_io,
@@ -322,6 +380,7 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO)
 
     # Heavy imports only now: building the UI for the API must not load models.
+    from api.main import answer_gate  # the API's admission: a busy model degrades, not waits
     from ingest.library import build_library
     from rag.assistant import build_assistant
     from rag.config import get_settings
@@ -330,8 +389,9 @@ def main(argv: list[str] | None = None) -> None:
     ui = build_ui(
         build_assistant(settings),
         build_library(settings),
-        concurrency_limit=settings.llm_concurrency,
-        queue_size=settings.llm_queue_limit,
+        concurrency_limit=None,  # the gate bounds answering work
+        queue_size=None,
+        admission=answer_gate(settings),
     )
     ui.launch(
         server_name=settings.host,

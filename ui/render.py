@@ -14,13 +14,15 @@ from collections.abc import Sequence
 from rag.types import Answer, Citation, DocumentInfo, IngestReport, Message, ToolCall
 
 ABSTAIN_LABEL = "Not in the documents · 文档中未提及"
-DRAFT_LABEL = "drafting… 生成中"
+DRAFT_LABEL = "checking figures… 核对数字中"
+DETAILS_LABEL = "details · 详情"
 SOURCES_LABEL = "Sources · 来源"
 CALC_LABEL = "Calculation · 计算"
 DOCUMENT_HEADERS = ["doc_id", "title", "date", "institution"]
 
 _REF = re.compile(r"\[(\d{1,3}(?:\s*[,，、]\s*\d{1,3})*)\]")
-_OK_STATUSES = {"verified", "repaired", "deterministic", "computed"}
+# The technical record behind the "details" toggle, in this order.
+_DETAIL_KEYS = ("status", "reason", "llm", "degraded", "numbers_checked", "unsupported")
 
 
 def esc(text: object) -> str:
@@ -70,14 +72,28 @@ def render_tool_call(call: ToolCall) -> str:
     )
 
 
-def _verification_badge(answer: Answer) -> str:
-    status = answer.verification.get("status")
-    if not isinstance(status, str) or not status:
+def render_status(answer: Answer) -> str:
+    """The plain status for users ("✓ figures checked against the sources"), then the
+    technical record (status, reason, LLM state) closed behind a "details" toggle."""
+    facts = [
+        f"{key}: {', '.join(map(str, value)) if isinstance(value, list) else value}"
+        for key in _DETAIL_KEYS
+        if (value := answer.verification.get(key)) not in (None, "", [])
+    ]
+    details = (
+        f'<details class="rna-details"><summary>{DETAILS_LABEL}</summary>'
+        f'<div class="rna-details-body">{esc(" · ".join(facts))}</div></details>'
+        if facts
+        else ""
+    )
+    badge = (
+        f'<span class="rna-badge rna-badge-ok rna-status">{esc(answer.status)}</span>'
+        if answer.status and not answer.abstained
+        else ""
+    )
+    if not badge and not details:
         return ""
-    kind = "ok" if status in _OK_STATUSES else "warn"
-    reason = answer.verification.get("reason")
-    label = f"{status}: {reason}" if kind == "warn" and reason else status
-    return f'<span class="rna-badge rna-badge-{kind}">{esc(label)}</span>'
+    return f'<div class="rna-status-line">{badge}{details}</div>'
 
 
 def render_answer(answer: Answer) -> str:
@@ -86,10 +102,14 @@ def render_answer(answer: Answer) -> str:
         return (
             f'<div class="rna-abstain"><span class="rna-badge rna-badge-abstain">'
             f"{ABSTAIN_LABEL}</span>"
-            f'<div class="rna-abstain-text">{_one_line(answer.answer)}</div></div>'
+            f'<div class="rna-abstain-text">{_one_line(answer.answer)}</div>'
+            f"{render_status(answer)}</div>"
         )
     cited = {c.n for c in answer.citations}
     parts = [_answer_body(answer.answer, cited)]
+    status = render_status(answer)
+    if status:
+        parts.append(status)
     if answer.tool_calls:
         tools = "".join(render_tool_call(call) for call in answer.tool_calls)
         parts.append(
@@ -98,15 +118,30 @@ def render_answer(answer: Answer) -> str:
     if answer.citations:
         cites = "".join(render_citation(c) for c in sorted(answer.citations, key=lambda c: c.n))
         parts.append(
-            f'<div class="rna-sources"><div class="rna-section-title">{SOURCES_LABEL} '
-            f"{_verification_badge(answer)}</div>{cites}</div>"
+            f'<div class="rna-sources"><div class="rna-section-title">{SOURCES_LABEL}</div>'
+            f"{cites}</div>"
         )
     return "\n\n".join(parts)
 
 
 def render_draft(text: str) -> str:
-    """Draft tokens while the answer streams; replaced by `render_answer` at the end."""
+    """Verified text while the answer streams (the service streams nothing else); replaced by
+    `render_answer` at the end."""
     return f'{esc(text.strip())} <span class="rna-drafting">{DRAFT_LABEL}</span>'
+
+
+BUSY_MESSAGE = (
+    "Too many questions at once right now; please ask again in {seconds} s. "
+    "· 提问太多，请 {seconds} 秒后再问。"
+)
+
+
+def render_busy(seconds: object) -> str:
+    """The one refusal users see: everything, even the answers without the model, is full."""
+    return (
+        '<div class="rna-error"><span class="rna-badge rna-badge-warn">Busy · 繁忙</span> '
+        f"{esc(BUSY_MESSAGE.format(seconds=seconds))}</div>"
+    )
 
 
 def render_error(message: str) -> str:

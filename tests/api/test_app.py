@@ -20,6 +20,7 @@ ANSWER_KEYS = {
     "answer",
     "language",
     "abstained",
+    "status",
     "citations",
     "tool_calls",
     "verification",

@@ -131,3 +131,87 @@ def test_without_the_llm_answers_run_per_core_with_a_deeper_queue() -> None:
     plain = answer_gate(Settings(llm="none", environment="test"))
     assert (llm.concurrency, llm.capacity) == (1, 9)
     assert plain.concurrency == 2 and plain.capacity >= 64
+
+
+def _lanes(llm_queue: int = 0, plain_concurrency: int = 2, plain_queue: int = 1) -> AnswerGate:
+    plain = AnswerGate(plain_concurrency, plain_queue, max_wait_s=10, first_guess_s=1.0)
+    return AnswerGate(1, llm_queue, max_wait_s=60, overflow=plain)
+
+
+def test_what_the_llm_gate_refuses_is_admitted_without_the_llm_until_that_lane_is_full() -> None:
+    gate = _lanes()
+    first = gate.admit()
+    assert first.use_llm and first.degraded is None
+    degraded = [gate.admit() for _ in range(3)]  # the plain lane: 2 running + 1 waiting
+    assert all(not t.use_llm and t.degraded == "llm_busy" for t in degraded)
+    assert gate.admitted == 1 and gate.overflow is not None and gate.overflow.admitted == 3
+    with pytest.raises(ApiError) as caught:  # both lanes full: now, and only now, 503
+        gate.admit()
+    assert caught.value.status_code == 503 and int(caught.value.headers["Retry-After"]) >= 1
+    for ticket in (first, *degraded):
+        ticket.leave()
+    assert gate.admit().use_llm  # the LLM's place is free again: the model answers
+
+
+def test_a_question_that_would_wait_too_long_for_the_llm_is_answered_without_it() -> None:
+    async def scenario() -> None:
+        gate = _lanes(llm_queue=8)
+        for _ in range(3):
+            gate._record(40.0)  # ~40 s LLM answers
+        release = asyncio.Event()
+
+        async def hold() -> None:
+            async with gate.admit():
+                await release.wait()
+
+        running = asyncio.create_task(hold())
+        await asyncio.sleep(0.01)
+        ticket = gate.admit()  # places are free, but 80 s > 60 s: not for the model
+        assert ticket.degraded == "llm_busy"
+        async with ticket:  # its lane has free slots: it starts at once
+            assert gate.overflow is not None and gate.overflow.running == 1
+        release.set()
+        await running
+
+    asyncio.run(scenario())
+
+
+def test_warming_up_is_refused_even_with_a_lane_without_the_llm() -> None:
+    gate = _lanes()
+    gate.warming = True
+    with pytest.raises(ApiError) as caught:
+        gate.admit()
+    assert caught.value.code == "warming_up"
+
+
+def test_mark_records_the_lane_but_keeps_the_plain_status() -> None:
+    from rag.types import Answer
+
+    answer = Answer(
+        answer="170万根[1]。",
+        language="zh",
+        verification={"status": "deterministic", "llm": "not used"},
+        status="✓ 数字直接引自来源",
+    )
+    gate = _lanes()
+    llm_ticket, plain_ticket = gate.admit(), gate.admit()
+    assert llm_ticket.mark(answer) is answer
+    marked = plain_ticket.mark(answer)
+    assert marked.verification == {
+        "status": "deterministic",
+        "llm": "not used",
+        "degraded": "llm_busy",
+        "lane": "deterministic",
+    }
+    assert marked.status == answer.status
+
+
+def test_with_the_llm_the_gate_degrades_unless_told_not_to() -> None:
+    from api.main import answer_gate
+    from rag.config import Settings
+
+    degrading = answer_gate(Settings(llm="llamacpp", environment="test"))
+    assert degrading.overflow is not None and degrading.overflow.capacity == 2 + 64
+    strict = answer_gate(Settings(llm="llamacpp", degrade_when_busy=False, environment="test"))
+    assert strict.overflow is None
+    assert answer_gate(Settings(llm="none", environment="test")).overflow is None

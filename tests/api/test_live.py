@@ -185,15 +185,16 @@ class SlowAssistant(FakeAssistant):
         self.release = threading.Event()
         self.entered = threading.Semaphore(0)
 
-    def ask(self, request: AskRequest) -> Answer:
+    def ask(self, request: AskRequest, *, use_llm: bool = True) -> Answer:
         self.entered.release()
         self.release.wait(30)
-        return super().ask(request)
+        return super().ask(request, use_llm=use_llm)
 
 
 def test_burst_beyond_the_queue_gets_503_at_once() -> None:
+    """The gate alone (no lane for busy-model answers: test_degrade_live.py has that one)."""
     service = SlowAssistant()
-    settings = api_settings(llm_concurrency=1, llm_queue_limit=2)
+    settings = api_settings(llm_concurrency=1, llm_queue_limit=2, degrade_when_busy=False)
     app = create_app(settings, service=service, library=FakeLibrary(), mount_ui=False)
     with serve(app) as server, ThreadPoolExecutor(max_workers=3) as pool:
         ask = lambda: httpx.post(f"{server.url}/v1/ask", json={"question": "q"}, timeout=30)  # noqa: E731

@@ -31,6 +31,19 @@ def test_answer_with_sources_numbered_title_date_quote() -> None:
     )
 
 
+def test_the_plain_status_is_shown_and_the_technical_reason_is_not() -> None:
+    answer = Answer(
+        answer="英伟达2026年AEC需求量约为170万根[1]。",
+        language="zh",
+        citations=[CITE],
+        status="✓ 数字直接引自来源",
+        verification={"status": "fallback", "reason": "unverified figure", "degraded": "llm_busy"},
+    )
+    text = format_answer(answer)
+    assert text.split("\n\n")[1] == "_✓ 数字直接引自来源_"
+    assert "fallback" not in text and "unverified" not in text and "llm_busy" not in text
+
+
 def test_calculator_trace_is_shown() -> None:
     call = ToolCall(
         name="growth_rate",

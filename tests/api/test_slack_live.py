@@ -72,6 +72,7 @@ def test_app_mention_answered_in_thread_once(live: LiveServer, slack_api: SlackS
     assert post["body"]["channel"] == "C1" and post["body"]["thread_ts"] == "1700000000.000100"
     assert post["body"]["text"] == (
         "英伟达2026年AEC需求量约为170万根[1]。\n\n"
+        "_✓ 数字已与来源核对_\n\n"  # the plain status, never the technical record
         "*来源*\n*[1]* AEC及电源线专家交流 · 2025-11-12\n>英伟达(NV)2026年AEC需求量预计为170万根"
     )
 
@@ -178,7 +179,8 @@ def test_slash_command_answers_via_response_url(live: LiveServer, slack_api: Sla
     [post] = slack_api.wait_for(hook)
     assert post["body"]["response_type"] == "in_channel"
     assert post["body"]["text"].startswith(
-        "About 1.7 million cables (170万根) [1].\n\n*Sources*\n*[1]*"
+        "About 1.7 million cables (170万根) [1].\n\n"
+        "_✓ figures checked against the sources_\n\n*Sources*\n*[1]*"
     )
 
     replay = httpx.post(f"{live.url}/slack/commands", content=form, headers=headers, timeout=10)

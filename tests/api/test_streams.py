@@ -1,4 +1,5 @@
-"""Streaming edge cases in-process: a corrected draft, a failing service, a broken contract."""
+"""Streaming edge cases in-process: a final answer that does not continue the tokens, a
+failing service, a broken contract."""
 
 from __future__ import annotations
 
@@ -55,27 +56,46 @@ def sse(text: str) -> list[tuple[str, str]]:
 FINAL = Answer(answer="Verified: 170万根 [1].", language="zh")
 
 
-def test_completion_of_draft() -> None:
+def test_completion_of_streamed_text() -> None:
+    assert _completion_of("", FINAL) == FINAL.answer
     assert _completion_of("Verified: 170万根 ", FINAL) == "[1]."
-    assert _completion_of("Verified: 170万根 [1]. ", FINAL) == ""
-    assert _completion_of("Draft said 180万根", FINAL) == "\n\n更正后的回答：Verified: 170万根 [1]."
+    assert _completion_of("Verified: 170万根 [1].", FINAL) == ""
+    # A final answer that does not continue the deltas gets no second answer appended.
+    assert _completion_of("Draft said 180万根", FINAL) == ""
 
 
-def test_corrected_draft_in_openai_stream() -> None:
-    service = Scripted(
-        [
-            StreamEvent(type="token", text="Draft said 180万根"),
-            StreamEvent(type="final", answer=FINAL),
-        ]
-    )
+def _openai_text(client: TestClient) -> tuple[str, dict]:
     body = {"model": "m", "stream": True, "messages": [{"role": "user", "content": "q"}]}
-    with client_for(service) as client:
-        events = sse(client.post("/v1/chat/completions", json=body).text)
+    events = sse(client.post("/v1/chat/completions", json=body).text)
     assert events[-1] == ("message", "[DONE]")
     chunks = [json.loads(data) for _, data in events[:-1]]
     text = "".join(c["choices"][0]["delta"].get("content", "") for c in chunks)
-    assert text == "Draft said 180万根\n\n更正后的回答：Verified: 170万根 [1]."
-    assert chunks[-1]["answer"]["answer"] == FINAL.answer and chunks[-1]["sources"] == []
+    return text, chunks[-1]
+
+
+def test_openai_stream_reads_as_the_final_answer_with_no_correction_tail() -> None:
+    service = Scripted(
+        [
+            StreamEvent(type="token", text="Verified: 170万根 "),
+            StreamEvent(type="final", answer=FINAL),
+        ]
+    )
+    with client_for(service) as client:
+        text, last = _openai_text(client)
+    assert text == FINAL.answer
+    assert last["answer"]["answer"] == FINAL.answer and last["sources"] == []
+
+
+def test_openai_stream_never_appends_a_second_answer() -> None:
+    """Should a service break the contract (tokens not a prefix of its final answer), the
+    client still sees one answer, not the tokens plus a "corrected" one."""
+    service = Scripted(
+        [StreamEvent(type="token", text="Other text"), StreamEvent(type="final", answer=FINAL)]
+    )
+    with client_for(service) as client:
+        text, last = _openai_text(client)
+    assert text == "Other text" and "更正" not in text and "Corrected" not in text
+    assert last["answer"]["answer"] == FINAL.answer
 
 
 @pytest.mark.parametrize(
@@ -106,7 +126,8 @@ def test_slack_answer_when_busy_or_too_long() -> None:
     gate = AnswerGate(concurrency=1, queue_limit=0)
     gate.admit()  # the only slot is taken
     busy = asyncio.run(bot.answer(FakeAssistant(), gate, "NV 2026?"))
-    assert busy.startswith(":hourglass:") and "try again in" in busy
+    assert busy.startswith(":hourglass:") and "please ask again in" in busy
+    assert "questions are being answered" not in busy  # plain words, not the gate's internals
     long = asyncio.run(bot.answer(FakeAssistant(), AnswerGate(1, 0), "x" * 11))
     assert long.startswith(":warning:") and "limit is 10" in long
     ok = asyncio.run(bot.answer(FakeAssistant(), AnswerGate(1, 0), "NV 2026?"))

@@ -14,6 +14,7 @@ from rag.answering import (
     check_grounding,
     coverage_gap,
     deterministic_answer,
+    last_sentence_end,
     misses_the_asked_figure,
     rewrite_follow_up,
 )
@@ -307,3 +308,19 @@ def test_a_grounded_but_unasked_figure_does_not_stand_for_the_asked_one():
     question = Question.parse("NV 2025年的AEC需求量大约多少根？", "zh", GLOSSARY)
     assert misses_the_asked_figure("70到80根[2]", question, evidence)
     assert not misses_the_asked_figure("约70万根[1]", question, evidence)
+
+
+@pytest.mark.parametrize(
+    ("text", "after", "end"),
+    [
+        ("英伟达为170万根[1]。谷歌", 0, len("英伟达为170万根[1]。")),
+        ("英伟达为170万根。[1]", 0, None),  # a marker may still follow: not complete yet
+        ("英伟达为170万根。[1]谷歌", 0, len("英伟达为170万根。[1]")),
+        ("About 1.7 million cables. [1] Google", 0, len("About 1.7 million cables. [1]")),
+        ("Demand is 1.7 million", 0, None),  # "1.7" is no sentence end
+        ("A [1]. B [2]. C", 0, len("A [1]. B [2].")),  # the last complete one
+        ("A [1]. B [2]. C", len("A [1]. B [2]."), None),  # nothing new past `after`
+    ],
+)
+def test_last_sentence_end(text: str, after: int, end: int | None) -> None:
+    assert last_sentence_end(text, after) == end

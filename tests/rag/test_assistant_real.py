@@ -63,6 +63,14 @@ def test_chinese_question_streams_then_ends_with_a_verified_answer(assistant):
     assert final.language == "zh" and "170万根" in final.answer
     assert final.verification.get("prompt_tokens", 0) <= 600
     _figures_are_cited(final)
+    # Only verified text was streamed: the start of the final answer, its figures cited.
+    streamed = "".join(e.text for e in events[:-1])
+    assert final.answer.startswith(streamed)
+    _figures_are_cited(final.model_copy(update={"answer": streamed}))
+    if final.verification["status"] in {"verified", "repaired"}:
+        assert streamed == final.answer  # the model's verified answer came as tokens
+    else:
+        assert streamed == ""  # nothing of a failed draft was shown
 
 
 def test_relative_year_in_a_note_answers_a_question_about_that_year(assistant):

@@ -17,76 +17,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
-from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
-from pydantic import PrivateAttr
 
 from ingest.pipeline import Indexer
 from rag.assistant import Assistant
 from rag.config import Settings
 from rag.types import Answer, AskRequest
-from tests.fakes import HashEmbeddings
+from tests.fakes import HashEmbeddings, ScriptedChatModel
 from tests.llm_process import LlamaServerProcess
 
 QUESTION = "英伟达NV 2026年AEC需求量是多少？"
-GOOD_DRAFT = "英伟达2026年AEC需求量预计为170万根左右[1]。"
 BUDGET_S = 1.0
 # What an answer may take beyond the LLM's budget: retrieval and evidence with the hash
 # embedder on a busy 2-core machine.
 OVERHEAD_S = 1.5
-
-
-class ScriptedChatModel(BaseChatModel):
-    """Streams `reply` in pieces. `mode`: "ok"; "hang" (blocks before the first token until
-    `release()`, deaf to everything else); "error" (a dead server); "trickle" (a piece every
-    `trickle_s`)."""
-
-    reply: str = GOOD_DRAFT
-    mode: str = "ok"
-    trickle_s: float = 0.3
-    _released: threading.Event = PrivateAttr(default_factory=threading.Event)
-    _calls: list[str] = PrivateAttr(default_factory=list)
-    _closed: list[int] = PrivateAttr(default_factory=list)
-
-    @property
-    def _llm_type(self) -> str:
-        return "scripted"
-
-    def release(self) -> None:
-        self._released.set()
-
-    def _generate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        return ChatResult(generations=[ChatGeneration(message=AIMessage(self.reply))])
-
-    def _stream(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> Iterator[ChatGenerationChunk]:
-        mode = self.mode
-        self._calls.append(mode)
-        if mode == "error":
-            raise ConnectionError("Connection refused: the LLM server is gone")
-        if mode == "hang":
-            self._released.wait()
-        pieces = [self.reply[i : i + 4] for i in range(0, len(self.reply), 4)]
-        try:
-            for piece in pieces:
-                if mode == "trickle":
-                    time.sleep(self.trickle_s)
-                yield ChatGenerationChunk(message=AIMessageChunk(content=piece))
-        finally:
-            self._closed.append(len(self._calls))
 
 
 @pytest.fixture

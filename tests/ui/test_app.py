@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -176,3 +177,57 @@ def test_password_check_accepts_only_an_api_key() -> None:
     assert not check("anyone", "k3")
     assert not check("k1", "")
     assert password_check([]) is None
+
+
+def _admitted(actions: UiActions, question: str) -> list:
+    async def collect() -> list:
+        return [update async for update in actions.respond_admitted(question, [], "auto")]
+
+    return asyncio.run(collect())
+
+
+def test_a_busy_model_degrades_the_chat_answer_instead_of_refusing(
+    service: FakeAssistant, library: FakeLibrary
+) -> None:
+    from api.limits import AnswerGate
+
+    gate = AnswerGate(1, 0, overflow=AnswerGate(2, 0, first_guess_s=1.0))
+    held = gate.admit()  # the model's only place is taken (an API question, say)
+    *_, (chat, turns, _) = _admitted(
+        UiActions(service, library, gate), "英伟达2026年AEC需求量是多少？"
+    )
+    assert service.llm_flags == [False]
+    answer = turns[-1][1]
+    assert answer.verification["degraded"] == "llm_busy"
+    shown = chat[-1]["content"]
+    assert "✓ 数字直接引自来源" in shown and "170万根" in shown
+    assert "degraded: llm_busy" in shown.split("<details")[1]  # the reason: behind the toggle
+    held.leave()
+    *_, (_, turns, _) = _admitted(
+        UiActions(service, library, gate), "英伟达2026年AEC需求量是多少？"
+    )
+    assert service.llm_flags == [False, True] and "degraded" not in turns[-1][1].verification
+
+
+def test_the_chat_says_ask_again_only_when_every_lane_is_full(
+    service: FakeAssistant, library: FakeLibrary
+) -> None:
+    from api.limits import AnswerGate
+
+    gate = AnswerGate(1, 0, overflow=AnswerGate(1, 0, first_guess_s=1.0))
+    held = [gate.admit(), gate.admit()]
+    *_, (chat, turns, _) = _admitted(UiActions(service, library, gate), "NV 2026?")
+    assert service.requests == [] and turns == []
+    assert "please ask again in" in chat[-1]["content"] and "Busy" in chat[-1]["content"]
+    for ticket in held:
+        ticket.leave()
+
+
+def test_build_ui_with_admission_answers_through_it(
+    service: FakeAssistant, library: FakeLibrary
+) -> None:
+    from api.limits import AnswerGate
+
+    demo = build_ui(service, library, concurrency_limit=None, admission=AnswerGate(1, 0))
+    answering = [fn for fn in demo.fns.values() if fn.name == "respond_admitted"]
+    assert len(answering) == 1

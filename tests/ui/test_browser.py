@@ -113,7 +113,7 @@ def test_chat_answers_with_a_citation_that_opens_to_the_quote(
     abstain = page.locator("#rna-chat .rna-abstain")
     abstain.wait_for(timeout=ANSWER_TIMEOUT_MS)
     assert "Not in the documents" in abstain.inner_text()
-    assert page.locator("#rna-chat .rna-abstain details").count() == 0
+    assert page.locator("#rna-chat .rna-abstain details.rna-cite").count() == 0
     page.screenshot(path=str(artifacts / "ui-abstention.png"), full_page=True)
     assert page.errors == []
 
@@ -207,3 +207,80 @@ class TestStreamingTraceAndEscaping:
         assert page.evaluate("() => window.__xss") is None
         assert page.locator("#rna-chat img").count() == 0
         page.screenshot(path=str(artifacts / "ui-calculation.png"), full_page=True)
+
+
+FALLBACK_REASON = "the model stated another figure than the one asked"
+
+
+class FallbackAssistant(FakeAssistant):
+    """The model's draft failed the check: the answer is the deterministic one, with the
+    technical reason in `verification`, as rag.assistant gives it."""
+
+    def ask(self, request: AskRequest, *, use_llm: bool = True) -> Answer:
+        answer = super().ask(request, use_llm=False)
+        verification = {"status": "fallback", "reason": FALLBACK_REASON, "llm": "used"}
+        return answer.model_copy(update={"verification": verification})
+
+
+class TestPlainStatuses:
+    """What users read is a plain status; the technical reason waits behind "details"."""
+
+    @pytest.fixture
+    def ui_service(self) -> Any:
+        return FallbackAssistant()
+
+    def test_the_reason_is_hidden_behind_details_and_the_status_is_plain(
+        self, live_server: str, page: Any, artifacts: Path
+    ) -> None:
+        page.goto(f"{live_server}/ui/")
+        answer = ask(page, "What is Nvidia's 2026 AEC demand?")
+        status = answer.locator(".rna-status")
+        expect(status).to_have_text("✓ figures quoted from the sources")
+        reason = answer.get_by_text(FALLBACK_REASON, exact=False)
+        assert not reason.is_visible()  # closed: users see the plain status only
+        assert "fallback" not in answer.inner_text()
+        answer.locator("details.rna-details summary").click()
+        reason.wait_for(state="visible")
+        assert "status: fallback" in answer.locator(".rna-details-body").inner_text()
+        page.screenshot(path=str(artifacts / "ui-plain-status.png"), full_page=True)
+        assert page.errors == []
+
+
+class TestBusyModelInTheBrowser:
+    """Mounted with the API's gate, a chat question asked while the model is busy gets the
+    deterministic answer at once, with "checked"-style plain status, not a wait or an error."""
+
+    @pytest.fixture
+    def gate(self) -> Any:
+        from api.limits import AnswerGate
+
+        return AnswerGate(1, 0, overflow=AnswerGate(2, 4, first_guess_s=1.0))
+
+    @pytest.fixture
+    def ui_app(self, ui_service: Any, ui_library: Any, gate: Any) -> Any:
+        from fastapi import FastAPI
+
+        from ui.app import mount_ui
+
+        return mount_ui(FastAPI(), ui_service, ui_library, path="/ui", admission=gate)
+
+    def test_a_question_while_the_model_is_busy_is_answered_without_it(
+        self, live_server: str, page: Any, ui_service: Any, gate: Any, artifacts: Path
+    ) -> None:
+        held = gate.admit()  # an API question holds the model's only place
+        try:
+            page.goto(f"{live_server}/ui/")
+            answer = ask(page, "英伟达2026年AEC需求量是多少？")
+            expect(answer.locator(".rna-status")).to_have_text("✓ 数字直接引自来源")
+            assert "170万根" in answer.inner_text()
+            answer.locator("details.rna-details summary").click()
+            body = answer.locator(".rna-details-body")
+            body.wait_for(state="visible")
+            assert "degraded: llm_busy" in body.inner_text()
+            page.screenshot(path=str(artifacts / "ui-degraded.png"), full_page=True)
+        finally:
+            held.leave()
+        answer = ask(page, "英伟达2026年AEC需求量是多少？")  # the model is free again
+        expect(answer.locator(".rna-status")).to_have_text("✓ 数字已与来源核对")
+        assert ui_service.llm_flags == [False, True]
+        assert page.errors == []

@@ -83,3 +83,7 @@ def test_growth_question_shows_the_calculator_trace(
     assert tool.count() == 1, answer.inner_text()
     assert "=" in tool.inner_text()
     assert answer.locator("details.rna-cite").count() >= 1
+    # The plain status; the technical one ("computed", llm "skipped") only behind details.
+    assert answer.locator(".rna-status").inner_text() == "✓ computed by the calculator"
+    details = answer.locator(".rna-details-body")
+    assert not details.is_visible() and "status: computed" in (details.text_content() or "")

@@ -128,12 +128,20 @@ def test_tool_calls_show_name_formula_and_output_escaped() -> None:
     assert "(170 - 100) / 100 &lt;b&gt;" in md
 
 
-def test_verification_status_is_shown_as_a_badge() -> None:
-    assert "rna-badge-ok" in render_answer(answer(verification={"status": "verified"}))
-    assert "rna-badge-ok" in render_answer(answer(verification={"status": "deterministic"}))
-    warned = render_answer(answer(verification={"status": "fallback", "reason": "llm <t>"}))
-    assert "rna-badge-warn" in warned and "fallback: llm &lt;t&gt;" in warned
-    assert "rna-badge" not in render_answer(answer(verification={}))
+def test_the_plain_status_is_shown_and_the_technical_reason_only_behind_details() -> None:
+    md = render_answer(
+        answer(
+            status="✓ figures quoted from the sources",
+            verification={"status": "fallback", "reason": "unverified <figure>", "llm": "used"},
+        )
+    )
+    badge = md.index('class="rna-badge rna-badge-ok rna-status">✓ figures quoted from the sources')
+    details = md.index('<details class="rna-details"><summary>details')
+    reason = md.index("reason: unverified &lt;figure&gt;")
+    assert badge < details < reason  # the reason sits inside the closed toggle
+    assert md[details:].index("</details>") > md[details:].index("reason:")
+    assert "fallback: " not in md  # the old badge ("fallback: <reason>") is gone
+    assert "rna-status-line" not in render_answer(answer(verification={}))
 
 
 def test_abstention_has_its_own_badge_and_no_sources() -> None:
