@@ -33,7 +33,13 @@ _BOILERPLATE = [re.compile(p, re.MULTILINE) for p in BOILERPLATE_PATTERNS]
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _CJK_PUNCT = "\u3000-\u303f\uff00-\uffef"
 # A space or line break between two ideographs is a PDF line wrap, not a word boundary.
-_WRAP_SPACE = re.compile(rf"(?<=[{_CJK}])(?:[ \t]+|[ \t]*\n[ \t]*)(?=[{_CJK}])")
+_WRAP_SPACE = re.compile(
+    rf"(?<=[{_CJK}])(?:[ \t]+|[ \t]*\n[ \t]*)(?=[{_CJK}])"
+    # ...and so is a line break between an ideograph and a figure ("营业总收入\n1309.04亿元",
+    # "398.10\n亿元"), unless the new line opens a numbered item ("1. ", "2、").
+    rf"|(?<=[{_CJK}])[ \t]*\n[ \t]*(?=\d)(?!\d{{1,2}}(?:[.、)）]\s|[、)）]))"
+    rf"|(?<=[\d%％])[ \t]*\n[ \t]*(?=[{_CJK}])"
+)
 # PDF extraction of bold runs writes a phrase twice ("当前行业内当前行业内"); digits alone never.
 _DOUBLED = re.compile(r"([^\s\d]{2,60}?)\1")
 _HAS_CJK = re.compile(rf"[{_CJK}{_CJK_PUNCT}]")

@@ -146,7 +146,9 @@ def _load_pdf(data: bytes) -> LoadedDocument:
             content += len(stream.get_data()) if stream is not None else 0
             if content > _MAX_PDF_CONTENT:
                 raise LoadError("too_large", "PDF page content inflates to more than 16 MB")
-        pages = [page.extract_text() or "" for page in reader.pages]
+        pages = _pdf_pages_with_tables(data, len(reader.pages)) or [
+            page.extract_text() or "" for page in reader.pages
+        ]
         meta: dict[str, Any] = {}
         if reader.metadata and reader.metadata.title:
             meta["title"] = str(reader.metadata.title)
@@ -157,6 +159,48 @@ def _load_pdf(data: bytes) -> LoadedDocument:
     except Exception as exc:  # a broken file raises many types (IndexError, RecursionError…)
         raise LoadError("malformed", f"not a readable PDF: {exc}") from exc
     return LoadedDocument("\n".join(pages), meta)
+
+
+# pdfplumber finds ruled tables by their lines; its parser (pdfminer) takes ~0.1-0.5 s a page,
+# so longer PDFs (reports, not notes) are read as plain text by pypdf.
+_MAX_TABLE_PDF_PAGES = 60
+
+
+def _pdf_pages_with_tables(data: bytes, pages: int) -> list[str] | None:
+    """Each page's text with its tables as markdown rows, in reading order (the text above a
+    table, the table, the text below); None when the PDF is too long or pdfplumber fails."""
+    if pages > _MAX_TABLE_PDF_PAGES:
+        return None
+    import logging
+
+    import pdfplumber
+
+    logging.getLogger("pdfminer").setLevel(logging.ERROR)  # font warnings per glyph
+    out = []
+    try:
+        with pdfplumber.open(io.BytesIO(data)) as pdf:
+            for page in pdf.pages:
+                parts, top = [], 0.0
+                for table in sorted(page.find_tables(), key=lambda t: t.bbox[1]):
+                    x0, table_top, x1, bottom = table.bbox
+                    if table_top > top:
+                        parts.append(_region_text(page, top, table_top))
+                    rows = [
+                        [(c or "").replace("\n", " ").strip() for c in r] for r in table.extract()
+                    ]
+                    parts.append(markdown_table(rows))
+                    top = max(top, bottom)
+                parts.append(_region_text(page, top, page.height))
+                out.append("\n".join(p for p in parts if p.strip()))
+    except Exception:  # pdfplumber meets what pypdf reads: fall back to its plain text
+        return None
+    return out
+
+
+def _region_text(page: Any, top: float, bottom: float) -> str:
+    if bottom - top < 1:
+        return ""
+    return page.crop((0, top, page.width, bottom), strict=False).extract_text() or ""
 
 
 # python-docx parses all of document.xml: 20 MB of it (a 97 KB upload) took 62 s and 405 MB

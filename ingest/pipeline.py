@@ -53,7 +53,7 @@ from rag.types import Chunk, DocumentInfo, IngestReport
 log = logging.getLogger(__name__)
 
 # Bump when cleaning or chunking changes: it is part of every chunk's hash, so a bump re-indexes.
-PIPELINE_VERSION = "6"  # 6: tables pasted one cell per line are put back into rows
+PIPELINE_VERSION = "7"  # 7: PDF tables as rows; line wraps between a word and a figure
 UPLOADS = "uploads"
 # Files in a corpus folder that are configuration, not documents.
 NOT_DOCUMENTS = frozenset({"glossary.yaml", "README.md"})

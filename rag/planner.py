@@ -9,9 +9,9 @@ with the formula and the citations of every operand.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import Any, Literal
 
 from langchain_core.documents import Document
 
@@ -28,6 +28,7 @@ from rag.calculator import (
     midpoint,
     multiply,
     percent_change,
+    ratio,
     share,
     total,
     work_back,
@@ -100,10 +101,19 @@ SHARE_ZH = re.compile(
 SHARE_EN = re.compile(
     r"(.{3,80}?)\s+as an? (?:share|percentage|proportion) of\s+(.{3,80}?)[?？.]*$", re.I
 )
+# "合同负债是年初的多少倍", "how many times its 2024 level": one figure as a multiple of another.
+MULTIPLE_ZH = re.compile(r"([\u4e00-\u9fffA-Za-z0-9（）()]{2,30}?)是(.{2,30}?)的(?:多少|几)倍")
+MULTIPLE_EN = re.compile(
+    r"(.{3,80}?)\s+(?:is|was|were|are)\s+how many times\s+(?:as \w+ as\s+)?(.{3,80}?)[?？.]*$|"
+    r"how many times (?:larger|bigger|higher|greater|more|as \w+)\s+(?:is|was|were|are)\s+"
+    r"(.{3,80}?)\s+(?:than|as)\s+(.{3,80}?)[?？.]*$",
+    re.I,
+)
 # What part of the year a figure covers, in months (annualising).
 MONTHS = {"h1": 6, "h2": 6, "9m": 9, "q1": 3, "q2": 3, "q3": 3, "q4": 3}
 # A period the notes do not state, as the difference of two they do.
 DERIVED = {"h1": ("9m", "q3"), "q3": ("9m", "h1"), "q4": ("fy", "9m"), "q2": ("h1", "q1")}
+DERIVED_SUM = {"9m": ("h1", "q3"), "fy": ("9m", "q4"), "h1": ("q1", "q2")}
 
 PERCENT_ASKED = re.compile(r"百分点|百分比|percentage points?|\bpp\b|percent|%|％", re.I)
 
@@ -142,6 +152,10 @@ def plan_and_compute(
             return computed
     if SHARE_ZH.search(text) or SHARE_EN.search(text):
         computed = _share(question, docs, glossary, retrieve)
+        if computed is not None:
+            return computed
+    if MULTIPLE_ZH.search(question.text) or MULTIPLE_EN.search(question.text):
+        computed = _multiple(question, docs, glossary, retrieve)
         if computed is not None:
             return computed
     if MIDPOINT.search(text):
@@ -238,6 +252,31 @@ def _figure(
     return None
 
 
+def _alike(
+    find: Callable[[frozenset[str] | None, Any], _Operand | None], keys: Sequence[Any]
+) -> list[_Operand | None]:
+    """Operands that can be compared: of one kind (money with money, a count with a count,
+    a percent with a percent). A 2026 count of servers is no end point for the growth of a
+    market measured in dollars in 2024: when the first picks disagree, each is looked up
+    again restricted to the other's kind, and the pair found with the most agreement wins."""
+    ops = [find(None, key) for key in keys]
+    found = [op for op in ops if op is not None]
+    if len(found) < 2 or len({_kind_key(op) for op in found}) == 1:
+        return ops
+    for anchor in found:
+        kinds = frozenset({anchor.quantity.kind})
+        again = [
+            op if op is anchor else find(kinds, key) for op, key in zip(ops, keys, strict=True)
+        ]
+        if all(op is not None for op in again) and len({_kind_key(op) for op in again}) == 1:  # type: ignore[arg-type]
+            return again
+    return [None if op is not found[0] else op for op in ops]  # no comparable pair
+
+
+def _kind_key(op: _Operand) -> tuple[str, str | None]:
+    return op.quantity.kind, op.quantity.currency
+
+
 def _cite(operands: list[_Operand]) -> tuple[list[Evidence], dict[int, int]]:
     evidence: list[Evidence] = []
     marker: dict[int, int] = {}
@@ -279,7 +318,10 @@ def _between_years(
 ) -> Calculation | None:
     start_year, end_year = sorted(question.years)[:2]
     entity = question.entities[0] if question.entities else None
-    ops = [_figure(question, docs, glossary, entity=entity, year=y) for y in (start_year, end_year)]
+    ops = _alike(
+        lambda kinds, y: _figure(question, docs, glossary, entity=entity, year=y, kinds=kinds),
+        (start_year, end_year),
+    )
     if any(op is None for op in ops):
         absent = [str(y) for y, op in zip((start_year, end_year), ops, strict=True) if op is None]
         return _missing(
@@ -328,9 +370,10 @@ def _per_entity(
 ) -> list[_Operand | None]:
     year = min(question.years) if question.years else None
     # "高多少个百分点" compares percentages: a count in the same sentence is not an operand.
-    kinds = frozenset({"percent"}) if PERCENT_ASKED.search(question.text) else None
-    ops = []
-    for group in question.entities:
+    asked = frozenset({"percent"}) if PERCENT_ASKED.search(question.text) else None
+
+    def find(alike: frozenset[str] | None, group: tuple[str, ...]) -> _Operand | None:
+        kinds = alike if asked is None else (asked & alike if alike else asked)
         op = _figure(question, docs, glossary, entity=group, year=year, kinds=kinds)
         if op is None:  # the shared retrieval missed this entity: look it up on its own
             sub_text = question.text
@@ -345,8 +388,9 @@ def _per_entity(
                         )
             sub_docs = retrieve(sub_text)
             op = _figure(question, sub_docs, glossary, entity=group, year=year, kinds=kinds)
-        ops.append(op)
-    return ops
+        return op
+
+    return _alike(find, list(question.entities))
 
 
 def _sum(
@@ -698,7 +742,10 @@ def _cagr(question: Question, docs: list[Document], glossary: Glossary) -> Calcu
     """Compound annual growth between the first and last year asked."""
     first, last = min(question.years), max(question.years)
     entity = question.entities[0] if question.entities else None
-    ops = [_figure(question, docs, glossary, entity=entity, year=y) for y in (first, last)]
+    ops = _alike(
+        lambda kinds, y: _figure(question, docs, glossary, entity=entity, year=y, kinds=kinds),
+        (first, last),
+    )
     if ops[0] is None or ops[1] is None:
         absent = [str(y) for y, op in zip((first, last), ops, strict=True) if op is None]
         return _missing(question, absent)
@@ -816,42 +863,63 @@ def _work_back(question: Question, docs: list[Document], glossary: Glossary) -> 
 def derived_period(
     question: Question, docs: list[Document], glossary: Glossary
 ) -> Calculation | None:
-    """A period the notes do not state, from two they do: H1 = 9M − Q3, Q4 = FY − 9M."""
-    if question.period is None or question.period.span not in DERIVED:
+    """A period the notes do not state, from two they do, of one year: H1 = 9M − Q3,
+    Q4 = FY − 9M; 9M = H1 + Q3, FY = 9M + Q4."""
+    if question.period is None:
         return None
-    whole, part = DERIVED[question.period.span]
+    span = question.period.span
+    for table, combine in ((DERIVED, difference), (DERIVED_SUM, None)):
+        if span in table:
+            computed = _derived(question, docs, glossary, table[span], combine)
+            if computed is not None:
+                return computed
+    return None
+
+
+def _derived(
+    question: Question,
+    docs: list[Document],
+    glossary: Glossary,
+    spans: tuple[str, str],
+    combine: Callable[[Quantity, Quantity], CalcResult] | None,
+) -> Calculation | None:
+    assert question.period is not None
     entity = question.entities[0] if question.entities else None
+    year = question.period.year or (min(question.years) if len(question.years) == 1 else None)
     ops = [
         _figure(
             question,
             docs,
             glossary,
             entity=entity,
-            year=None,
+            year=year,
             period=s,
             kinds=frozenset({"money", "count"}),
         )
-        for s in (whole, part)
+        for s in spans
     ]
     if ops[0] is None or ops[1] is None:
         return None
     a, b = ops[0].quantity, ops[1].quantity
     if (a.low, a.high) == (b.low, b.high) or a.kind != b.kind:
         return None  # one figure read twice, or two figures of different kinds
+    if a.year and b.year and a.year != b.year:
+        return None  # last year's full year minus this year's nine months is no quarter
     evidence, marker = _cite([ops[0], ops[1]])
     try:
         _checked([ops[0], ops[1]], [q for e in evidence for q in e.quantities])
-        result = difference(ops[0].quantity, ops[1].quantity)
+        result = combine(a, b) if combine is not None else total([a, b])
     except CalculatorError:
         return None
-    call = _call(result, {"a": ops[0].quantity.raw, "b": ops[1].quantity.raw}, question)
+    call = _call(result, {"a": a.raw, "b": b.raw}, question)
     terms = [
-        f"{whole.upper()} {_term(ops[0], marker[0], question)}",
-        f"{part.upper()} {_term(ops[1], marker[1], question)}",
+        f"{spans[0].upper()} {_term(ops[0], marker[0], question)}",
+        f"{spans[1].upper()} {_term(ops[1], marker[1], question)}",
     ]
-    span = question.period.span.upper()
+    label = question.period.span.upper()
+    how_en, how_zh = ("difference", "两期之差") if combine is not None else ("sum", "两期之和")
     text = _explain(
-        result, terms, question, f"{span}, as the difference of the two:", f"{span}（两期之差）约"
+        result, terms, question, f"{label}, as the {how_en} of the two:", f"{label}（{how_zh}）约"
     )
     return Calculation(text, evidence, [call])
 
@@ -860,35 +928,78 @@ def _share(
     question: Question, docs: list[Document], glossary: Glossary, retrieve: Retrieve
 ) -> Calculation | None:
     """ "A占B的比重", "A as a share of B": A ÷ B, each looked up as its own question."""
-    text = question.text
-    match = SHARE_ZH.search(text) or SHARE_EN.search(text)
+    match = SHARE_ZH.search(question.text) or SHARE_EN.search(question.text)
     if match is None:
         return None
-    part_text, whole_text = match.group(1).strip(), match.group(2).strip()
-    ops: list[_Operand | None] = []
-    for piece in (part_text, whole_text):
-        sub_question = Question.parse(piece, question.language, glossary)
-        if not sub_question.entities and question.entities:
-            sub_question = replace(sub_question, entities=question.entities[:1])
-        if sub_question.period is None and question.period is not None:
-            sub_question = replace(sub_question, period=question.period)
-        op = _figure(
-            sub_question,
-            retrieve(piece) + docs,
-            glossary,
-            entity=None,
-            year=None,
-            kinds=frozenset({"money", "count"}),
-        )
-        ops.append(op)
-    if ops[0] is None or ops[1] is None:
+    ops = _two_pieces(question, docs, glossary, retrieve, match.group(1), match.group(2))
+    if ops is None:
         return None
-    evidence, marker = _cite([ops[0], ops[1]])
+    evidence, marker = _cite(ops)
     try:
-        _checked([ops[0], ops[1]], [q for e in evidence for q in e.quantities])
+        _checked(ops, [q for e in evidence for q in e.quantities])
         result = share(ops[0].quantity, ops[1].quantity)
     except CalculatorError:
         return None
     call = _call(result, {"part": ops[0].quantity.raw, "whole": ops[1].quantity.raw}, question)
     terms = [_term(ops[0], marker[0], question), _term(ops[1], marker[1], question)]
     return Calculation(_explain(result, terms, question, "A share of", "占比约"), evidence, [call])
+
+
+def _multiple(
+    question: Question, docs: list[Document], glossary: Glossary, retrieve: Retrieve
+) -> Calculation | None:
+    """ "A是B的多少倍", "how many times B is A": A ÷ B as a multiple."""
+    match = MULTIPLE_ZH.search(question.text) or MULTIPLE_EN.search(question.text)
+    if match is None:
+        return None
+    a, b = [g for g in match.groups() if g is not None][:2]
+    ops = _two_pieces(question, docs, glossary, retrieve, a, b)
+    if ops is None:
+        return None
+    evidence, marker = _cite(ops)
+    try:
+        _checked(ops, [q for e in evidence for q in e.quantities])
+        result = ratio(ops[0].quantity, ops[1].quantity)
+    except CalculatorError:
+        return None
+    call = _call(result, {"a": ops[0].quantity.raw, "b": ops[1].quantity.raw}, question)
+    terms = [_term(ops[0], marker[0], question), _term(ops[1], marker[1], question)]
+    return Calculation(_explain(result, terms, question, "A multiple of", "约为"), evidence, [call])
+
+
+def _two_pieces(
+    question: Question,
+    docs: list[Document],
+    glossary: Glossary,
+    retrieve: Retrieve,
+    first: str,
+    second: str,
+) -> list[_Operand] | None:
+    """The two operands a question names as phrases ("合同负债" and "年初"), each looked up as
+    its own question. A phrase that names no company, metric or period takes the question's
+    (and the first phrase's): "三季度末合同负债是年初的多少倍" compares 合同负债 at two dates."""
+    pieces = [first.strip(), second.strip()]
+    subs = [Question.parse(piece, question.language, glossary) for piece in pieces]
+    head = subs[0]
+    for i, sub in enumerate(subs):
+        if not sub.entities and question.entities:
+            sub = replace(sub, entities=question.entities[:1])
+        if not sub.metrics and (head.metrics or question.metrics):
+            sub = replace(sub, metrics=head.metrics or question.metrics)
+        if sub.period is None and question.period is not None and i == 0:
+            sub = replace(sub, period=question.period)
+        subs[i] = sub
+    ops = _alike(
+        lambda kinds, i: _figure(
+            subs[i],
+            retrieve(pieces[i]) + docs,
+            glossary,
+            entity=None,
+            year=None,
+            kinds=kinds or frozenset({"money", "count", "measure"}),
+        ),
+        [0, 1],
+    )
+    if ops[0] is None or ops[1] is None or ops[0].quantity == ops[1].quantity:
+        return None  # one figure compared with itself is no answer
+    return [ops[0], ops[1]]

@@ -111,3 +111,18 @@ def test_a_docx_is_dated_by_its_text_before_its_creation_stamp() -> None:
     assert "date" not in loaded.metadata  # python-docx's template says 2013
     cleaned = clean(loaded.text, loaded.body_start).text
     assert extract_metadata(loaded.text, cleaned, loaded.metadata, "x")["date"] == "2025-11-07"
+
+
+def test_a_pdf_table_becomes_rows_with_its_header_in_reading_order():
+    from pathlib import Path
+
+    from ingest.clean import clean
+
+    pdf = Path(__file__).parents[2] / "eval" / "ood" / "notes" / "moutai_broker_note.pdf"
+    text = clean(load_bytes(pdf.name, pdf.read_bytes()).text).text
+    header = text.index("| 指标 | 贵州茅台 | 五粮液 | 泸州老窖 | 山西汾酒 |")
+    row = text.index("| 前三季度营业总收入 | 1309.04 | 609.45 | 231.27 | 329.24 |")
+    caption = text.index("表1：")
+    assert caption < header < row  # the caption, then the table, where the page has them
+    # A figure wrapped onto the next line stays with its words.
+    assert "营业总收入1309.04亿元" in text

@@ -1,0 +1,80 @@
+"""rag/planner.py: calculations planned from a question and computed from cited figures
+(sentences written for these tests in the shapes of broker notes and expert calls)."""
+
+from decimal import Decimal
+
+import pytest
+from langchain_core.documents import Document
+
+from rag.evidence import Question
+from rag.glossary import Glossary
+from rag.planner import derived_period, plan_and_compute
+
+GLOSSARY = Glossary(entities=[["恒瑞医药", "Hengrui"], ["Acme Robotics"]]).with_lexicon([], [])
+
+
+def _docs(*texts: str) -> list[Document]:
+    return [
+        Document(
+            id=f"c{i}",
+            page_content=text,
+            metadata={
+                "id": f"c{i}",
+                "source": f"note{i}.md",
+                "title": f"note {i}",
+                "date": "2025-11-06",
+            },
+        )
+        for i, text in enumerate(texts)
+    ]
+
+
+def _plan(question: str, docs: list[Document]):
+    language = "en" if question.isascii() else "zh"
+    parsed = Question.parse(question, language, GLOSSARY)  # type: ignore[arg-type]
+    return plan_and_compute(parsed, docs, GLOSSARY, retrieve=lambda _: docs)
+
+
+@pytest.mark.unit
+def test_a_multiple_of_an_earlier_figure_is_their_ratio():
+    docs = _docs("截至三季度末，恒瑞医药合同负债为92.45亿元，年初为3.75亿元，主要来自授权首付款。")
+    calc = _plan("恒瑞医药三季度末合同负债是年初的多少倍？", docs)
+    assert calc is not None and calc.tool_calls, calc
+    assert calc.tool_calls[0].name == "ratio"
+    assert Decimal(calc.tool_calls[0].output.split()[0].rstrip("倍x")) == Decimal("24.65")
+
+
+@pytest.mark.unit
+def test_growth_end_points_are_figures_of_one_kind():
+    docs = _docs(
+        "2024年全球HBM市场规模约180亿美元。",
+        "2026年HBM服务器出货约8万至12万台，全球HBM市场规模预计达到580亿美元。",
+    )
+    calc = _plan("2024年到2026年全球HBM市场规模的年均复合增速是多少？", docs)
+    assert calc is not None and calc.tool_calls
+    assert "580亿美元" in calc.answer and "万台" not in calc.answer
+
+
+@pytest.mark.unit
+def test_a_missing_period_is_the_sum_or_difference_of_two_of_the_same_year():
+    docs = _docs(
+        "Acme Robotics reported H1 2025 revenue of RMB 1.20bn.",
+        "In Q3 2025, Acme Robotics posted revenue of RMB 0.80bn.",
+        "For full-year 2024, Acme Robotics revenue was RMB 2.50bn.",
+    )
+
+    def derive(question: str):
+        return derived_period(Question.parse(question, "en", GLOSSARY), docs, GLOSSARY)
+
+    nine_months = derive("What was Acme Robotics' revenue for the first nine months of 2025?")
+    assert nine_months is not None and nine_months.tool_calls
+    assert "RMB 2 billion" in nine_months.answer, nine_months.answer
+    # 2024's full year minus 2025's nine months is not a fourth quarter of either year.
+    docs[:] = _docs(
+        "For full-year 2024, Acme Robotics revenue was RMB 2.50bn.",
+        "Acme Robotics' revenue for the first nine months of 2025 was RMB 2.00bn.",
+    )
+    assert derive("What was Acme Robotics' Q4 revenue?") is None
+    docs[0] = _docs("For full-year 2025, Acme Robotics guided revenue of RMB 2.90bn.")[0]
+    fourth = derive("What was Acme Robotics' Q4 revenue?")
+    assert fourth is not None and "RMB 900 million" in fourth.answer, fourth
