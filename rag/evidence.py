@@ -16,7 +16,7 @@ from functools import cache
 from langchain_core.documents import Document
 
 from rag import tables
-from rag.dictionary import translations_in
+from rag.dictionary import english_in, translations_in
 from rag.facts import Fact, chunk_sentences, extract_facts
 from rag.glossary import Glossary, finance_terms, mentions
 from rag.keyword import tokenize
@@ -388,12 +388,17 @@ def select_evidence(
     limit: int = 4,
 ) -> list[Evidence]:
     """Score every sentence of the retrieved chunks against the question; keep the best."""
+    # The question's words in the other language, where the retrieved notes write them:
+    # "last week" -> 上周 in a Chinese note, 保费 -> "premium" in an English one.
+    texts = [d.page_content for d in docs]
     if question.language == "en":
-        # English words in the Chinese the retrieved notes write ("last week" -> 上周).
-        written = translations_in(question.text, (d.page_content for d in docs))
-        if written:
-            extra = {t for word in written for t in tokenize(word) if len(t) >= 2}
-            question = replace(question, terms=question.terms | extra)
+        written = translations_in(question.text, texts)
+    else:
+        own = [t for t in tokenize(question.text) if len(t) >= 2 and not t.isascii()]
+        written = english_in(own, texts)
+    if written:
+        extra = {t for word in written for t in tokenize(word) if len(t) >= 2}
+        question = replace(question, terms=question.terms | extra)
     candidates: list[Evidence] = []
     asked = [set(group) for group in question.entities]
     asks_who = bool(_ASKS_WHO.search(question.text))
