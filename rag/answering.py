@@ -124,6 +124,13 @@ def coverage_gap(
             return "topic"  # "overseas revenue" when the notes give revenue, never overseas
     if question.metrics and question.asks_figure and _other_metrics_only(question, relevant):
         return "figure"  # the notes give this company's other metrics, never this one
+    if (
+        question.entities
+        and question.metrics
+        and question.asks_figure
+        and not _states_metric_of_entity(question, relevant)
+    ):
+        return "figure"  # a table with this metric for other companies ("n/a" for this one)
     if ASKS_AMOUNT.search(question.text) and best_quantity(question, relevant) is None:
         # Every figure here is of another period, or lacks the market or channel asked.
         return "period" if question.period is not None else "figure"
@@ -344,6 +351,20 @@ def _names_before(sentence: str, q: Quantity, aliases: set[str]) -> bool:
 
 _SEQUENTIAL = re.compile(r"环比|\bqoq\b|q/q|quarter[- ]on[- ]quarter|sequential", re.IGNORECASE)
 _ANNUAL = re.compile(r"同比|\byoy\b|y/y|year[- ]on[- ]year", re.IGNORECASE)
+
+
+def _states_metric_of_entity(question: Question, relevant: list[Evidence]) -> bool:
+    """Whether some figure is of the asked metric and not of another entity: its entity is
+    the asked one, or unknown in a sentence that names the asked one."""
+    metrics = {a.lower() for group in question.metrics for a in group}
+    asked = {a.lower() for group in question.entities for a in group}
+    return any(
+        fact.metric in metrics
+        and (fact.entity is None or fact.entity.lower() in asked or not fact.own_clause)
+        for ev in relevant
+        for fact in facts_of(ev)
+        if fact.quantity.kind not in ("number", "measure") or fact.quantity.unit
+    )
 
 
 def _other_metrics_only(question: Question, relevant: list[Evidence]) -> bool:

@@ -451,7 +451,9 @@ def select_evidence(
             # a sentence that names no one keeps the subject of the last one that did.
             inherited = [] if named else carried
             carried = named or carried
-            section_named = glossary.entities_in(section) if section else []
+            # A table row is about the entities its header names (one per column).
+            framing = f"{section} {header}" if in_table and header != section else section
+            section_named = glossary.entities_in(framing) if framing else []
             score = overlap + 0.3 * section_overlap + 1.0 / (1 + rank)
             if asked:
                 if any(set(g) in asked for g in named):

@@ -324,3 +324,24 @@ def test_a_grounded_but_unasked_figure_does_not_stand_for_the_asked_one():
 )
 def test_last_sentence_end(text: str, after: int, end: int | None) -> None:
     assert last_sentence_end(text, after) == end
+
+
+@pytest.mark.unit
+def test_a_table_that_gives_a_metric_for_other_companies_only_is_no_answer():
+    from langchain_core.documents import Document
+
+    from rag.answering import coverage_gap
+
+    glossary = Glossary(entities=[["Ping An"], ["China Life"], ["CPIC"]]).with_lexicon([], [])
+    table = (
+        "| Metric | Ping An | China Life | CPIC |\n|---|---|---|---|\n"
+        "| P&C combined ratio | 97.0% | n/a | 97.6% |\n"
+    )
+    doc = Document(id="t", page_content=table, metadata={"id": "t", "source": "ins.md"})
+    for asked, gap in (("China Life", "figure"), ("CPIC", None)):
+        question = Question.parse(f"What was {asked}'s combined ratio in 9M25?", "en", glossary)
+        evidence = select_evidence(question, [doc], glossary)
+        assert coverage_gap(question, evidence, table) == gap, asked
+    cpic = Question.parse("What was CPIC's combined ratio in 9M25?", "en", glossary)
+    picked = best_quantity(cpic, select_evidence(cpic, [doc], glossary))
+    assert picked is not None and picked[1].raw == "97.6%"
