@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, localcontext
+from functools import cache
 from typing import Literal
 
 import cn2an
@@ -748,8 +749,34 @@ def _is_bare_year(text: str, atom: _Atom, q: Quantity) -> bool:
         and q.low == q.low.to_integral_value()
         and 1900 <= q.low <= 2100
     )
-    after_preposition = _RE_YEAR_PREPOSITION.search(text[max(0, atom.start - 10) : atom.start])
-    return plain and (bool(after_preposition) or _plain_unit(q))
+    head = text[max(0, atom.start - 10) : atom.start]
+    after_preposition = _RE_YEAR_PREPOSITION.search(head)
+    # "Acme's 2025 revenue", "the 2025 net profit": a possessive before it, or a metric word
+    # after it, makes it the year the metric is for, not a count of revenues.
+    possessive = re.search(r"(?:'s?|’s?)\s+$", head)
+    return plain and (
+        bool(after_preposition) or bool(possessive) or _plain_unit(q) or _metric_word(q.unit)
+    )
+
+
+def _metric_word(word: str | None) -> bool:
+    if not word or not word.isascii():
+        return False
+    from rag.glossary import finance_terms  # the shipped vocabulary; imported when needed
+
+    return word.lower() in _english_metric_heads(tuple(map(tuple, finance_terms())))
+
+
+@cache
+def _english_metric_heads(groups: tuple[tuple[str, ...], ...]) -> frozenset[str]:
+    """First words of the finance vocabulary's English terms: revenue, net, gross, sales…"""
+    # A plural is a count ("2000 customers", "2000 branches"); a metric after a year is a
+    # mass noun or an adjective (revenue, net, gross), and "sales"/"earnings" are plural only
+    # in form.
+    heads = {a.split()[0].lower() for g in groups for a in g if a.isascii() and a[:1].isalpha()}
+    return frozenset(
+        h for h in heads if not h.endswith("s") or h in ("sales", "earnings", "revenues")
+    ) - {*_UNIT_EN.values(), *_NOUN_EN.values(), "unit"}
 
 
 def _bare_cjk_range_start(text: str, pos: int, masked: Sequence[tuple[int, int]]) -> _Atom | None:

@@ -99,7 +99,10 @@ SHARE_ZH = re.compile(
     r"([\u4e00-\u9fffA-Za-z0-9（）()]{2,30}?)占(.{2,30}?)的?(?:比重|比例|占比|份额|百分比)"
 )
 SHARE_EN = re.compile(
-    r"(.{3,80}?)\s+as an? (?:share|percentage|proportion) of\s+(.{3,80}?)[?？.]*$", re.I
+    r"(.{3,80}?)\s+as an? (?:share|percentage|proportion) of\s+(.{3,80}?)[?？.]*$|"
+    # "…margin, using recurring net profit over revenue": a ratio stated as its terms
+    r"\busing\s+(.{3,80}?)\s+(?:over|divided by|relative to)\s+(.{3,80}?)[?？.]*$",
+    re.I,
 )
 # "合同负债是年初的多少倍", "how many times its 2024 level": one figure as a multiple of another.
 MULTIPLE_ZH = re.compile(r"([\u4e00-\u9fffA-Za-z0-9（）()]{2,30}?)是(.{2,30}?)的(?:多少|几)倍")
@@ -150,7 +153,7 @@ def plan_and_compute(
         computed = _annualise(question, docs, glossary)
         if computed is not None:
             return computed
-    if SHARE_ZH.search(text) or SHARE_EN.search(text):
+    if SHARE_ZH.search(question.text) or SHARE_EN.search(question.text):
         computed = _share(question, docs, glossary, retrieve)
         if computed is not None:
             return computed
@@ -931,7 +934,8 @@ def _share(
     match = SHARE_ZH.search(question.text) or SHARE_EN.search(question.text)
     if match is None:
         return None
-    ops = _two_pieces(question, docs, glossary, retrieve, match.group(1), match.group(2))
+    part, whole = [g for g in match.groups() if g is not None][:2]
+    ops = _two_pieces(question, docs, glossary, retrieve, part, whole)
     if ops is None:
         return None
     evidence, marker = _cite(ops)

@@ -78,3 +78,18 @@ def test_a_missing_period_is_the_sum_or_difference_of_two_of_the_same_year():
     docs[0] = _docs("For full-year 2025, Acme Robotics guided revenue of RMB 2.90bn.")[0]
     fourth = derive("What was Acme Robotics' Q4 revenue?")
     assert fourth is not None and "RMB 900 million" in fourth.answer, fourth
+
+
+@pytest.mark.unit
+def test_a_ratio_stated_as_its_terms_is_a_share():
+    docs = _docs(
+        "Acme Robotics' 2025 revenue was RMB 1.71bn and its recurring net profit attributable "
+        "was RMB 600.8 million."
+    )
+    calc = _plan(
+        "What was Acme Robotics' 2025 net margin, using recurring net profit attributable "
+        "over revenue?",
+        docs,
+    )
+    assert calc is not None and calc.tool_calls, calc
+    assert "35.1%" in calc.answer, calc.answer  # 600.8 ÷ 1710 = 35.13%
