@@ -70,7 +70,7 @@ CHANGE = re.compile(
     r"(减少|降低|下降|下调|缩减|减|增加|提高|提升|增长|上调|上升)(?:了|约|大约)?\s*"
     r"(\d+(?:\.\d+)?\s*[%％])|"
     r"\b(cut|reduc\w*|lower\w*|decreas\w*|drop\w*|fall\w*|increas\w*|rais\w*|grow\w*|ris\w*)"
-    r"\s+(?:by\s+)?(?:about\s+|around\s+)?(\d+(?:\.\d+)?\s*%)",
+    r"\s+(?:(?:[\w'-]+\s+){0,4}?by\s+)?(?:about\s+|around\s+)?(\d+(?:\.\d+)?\s*%)",
     re.I,
 )
 _DECREASE = re.compile(r"减|降|下|缩|cut|reduc|lower|decreas|drop|fall", re.I)
@@ -112,6 +112,9 @@ MULTIPLE_EN = re.compile(
     r"(.{3,80}?)\s+(?:than|as)\s+(.{3,80}?)[?？.]*$",
     re.I,
 )
+# A full-year goal and the part of the year still to come: what that part must deliver.
+TARGET = re.compile(r"目标|全年|\b(?:target|goal|guidance|full[- ]year)\b", re.I)
+REMAINDER = {"q4": "9m", "h2": "h1"}
 # What part of the year a figure covers, in months (annualising).
 MONTHS = {"h1": 6, "h2": 6, "9m": 9, "q1": 3, "q2": 3, "q3": 3, "q4": 3}
 # A period the notes do not state, as the difference of two they do.
@@ -165,6 +168,10 @@ def plan_and_compute(
         return _midpoint(question, docs, glossary)
     if APPLY_RATIO.search(text):
         return _apply_ratio(question, docs, glossary)
+    if CHANGE.search(text) and TARGET.search(text):
+        computed = _needed_for_target(question, docs, glossary)
+        if computed is not None:
+            return computed
     if CHANGE.search(text):
         computed = _percent_change(question, docs, glossary)
         if computed is not None:
@@ -624,6 +631,63 @@ def _percent_change(
     else:
         text = f"{result.text('zh')}：{_cited_term(base_q, cited, lang)}{'减少' if _DECREASE.search(verb) else '增加'}{_cited_term(pct, cited, lang)}（{result.formula('zh')}）。"
     return Calculation(text, cited, [call])
+
+
+def _needed_for_target(
+    question: Question, docs: list[Document], glossary: Glossary
+) -> Calculation | None:
+    """ "要实现全年营收增长9%的目标，四季度需要多少营收": the full-year target (last year's
+    full year × (1 + 9%)) minus what this year's first nine months (or half) already gave."""
+    if question.period is None or question.period.span not in REMAINDER:
+        return None
+    pct = next((q for q in extract_quantities(question.text) if q.kind == "percent"), None)
+    if pct is None:
+        return None
+    entity = question.entities[0] if question.entities else None
+    done_span = REMAINDER[question.period.span]
+    done = _figure(
+        question, docs, glossary, entity=entity, year=None, period=done_span,
+        kinds=frozenset({"money", "count"}),
+    )  # fmt: skip
+    if done is None:
+        return None
+    year = done.quantity.year or (int(done.evidence.date[:4]) if done.evidence.date else None)
+    if year is None:
+        return None
+    base = _figure(
+        question, docs, glossary, entity=entity, year=year - 1, period="fy",
+        kinds=frozenset({done.quantity.kind}),
+    )  # fmt: skip
+    if base is None or base.quantity.year != year - 1:
+        return None  # last year's full year is what a growth target is measured against
+    evidence, marker = _cite([base, done])
+    try:
+        _checked([base, done], [q for e in evidence for q in e.quantities] + [pct])
+        target = percent_change(base.quantity, pct, decrease=False)
+        needed = difference(target.value, done.quantity)
+    except CalculatorError:
+        return None
+    calls = [
+        _call(
+            target, {"base": base.quantity.raw, "change": pct.raw, "decrease": "False"}, question
+        ),
+        _call(needed, {"a": target.text(question.language), "b": done.quantity.raw}, question),
+    ]
+    b, d = _term(base, marker[0], question), _term(done, marker[1], question)
+    span = question.period.span.upper()
+    if question.language == "en":
+        text = (
+            f"{span} would need about {needed.text('en')}: a full-year target of "
+            f"{target.text('en')} ({year - 1} full year {b} × (1 + {pct.raw.strip()})) minus "
+            f"{done_span.upper()} {year} {d} ({needed.formula('en')})."
+        )
+    else:
+        text = (
+            f"{span}约需{needed.text('zh')}：全年目标{target.text('zh')}（{year - 1}年全年{b}"
+            f" ×（1 + {pct.raw.strip()}））减去{year}年{done_span.upper()} {d}"
+            f"（{needed.formula('zh')}）。"
+        )
+    return Calculation(text, evidence, calls)
 
 
 def _product(question: Question, docs: list[Document], glossary: Glossary) -> Calculation | None:

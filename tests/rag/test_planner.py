@@ -93,3 +93,18 @@ def test_a_ratio_stated_as_its_terms_is_a_share():
     )
     assert calc is not None and calc.tool_calls, calc
     assert "35.1%" in calc.answer, calc.answer  # 600.8 ÷ 1710 = 35.13%
+
+
+@pytest.mark.unit
+def test_what_the_rest_of_the_year_needs_to_reach_a_growth_target():
+    docs = _docs(
+        "Acme Robotics' full-year 2024 revenue was RMB 2.00bn.",
+        "Acme Robotics' revenue for the first nine months of 2025 was RMB 1.50bn.",
+    )
+    calc = _plan(
+        "If Acme Robotics is to grow full-year revenue by 10%, how much revenue does it need "
+        "in the fourth quarter?",
+        docs,
+    )
+    assert calc is not None and len(calc.tool_calls) == 2, calc
+    assert "RMB 700 million" in calc.answer, calc.answer  # 2.00bn × 1.1 − 1.50bn
