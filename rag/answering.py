@@ -354,16 +354,22 @@ _ANNUAL = re.compile(r"同比|\byoy\b|y/y|year[- ]on[- ]year", re.IGNORECASE)
 
 
 def _states_metric_of_entity(question: Question, relevant: list[Evidence]) -> bool:
-    """Whether some figure is of the asked metric and not of another entity: its entity is
-    the asked one, or unknown in a sentence that names the asked one."""
+    """False when the evidence gives the asked metric only for other entities (a table row
+    with a figure per company and "n/a" for this one); True when some figure of that metric
+    may be this entity's, or when no figure is stated for that metric at all (other rules
+    judge that)."""
     metrics = {a.lower() for group in question.metrics for a in group}
     asked = {a.lower() for group in question.entities for a in group}
-    return any(
-        fact.metric in metrics
-        and (fact.entity is None or fact.entity.lower() in asked or not fact.own_clause)
+    of_metric = [
+        fact
         for ev in relevant
         for fact in facts_of(ev)
-        if fact.quantity.kind not in ("number", "measure") or fact.quantity.unit
+        if fact.metric in metrics
+        and (fact.quantity.kind not in ("number", "measure") or fact.quantity.unit)
+    ]
+    return not of_metric or any(
+        fact.entity is None or fact.entity.lower() in asked or not fact.own_clause
+        for fact in of_metric
     )
 
 
