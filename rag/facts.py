@@ -30,7 +30,7 @@ from rag.sentences import sentence_spans
 Change = Literal["yoy", "qoq", "change"]
 
 # Bump when attribution changes: stored facts of another version are recomputed on read.
-FACTS_VERSION = "11"
+FACTS_VERSION = "12"
 
 
 class Fact(BaseModel):
@@ -224,10 +224,13 @@ def extract_facts(
                 )
             if entity == _SHARED:
                 entity = None
+            # A clause that writes a year and no span states a full year ("公司2024年营收
+            # 1741.44亿元，…四季度需要提速"): the sentence's other period is not its own.
+            dated = bool(_YEAR_WRITTEN.search(sentence[clause:at]))
             period = (
                 period_before(sentence, at)
                 or _period_after(sentence, q.end or at)
-                or (next(iter(spans)) if len(spans) == 1 else None)
+                or (next(iter(spans)) if len(spans) == 1 and not dated else None)
             )
             facts.append(
                 Fact(
@@ -275,6 +278,9 @@ def _subject_of(
         return None
     first = next(m for m in mentions if start <= m[0] < end)
     return name if _SUBJECT_LEAD.match(text[start : first[0]]) else None
+
+
+_YEAR_WRITTEN = re.compile(r"(?<!\d)20\d{2}(?!\d)|[今去明前]年")
 
 
 def _period_after(text: str, end: int) -> Span | None:

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from langchain_core.documents import Document
 
-from rag.answering import about_entity, best_quantity
+from rag.answering import about_entity, best_quantity, facts_of
 from rag.calculator import (
     CalcResult,
     CalculatorError,
@@ -239,11 +239,20 @@ def _figure(
         # asked metric's figure wins over another metric's in a higher-ranked sentence.
         of_period = [
             replace(
-                ev, quantities=tuple(q for q in ev.quantities if kinds is None or q.kind in kinds)
+                ev,
+                quantities=tuple(
+                    f.quantity
+                    for f in facts_of(ev)
+                    if (kinds is None or f.quantity.kind in kinds)
+                    # a figure of a year with no span is a full year's ("2024年营收1741.44亿元")
+                    and (
+                        f.period == period or (period == "fy" and not f.period and f.quantity.year)
+                    )
+                ),
             )
             for ev in candidates
-            if period in ev.spans
         ]
+        of_period = [ev for ev in of_period if ev.quantities]
         picked = best_quantity(sub, of_period)
         return _Operand(picked[1], of_period[picked[0]], label) if picked else None
     for ev in candidates:
@@ -677,13 +686,13 @@ def _needed_for_target(
     span = question.period.span.upper()
     if question.language == "en":
         text = (
-            f"{span} would need about {needed.text('en')}: a full-year target of "
+            f"{span} would need {needed.text('en')}: a full-year target of "
             f"{target.text('en')} ({year - 1} full year {b} × (1 + {pct.raw.strip()})) minus "
             f"{done_span.upper()} {year} {d} ({needed.formula('en')})."
         )
     else:
         text = (
-            f"{span}约需{needed.text('zh')}：全年目标{target.text('zh')}（{year - 1}年全年{b}"
+            f"{span}需{needed.text('zh')}：全年目标{target.text('zh')}（{year - 1}年全年{b}"
             f" ×（1 + {pct.raw.strip()}））减去{year}年{done_span.upper()} {d}"
             f"（{needed.formula('zh')}）。"
         )
