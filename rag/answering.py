@@ -6,7 +6,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rag.evidence import ASKS_AMOUNT, Evidence, Question, general_metric_vocab, specs_in
+from rag.evidence import (
+    ASKS_AMOUNT,
+    Evidence,
+    Question,
+    broader_metrics,
+    general_metric_vocab,
+    specs_in,
+)
 from rag.facts import Fact, change_of, extract_facts
 from rag.glossary import Glossary, mentions
 from rag.keyword import tokenize
@@ -320,9 +327,12 @@ def fact_fit(fact: Fact, question: Question, sentence: str = "") -> float | None
         else:
             return None
     if question.metrics and fact.metric is not None:
-        if fact.metric not in {a.lower() for group in question.metrics for a in group}:
+        if fact.metric in {a.lower() for group in question.metrics for a in group}:
+            score += 1
+        elif fact.metric in broader_metrics(question):
+            score -= 1.5  # a broader name: the asked metric when nothing names it exactly
+        else:
             return None
-        score += 1
     if question.period is not None and fact.period is not None:
         if fact.period != question.period.span:
             return None

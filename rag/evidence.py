@@ -11,7 +11,7 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from functools import cache
+from functools import cache, lru_cache
 
 from langchain_core.documents import Document
 
@@ -178,6 +178,27 @@ _GENERAL = Glossary().with_lexicon([], [])
 def general_metric_vocab() -> frozenset[str]:
     """The metric words of the shipped finance vocabulary alone."""
     return metric_vocab(_GENERAL)
+
+
+def broader_metrics(question: Question) -> frozenset[str]:
+    """Metric words of the vocabulary inside the asked metric's names: 净利润 in 归母净利润,
+    "net profit" in "net profit attributable to shareholders". A note that writes only the
+    broader word may mean the asked one."""
+    return _broader(tuple(a.lower() for g in question.metrics for a in g), question.metric_vocab)
+
+
+@lru_cache(maxsize=256)
+def _broader(asked: tuple[str, ...], vocab: frozenset[str]) -> frozenset[str]:
+    def inside(word: str, name: str) -> bool:
+        if word.isascii():  # whole words: "share" is not inside "shareholders"
+            return re.search(rf"(?<![a-z]){re.escape(word)}(?![a-z])", name) is not None
+        return word in name
+
+    return frozenset(w for w in vocab if w not in asked and any(inside(w, a) for a in asked))
+
+
+def broader_metric_in(text: str, question: Question) -> bool:
+    return any(w in text for w in broader_metrics(question))
 
 
 def metric_vocab(glossary: Glossary) -> frozenset[str]:
@@ -474,7 +495,10 @@ def select_evidence(
             if question.specs & specs_in(sentence):
                 score += 2
             low = sentence.lower()
-            score += 2.5 * sum(1 for g in question.metrics if any(a.lower() in low for a in g))
+            named_metrics = sum(1 for g in question.metrics if any(a.lower() in low for a in g))
+            score += 2.5 * named_metrics
+            if question.metrics and not named_metrics and broader_metric_in(low, question):
+                score += 1.5  # "third-quarter net profit" for net profit attributable
             if question.period is not None:
                 if question.period.span in spans:
                     score += 2

@@ -345,3 +345,25 @@ def test_a_table_that_gives_a_metric_for_other_companies_only_is_no_answer():
     cpic = Question.parse("What was CPIC's combined ratio in 9M25?", "en", glossary)
     picked = best_quantity(cpic, select_evidence(cpic, [doc], glossary))
     assert picked is not None and picked[1].raw == "97.6%"
+
+
+@pytest.mark.unit
+def test_a_broader_metric_name_answers_only_when_nothing_names_the_asked_one():
+    from langchain_core.documents import Document
+
+    glossary = Glossary(entities=[["Acme Insurance"]]).with_lexicon([], [])
+    text = (
+        "Acme Insurance's 9M25 net profit attributable to shareholders was RMB46.8bn. "
+        "Third-quarter net profit was RMB20.3bn, up 48.7% YoY."
+    )
+    doc = Document(id="a", page_content=text, metadata={"id": "a", "source": "acme.md"})
+    question = Question.parse(
+        "What was Acme Insurance's Q3 net profit attributable to shareholders?", "en", glossary
+    )
+    picked = best_quantity(question, select_evidence(question, [doc], glossary))
+    assert picked is not None and picked[1].raw == "RMB20.3bn"
+    nine = Question.parse(
+        "What was Acme Insurance's 9M net profit attributable to shareholders?", "en", glossary
+    )
+    picked = best_quantity(nine, select_evidence(nine, [doc], glossary))
+    assert picked is not None and picked[1].raw == "RMB46.8bn"
