@@ -58,7 +58,7 @@ def main() -> None:
             keyword_started = time.perf_counter()
             indexer.rebuild_keyword_index()  # timed alone: BM25 + lexicon + every chunk's facts
             t3 = time.perf_counter()
-            ids = [c.chunk_id for c in prepared.chunks]
+            ids = indexer.keyword_index.chunks_of_source(note.name)
             facts = sum(len(indexer.keyword_index.facts_of(i) or []) for i in ids)
             chars = sum(len(c.text) for c in prepared.chunks)
             embed_write = (t2 - t1) - (t3 - keyword_started)  # ingest_document rebuilt it too

@@ -218,6 +218,10 @@ class KeywordIndex:
         }
         return {i for note in notes for i in self._chunks_by_source.get(note, [])}
 
+    def chunks_of_source(self, source: str) -> list[str]:
+        """Ids of one note's chunks."""
+        return list(self._chunks_by_source.get(source, []))
+
     def facts_of(self, chunk_id: str) -> list[Fact] | None:
         """The chunk's facts as derived with this index; None when it holds none for it."""
         raw = self._facts.get(chunk_id)
