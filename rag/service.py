@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from rag.types import Answer, AskRequest, FactRow, StreamEvent
 
@@ -26,6 +26,7 @@ class AnsweringService(Protocol):
     def readiness(self) -> dict[str, bool]: ...
 
 
+@runtime_checkable
 class FactTables(Protocol):
     """The notes' figures as rows (rag/fact_table.py), from the facts derived at indexing.
 
