@@ -179,3 +179,9 @@ def test_fact_routes_need_a_key_when_keys_are_set(tmp_path: Path) -> None:
             assert refused.json()["error"]["code"] == "missing_api_key"
             allowed = c.get(path, headers={"Authorization": "Bearer k-facts"})
             assert allowed.status_code == 200 and allowed.json()["count"] > 0
+
+
+def test_a_delete_of_a_facts_path_is_no_delete_of_a_document(client) -> None:
+    response = client.delete(f"/v1/documents/{NOTE}/facts")
+    assert response.status_code == 405 and response.headers["allow"] == "GET"
+    assert client.get(f"/v1/documents/{NOTE}/facts").status_code == 200
