@@ -5,7 +5,7 @@ citations, or as CSV or XLSX to download (rag/fact_table.py)."""
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Query
@@ -22,7 +22,7 @@ router = APIRouter(prefix="/v1", tags=["facts"])
 
 Format = Literal["json", "csv", "xlsx"]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-_FILES = {
+_FILES: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "JSON rows, or with `format=csv|xlsx` the same rows as a file.",
         "content": {"text/csv": {}, XLSX: {}},

@@ -125,7 +125,7 @@ def all_chunks(
 
 def chunk_documents(store: Chroma, source: str | None = None, page: int = 5000) -> list[Document]:
     """The chunks (text and full metadata) of one document, or of every document, paged."""
-    where = {"source": source} if source is not None else None
+    where: Any = {"source": source} if source is not None else None
     out: list[Document] = []
     offset = 0
     while True:

@@ -264,12 +264,11 @@ class UiActions:
         xlsx_path = self._downloads / f"{stem}-facts.xlsx"
         csv_path.write_text(to_csv(rows), encoding="utf-8-sig")
         xlsx_path.write_bytes(to_xlsx(rows))
-        on = {"interactive": bool(rows)}
         return (
             describe_facts(doc_id, rows),
             fact_rows(rows),
-            gr.DownloadButton(value=str(csv_path), **on),
-            gr.DownloadButton(value=str(xlsx_path), **on),
+            gr.DownloadButton(value=str(csv_path), interactive=bool(rows)),
+            gr.DownloadButton(value=str(xlsx_path), interactive=bool(rows)),
         )
 
 
