@@ -187,3 +187,19 @@ def test_exports_never_turn_note_text_into_a_formula(rows) -> None:
     book = load_workbook(io.BytesIO(to_xlsx([hostile])))
     cell = book.active.cell(row=2, column=COLUMNS.index("quote") + 1)
     assert cell.data_type == "s" and cell.value == hostile.quote
+
+
+def test_an_english_note_with_period_codes_and_next_year() -> None:
+    text = (
+        "Xinghai Tech reported 9M25 revenue of RMB 16.8bn, up 9.3% YoY. In 2025 9M, Bluewhale "
+        "net profit rose 12% to RMB 2.1bn. Next year, Xinghai Tech expects revenue of RMB 25bn."
+    )
+    rows = document_rows([_chunk(text, 0)], lambda _id: None, GLOSSARY)
+    got = {r.value: (r.entity, r.metric, r.period, r.change, r.value_zh) for r in rows}
+    assert got["RMB 16.8bn"] == ("星海科技", "revenue", "2025 9M", "level", "168亿元")
+    assert got["9.3%"][2:4] == ("2025 9M", "yoy")
+    assert got["RMB 2.1bn"][:3] == ("蓝鲸电子", "net profit", "2025 9M")
+    assert got["RMB 25bn"][:3] == ("星海科技", "revenue", "2026")  # next year of a 2025 note
+    assert "9M" not in got  # a period code is no figure ("9M" is not nine million)
+    chinese = filter_rows(rows, GLOSSARY, entity="星海科技", metric="营业收入", period="2026")
+    assert [r.value for r in chinese] == ["RMB 25bn"]
