@@ -17,7 +17,7 @@ from api.limits import AnswerGate
 from api.slack_bot import SlackBot
 from ingest.library import DocumentLibrary
 from rag.config import Settings
-from rag.service import AnsweringService
+from rag.service import AnsweringService, FactTables
 
 
 def get_app_settings(request: Request) -> Settings:
@@ -28,6 +28,13 @@ def get_service(request: Request) -> AnsweringService:
     service = request.app.state.service
     if service is None:  # only between process start and the end of the lifespan's start-up
         raise ApiError(503, "starting", "the service is starting", headers={"Retry-After": "5"})
+    return service
+
+
+def get_fact_tables(request: Request) -> FactTables:
+    service = get_service(request)
+    if not isinstance(service, FactTables):
+        raise ApiError(501, "not_supported", "this answering service keeps no fact tables")
     return service
 
 
@@ -52,6 +59,7 @@ def get_slack(request: Request) -> SlackBot:
 
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 ServiceDep = Annotated[AnsweringService, Depends(get_service)]
+FactTablesDep = Annotated[FactTables, Depends(get_fact_tables)]
 LibraryDep = Annotated[DocumentLibrary, Depends(get_library)]
 GateDep = Annotated[AnswerGate, Depends(get_gate)]
 LibraryLockDep = Annotated[asyncio.Lock, Depends(get_library_lock)]

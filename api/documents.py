@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, UploadFile
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
+from starlette.convertors import Convertor, register_url_convertor
 
 from api.deps import LibraryDep, LibraryLockDep, SettingsDep
 from api.errors import ApiError, responses
@@ -17,6 +18,23 @@ from ingest.library import RejectedFile
 from rag.types import DocumentInfo, IngestReport
 
 router = APIRouter(prefix="/v1", tags=["documents"])
+
+
+class DocIdConvertor(Convertor[str]):
+    """A document id in a path: like `:path` (ids hold folders, "uploads/x.md"), but never one
+    ending in "/facts", which is `GET /v1/documents/{doc_id}/facts` (api/facts.py), so that
+    `DELETE …/x.md/facts` is no delete of a document "x.md/facts"."""
+
+    regex = r".+?(?<!/facts)"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("doc_id", DocIdConvertor())
 
 
 class DocumentList(BaseModel):
@@ -68,7 +86,7 @@ async def upload_document(
 
 
 @router.delete(
-    "/documents/{doc_id:path}", response_model=IngestReport, responses=responses(401, 404)
+    "/documents/{doc_id:doc_id}", response_model=IngestReport, responses=responses(401, 404)
 )
 async def delete_document(doc_id: str, library: LibraryDep, lock: LibraryLockDep) -> IngestReport:
     async with lock:

@@ -33,6 +33,7 @@ _DEFAULT_CODES = {
     422: "invalid_request",
     429: "rate_limited",
     500: "internal_error",
+    501: "not_implemented",
     503: "unavailable",
 }
 

@@ -15,15 +15,15 @@ from fastapi import Depends, FastAPI
 from fastapi.responses import RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
-from api import ask, documents, health, openai_compat, slack
+from api import ask, documents, facts, health, openai_compat, slack
 from api.deps import key_matches, require_api_key
 from api.errors import install_error_handlers
 from api.limits import AnswerGate
 from api.slack_bot import SlackBot
 from ingest.library import DocumentLibrary
 from rag.config import Settings, get_settings
-from rag.service import AnsweringService
-from rag.types import Answer, AskRequest, DocumentInfo, IngestReport, StreamEvent
+from rag.service import AnsweringService, FactTables
+from rag.types import Answer, AskRequest, DocumentInfo, FactRow, IngestReport, StreamEvent
 
 log = logging.getLogger(__name__)
 
@@ -128,6 +128,7 @@ def create_app(
         dependencies=auth,
         max_body_size=settings.max_upload_bytes + MULTIPART_OVERHEAD,
     )
+    app.include_router(facts.router, dependencies=auth, max_body_size=JSON_BODY_LIMIT)
     app.include_router(slack.router, max_body_size=JSON_BODY_LIMIT)
 
     home = "/ui/" if mount_ui and _mount_ui(app, settings) else "/docs"
@@ -197,6 +198,20 @@ class _LateService:
 
     def readiness(self) -> dict[str, bool]:
         return self._target().readiness()
+
+    def document_facts(self, doc_id: str) -> list[FactRow] | None:
+        return self._facts().document_facts(doc_id)
+
+    def find_facts(
+        self, *, entity: str | None = None, metric: str | None = None, period: str | None = None
+    ) -> list[FactRow]:
+        return self._facts().find_facts(entity=entity, metric=metric, period=period)
+
+    def _facts(self) -> FactTables:
+        service = self._target()
+        if not isinstance(service, FactTables):
+            raise RuntimeError("this answering service keeps no fact tables")
+        return service
 
 
 class _LateLibrary:

@@ -37,7 +37,7 @@ from rag.language import detect_language
 from rag.planner import derived_period, plan_and_compute, plan_from_stated_period
 from rag.retriever import HybridRetriever
 from rag.status import plain_status
-from rag.types import Answer, AskRequest, Citation, StreamEvent, ToolCall
+from rag.types import Answer, AskRequest, Citation, FactRow, StreamEvent, ToolCall
 
 log = logging.getLogger(__name__)
 PROMPTS = Path(__file__).parent / "prompts"
@@ -62,6 +62,8 @@ class Assistant:
         self._llm = llm
         self._lock = threading.Lock()  # held by the running LLM call (one at a time)
         self._abandoned: _LlmCall | None = None  # the last call given up on, maybe running
+        self._rows_lock = threading.Lock()
+        self._rows: tuple[tuple[str | None, str | None], list[FactRow]] | None = None
 
     # -- components (lazy) ----------------------------------------------------------------------
 
@@ -136,6 +138,53 @@ class Assistant:
             loaded = getattr(self.llm, "loaded", None)
             status["llm"] = bool(loaded) if loaded is not None else self.llm is not None
         return status
+
+    # -- the notes' figures as tables (rag.service.FactTables) -------------------------------------
+
+    def document_facts(self, doc_id: str) -> list[FactRow] | None:
+        """The figures of one note as rows; None when the index holds no such note."""
+        from rag.fact_table import document_rows
+        from rag.store import chunk_documents
+
+        self.retriever.refresh()  # facts of a note another process just added
+        chunks = chunk_documents(self.vector_store, source=doc_id)  # type: ignore[arg-type]
+        if not chunks:
+            return None
+        return document_rows(chunks, self.retriever.keyword_index.facts_of, self.glossary)
+
+    def find_facts(
+        self, *, entity: str | None = None, metric: str | None = None, period: str | None = None
+    ) -> list[FactRow]:
+        """Every note's rows matching the filters (see rag.fact_table.filter_rows)."""
+        from rag.fact_table import filter_rows
+
+        return filter_rows(
+            self._all_fact_rows(), self.glossary, entity=entity, metric=metric, period=period
+        )
+
+    def _all_fact_rows(self) -> list[FactRow]:
+        """Every note's rows, built once per version of the collection."""
+        from rag.fact_table import document_rows
+        from rag.store import chunk_documents, collection_version
+
+        self.retriever.refresh()
+        version = collection_version(self.vector_store)  # type: ignore[arg-type]
+        key = (version, self.retriever.keyword_index.version)
+        with self._rows_lock:
+            if self._rows is not None and self._rows[0] == key:
+                return self._rows[1]
+        by_source: dict[str, list] = {}
+        for chunk in chunk_documents(self.vector_store):  # type: ignore[arg-type]
+            by_source.setdefault(str(chunk.metadata.get("source", "")), []).append(chunk)
+        facts_of, glossary = self.retriever.keyword_index.facts_of, self.glossary
+        rows = [
+            row
+            for source in sorted(by_source)
+            for row in document_rows(by_source[source], facts_of, glossary)
+        ]
+        with self._rows_lock:
+            self._rows = (key, rows)
+        return rows
 
     # -- answering --------------------------------------------------------------------------------
 

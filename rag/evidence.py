@@ -352,9 +352,9 @@ class Evidence:
         return text
 
 
-def _sentences(doc: Document) -> list[tuple[int, str, int, int]]:
+def sentence_offsets(doc: Document) -> list[tuple[int, str, int, int]]:
     """(offset in the chunk, sentence, original start, original end) for each sentence of a
-    retrieved chunk."""
+    chunk (its metadata `offsets`/`start` map chunk offsets to the original text's)."""
     text = doc.page_content
     points = json.loads(doc.metadata.get("offsets", "[]")) or [
         [0, int(doc.metadata.get("start", 0))]
@@ -431,7 +431,7 @@ def select_evidence(
         carried: list[list[str]] = glossary.entities_in(subject) if subject else []
         carried_spans: frozenset[str] = frozenset()  # periods of the last one that named any
         header = section if tables.is_row(section) else None
-        lines = _sentences(doc)
+        lines = sentence_offsets(doc)
         facts_by_sentence = chunk_facts(doc, glossary)
         for index, (offset, sentence, start, end) in enumerate(lines):
             if _is_question(sentence):

@@ -109,3 +109,20 @@ def period_before(text: str, position: int) -> Span | None:
 def period_years(text: str) -> set[int]:
     """Years written inside period codes ("1H25", "9M25", "FY24", "3Q25")."""
     return {2000 + int(m.group(2)) for m in _YEAR.finditer(text) if m.group(2) and not m.group(1)}
+
+
+# A year as a period names it: "2025年", "2025Q3", "| 2026E |", and the two-digit years of
+# period codes ("9M25营收", "FY24", "3Q25"); not a figure ("2000台", "2025.5亿元").
+_PERIOD_YEAR = re.compile(
+    r"(?<![\d.,$])(20\d{2})(?![\d.,%％])(?!\s*(?:万|亿|千|百|元|美元|台|根|个|家|人|条|套|颗))|"
+    r"(?<![A-Za-z0-9])(?:FY|[1-4]Q|[12]H|9M)\s?(\d{2})(?![0-9])",
+    re.IGNORECASE,
+)
+
+
+def years_in(text: str) -> list[tuple[int, int]]:
+    """(position, year) of each year written in `text` as a period, left to right."""
+    return [
+        (m.start(), int(m.group(1)) if m.group(1) else 2000 + int(m.group(2)))
+        for m in _PERIOD_YEAR.finditer(text)
+    ]

@@ -78,6 +78,10 @@ class HybridRetriever(BaseRetriever):
             self._merged = (version, self.glossary.with_lexicon(entities, terms))
         return self._merged[1]
 
+    def refresh(self) -> None:
+        """Bring the keyword index (and the facts derived with it) up to the collection."""
+        self._refresh_keyword_index()
+
     def _refresh_keyword_index(self) -> None:
         """Reload or rebuild the keyword index when another process changed the collection.
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
-from rag.types import Answer, AskRequest, StreamEvent
+from rag.types import Answer, AskRequest, FactRow, StreamEvent
 
 
 class AnsweringService(Protocol):
@@ -24,3 +24,20 @@ class AnsweringService(Protocol):
     def stream(self, request: AskRequest, *, use_llm: bool = True) -> Iterator[StreamEvent]: ...
 
     def readiness(self) -> dict[str, bool]: ...
+
+
+@runtime_checkable
+class FactTables(Protocol):
+    """The notes' figures as rows (rag/fact_table.py), from the facts derived at indexing.
+
+    `document_facts` is None for a document the index does not hold (a document without
+    figures has no rows). `find_facts` filters every note's rows: `entity` and `metric` match
+    any alias of their glossary group, case-insensitively; `period` is a year, a span or both
+    ("2025", "9m", "2025Q3"). Relative years are resolved per note (明年 in a 2025 note is 2026).
+    """
+
+    def document_facts(self, doc_id: str) -> list[FactRow] | None: ...
+
+    def find_facts(
+        self, *, entity: str | None = None, metric: str | None = None, period: str | None = None
+    ) -> list[FactRow]: ...

@@ -9,6 +9,7 @@ import chromadb
 import httpx
 from chromadb.config import Settings as ChromaSettings
 from langchain_chroma import Chroma
+from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 
 from rag.config import Settings
@@ -119,6 +120,24 @@ def all_chunks(
             metas.append({"source": source, **kept})
         if len(batch["ids"]) < page:
             return ids, texts, metas
+        offset += page
+
+
+def chunk_documents(store: Chroma, source: str | None = None, page: int = 5000) -> list[Document]:
+    """The chunks (text and full metadata) of one document, or of every document, paged."""
+    where: Any = {"source": source} if source is not None else None
+    out: list[Document] = []
+    offset = 0
+    while True:
+        batch = store._collection.get(
+            where=where, include=["documents", "metadatas"], limit=page, offset=offset
+        )
+        for chunk_id, text, meta in zip(
+            batch["ids"], batch["documents"] or [], batch["metadatas"] or [], strict=True
+        ):
+            out.append(Document(id=chunk_id, page_content=text, metadata=dict(meta or {})))
+        if len(batch["ids"]) < page:
+            return out
         offset += page
 
 

@@ -105,6 +105,33 @@ class StreamEvent(Frozen):
     answer: Answer | None = None
 
 
+class FactRow(Frozen):
+    """One figure of a note as a table row (rag/fact_table.py), with the sentence it is quoted
+    from: `doc_id`, `title`, `date`, `quote`, `start`, `end` open it like a Citation's."""
+
+    doc_id: str
+    title: str
+    date: str | None = None
+    entity: str | None = Field(None, description="The entity it is about (its first alias).")
+    metric: str | None = Field(None, description="The metric word it is stated for.")
+    period: str = Field(
+        "", description='Year and span: "2025 9M", "2026 FY", "2026"; relative years resolved.'
+    )
+    year: int | None = None
+    span: Literal["fy", "h1", "h2", "9m", "q1", "q2", "q3", "q4"] | None = None
+    value: str = Field(description="The figure as the note writes it.")
+    value_en: str = Field(description="The figure normalised, in English.")
+    value_zh: str = Field(description="The figure normalised, in Chinese.")
+    low: float
+    high: float
+    kind: str = Field(description="count, money, percent, percentage_points, multiple, ...")
+    unit: str | None = Field(None, description="Its unit or currency.")
+    change: Literal["yoy", "qoq", "change", "level"] = "level"
+    quote: str = Field(description="The sentence (or table row) that states it.")
+    start: int = Field(description="Offset of the quote in the document's original text.")
+    end: int
+
+
 class IngestReport(Frozen):
     documents: int = 0
     added: int = 0

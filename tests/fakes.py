@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
@@ -21,11 +22,31 @@ from pydantic import PrivateAttr
 
 from ingest.library import RejectedFile
 from rag.evidence import Evidence
+from rag.fact_table import document_rows, filter_rows
+from rag.glossary import Glossary
 from rag.numbers import extract_quantities
 from rag.status import plain_status
-from rag.types import Answer, AskRequest, Citation, DocumentInfo, IngestReport, StreamEvent
+from rag.types import (
+    Answer,
+    AskRequest,
+    Citation,
+    DocumentInfo,
+    FactRow,
+    IngestReport,
+    StreamEvent,
+)
 
 NV_QUOTE = "英伟达(NV)2026年AEC需求量预计为170万根"
+# The one note the fake keeps fact tables for (written for the tests, not from corpus/).
+FACT_DOC_ID = "notes/fake-facts.md"
+FACT_DOC_TITLE = "星海科技调研纪要"
+FACT_NOTE = (
+    "星海科技2025年前三季度营业收入为120亿元，同比增长15%。明年营业收入预计达到180亿元。"
+    "蓝鲸电子毛利率为22.5%。"
+)
+FACT_GLOSSARY = Glossary(
+    entities=[["星海科技", "Xinghai Tech"], ["蓝鲸电子", "Bluewhale"]]
+).with_lexicon([], [])
 GOOD_DRAFT = "英伟达2026年AEC需求量预计为170万根左右[1]。"
 
 
@@ -90,6 +111,23 @@ class FakeAssistant:
 
     def readiness(self) -> dict[str, bool]:
         return {"index": True, "embedder": True, "llm": True}
+
+    def document_facts(self, doc_id: str) -> list[FactRow] | None:
+        """The rows of FACT_NOTE (derived by the real rag.fact_table); None for other ids."""
+        if doc_id != FACT_DOC_ID:
+            return None
+        chunk = Document(
+            id="fake-facts-0",
+            page_content=FACT_NOTE,
+            metadata={"source": FACT_DOC_ID, "title": FACT_DOC_TITLE, "date": "2025-10-30"},
+        )
+        return document_rows([chunk], lambda _chunk_id: None, FACT_GLOSSARY)
+
+    def find_facts(
+        self, *, entity: str | None = None, metric: str | None = None, period: str | None = None
+    ) -> list[FactRow]:
+        rows = self.document_facts(FACT_DOC_ID) or []
+        return filter_rows(rows, FACT_GLOSSARY, entity=entity, metric=metric, period=period)
 
 
 class FakeLibrary:

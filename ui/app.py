@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 import hmac
 import logging
+import re
+import tempfile
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -19,15 +21,19 @@ from pydantic import SecretStr
 from starlette.concurrency import iterate_in_threadpool
 
 from ingest.library import DocumentLibrary, RejectedFile
-from rag.service import AnsweringService
+from rag.fact_table import to_csv, to_xlsx
+from rag.service import AnsweringService, FactTables
 from rag.types import Answer, AskRequest
 from ui.render import (
     DOCUMENT_HEADERS,
+    FACT_HEADERS,
     Turn,
     chat_messages,
     describe_error,
+    describe_facts,
     describe_report,
     document_rows,
+    fact_rows,
     history_from_turns,
     render_busy,
     render_draft,
@@ -111,6 +117,7 @@ class UiActions:
         self.service = service
         self.library = library
         self.admission = admission
+        self._downloads: Path | None = None  # where the figures' CSV/XLSX files are written
 
     async def respond_admitted(
         self, question: str, turns: list[Turn] | None, language: str
@@ -227,6 +234,43 @@ class UiActions:
         row = event.row_value if isinstance(event.row_value, list) else None
         return str(row[0]) if row else ""
 
+    def facts_after_delete(self, doc_id: str) -> tuple[Any, ...]:
+        """A deleted note's figures go with it (the doc_id box is emptied on success); a
+        failed delete leaves the table as it was."""
+        if (doc_id or "").strip():
+            return (gr.skip(),) * 4
+        return self.show_facts("")
+
+    def show_facts(self, doc_id: str) -> tuple[str, list[list[str]], Any, Any]:
+        """(status, rows, CSV button, XLSX button) of a note's figures; the buttons download
+        the same rows as files, and are disabled while no note is chosen."""
+        doc_id = (doc_id or "").strip()
+        off = gr.DownloadButton(value=None, interactive=False)
+        if not doc_id:
+            return "", [], off, off
+        if not isinstance(self.service, FactTables):
+            return describe_error("list", "figures", "not available here"), [], off, off
+        try:
+            rows = self.service.document_facts(doc_id)
+        except Exception as error:
+            log.exception("figures of %s failed", doc_id)
+            return describe_error("list", f"figures of {doc_id}", _reason(error)), [], off, off
+        if rows is None:
+            return describe_error("list", doc_id, "no document with this doc_id"), [], off, off
+        if self._downloads is None:
+            self._downloads = Path(tempfile.mkdtemp(prefix="rna-facts-"))
+        stem = re.sub(r"[^\w.-]+", "_", doc_id.rsplit("/", 1)[-1].rsplit(".", 1)[0]) or "facts"
+        csv_path = self._downloads / f"{stem}-facts.csv"
+        xlsx_path = self._downloads / f"{stem}-facts.xlsx"
+        csv_path.write_text(to_csv(rows), encoding="utf-8-sig")
+        xlsx_path.write_bytes(to_xlsx(rows))
+        return (
+            describe_facts(doc_id, rows),
+            fact_rows(rows),
+            gr.DownloadButton(value=str(csv_path), interactive=bool(rows)),
+            gr.DownloadButton(value=str(xlsx_path), interactive=bool(rows)),
+        )
+
 
 def build_ui(
     service: AnsweringService,
@@ -300,6 +344,25 @@ def build_ui(
                     )
                     delete_btn = gr.Button("Delete · 删除", variant="stop", elem_id="rna-delete")
             refresh_btn = gr.Button("Refresh · 刷新", elem_id="rna-refresh", size="sm")
+            gr.Markdown("### Key figures · 关键数字", elem_classes=["rna-section-title"])
+            facts_status = gr.Markdown(elem_id="rna-facts-status")
+            facts_table = gr.Dataframe(
+                headers=FACT_HEADERS,
+                value=None,
+                datatype="str",
+                interactive=False,
+                type="array",
+                wrap=True,
+                elem_id="rna-facts-table",
+                label="Figures of the chosen document · 所选文档的数字 (click a document above)",
+            )
+            with gr.Row():
+                facts_csv = gr.DownloadButton(
+                    "Download CSV · 下载", interactive=False, elem_id="rna-facts-csv", size="sm"
+                )
+                facts_xlsx = gr.DownloadButton(
+                    "Download XLSX · 下载", interactive=False, elem_id="rna-facts-xlsx", size="sm"
+                )
 
         # The REST API (api/) is the documented one: these endpoints serve this page only.
         private: dict[str, Any] = {"api_visibility": "private"}
@@ -322,15 +385,19 @@ def build_ui(
         upload_file.upload(
             actions.upload, inputs=[upload_file], outputs=[*docs_out, upload_file], **private
         )
+        facts_out = [facts_status, facts_table, facts_csv, facts_xlsx]
         gr.on(
             [delete_btn.click, delete_id.submit],
             actions.delete,
             inputs=[delete_id],
             outputs=[*docs_out, delete_id],
             **private,
-        )
+        ).then(actions.facts_after_delete, inputs=[delete_id], outputs=facts_out, **private)
         refresh_btn.click(actions.load_docs, outputs=docs_out, **private)
-        docs_table.select(actions.pick_row, outputs=[delete_id], **private)
+        # Choosing a document picks it for deletion and shows its figures.
+        docs_table.select(actions.pick_row, outputs=[delete_id], **private).then(
+            actions.show_facts, inputs=[delete_id], outputs=facts_out, **private
+        )
         demo.load(actions.load_docs, outputs=docs_out, **private)
     # One answer at a time by default (a local LLM on 2 cores); Gradio shows waiting users
     # their place in the queue, and refuses new ones past `queue_size`.

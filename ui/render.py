@@ -11,7 +11,7 @@ import html
 import re
 from collections.abc import Sequence
 
-from rag.types import Answer, Citation, DocumentInfo, IngestReport, Message, ToolCall
+from rag.types import Answer, Citation, DocumentInfo, FactRow, IngestReport, Message, ToolCall
 
 ABSTAIN_LABEL = "Not in the documents · 文档中未提及"
 DRAFT_LABEL = "checking figures… 核对数字中"
@@ -19,6 +19,10 @@ DETAILS_LABEL = "details · 详情"
 SOURCES_LABEL = "Sources · 来源"
 CALC_LABEL = "Calculation · 计算"
 DOCUMENT_HEADERS = ["doc_id", "title", "date", "institution"]
+FACT_HEADERS = [
+    "entity · 主体", "metric · 指标", "period · 期间", "value · 原文数值",
+    "normalised · 标准化", "unit · 单位", "change · 变动", "quote · 原句",
+]  # fmt: skip
 
 _REF = re.compile(r"\[(\d{1,3}(?:\s*[,，、]\s*\d{1,3})*)\]")
 # The technical record behind the "details" toggle, in this order.
@@ -178,6 +182,31 @@ def history_from_turns(turns: Sequence[Turn], max_messages: int = 20) -> list[Me
 def document_rows(docs: Sequence[DocumentInfo]) -> list[list[str]]:
     """Rows for the documents table (plain text: the table component escapes it)."""
     return [[d.doc_id, d.title, d.date or "", d.institution or ""] for d in docs]
+
+
+def fact_rows(rows: Sequence[FactRow]) -> list[list[str]]:
+    """Rows for a note's figures table (plain text: the table component escapes it)."""
+    return [
+        [
+            r.entity or "",
+            r.metric or "",
+            r.period,
+            r.value,
+            r.value_en if r.value_en == r.value_zh else f"{r.value_zh} · {r.value_en}",
+            r.unit or "",
+            r.change,
+            r.quote,
+        ]
+        for r in rows
+    ]
+
+
+def describe_facts(doc_id: str, rows: Sequence[FactRow]) -> str:
+    """What the figures table shows (Markdown, escaped)."""
+    if not rows:
+        return f"No figures in **{esc(doc_id)}** · 该文档没有数字"
+    title = esc(rows[0].title)
+    return f"**{len(rows)}** figures in **{title}** ({esc(doc_id)}) · 关键数字"
 
 
 def describe_report(action: str, name: str, report: IngestReport) -> str:

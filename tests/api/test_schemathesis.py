@@ -46,6 +46,8 @@ OPERATIONS = {
     "GET /v1/documents",
     "POST /v1/documents",
     "DELETE /v1/documents/{doc_id}",
+    "GET /v1/documents/{doc_id}/facts",
+    "GET /v1/facts",
 }
 
 

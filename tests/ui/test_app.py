@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import gradio as gr
 import pytest
+from openpyxl import load_workbook
 from pydantic import SecretStr
 
+from rag.fact_table import COLUMNS
 from rag.types import Answer, AskRequest, StreamEvent
-from tests.fakes import FakeAssistant, FakeLibrary
+from tests.fakes import FACT_DOC_ID, FACT_DOC_TITLE, FakeAssistant, FakeLibrary
 from ui.app import EXAMPLES, UiActions, build_ui, password_check
-from ui.render import DRAFT_LABEL, render_answer
+from ui.render import DRAFT_LABEL, FACT_HEADERS, fact_rows, render_answer
 
 pytestmark = pytest.mark.unit
 
@@ -231,3 +236,49 @@ def test_build_ui_with_admission_answers_through_it(
     demo = build_ui(service, library, concurrency_limit=None, admission=AnswerGate(1, 0))
     answering = [fn for fn in demo.fns.values() if fn.name == "respond_admitted"]
     assert len(answering) == 1
+
+
+def _button_value(button: Any) -> str | None:
+    value = button.value  # a FileData dict once Gradio has taken the path
+    return value.get("path") if isinstance(value, dict) else value
+
+
+def test_choosing_a_document_shows_its_figures_and_writes_both_downloads(
+    actions: UiActions, service: FakeAssistant
+) -> None:
+    status, rows, csv_button, xlsx_button = actions.show_facts(FACT_DOC_ID)
+    expected = service.document_facts(FACT_DOC_ID)
+    assert expected and rows == fact_rows(expected)
+    assert f"**{len(expected)}** figures" in status and FACT_DOC_TITLE in status
+    assert [r[FACT_HEADERS.index("period · 期间")] for r in rows] == [e.period for e in expected]
+    assert csv_button.interactive and xlsx_button.interactive
+    csv_path, xlsx_path = Path(_button_value(csv_button)), Path(_button_value(xlsx_button))
+    table = list(csv.reader(io.StringIO(csv_path.read_text(encoding="utf-8-sig"))))
+    assert tuple(table[0]) == COLUMNS
+    assert [line[COLUMNS.index("quote")] for line in table[1:]] == [e.quote for e in expected]
+    sheet = load_workbook(xlsx_path).active
+    values = [line[COLUMNS.index("value")] for line in sheet.iter_rows(min_row=2, values_only=True)]
+    assert values == [e.value for e in expected]
+
+
+def test_an_unknown_or_blank_document_shows_no_figures(actions: UiActions) -> None:
+    status, rows, csv_button, xlsx_button = actions.show_facts("uploads/nope.md")
+    assert "no document with this doc_id" in status and rows == []
+    assert not csv_button.interactive and not xlsx_button.interactive
+    assert actions.show_facts("  ")[:2] == ("", [])
+
+
+def test_a_deleted_document_takes_its_figures_with_it(actions: UiActions) -> None:
+    assert actions.facts_after_delete("")[:2] == ("", [])  # deleted: the box was emptied
+    kept = actions.facts_after_delete("uploads/nope.md")  # failed: the table stays
+    assert all(isinstance(update, dict) and update.get("__type__") == "update" for update in kept)
+
+
+def test_a_service_without_fact_tables_says_so(library: FakeLibrary) -> None:
+    class AnswersOnly:
+        ask = FakeAssistant.ask
+        stream = FakeAssistant.stream
+        readiness = FakeAssistant.readiness
+
+    status, rows, _, _ = UiActions(AnswersOnly(), library).show_facts(FACT_DOC_ID)  # type: ignore[arg-type]
+    assert "not available" in status and rows == []
