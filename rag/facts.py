@@ -172,7 +172,7 @@ def extract_facts(
     facts: list[Fact] = []
     carried = _group_name(glossary, subject) if subject else None
     header = section if section and tables.is_row(section) else None
-    carried_spans: frozenset[str] = frozenset()
+    carried_spans: frozenset[Span] = frozenset()
     previous = ""  # `caption`: of the table a chunk starts inside (see `table_caption`)
     lines = chunk_sentences(text)
     for index, (offset, sentence) in enumerate(lines):
