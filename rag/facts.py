@@ -239,7 +239,7 @@ def extract_facts(
                     entity=entity,
                     own_clause=own_clause,
                     metric=metric_before(sentence, at, vocab),
-                    period=period,  # type: ignore[arg-type]
+                    period=period,
                     change=change_of(sentence, q),
                 )
             )
