@@ -582,6 +582,55 @@ def multiply(a: Quantity, b: Quantity) -> CalcResult:
     )
 
 
+_SI = {"k": Decimal(10) ** 3, "M": Decimal(10) ** 6, "G": Decimal(10) ** 9, "T": Decimal(10) ** 12}
+
+
+def unit_factor(unit: str | None, per: str) -> Decimal | None:
+    """How many `per` one `unit` holds: GWh per Wh is 10^9, 台 per 台 is 1; None when the
+    two are not one unit with an SI prefix (GWh and 吨 are not comparable)."""
+    if not unit:
+        return None
+    if unit.lower() == per.lower():
+        return Decimal(1)
+    if unit.endswith(per) and unit[: -len(per)] in _SI:
+        return _SI[unit[: -len(per)]]
+    return None
+
+
+def per_unit(amount: Quantity, units: Quantity, per: str) -> CalcResult:
+    """An amount spread over a number of units: 185.49亿元 ÷ 165GWh = 0.1124元/Wh. `per` is
+    the unit the answer is per (Wh, 台, tonne); a count's unit is itself."""
+    if amount.kind != "money" or units.kind not in ("measure", "count"):
+        raise CalculatorError(f"per-unit needs an amount and a quantity, not {units.kind}")
+    factor = unit_factor(units.unit, per) if units.kind == "measure" else Decimal(1)
+    if factor is None:
+        raise CalculatorError(f"{units.raw or units.unit} is not counted in {per}")
+    if units.low <= 0:
+        raise CalculatorError("division by zero or by a negative figure")
+    low, high, qual = _propagate(lambda x, y: x / (y * factor), [amount, units], [1, -1])
+    suffix = f"/{per}"
+
+    def formula(lang: Language, v: Quantity) -> str:
+        return f"{_term(amount, lang)} ÷ {_term(units, lang)}{units.unit or ''} = {_shown(v, lang)}{suffix}"
+
+    def four_digits(v: Decimal) -> Decimal:  # a unit price is small: keep 4 significant digits
+        if not v.is_finite():
+            raise CalculatorError("the result is unbounded")
+        places = max(2, -v.adjusted() + 3) if v != 0 else 2
+        return canonical(v.quantize(Decimal(1).scaleb(-places)))
+
+    value = quantity(
+        four_digits(low), four_digits(high), kind="money", qualifier=qual, currency=amount.currency
+    )
+    return CalcResult(
+        operation="per_unit",
+        value=value,
+        operands=(amount, units),
+        formula_zh=formula("zh", value),
+        formula_en=formula("en", value),
+    )
+
+
 def percent_change(base: Quantity, change: Quantity, *, decrease: bool) -> CalcResult:
     """A figure after a stated change: 5,000根 reduced by 40% = 3,000根."""
     if change.kind != "percent":

@@ -243,7 +243,9 @@ _CURRENCY_SUFFIX: dict[str, Currency] = {
 # Measure words. Durations and measures are recognised so "3个月" is not read as 3 things.
 _COUNT_UNITS = tuple("根条台颗片个家块套张只件辆人次座架款种项部枚份户位笔批轮")
 _DURATION_UNITS = "个月 个季度 小时 分钟 秒 年 月 天 周".split()  # noqa: SIM905
-_MEASURE_UNITS = "千米 公里 米 吨 千瓦 兆瓦 瓦 GW MW kW 字 平方米".split()  # noqa: SIM905
+_MEASURE_UNITS = (
+    "千米 公里 米 吨 千瓦时 千瓦 兆瓦时 兆瓦 瓦 TWh GWh MWh kWh Wh GW MW kW 字 平方米".split()
+)  # noqa: SIM905
 
 # English names for measure words and for the nouns these notes count (zh → en).
 _UNIT_EN = {
@@ -1185,7 +1187,11 @@ def _decimals(value: Decimal) -> int:
 
 def _zh_number(value: Decimal, max_decimals: int) -> str:
     size, word = _scaled(value, _ZH_SCALES, max_decimals)
-    return format_decimal(value / size, max_decimals) + word
+    exact = _decimals(value / size)  # the digits a note wrote (or an exact result) stay
+    if exact > max_decimals and value == value.to_integral_value() and abs(value) < 10**8:
+        return format_decimal(value, 0)  # 10001美元, not 1.0001万美元
+    places = exact if max_decimals < exact <= 4 else max_decimals
+    return format_decimal(value / size, places) + word
 
 
 def _singular(word: str) -> str:

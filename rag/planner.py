@@ -27,6 +27,7 @@ from rag.calculator import (
     growth_rate,
     midpoint,
     multiply,
+    per_unit,
     percent_change,
     ratio,
     share,
@@ -112,6 +113,12 @@ MULTIPLE_EN = re.compile(
     r"(.{3,80}?)\s+(?:than|as)\s+(.{3,80}?)[?？.]*$",
     re.I,
 )
+# "单Wh净利", "每台价格", "per Wh": an amount per unit of something the question counts.
+PER_UNIT = re.compile(
+    r"[单每]\s*([A-Za-z]{1,5}|[根条台颗片个家块套张只件辆吨股])(?![A-Za-z])|"
+    r"\bper\s+([A-Za-z]{1,10})\b",
+    re.I,
+)
 # A full-year goal and the part of the year still to come: what that part must deliver.
 TARGET = re.compile(r"目标|全年|\b(?:target|goal|guidance|full[- ]year)\b", re.I)
 REMAINDER = {"q4": "9m", "h2": "h1"}
@@ -174,6 +181,10 @@ def plan_and_compute(
             return computed
     if CHANGE.search(text):
         computed = _percent_change(question, docs, glossary)
+        if computed is not None:
+            return computed
+    if PER_UNIT.search(question.text):
+        computed = _per_unit(question, docs, glossary)
         if computed is not None:
             return computed
     if PRODUCT.search(text):
@@ -697,6 +708,53 @@ def _needed_for_target(
             f"（{needed.formula('zh')}）。"
         )
     return Calculation(text, evidence, calls)
+
+
+def _per_unit(question: Question, docs: list[Document], glossary: Glossary) -> Calculation | None:
+    """ "按销量约165GWh计算，单Wh归母净利润约为多少元": the asked amount ÷ the quantity the
+    question states, in the unit it asks per (GWh counted in Wh)."""
+    match = PER_UNIT.search(question.text)
+    if match is None:
+        return None
+    per = next(g for g in match.groups() if g)
+    figures = _question_figures(question)
+    if any(q.kind == "money" for q in figures):
+        return None  # "按每台2000元、5-10万台计算": the rate is given, the total is asked
+    stated = [q for q in figures if q.kind in ("measure", "count")]
+    if len(stated) != 1:
+        return None
+    units = stated[0]
+    # The amount: the asked metric's figure, read from a question without the stated quantity.
+    sub = replace(
+        question,
+        text=question.text.replace(units.raw, " "),
+        asks_change=False,
+        years=question.years,
+    )
+    evidence = select_evidence(sub, docs, glossary, limit=8)
+    amounts = [
+        replace(ev, quantities=tuple(q for q in ev.quantities if q.kind == "money"))
+        for ev in evidence
+    ]
+    picked = best_quantity(sub, amounts)
+    if picked is None:
+        return None
+    holder, amount = amounts[picked[0]], picked[1]
+    try:
+        result = per_unit(amount, units, per)
+    except CalculatorError:
+        return None
+    call = _call(result, {"amount": amount.raw, "units": units.raw, "per": per}, question)
+    cited = [holder]
+    value = f"{result.text(question.language)}/{per}"
+    if question.language == "en":
+        text = (
+            f"{value[0].upper()}{value[1:]}: {_cited_term(amount, cited, 'en')} over "
+            f"{units.raw.strip()} ({result.formula('en')})."
+        )
+    else:
+        text = f"{value}：{_cited_term(amount, cited, 'zh')} ÷ {units.raw.strip()}（{result.formula('zh')}）。"
+    return Calculation(text, cited, [call])
 
 
 def _product(question: Question, docs: list[Document], glossary: Glossary) -> Calculation | None:

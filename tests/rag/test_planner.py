@@ -108,3 +108,18 @@ def test_what_the_rest_of_the_year_needs_to_reach_a_growth_target():
     )
     assert calc is not None and len(calc.tool_calls) == 2, calc
     assert "RMB 700 million" in calc.answer, calc.answer  # 2.00bn × 1.1 − 1.50bn
+
+
+@pytest.mark.unit
+def test_an_amount_per_unit_of_a_quantity_the_question_states():
+    docs = _docs("三季度恒瑞医药归母净利润13.01亿元，同比增长9.53%。")
+    calc = _plan("按三季度销量约2.6GWh计算，恒瑞医药单Wh归母净利润约为多少元？", docs)
+    assert calc is not None and calc.tool_calls and calc.tool_calls[0].name == "per_unit", calc
+    assert "0.5004元/Wh" in calc.answer, calc.answer  # 13.01亿元 ÷ 2.6×10^9 Wh
+
+
+@pytest.mark.unit
+def test_a_stated_rate_times_a_count_is_a_product_not_a_per_unit_figure():
+    docs = _docs("人形机器人每台灵巧手价值约2000元，明年出货预计5-10万台。")
+    calc = _plan("按每台2000元、出货5-10万台计算，灵巧手市场价值是多少？", docs)
+    assert calc is not None and calc.tool_calls and calc.tool_calls[0].name == "multiply", calc
