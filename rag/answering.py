@@ -102,6 +102,8 @@ def coverage_gap(
 ) -> str | None:
     """Why the evidence cannot answer the question, or None when it can. A name must appear
     somewhere in the retrieved chunks (`retrieved_text`) or the evidence."""
+    if question.ambiguous and not question.entities:
+        return "ambiguous"  # an acronym of several companies: ask which one
     if not evidence:
         return "nothing relevant"
     haystack = retrieved_text + " " + " ".join(f"{e.section or ''} {e.text}" for e in evidence)
@@ -462,6 +464,11 @@ def _zh_figure(q: Quantity) -> str:
 
 def abstention(question: Question, evidence: list[Evidence], reason: str) -> str:
     language = question.language
+    if reason == "ambiguous":
+        names = list(question.ambiguous)
+        if language == "en":
+            return f"Which company do you mean: {', '.join(names[:-1])} or {names[-1]}?"
+        return f"您指的是哪家公司：{'、'.join(names[:-1])}还是{names[-1]}？"
     what = question.text.rstrip("?？。. ")
     if language == "en":
         text = ABSTAIN["en"].format(what=f"this (“{what}”)")

@@ -86,6 +86,8 @@ class Question:
     metrics: tuple[tuple[str, ...], ...] = ()  # term groups naming what is measured (营收, NIM…)
     metric_vocab: frozenset[str] = frozenset()  # every metric word the glossary knows
     qualifiers: tuple[tuple[str, ...], ...] = ()  # where or through whom: overseas, 直销, dealers
+    # Entities an unresolved acronym may mean ("PICC": PICC Group, PICC P&C): ask which.
+    ambiguous: tuple[str, ...] = ()
     # A change asked ("同比增长多少") or a level; None: either (a calculation's operand).
     asks_change: bool | None = False
 
@@ -97,19 +99,32 @@ class Question:
             terms.update(tokenize(alias))
         years = {m.year for m in extract_years(text)}
         years |= {int(v) for v in _BARE_YEAR.findall(text)}
+        entities = [tuple(g) for g in glossary.entities_in(text)]
+        names: list[tuple[str, ...]] = []
+        ambiguous: tuple[str, ...] = ()
+        for name in _latin_names(text, glossary):
+            candidates = acronym_candidates(name[0], glossary)
+            if len(candidates) == 1:  # "PICC" for the one entity named "PICC Group"
+                entities.append(tuple(candidates[0]))
+                names.append(tuple(candidates[0]))
+            elif len(candidates) > 1 and not ambiguous:
+                ambiguous = tuple(g[0] for g in candidates)  # ask, don't guess
+                names.append(name)
+            else:
+                names.append(name)
+        if n := _leading_chinese_name(text, glossary):
+            names.append(n)
         return cls(
             text=text,
             language=language,
             terms=frozenset(terms),
-            entities=tuple(tuple(g) for g in glossary.entities_in(text)),
+            entities=tuple(entities),
             years=frozenset(years),
             asks_figure=bool(_ASKS_FIGURE.search(text))
             and not (_ASKS_WHICH.search(text) and not ASKS_AMOUNT.search(text)),
             topics=tuple(tuple(g) for g in glossary.topics_in(text)),
-            names=tuple(
-                _latin_names(text, glossary)
-                + ([n] if (n := _leading_chinese_name(text, glossary)) else [])
-            ),
+            names=names,
+            ambiguous=ambiguous,
             specs=specs_in(text),
             period=question_period(text),
             metrics=asked_metrics(text, glossary),
@@ -270,6 +285,16 @@ def _leading_chinese_name(text: str, glossary: Glossary) -> tuple[str, ...] | No
     if 3 <= len(name) <= 8 and _ORG_SHAPE.search(name):
         return (name,)
     return None
+
+
+def acronym_candidates(name: str, glossary: Glossary) -> list[list[str]]:
+    """Entity groups an acronym the notes never write alone may mean: those with a name that
+    starts with it as a word ("PICC" -> "PICC Group", "PICC P&C"). Only all-capital names:
+    a word such as "China" starts many names without meaning any of them."""
+    if not re.fullmatch(r"[A-Z]{2,6}", name) or glossary.group_of(name) is not None:
+        return []
+    pattern = re.compile(rf"^{re.escape(name)}[\s&/-]", re.IGNORECASE)
+    return [g for g in glossary.entities if any(pattern.match(a) for a in g)]
 
 
 def _latin_names(text: str, glossary: Glossary) -> list[tuple[str, ...]]:

@@ -367,3 +367,20 @@ def test_a_broader_metric_name_answers_only_when_nothing_names_the_asked_one():
     )
     picked = best_quantity(nine, select_evidence(nine, [doc], glossary))
     assert picked is not None and picked[1].raw == "RMB46.8bn"
+
+
+@pytest.mark.unit
+def test_an_acronym_of_several_companies_asks_which_one_and_of_one_resolves_to_it():
+    from rag.answering import abstention, coverage_gap
+
+    glossary = Glossary(
+        entities=[["PICC Group", "中国人保"], ["PICC P&C", "人保财险"], ["Acme Robotics"]]
+    ).with_lexicon([], [])
+    picc = Question.parse("What was PICC's third-quarter net profit?", "en", glossary)
+    assert picc.ambiguous == ("PICC Group", "PICC P&C") and not picc.entities
+    assert coverage_gap(picc, [], "") == "ambiguous"
+    assert abstention(picc, [], "ambiguous") == "Which company do you mean: PICC Group or PICC P&C?"
+    acme = Question.parse("What was ACME's revenue?", "en", glossary)
+    assert [g[0] for g in acme.entities] == ["Acme Robotics"] and not acme.ambiguous
+    # A word that starts many names is no acronym of any of them.
+    assert not Question.parse("What share of China's demand?", "en", glossary).ambiguous
