@@ -123,7 +123,7 @@ class Question:
             asks_figure=bool(_ASKS_FIGURE.search(text))
             and not (_ASKS_WHICH.search(text) and not ASKS_AMOUNT.search(text)),
             topics=tuple(tuple(g) for g in glossary.topics_in(text)),
-            names=names,
+            names=tuple(names),
             ambiguous=ambiguous,
             specs=specs_in(text),
             period=question_period(text),
