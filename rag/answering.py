@@ -409,8 +409,8 @@ def _term_proximity(sentence: str, q: Quantity, question: Question) -> float:
     "全球液冷市场总规模预计可达130亿至150亿美元"): more shared words, more weight."""
     if q.start is None or q.end is None:
         return 0.0
-    # Words after a figure describe it up to its clause's end ("三四十万条为400G规格"); past a
-    # comma they open the next figure's clause ("92.45亿元，年初为3.75亿元").
+    # Words after a figure describe it up to its clause's end ("N条为400G规格"); past a comma
+    # they open the next figure's clause ("92.45亿元，年初为3.75亿元").
     after = re.split(r"[，,；;。]", sentence[q.end : q.end + 8])[0]
     window = sentence[max(0, q.start - 12) : q.start] + " " + after
     near = {t for t in tokenize(window) if len(t) >= 2} & question.terms

@@ -147,7 +147,7 @@ def _first_entity(
 
 
 def _owner_after(mentions: list[tuple[int, int, str]], text: str, end: int) -> str | None:
-    """An entity written in parentheses right after a figure: "16.36%（川润股份）"."""
+    """An entity written in parentheses right after a figure: "涨幅最低为3.2%（某公司）"."""
     match = re.match(r"\s*[（(]", text[end:])
     if not match:
         return None
@@ -259,7 +259,7 @@ def extract_facts(
 
 # What may open a clause before its subject: a connective ("而", "其中", "比如") or a date.
 # What may open a clause before its subject: a connective ("而", "其中", "比如"), a date
-# or period, or a focus phrase ("涨幅最高的是申菱环境").
+# or period, or a focus phrase ("增速最快的是X", "份额最低的X").
 _SUBJECT_LEAD = re.compile(
     r"^[\s\d一二三四五六七八九十第单年月日季度上下半前后初末底今去明]*"
     r"(?:而|但|且|其中|其次|比如|例如|另外|此外|同时|其|while|whereas|and|but|by contrast)?"
@@ -272,7 +272,7 @@ def _subject_of(
     mentions: list[tuple[int, int, str]], start: int, end: int, text: str
 ) -> str | None:
     """The entity a clause is about: one it names first, at its start. A name further in is
-    an object ("约为英伟达的三分之一") and is not what the clauses after it are about."""
+    an object ("约为X的一半", "相当于X的两倍") and is not what the clauses after it are about."""
     name = _first_entity(mentions, start, end, text)
     if name is None:
         return None

@@ -719,7 +719,7 @@ def _per_unit(question: Question, docs: list[Document], glossary: Glossary) -> C
     per = next(g for g in match.groups() if g)
     figures = _question_figures(question)
     if any(q.kind == "money" for q in figures):
-        return None  # "按每台2000元、5-10万台计算": the rate is given, the total is asked
+        return None  # a rate per unit is given ("每台X元"): the total is asked, a product
     stated = [q for q in figures if q.kind in ("measure", "count")]
     if len(stated) != 1:
         return None
@@ -1062,44 +1062,50 @@ def _share(
     question: Question, docs: list[Document], glossary: Glossary, retrieve: Retrieve
 ) -> Calculation | None:
     """ "A占B的比重", "A as a share of B": A ÷ B, each looked up as its own question."""
-    match = SHARE_ZH.search(question.text) or SHARE_EN.search(question.text)
-    if match is None:
-        return None
-    part, whole = [g for g in match.groups() if g is not None][:2]
-    ops = _two_pieces(question, docs, glossary, retrieve, part, whole)
-    if ops is None:
-        return None
-    evidence, marker = _cite(ops)
-    try:
-        _checked(ops, [q for e in evidence for q in e.quantities])
-        result = share(ops[0].quantity, ops[1].quantity)
-    except CalculatorError:
-        return None
-    call = _call(result, {"part": ops[0].quantity.raw, "whole": ops[1].quantity.raw}, question)
-    terms = [_term(ops[0], marker[0], question), _term(ops[1], marker[1], question)]
-    return Calculation(_explain(result, terms, question, "A share of", "占比约"), evidence, [call])
+    return _of_two_phrases(
+        question, docs, glossary, retrieve, (SHARE_ZH, SHARE_EN), share, ("part", "whole"),
+        ("A share of", "占比约"),
+    )  # fmt: skip
 
 
 def _multiple(
     question: Question, docs: list[Document], glossary: Glossary, retrieve: Retrieve
 ) -> Calculation | None:
     """ "A是B的多少倍", "how many times B is A": A ÷ B as a multiple."""
-    match = MULTIPLE_ZH.search(question.text) or MULTIPLE_EN.search(question.text)
+    return _of_two_phrases(
+        question, docs, glossary, retrieve, (MULTIPLE_ZH, MULTIPLE_EN), ratio, ("a", "b"),
+        ("A multiple of", "约为"),
+    )  # fmt: skip
+
+
+def _of_two_phrases(
+    question: Question,
+    docs: list[Document],
+    glossary: Glossary,
+    retrieve: Retrieve,
+    patterns: tuple[re.Pattern[str], ...],
+    operation: Callable[[Quantity, Quantity], CalcResult],
+    inputs: tuple[str, str],
+    leads: tuple[str, str],
+) -> Calculation | None:
+    """One operation over the two figures a question names as phrases (the first two groups
+    of the first pattern that matches)."""
+    match = next((m for p in patterns if (m := p.search(question.text))), None)
     if match is None:
         return None
-    a, b = [g for g in match.groups() if g is not None][:2]
-    ops = _two_pieces(question, docs, glossary, retrieve, a, b)
+    first, second = [g for g in match.groups() if g is not None][:2]
+    ops = _two_pieces(question, docs, glossary, retrieve, first, second)
     if ops is None:
         return None
     evidence, marker = _cite(ops)
     try:
         _checked(ops, [q for e in evidence for q in e.quantities])
-        result = ratio(ops[0].quantity, ops[1].quantity)
+        result = operation(ops[0].quantity, ops[1].quantity)
     except CalculatorError:
         return None
-    call = _call(result, {"a": ops[0].quantity.raw, "b": ops[1].quantity.raw}, question)
+    call = _call(result, {inputs[0]: ops[0].quantity.raw, inputs[1]: ops[1].quantity.raw}, question)
     terms = [_term(ops[0], marker[0], question), _term(ops[1], marker[1], question)]
-    return Calculation(_explain(result, terms, question, "A multiple of", "约为"), evidence, [call])
+    return Calculation(_explain(result, terms, question, *leads), evidence, [call])
 
 
 def _two_pieces(

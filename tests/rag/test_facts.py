@@ -7,7 +7,7 @@ from rag.glossary import Glossary
 
 GLOSSARY = Glossary(
     entities=[["宁德时代", "CATL"], ["比亚迪", "BYD"], ["Ping An"], ["China Life"], ["CPIC"],
-              ["依米康"], ["川润股份"], ["谷歌"], ["Meta"]]
+              ["远航科技"], ["青禾股份"], ["谷歌"], ["Meta"]]
 )  # fmt: skip
 
 
@@ -32,8 +32,8 @@ def test_a_change_keeps_the_metric_and_subject_of_the_clause_before():
 
 
 def test_a_name_in_parentheses_after_a_figure_owns_it():
-    facts = _facts("依米康涨幅高达45.6%，涨幅最低的也有16.36%（川润股份）。")
-    assert facts["45.6%"].entity == "依米康" and facts["16.36%"].entity == "川润股份"
+    facts = _facts("远航科技涨幅高达38.2%，涨幅最低的也有9.75%（青禾股份）。")
+    assert facts["38.2%"].entity == "远航科技" and facts["9.75%"].entity == "青禾股份"
 
 
 def test_a_figure_of_several_companies_together_belongs_to_none_alone():

@@ -120,6 +120,6 @@ def test_an_amount_per_unit_of_a_quantity_the_question_states():
 
 @pytest.mark.unit
 def test_a_stated_rate_times_a_count_is_a_product_not_a_per_unit_figure():
-    docs = _docs("人形机器人每台灵巧手价值约2000元，明年出货预计5-10万台。")
-    calc = _plan("按每台2000元、出货5-10万台计算，灵巧手市场价值是多少？", docs)
+    docs = _docs("每套关节模组价值约3500元，明年出货预计2-4万套。")
+    calc = _plan("按每套3500元、出货2-4万套估算，关节模组市场价值是多少？", docs)
     assert calc is not None and calc.tool_calls and calc.tool_calls[0].name == "multiply", calc
