@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from typing import Literal
 
 Kind = Literal["number", "percent", "pp", "multiple", "ratio", "money"]
@@ -202,6 +203,10 @@ def _not_a_figure(text: str, start: int, end: int, number: str, marked: bool) ->
     """`marked`: the match carries a scale word, unit or currency, so it is a figure wherever
     it stands ("credo60%+")."""
     before, after = text[max(0, start - 12) : start], text[end : end + 6]
+    if re.fullmatch(r"\d{1,2}", number) and re.match(
+        r"[MHQ]\d{2}(?!\d)", text[start + len(number) :]
+    ):
+        return True  # a period code: 9M25, 1H25, 3Q25
     if marked:
         return bool(re.search(r"\[$", before) and re.match(r"\s*\]", after))
     if re.search(r"[A-Za-z]$", before) and not re.search(
@@ -247,9 +252,36 @@ def _qualifier(text: str, start: int, end: int) -> Bound:
     return None
 
 
+# A table row whose label cell names the unit: "| 营业收入（亿元） | 1041.86 | +12.90% |".
+_ROW_LABEL_UNIT = re.compile(r"^\s*\|([^|\n]*?)[（(]([^（）()|\n]{1,12})[）)]\s*(?=\|)")
+_BARE_CELL = re.compile(r"(?<=\|)(\s*)([+-]?\d[\d,]*(?:\.\d+)?)(\s*)(?=\|)")
+
+
+def _unit_after(unit: str, cell: re.Match[str]) -> str:
+    return f"{cell.group(1)}{cell.group(2)}{unit}{cell.group(3)}"
+
+
+def _with_row_units(text: str) -> str:
+    """Table rows with the unit of their label written after each bare figure cell, so a
+    quoted row states what its cells mean ("1041.86" in a "（亿元）" row is 1041.86亿元)."""
+    lines = []
+    for line in text.split("\n"):
+        label = _ROW_LABEL_UNIT.match(line)
+        if label and not re.search(r"\d", label.group(2)):
+            unit = label.group(2).strip()
+            # "RMB bn" reads after a figure as "bn RMB"
+            if currency_first := re.fullmatch(r"([A-Za-z$]+)\s+([A-Za-z]+)", unit):
+                unit = f" {currency_first.group(2)} {currency_first.group(1)}"
+            cells = line[label.end() :]
+            line = line[: label.end()] + _BARE_CELL.sub(partial(_unit_after, unit), cells)
+        lines.append(line)
+    return "\n".join(lines)
+
+
 def read_figures(text: str) -> list[Figure]:
     """Every figure `text` states, left to right."""
     figures: list[Figure] = []
+    text = _with_row_units(text)
     for match in _FIGURE.finditer(text):
         a = match.group("a")
         if not a or not (first := _number(a)):

@@ -1,7 +1,9 @@
 """Split cleaned text into chunks that follow the notes' structure.
 
-A Q&A pair starts a new chunk (the question stays with the start of its answer); otherwise
-sentences (rag/sentences.py) are packed into windows of at most `max_chars`. A sentence longer
+A heading or a Q&A pair starts a new chunk (the question stays with the start of its answer);
+otherwise sentences (rag/sentences.py) are packed into windows of at most `max_chars`. Each
+chunk records the headings it sits under (its place in the note), which retrieval reads with
+its text: "Total premiums grew 10.1%" is found for a question about the company of its heading. A sentence longer
 than that is cut at commas, then hard. Offsets are cleaned-text offsets; the caller maps them
 back to the original text.
 """
@@ -12,7 +14,7 @@ import re
 from dataclasses import dataclass
 
 from rag import tables
-from rag.sentences import sentence_spans
+from rag.sentences import HEADING, HEADING_JOIN, sentence_spans
 
 _QUESTION_START = re.compile(r"^\s*Q\s*[:：]")
 _ANSWER_START = re.compile(r"^\s*A\s*[:：]")
@@ -26,6 +28,7 @@ class Span:
     start: int
     end: int
     section: str | None = None
+    heading: str | None = None  # the headings above the chunk, outermost first
 
 
 def _split_exported(text: str, span: Span) -> list[Span]:
@@ -91,17 +94,23 @@ def chunk_spans(text: str, max_chars: int = 300) -> list[Span]:
     start = end = None
     section: str | None = None
     chunk_section: str | None = None
+    chunk_heading: str | None = None
+    open_headings: list[tuple[int, str]] = []  # (level, title), outermost first
+    only_headings = False  # the chunk so far is headings alone: the next one joins it
     previous_was_question = False
     header: str | None = None  # the header row of the markdown table being read
     for sentence in sentences:
         raw = text[sentence.start : sentence.end]
+        heading = HEADING.match(raw.strip())
         if tables.is_row(raw):
             if header is None or tables.is_rule(text[sentence.end : sentence.end + 80]):
                 header = raw.strip()
         elif not tables.is_rule(raw):
             header = None
         question = _is_question(raw) and not _ANSWER_START.match(raw)
-        new_block = question and not previous_was_question
+        new_block = (question and not previous_was_question) or (
+            heading is not None and not only_headings
+        )
         paragraph_break = (
             start is not None
             and "\n\n" in text[end : sentence.start]
@@ -109,8 +118,13 @@ def chunk_spans(text: str, max_chars: int = 300) -> list[Span]:
         )
         too_long = start is not None and sentence.end - start > max_chars
         if start is not None and (new_block or too_long or paragraph_break):
-            chunks.append(Span(start, end, chunk_section))  # type: ignore[arg-type]
+            chunks.append(Span(start, end, chunk_section, chunk_heading))  # type: ignore[arg-type]
             start = None
+        if heading is not None:
+            level = len(heading.group(1))
+            open_headings = [h for h in open_headings if h[0] < level]
+            open_headings.append((level, heading.group(2).strip()))
+            section = None  # a new part of the note: the Q&A question before it is closed
         if question:
             section = (
                 raw.strip()
@@ -121,8 +135,12 @@ def chunk_spans(text: str, max_chars: int = 300) -> list[Span]:
             # A chunk that starts inside a table carries the table's header row as its section.
             in_table = header is not None and tables.is_row(raw) and raw.strip() != header
             start, chunk_section = sentence.start, header if in_table else section
+            chunk_heading = HEADING_JOIN.join(t for _, t in open_headings) or None
+            only_headings = heading is not None
+        elif heading is None:
+            only_headings = False
         end = sentence.end
         previous_was_question = question
     if start is not None:
-        chunks.append(Span(start, end, chunk_section))  # type: ignore[arg-type]
+        chunks.append(Span(start, end, chunk_section, chunk_heading))  # type: ignore[arg-type]
     return chunks

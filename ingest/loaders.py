@@ -121,6 +121,10 @@ def _load_html(data: bytes) -> LoadedDocument:
                 row += [text] * max(1, min(span, 20))
             rows.append(row)
         table.replace_with(soup.new_string("\n" + markdown_table(rows) + "\n"))
+    for level in range(1, 7):  # headings as markdown headings: the chunker reads sections
+        for heading in body.find_all(f"h{level}"):
+            title = heading.get_text(" ", strip=True)
+            heading.replace_with(soup.new_string(f"\n{'#' * level} {title}\n" if title else ""))
     text = "\n".join(line.strip() for line in body.get_text("\n").splitlines() if line.strip())
     return LoadedDocument(text, meta)
 
@@ -230,6 +234,9 @@ def _load_docx(data: bytes) -> LoadedDocument:
         meta["created"] = document.core_properties.created.date().isoformat()
     # Paragraphs and tables in document order; a table becomes markdown rows, so its cells
     # keep their row and column labels (rag/tables.py reads them).
+    # Each paragraph is its own block (a blank line between them: cleaning joins single line
+    # breaks between ideographs as wraps), and a heading style becomes a markdown heading, so
+    # the chunker sees the document's sections.
     blocks: list[str] = []
     for block in document.iter_inner_content():
         if isinstance(block, docx.table.Table):
@@ -237,9 +244,17 @@ def _load_docx(data: bytes) -> LoadedDocument:
                 [cell.text.strip().replace("\n", " ") for cell in row.cells] for row in block.rows
             ]
             blocks.append(markdown_table(rows))
-        else:
-            blocks.append(block.text)
-    return LoadedDocument("\n".join(blocks), meta)
+        elif block.text.strip():
+            blocks.append(_heading_prefix(block.style.name if block.style else "") + block.text)
+    return LoadedDocument("\n\n".join(blocks), meta)
+
+
+def _heading_prefix(style: str) -> str:
+    """'# ' for a Title or 'Heading 1' paragraph, '## ' for 'Heading 2', …; '' otherwise."""
+    if style == "Title":
+        return "# "
+    level = re.fullmatch(r"Heading ([1-6])", style)
+    return "#" * int(level.group(1)) + " " if level else ""
 
 
 def markdown_table(rows: list[list[str]]) -> str:

@@ -16,6 +16,12 @@ _COMPACT_DATE = re.compile(r"(?<!\d)(20\d{2})(\d{2})(\d{2})(?!\d)")
 _CHROME_TITLE = re.compile(r"\[([^\]\n]{1,40})\][:：]([^\n]+?)\s*-\s*发现报告")
 _AUTHOR = re.compile(r"作者[:：]\s*[^/\n]{1,20}/([^\s\n，,。]{2,20})")
 _SOURCE_LINK = re.compile(r"^\[[^\]\n]*\]\((https?://[^)\s]+)\)[ \t]*$", re.MULTILINE)
+# A header line naming who wrote the note: "机构：启明资本研究部", "Institution: Meridian".
+_INSTITUTION_LINE = re.compile(
+    r"^[ \t]*(?:研究机构|发布机构|机构|来源|出品|Institution|Broker|Source|Publisher)[ \t]*[:：][ \t]*"
+    r"([^\n]{2,60}?)[ \t]*$",
+    re.MULTILINE | re.IGNORECASE,
+)
 _SENTENCE_BREAK = re.compile(r"[。！？!?]\s*|\s{2,}|\n")
 
 
@@ -69,6 +75,7 @@ def extract_metadata(
     doc_date = doc_date or stamped_date
     if not title:
         first_line = next((ln.strip() for ln in cleaned.splitlines() if ln.strip()), "")
+        first_line = re.sub(r"^#{1,6}\s+", "", first_line)  # a markdown heading's marks
         title = first_line if 0 < len(first_line) <= 80 else fallback_title
     doc_date = doc_date or parse_date(title) or parse_date(cleaned[:1000])
     # A file's own creation stamp only when the text dates nothing: office templates carry
@@ -77,6 +84,8 @@ def extract_metadata(
         doc_date = parse_date(declared["created"])
     if not institution and (author := _AUTHOR.search(cleaned[:500])):
         institution = author.group(1)
+    if not institution and (line := _INSTITUTION_LINE.search(cleaned[:1500])):
+        institution = line.group(1)
     url = str(declared.get("url") or "") or None
     if not url and (link := _SOURCE_LINK.search(original)):
         url = link.group(1)

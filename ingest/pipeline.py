@@ -43,6 +43,7 @@ from rag.glossary import Glossary
 from rag.keyword import KeywordIndex
 from rag.lexicon import names_json, subjects_before
 from rag.store import (
+    add_chunks,
     bump_collection_version,
     collection_version,
     make_vector_store,
@@ -53,7 +54,7 @@ from rag.types import Chunk, DocumentInfo, IngestReport
 log = logging.getLogger(__name__)
 
 # Bump when cleaning or chunking changes: it is part of every chunk's hash, so a bump re-indexes.
-PIPELINE_VERSION = "7"  # 7: PDF tables as rows; line wraps between a word and a figure
+PIPELINE_VERSION = "8"  # 8: headings (markdown, .docx, HTML) start chunks and frame them
 UPLOADS = "uploads"
 # Files in a corpus folder that are configuration, not documents.
 NOT_DOCUMENTS = frozenset({"glossary.yaml", "README.md"})
@@ -98,6 +99,7 @@ def prepare(doc_id: str, name: str, data: bytes, max_chars: int) -> PreparedDocu
             start=start,
             end=end,
             section=span.section,
+            heading=span.heading,
         )
         chunks.append(chunk)
         metadata: dict[str, Any] = {
@@ -112,6 +114,7 @@ def prepare(doc_id: str, name: str, data: bytes, max_chars: int) -> PreparedDocu
             "start": start,
             "end": end,
             "section": span.section,
+            "heading": span.heading,
             "offsets": json.dumps(cleaned.breakpoints(span.start, span.end)),
             "doc_hash": info.content_hash,
             "names": names,
@@ -386,7 +389,7 @@ class _JournaledStore(VectorStore):
     def add_documents(self, documents: list[Document], **kwargs: Any) -> list[str]:
         ids = kwargs.get("ids") or [d.id for d in documents if d.id]
         _write_journal(self.journal, ids)
-        return self.inner.add_documents(documents, **kwargs)
+        return add_chunks(self.inner, documents, ids)
 
     def add_texts(self, texts: Iterable[str], metadatas: Any = None, **kwargs: Any) -> list[str]:
         raise NotImplementedError("the indexing API writes documents")

@@ -140,8 +140,12 @@ def coverage_gap(
         and not _states_metric_of_entity(question, relevant)
     ):
         return "figure"  # a table with this metric for other companies ("n/a" for this one)
-    if ASKS_AMOUNT.search(question.text) and best_quantity(question, relevant) is None:
-        # Every figure here is of another period, or lacks the market or channel asked.
+    asks_metric = question.asks_figure and bool(question.metrics)
+    if (ASKS_AMOUNT.search(question.text) or asks_metric) and best_quantity(
+        question, relevant
+    ) is None:
+        # Every figure here is of another entity, year, period or metric, or lacks the
+        # market or channel asked: quoting a sentence instead would answer something else.
         return "period" if question.period is not None else "figure"
     asked = asked_kind(question.text)
     if asked and not any(q.kind == asked for e in relevant for q in e.quantities):
@@ -315,7 +319,7 @@ def facts_of(ev: Evidence) -> list[Fact]:
 
 def fact_fit(fact: Fact, question: Question, sentence: str = "") -> float | None:
     """How well a fact's attributes agree with the question; None when one contradicts it:
-    another entity, another metric, another part of the year, a change asked and a level
+    another entity, another year, metric or part of the year, a change asked and a level
     stated (or the other way round), or a year-on-year change for a quarter-on-quarter one.
     An entity carried from before (the figure's own clause names none) is only a doubt when
     the sentence names the asked one before the figure too."""
@@ -328,6 +332,9 @@ def fact_fit(fact: Fact, question: Question, sentence: str = "") -> float | None
             score -= 2
         else:
             return None
+    year = fact.quantity.year
+    if question.years and year is not None and year not in question.years:
+        return None  # a figure its sentence dates to another year
     if question.metrics and fact.metric is not None:
         if fact.metric in {a.lower() for group in question.metrics for a in group}:
             score += 1

@@ -59,6 +59,17 @@ def candidates(text: str) -> list[str]:
     return list(dict.fromkeys(out))
 
 
+def chinese_forms(name: str) -> list[str]:
+    """Chinese names CC-CEDICT gives for a whole English name, with the shorter forms a
+    company goes by ("China Mobile" -> 中国移动通信, 中国移动): for a name that notes write in
+    Chinese only. Forms of one or two characters are words, not names, and are left out."""
+    from rag.lexicon import short_forms
+
+    heads = _index().get(name.lower().strip(), ())
+    forms = [f for h in heads for f in (h, *short_forms(h))]
+    return [f for f in dict.fromkeys(forms) if len(f) >= 3]
+
+
 @cache
 def _entries() -> dict[str, tuple[str, ...]]:
     """Simplified headword (2+ characters) -> its English glosses (1-3 words, lower case)."""

@@ -16,12 +16,13 @@ from functools import cache, lru_cache
 from langchain_core.documents import Document
 
 from rag import tables
-from rag.dictionary import english_in, translations_in
+from rag.dictionary import chinese_forms, english_in, translations_in
 from rag.facts import Fact, chunk_sentences, extract_facts
 from rag.glossary import Glossary, finance_terms, mentions
 from rag.keyword import tokenize
 from rag.numbers import Quantity, extract_years, render, resolve_relative_years
-from rag.periods import Period, period_years, question_period, spans_in
+from rag.periods import Period, heading_years, period_years, question_period, spans_in
+from rag.sentences import innermost_heading, is_heading
 from rag.types import Language
 
 _ASKS_FIGURE = re.compile(
@@ -104,7 +105,11 @@ class Question:
         ambiguous: tuple[str, ...] = ()
         for name in _latin_names(text, glossary):
             candidates = acronym_candidates(name[0], glossary)
-            if len(candidates) == 1:  # "PICC" for the one entity named "PICC Group"
+            known = [g for form in name[1:] for g in glossary.entities_in(form)]
+            if known and tuple(known[0]) not in entities:  # "China Mobile" -> 中国移动
+                entities.append(tuple(known[0]))
+                names.append(tuple(known[0]))
+            elif len(candidates) == 1:  # "PICC" for the one entity named "PICC Group"
                 entities.append(tuple(candidates[0]))
                 names.append(tuple(candidates[0]))
             elif len(candidates) > 1 and not ambiguous:
@@ -299,16 +304,27 @@ def acronym_candidates(name: str, glossary: Glossary) -> list[list[str]]:
 
 def _latin_names(text: str, glossary: Glossary) -> list[tuple[str, ...]]:
     """Names the evidence must mention: every glossary entity the question names (with its
-    aliases), and any other capitalised or all-caps Latin word (Oracle, AMD, HBM)."""
+    aliases), and any other capitalised or all-caps Latin word (Oracle, AMD, HBM). Words
+    written together are one name: the name the dictionary gives a Chinese form ("China
+    Mobile": 中国移动通信, 中国移动), or words next to a known entity that qualify it ("Kweichow"
+    Moutai), or else one name per word."""
     names = [tuple(g) for g in glossary.entities_in(text)]
     rest = text
-    aliases = sorted({a for g in glossary.matches(text) for a in g}, key=len, reverse=True)
+    # Words the dictionary knows together as one name, before any of them reads as a term.
+    for joint in re.finditer(r"(?<![A-Za-z])[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+(?![A-Za-z])", text):
+        if forms := chinese_forms(joint.group(0)):
+            names.append((joint.group(0), *forms))
+            rest = rest.replace(joint.group(0), " ")
+    aliases = sorted({a for g in glossary.matches(rest) for a in g}, key=len, reverse=True)
+    entity_aliases = {a for g in glossary.entities_in(text) for a in g}
     for alias in aliases:  # longest first: "Alibaba Cloud" before "Alibaba"
+        mark = _KNOWN if alias in entity_aliases else " "
         if alias.isascii():
             pattern = rf"(?<![A-Za-z]){re.escape(alias)}(?:s|es)?(?![A-Za-z])"
-            rest = re.sub(pattern, " ", rest, flags=re.IGNORECASE)
+            rest = re.sub(pattern, mark, rest, flags=re.IGNORECASE)
         else:
-            rest = rest.replace(alias, " ")
+            rest = rest.replace(alias, mark)
+    runs: list[list[re.Match[str]]] = []
     for match in re.finditer(r"[A-Za-z][A-Za-z0-9']*", rest):
         word = re.sub(r"'s?$", "", match.group(0))
         sentence_start = (
@@ -322,8 +338,22 @@ def _latin_names(text: str, glossary: Glossary) -> list[tuple[str, ...]]:
             or not (word[0].isupper() or word.isupper())
         ):
             continue
-        names.append((word, word[:-1]) if word.endswith("s") else (word,))
+        joined = runs and not runs[-1][-1].group(0).endswith(("'s", "'"))  # "AIA Group's VONB"
+        if joined and not rest[runs[-1][-1].end() : match.start()].strip():
+            runs[-1].append(match)
+        else:
+            runs.append([match])
+    for run in runs:
+        words = [re.sub(r"'s?$", "", m.group(0)) for m in run]
+        before = rest[max(0, run[0].start() - 2) : run[0].start()]
+        after = rest[run[-1].end() : run[-1].end() + 2]
+        if _KNOWN in before.lstrip(" ")[-1:] + after.strip(" ")[:1]:
+            continue  # "Kweichow Moutai": the words beside a known name are part of it
+        names += [(w, w[:-1]) if w.endswith("s") else (w,) for w in words]
     return names
+
+
+_KNOWN = "\x00"  # where a known name stood in the question
 
 
 @dataclass(frozen=True)
@@ -407,6 +437,7 @@ def chunk_facts(doc: Document, glossary: Glossary) -> dict[int, list[Fact]]:
             metric_vocab(glossary),
             section=doc.metadata.get("section"),
             subject=doc.metadata.get("subject"),
+            heading=doc.metadata.get("heading"),
             doc_year=_doc_year(doc),
         )
     by_sentence: dict[int, list[Fact]] = {}
@@ -425,6 +456,36 @@ def _is_question(sentence: str) -> bool:
 def _doc_year(doc: Document) -> int | None:
     date = doc.metadata.get("date")
     return int(str(date)[:4]) if date else None
+
+
+def by_named_source(question: Question, docs: list[Document]) -> tuple[Question, list[str]]:
+    """A name the question gives that is a retrieved note's institution ("启明资本预测…",
+    "according to Meridian") says whose notes to read, not whom the figure is about: it leaves
+    the question (entities, names, and the text retrieval reads), and the sources of that
+    institution's notes are returned to retrieve from ([] when the question names none)."""
+    institution = {d.metadata.get("source"): str(d.metadata.get("institution") or "") for d in docs}
+    named = [
+        g
+        for g in question.entities
+        if any(len(a) >= 2 and a.lower() in i.lower() for a in g for i in institution.values())
+    ]
+    if not named:
+        return question, []
+    sources = sorted(
+        str(source)
+        for source, inst in institution.items()
+        if any(a.lower() in inst.lower() for g in named for a in g)
+    )
+    text = question.text
+    for alias in sorted({a for g in named for a in g}, key=len, reverse=True):
+        text = re.sub(re.escape(alias), " ", text, flags=re.IGNORECASE)
+    question = replace(
+        question,
+        text=re.sub(r"\s+", " ", text).strip(),
+        entities=tuple(g for g in question.entities if g not in named),
+        names=tuple(n for n in question.names if n not in named),
+    )
+    return question, sources
 
 
 def select_evidence(
@@ -454,7 +515,13 @@ def select_evidence(
         # The company named last before the chunk (ingest): its first sentences are about it.
         subject = str(doc.metadata.get("subject") or "")
         carried: list[list[str]] = glossary.entities_in(subject) if subject else []
-        carried_spans: frozenset[str] = frozenset()  # periods of the last one that named any
+        # The headings above the chunk frame it: their years for sentences that write none,
+        # the nearest one's period ("## Key metrics, H1 2025") for sentences that name none.
+        headings = str(doc.metadata.get("heading") or "")
+        framed_years = heading_years(headings)
+        carried_spans: frozenset[str] = frozenset(  # periods of the last one that named any
+            s for _, _, s in spans_in(innermost_heading(headings))
+        )
         header = section if tables.is_row(section) else None
         lines = sentence_offsets(doc)
         facts_by_sentence = chunk_facts(doc, glossary)
@@ -462,6 +529,9 @@ def select_evidence(
             if _is_question(sentence):
                 carried = []  # a new question starts a new subject
                 continue  # a note's own question frames its answer; it states no fact
+            if is_heading(sentence) and offset not in facts_by_sentence:
+                carried = glossary.entities_in(sentence) or carried
+                continue  # a heading without figures frames its section; it is no evidence
             if tables.is_row(sentence):
                 following = lines[index + 1][1] if index + 1 < len(lines) else ""
                 if tables.is_rule(following):
@@ -490,6 +560,7 @@ def select_evidence(
             )
             if doc_year:
                 years |= {y for _, y in resolve_relative_years(sentence, doc_year)}
+            years = years or framed_years
             facts = tuple(facts_by_sentence.get(offset, ()))
             quantities = tuple(f.quantity for f in facts)
             named = glossary.entities_in(sentence)

@@ -25,12 +25,12 @@ from rag import tables
 from rag.glossary import Glossary
 from rag.numbers import Quantity, extract_quantities
 from rag.periods import Span, period_before, spans_in
-from rag.sentences import sentence_spans
+from rag.sentences import innermost_heading, sentence_spans
 
 Change = Literal["yoy", "qoq", "change"]
 
 # Bump when attribution changes: stored facts of another version are recomputed on read.
-FACTS_VERSION = "12"
+FACTS_VERSION = "15"
 
 
 class Fact(BaseModel):
@@ -165,14 +165,18 @@ def extract_facts(
     subject: str | None = None,
     doc_year: int | None = None,
     caption: str = "",
+    heading: str | None = None,
 ) -> list[Fact]:
     """Every figure of a chunk as a fact. `glossary` knows the entities (the note's own names
     and users' overrides), `vocab` the metric words, `subject` whom the chunk's first
-    sentences are about (the company named last before it)."""
+    sentences are about (the company named last before it), `heading` the headings above it
+    (the nearest one's period frames sentences that name none: "## Key metrics, H1 2025")."""
     facts: list[Fact] = []
     carried = _group_name(glossary, subject) if subject else None
     header = section if section and tables.is_row(section) else None
-    carried_spans: frozenset[Span] = frozenset()
+    carried_spans: frozenset[Span] = frozenset(
+        s for _, _, s in spans_in(innermost_heading(heading))
+    )
     previous = ""  # `caption`: of the table a chunk starts inside (see `table_caption`)
     lines = chunk_sentences(text)
     for index, (offset, sentence) in enumerate(lines):
@@ -379,17 +383,31 @@ def _table_fact(
         None,
     )
     caption_spans = spans_in(caption)
+    metric = metric_before(context, placed.start or 0, vocab)
+    if metric is None and _CHANGE_COLUMN.match(column_label.strip()):
+        metric = _metric_to_the_left(row, header, q, vocab)
     return Fact(
         sentence=offset,
         quantity=q,
         entity=labelled or carried,
         own_clause=labelled is not None,
-        metric=metric_before(context, placed.start or 0, vocab),
+        metric=metric,
         period=period_before(context, placed.start or 0)
         or (caption_spans[0][2] if len(caption_spans) == 1 else None),
         # The sign is in the cell ("13.01（+9.53%）"), the basis in the labels ("同比").
         change=change_of(context, placed) or change_of(row, q),
     )
+
+
+def _metric_to_the_left(row: str, header: str, q: Quantity, vocab: frozenset[str]) -> str | None:
+    """A change column ("| YoY |", "| 同比 |") measures the metric of the nearest column to
+    its left that names one: "| Net profit attributable (RMB bn) | YoY |"."""
+    cells = header.split("|")
+    column = row[: q.start or 0].count("|")
+    for label in reversed(cells[2:column]):  # cells[1] labels the rows
+        if (metric := metric_before(label + " ", len(label) + 1, vocab)) is not None:
+            return metric
+    return None
 
 
 def _group_name(glossary: Glossary, name: str) -> str | None:

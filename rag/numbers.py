@@ -997,6 +997,30 @@ def _attach_context(
         )
         subject = _SUBJECT_TAIL.sub("", words).strip(" ,，、:：()（）")[-40:]
         out.append(q.model_copy(update={"year": year, "subject": subject or None}))
+    return _respective_years(text, out, years, ends)
+
+
+_RESPECTIVELY = re.compile(r"分别|respectively", re.IGNORECASE)
+
+
+def _respective_years(
+    text: str, qs: list[Quantity], years: list[tuple[int, int, int]], ends: list[int]
+) -> list[Quantity]:
+    """ "今年、明年归母净利润分别为110.93亿元、126.16亿元" / "RMB 10bn and 12bn in 2025 and 2026,
+    respectively": as many figures of one kind as the sentence lists years pair up in order."""
+    bounds = [0, *ends, len(text) + 1]
+    out = list(qs)
+    for a, b in zip(bounds, bounds[1:], strict=False):
+        if not _RESPECTIVELY.search(text[a:b]):
+            continue
+        listed = [y for ys, _, y in years if a <= ys < b]
+        listed = [y for i, y in enumerate(listed) if y not in listed[:i]]
+        inside = [i for i, q in enumerate(out) if q.start is not None and a <= q.start < b]
+        kinds = {out[i].kind for i in inside}
+        if len(listed) < 2 or len(kinds) != 1 or len(inside) != len(listed):
+            continue
+        for i, year in zip(inside, listed, strict=True):
+            out[i] = out[i].model_copy(update={"year": year})
     return out
 
 

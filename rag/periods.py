@@ -19,19 +19,20 @@ _QUARTER = {"一": "q1", "二": "q2", "三": "q3", "四": "q4", "1": "q1", "2": 
 # Order matters: "前三季度" (nine months) before "三季度" (a quarter).
 # A word edge for Latin codes only: "Q3单季" and "1H25净利润" still read as periods.
 _ASCII_EDGE = r"(?:(?<![A-Za-z])(?=[A-Za-z0-9])|(?<=[A-Za-z0-9])(?![A-Za-z0-9]))"  # 2025Q3 too
+_TO = "[-‐‑–—－~～至到]"  # "1-9月", "1—9月", "1～6月", "1至6月": every dash and word for "to"
 _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
-    (span, re.compile(pattern.replace("{B}", _ASCII_EDGE), re.IGNORECASE))
+    (span, re.compile(pattern.replace("{B}", _ASCII_EDGE).replace("{TO}", _TO), re.IGNORECASE))
     for span, pattern in (
         (
             "9m",
-            r"前(?:三|3)(?:个)?季度|1\s*[-–~～至到]\s*9\s*月|一至九月|前(?:9|九)个?月|"
+            r"前(?:三|3)(?:个)?季度|1\s*{TO}\s*9\s*月|一至九月|前(?:9|九)个?月|"
             r"first[\s-]+(?:three[\s-]+quarters|nine[\s-]+months?)|nine[\s-]+months?|{B}9M(?:\s?(?:20)?\d{2})?{B}|"
-            r"{B}YTD{B}|year[- ]to[- ]date|Jan(?:uary)?\s*[-–]\s*Sep(?:tember)?",
+            r"{B}YTD{B}|year[- ]to[- ]date|Jan(?:uary)?\s*(?:{TO}|to|through)\s*Sep(?:tember)?",
         ),
         (
             "h1",
-            r"上半年|半年度|1\s*[-–~～至到]\s*6\s*月|first[\s-]+half|{B}H1{B}|{B}1H(?:\s?(?:20)?\d{2})?{B}|"
-            r"{B}interim{B}|Jan(?:uary)?\s*[-–]\s*Jun(?:e)?",
+            r"上半年|半年度|1\s*{TO}\s*6\s*月|first[\s-]+half|{B}H1{B}|{B}1H(?:\s?(?:20)?\d{2})?{B}|"
+            r"{B}interim{B}|Jan(?:uary)?\s*(?:{TO}|to|through)\s*Jun(?:e)?",
         ),
         ("h2", r"下半年|second[\s-]+half|{B}H2{B}|{B}2H(?:\s?(?:20)?\d{2})?{B}"),
         (
@@ -126,3 +127,12 @@ def years_in(text: str) -> list[tuple[int, int]]:
         (m.start(), int(m.group(1)) if m.group(1) else 2000 + int(m.group(2)))
         for m in _PERIOD_YEAR.finditer(text)
     ]
+
+
+_DATE = re.compile(r"(?<!\d)20\d{2}[-/.年]\d{1,2}[-/.月]\d{1,2}日?")
+
+
+def heading_years(text: str) -> set[int]:
+    """The years a heading frames its section with ("China Banks H1 2025 Wrap", "2025年三季报
+    点评"); a date in it is when the note was written ("纪要（2025-11-06）"), no period."""
+    return {year for _, year in years_in(_DATE.sub(" ", text))}

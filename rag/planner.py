@@ -34,8 +34,9 @@ from rag.calculator import (
     total,
     work_back,
 )
+from rag.dictionary import english_in
 from rag.evidence import Evidence, Question, select_evidence
-from rag.facts import states_change
+from rag.facts import Fact, states_change
 from rag.glossary import Glossary
 from rag.numbers import Quantity, extract_quantities, render, same_value
 from rag.periods import Period, spans_in
@@ -267,19 +268,37 @@ def _figure(
         picked = best_quantity(sub, of_period)
         return _Operand(picked[1], of_period[picked[0]], label) if picked else None
     for ev in candidates:
-        # Only figures the sentence attaches to the asked year can be that year's operand.
+        # Only figures the sentence attaches to the asked year can be that year's operand,
+        # and, when the question names no metric, only figures of no other named measure.
+        unasked = {f.quantity for f in facts_of(ev) if not _measures_asked(f, question, glossary)}
         dated = replace(
             ev,
             quantities=tuple(
                 q
                 for q in ev.quantities
-                if (year is None or q.year == year) and (kinds is None or q.kind in kinds)
+                if (year is None or q.year == year)
+                and (kinds is None or q.kind in kinds)
+                and q not in unasked
             ),
         )
         picked = best_quantity(sub, [dated])
         if picked is not None:
             return _Operand(picked[1], ev, label)
     return None
+
+
+def _measures_asked(fact: Fact, question: Question, glossary: Glossary) -> bool:
+    """Whether a fact measures what the question asks. A question naming a metric is
+    matched by `fact_fit`; one naming none ("How much larger was A's contract than B's?")
+    still asks no shipment count: a fact stated for a metric the question never words, in
+    either language, is no operand for it."""
+    if question.metrics or fact.metric is None:
+        return True
+    words = {fact.metric} | {
+        a.lower() for g in glossary.terms for a in g if fact.metric in {x.lower() for x in g}
+    }
+    text = question.text.lower()
+    return any(w in text for w in words) or bool(english_in([fact.metric], [text]))
 
 
 def _alike(

@@ -41,3 +41,18 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     if start < n:
         spans.append((start, n))
     return [(s, e) for s, e in spans if text[s:e].strip()]
+
+
+# -- headings --------------------------------------------------------------------------------
+
+HEADING = re.compile(r"^\s{0,3}(#{1,6})[ \t]+(.+?)[ \t#]*$")  # a markdown heading line
+HEADING_JOIN = " › "  # between the headings a chunk sits under, outermost first
+
+
+def is_heading(sentence: str) -> bool:
+    return bool(HEADING.match(sentence.strip()))
+
+
+def innermost_heading(path: str | None) -> str:
+    """The heading nearest above a chunk, from its heading path ("Title › Section")."""
+    return (path or "").rsplit(HEADING_JOIN, 1)[-1]

@@ -95,6 +95,33 @@ def bump_collection_version(store: Chroma) -> str:
     return version
 
 
+def indexed_text(text: str, metadata: dict[str, Any]) -> str:
+    """What retrieval matches a chunk by: the headings it sits under, then its own text. A
+    chunk deep in one company's section is found for that company although its sentences
+    never repeat the name. Citations quote the chunk's own text only."""
+    heading = str(metadata.get("heading") or "")
+    return f"{heading}\n{text}" if heading else text
+
+
+def add_chunks(store: Any, documents: list[Document], ids: list[str]) -> list[str]:
+    """Write chunks to Chroma embedded by their indexed text (`indexed_text`), storing their
+    own text as the document. Another vector store gets `add_documents` as is."""
+    collection = getattr(store, "_collection", None)
+    embeddings = getattr(store, "embeddings", None)
+    if collection is None or embeddings is None or not documents:
+        return list(store.add_documents(documents, ids=ids))
+    vectors = embeddings.embed_documents(
+        [indexed_text(d.page_content, d.metadata) for d in documents]
+    )
+    collection.upsert(
+        ids=ids,
+        embeddings=vectors,
+        documents=[d.page_content for d in documents],
+        metadatas=[d.metadata for d in documents],
+    )
+    return ids
+
+
 def all_chunks(
     store: Chroma, page: int = 5000
 ) -> tuple[list[str], list[str], list[dict[str, Any]]]:
@@ -113,7 +140,11 @@ def all_chunks(
         for meta in batch["metadatas"] or [{}] * len(batch["ids"]):
             meta = meta or {}
             source = str(meta.get("source", ""))
-            kept = {k: meta[k] for k in ("section", "subject", "date", "position") if meta.get(k)}
+            kept = {
+                k: meta[k]
+                for k in ("section", "heading", "subject", "date", "position")
+                if meta.get(k)
+            }
             if meta.get("names") and source not in seen:  # a note's names, once
                 seen.add(source)
                 kept["names"] = str(meta["names"])
@@ -178,6 +209,7 @@ def rebuild_keyword_index(
             vocab,
             section=meta.get("section"),
             subject=meta.get("subject"),
+            heading=meta.get("heading"),
             doc_year=int(str(meta["date"])[:4]) if meta.get("date") else None,
             caption=captions.get(i, ""),
         )
@@ -185,7 +217,7 @@ def rebuild_keyword_index(
     }
     keyword_index.build(
         ids,
-        texts,
+        [indexed_text(text, meta) for text, meta in zip(texts, metas, strict=True)],
         version,
         lexicon=(entities, terms),
         entity_sources=entity_sources(entities, texts, sources),

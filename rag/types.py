@@ -33,7 +33,12 @@ class Chunk(Frozen):
     text: str
     start: int
     end: int
-    section: str | None = Field(None, description="The question of a Q&A pair, or a heading.")
+    section: str | None = Field(
+        None, description="The question of a Q&A pair, or the header row of a table."
+    )
+    heading: str | None = Field(
+        None, description="The note's headings above the chunk, outermost first."
+    )
 
 
 class Citation(Frozen):

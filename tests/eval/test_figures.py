@@ -92,3 +92,18 @@ def test_same_figure_needs_the_same_kind_and_currency() -> None:
     [pct] = read_figures("1.2%")
     [pp] = read_figures("1.2个百分点")
     assert same_figure(pct, pp)
+
+
+def test_a_quoted_table_row_states_its_cells_in_the_unit_of_its_label() -> None:
+    figures = read_figures("| 营业收入（亿元） | 1041.86 | +12.90% |")
+    assert [(f.low, f.kind, f.currency) for f in figures] == [
+        (Decimal("104186000000.00"), "money", "CNY"),
+        (Decimal("12.90"), "percent", None),
+    ]
+    (bn,) = read_figures("| Net profit attributable (RMB bn) | 132.86 |")
+    assert (bn.low, bn.currency) == (Decimal("132860000000.00"), "CNY")
+
+
+@pytest.mark.parametrize("code", ["9M25", "1H25", "3Q24"])
+def test_period_codes_are_no_millions(code: str) -> None:
+    assert read_figures(f"What was the combined ratio in {code}?") == []

@@ -59,3 +59,22 @@ def test_sentences_split_on_chinese_punctuation_and_exported_questions():
     text = "份额也是15% Meta2025年的AEC需求量及规格? Meta需求约110万根。"
     pieces = [text[s.start : s.end] for s in split_sentences(text)]
     assert pieces == ["份额也是15%", "Meta2025年的AEC需求量及规格?", "Meta需求约110万根。"]
+
+
+def test_a_heading_starts_a_chunk_and_frames_the_chunks_under_it():
+    text = (
+        "# Steel mills Q3 wrap\n\n"
+        "## Baosteel\n\nBaosteel shipped 12.1mt in Q3. "
+        + "Its margin widened on cheaper ore. "
+        * 8
+        + "\n\nCrude output was 13.0mt.\n\n"
+        "## Ansteel\n\nAnsteel shipped 7.2mt."
+    )
+    spans = chunk_spans(text, max_chars=300)
+    pieces = [(text[s.start : s.end], s.heading) for s in spans]
+    # the title alone is no chunk: it joins the first section's heading and text
+    assert pieces[0][0].startswith("# Steel mills Q3 wrap\n\n## Baosteel")
+    under_baosteel = [p for p, h in pieces if h == "Steel mills Q3 wrap › Baosteel"]
+    assert any("13.0mt" in p for p in under_baosteel)  # framed though it names no company
+    assert pieces[-1] == ("## Ansteel\n\nAnsteel shipped 7.2mt.", "Steel mills Q3 wrap › Ansteel")
+    assert not any("Ansteel" in p and "Baosteel" in p for p, _ in pieces)  # no chunk spans both

@@ -110,7 +110,10 @@ def test_a_docx_is_dated_by_its_text_before_its_creation_stamp() -> None:
     loaded = load_path(REPO_ROOT / "eval" / "ood" / "notes" / "medical_devices_note.docx")
     assert "date" not in loaded.metadata  # python-docx's template says 2013
     cleaned = clean(loaded.text, loaded.body_start).text
-    assert extract_metadata(loaded.text, cleaned, loaded.metadata, "x")["date"] == "2025-11-07"
+    meta = extract_metadata(loaded.text, cleaned, loaded.metadata, "x")
+    assert meta["date"] == "2025-11-07"
+    assert meta["institution"] == "启明资本研究部医药生物组"  # its "机构：" header line
+    assert meta["title"].startswith("迈瑞医疗(300760.SZ)")  # its heading, without the marks
 
 
 def test_a_pdf_table_becomes_rows_with_its_header_in_reading_order():
@@ -126,3 +129,27 @@ def test_a_pdf_table_becomes_rows_with_its_header_in_reading_order():
     assert caption < header < row  # the caption, then the table, where the page has them
     # A figure wrapped onto the next line stays with its words.
     assert "营业总收入1309.04亿元" in text
+
+
+def test_docx_and_html_headings_become_markdown_headings_and_paragraphs_stay_apart():
+    import docx
+
+    document = docx.Document()
+    document.add_heading("光伏周报", level=1)
+    document.add_paragraph("机构：某某证券")
+    document.add_heading("一、多晶硅", level=2)
+    document.add_paragraph("致密料均价53元/kg")
+    document.add_paragraph("复投料均价50元/kg")
+    buffer = io.BytesIO()
+    document.save(buffer)
+    text = load_bytes("w.docx", buffer.getvalue()).text
+    assert text.split("\n\n") == [
+        "# 光伏周报",
+        "机构：某某证券",
+        "## 一、多晶硅",
+        "致密料均价53元/kg",
+        "复投料均价50元/kg",
+    ]
+
+    html = load_bytes("a.html", b"<body><h2>Bank of Ningbo</h2><p>NIM was 1.76%</p></body>")
+    assert "## Bank of Ningbo\nNIM was 1.76%" in html.text

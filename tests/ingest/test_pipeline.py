@@ -242,3 +242,28 @@ def test_server_mode_indexes_the_same_chunks_as_embedded_mode(fake_settings, chr
     found = served.vector_store.similarity_search(nv_chunk, k=1)
     assert found and found[0].page_content == nv_chunk
     assert found[0].metadata["source"] == "003_558daa5f5094b1d2.txt"
+
+
+@pytest.mark.integration
+def test_chunks_are_embedded_and_keyword_indexed_with_their_headings(tmp_path, fake_settings):
+    """A chunk deep in one company's section is found for that company: its vector and its
+    keyword entry read the headings above it, while Chroma stores (and citations quote) the
+    chunk's own text."""
+    from tests.fakes import HashEmbeddings
+
+    seen: list[str] = []
+
+    class Recording(HashEmbeddings):
+        def embed_documents(self, texts: list[str]) -> list[list[float]]:
+            seen.extend(texts)
+            return super().embed_documents(texts)
+
+    note = "# Steel wrap\n\n## Baosteel\n\n" + "Prices held. " * 30 + "\n\nCrude output was 13.0mt."
+    indexer = Indexer(fake_settings, embeddings=Recording())
+    indexer.ingest_document("uploads/steel.md", "steel.md", note.encode())
+    ids, texts = all_chunk_texts(indexer.vector_store)
+    crude = next(t for t in texts if "13.0mt" in t)
+    assert "Baosteel" not in crude  # its own text, no heading
+    assert any(s.startswith("Steel wrap › Baosteel\n") and "13.0mt" in s for s in seen)
+    hits = indexer.keyword_index.search("Baosteel crude output", k=3)
+    assert hits and any("13.0mt" in texts[ids.index(h[0])] for h in hits)

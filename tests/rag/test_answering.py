@@ -384,3 +384,27 @@ def test_an_acronym_of_several_companies_asks_which_one_and_of_one_resolves_to_i
     assert [g[0] for g in acme.entities] == ["Acme Robotics"] and not acme.ambiguous
     # A word that starts many names is no acronym of any of them.
     assert not Question.parse("What share of China's demand?", "en", glossary).ambiguous
+
+
+def test_a_figure_dated_to_another_year_never_fits_and_a_named_institution_is_no_entity():
+    from rag.answering import fact_fit
+    from rag.evidence import by_named_source
+    from rag.facts import Fact
+    from rag.numbers import extract_quantities
+
+    glossary = Glossary(entities=[["远航科技"], ["启明资本"]], terms=[["营收", "revenue"]])
+    question = Question.parse("远航科技2027年营收是多少？", "zh", glossary)
+    (q2024,) = extract_quantities("远航科技2024年营收180亿元")
+    assert fact_fit(Fact(sentence=0, quantity=q2024, entity="远航科技"), question) is None
+    (undated,) = extract_quantities("远航科技营收180亿元")
+    assert fact_fit(Fact(sentence=0, quantity=undated, entity="远航科技"), question) is not None
+
+    asked = Question.parse("启明资本预测远航科技2026年营收是多少？", "zh", glossary)
+    docs = [
+        Document(page_content="…", metadata={"source": "a.docx", "institution": "启明资本研究部"}),
+        Document(page_content="…", metadata={"source": "b.md", "institution": "某某证券"}),
+    ]
+    narrowed, sources = by_named_source(asked, docs)
+    assert sources == ["a.docx"]
+    assert [g[0] for g in narrowed.entities] == ["远航科技"] and "启明资本" not in narrowed.text
+    assert by_named_source(question, docs) == (question, [])

@@ -28,3 +28,22 @@ def test_chinese_words_find_the_english_a_note_writes():
     found = english_in(["保费", "人寿"], [note])
     assert "premium" in found
     assert all(word.lower() in note.lower() for word in found)
+
+
+def test_an_english_name_notes_write_only_in_chinese_gets_its_chinese_forms():
+    from rag.dictionary import chinese_forms
+    from rag.evidence import Question
+    from rag.glossary import Glossary
+
+    assert "中国移动" in chinese_forms("China Mobile")  # 中国移动通信 without its ending
+    assert chinese_forms("Acme Robotics") == []
+
+    glossary = Glossary(entities=[["中国联通"], ["贵州茅台", "Moutai"]], terms=[["growth", "增长"]])
+    unicom = Question.parse("What was China Unicom's revenue growth?", "en", glossary)
+    assert [g[0] for g in unicom.entities] == ["中国联通"]
+    # a word beside a known name is part of it, not a name the notes must write
+    moutai = Question.parse("What was Kweichow Moutai's revenue?", "en", glossary)
+    assert moutai.names == (("贵州茅台", "Moutai"),)
+    # a possessive ends a name; a term next to one is no name
+    aia = Question.parse("What was AIA Group's VONB growth?", "en", glossary)
+    assert aia.names == (("AIA",), ("Group",), ("VONB",))

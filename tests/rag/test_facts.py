@@ -63,3 +63,22 @@ def test_a_sentence_naming_no_one_keeps_the_subject_before_and_facts_round_trip(
     assert [f.entity for f in facts] == ["宁德时代", "宁德时代"]
     assert facts[1].change == "yoy"
     assert facts_from_json(facts_json(facts)) == facts
+
+
+def test_a_sentence_that_names_no_period_takes_its_sections_heading_period():
+    facts = _facts(
+        "CPIC's operating revenue was RMB344.90bn.", heading="Wrap › Key metrics, H1 2025"
+    )
+    assert facts["RMB344.90bn"].period == "h1"
+    assert _facts("CPIC's operating revenue was RMB344.90bn.")["RMB344.90bn"].period is None
+
+
+def test_figures_listed_respectively_take_the_years_listed_in_order():
+    facts = _facts(
+        "我们预测远航科技今年、明年归母净利润分别为110.93亿元、126.16亿元。", doc_year=2025
+    )
+    assert (facts["110.93亿元"].quantity.year, facts["126.16亿元"].quantity.year) == (2025, 2026)
+    english = _facts(
+        "CPIC expects revenue of RMB 10bn and RMB 12bn in 2026 and 2027, respectively."
+    )
+    assert (english["RMB 10bn"].quantity.year, english["RMB 12bn"].quantity.year) == (2026, 2027)

@@ -21,6 +21,9 @@ pytestmark = pytest.mark.unit
         ("Q3 2025 combined ratio", Period("q3", 2025)),
         ("2025年全年分红多少？", Period("fy", 2025)),
         ("2025年1-9月新增光伏装机", Period("9m", 2025)),
+        ("2025年1—9月人形机器人收入", Period("9m", 2025)),
+        ("1－6月营收", Period("h1", None)),
+        ("revenue from January to September 2025", Period("9m", 2025)),
     ],
 )
 def test_the_period_a_question_asks(question: str, period: Period) -> None:

@@ -123,3 +123,14 @@ def test_a_stated_rate_times_a_count_is_a_product_not_a_per_unit_figure():
     docs = _docs("每套关节模组价值约3500元，明年出货预计2-4万套。")
     calc = _plan("按每套3500元、出货2-4万套估算，关节模组市场价值是多少？", docs)
     assert calc is not None and calc.tool_calls and calc.tool_calls[0].name == "multiply", calc
+
+
+@pytest.mark.unit
+def test_a_question_naming_no_metric_takes_no_operand_of_another_measure():
+    docs = _docs(
+        "Omdia认为恒瑞医药2025年出货5168台，Acme Robotics出货4200台。",
+    )
+    calc = _plan("How much larger was Hengrui's contract than Acme Robotics's?", docs)
+    assert calc is None or not calc.tool_calls  # shipments are not the contract asked
+    shipped = _plan("How many more units did Hengrui ship than Acme Robotics (出货)?", docs)
+    assert shipped is not None and shipped.tool_calls and "968" in shipped.answer
