@@ -278,10 +278,11 @@ def _with_row_units(text: str) -> str:
     return "\n".join(lines)
 
 
-def read_figures(text: str) -> list[Figure]:
-    """Every figure `text` states, left to right."""
+def read_figures(text: str, row_units: bool = True) -> list[Figure]:
+    """Every figure `text` states, left to right (`row_units`: a table row's bare cells in the
+    unit its label names)."""
     figures: list[Figure] = []
-    text = _with_row_units(text)
+    text = _with_row_units(text) if row_units else text
     for match in _FIGURE.finditer(text):
         a = match.group("a")
         if not a or not (first := _number(a)):

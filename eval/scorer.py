@@ -192,7 +192,11 @@ def keywords_match(groups: Sequence[Sequence[str]], text: str) -> bool:
 
 
 def _quoted_figures(answer: Answer) -> list[Figure]:
-    return [f for c in answer.citations for f in read_figures(c.quote)]
+    """What the quotes state, a table row's cells both in its label's unit and as written
+    (an answer may repeat a row's bare "1041.86")."""
+    return [
+        f for c in answer.citations for units in (True, False) for f in read_figures(c.quote, units)
+    ]
 
 
 def invented_figures(answer: Answer) -> list[Figure]:

@@ -21,8 +21,15 @@ from rag.facts import Fact, chunk_sentences, extract_facts
 from rag.glossary import Glossary, finance_terms, mentions
 from rag.keyword import tokenize
 from rag.numbers import Quantity, extract_years, render, resolve_relative_years
-from rag.periods import Period, heading_years, period_years, question_period, spans_in
-from rag.sentences import innermost_heading, is_heading
+from rag.periods import (
+    Period,
+    heading_spans,
+    heading_years,
+    period_years,
+    question_period,
+    spans_in,
+)
+from rag.sentences import is_heading
 from rag.types import Language
 
 _ASKS_FIGURE = re.compile(
@@ -516,12 +523,10 @@ def select_evidence(
         subject = str(doc.metadata.get("subject") or "")
         carried: list[list[str]] = glossary.entities_in(subject) if subject else []
         # The headings above the chunk frame it: their years for sentences that write none,
-        # the nearest one's period ("## Key metrics, H1 2025") for sentences that name none.
+        # the nearest period they name ("## Key metrics, H1 2025") for sentences naming none.
         headings = str(doc.metadata.get("heading") or "")
         framed_years = heading_years(headings)
-        carried_spans: frozenset[str] = frozenset(  # periods of the last one that named any
-            s for _, _, s in spans_in(innermost_heading(headings))
-        )
+        carried_spans: frozenset[str] = heading_spans(headings)  # of the last that named any
         header = section if tables.is_row(section) else None
         lines = sentence_offsets(doc)
         facts_by_sentence = chunk_facts(doc, glossary)

@@ -24,13 +24,13 @@ from pydantic import BaseModel, ConfigDict
 from rag import tables
 from rag.glossary import Glossary
 from rag.numbers import Quantity, extract_quantities
-from rag.periods import Span, period_before, spans_in
-from rag.sentences import innermost_heading, sentence_spans
+from rag.periods import Span, heading_spans, period_before, spans_in
+from rag.sentences import sentence_spans
 
 Change = Literal["yoy", "qoq", "change"]
 
 # Bump when attribution changes: stored facts of another version are recomputed on read.
-FACTS_VERSION = "15"
+FACTS_VERSION = "18"
 
 
 class Fact(BaseModel):
@@ -78,7 +78,9 @@ _ANNUAL = re.compile(r"同比|\byoy\b|y/y|year[- ]on[- ]year|较上年|较去年
 
 def states_change(text: str, q: Quantity) -> bool:
     """Whether a figure states a change ("同比增长13%", "up 9.3% YoY") rather than a level."""
-    if q.start is None or q.end is None or q.kind not in ("percent", "percentage_points"):
+    if q.kind == "percentage_points":
+        return True  # a difference of two percentages by definition: "raised by 45pp"
+    if q.start is None or q.end is None or q.kind != "percent":
         return False
     head = text[max(0, q.start - 12) : q.start]
     if re.search(r"(?:至|到|\bto)\s*$", head, re.IGNORECASE):
@@ -170,13 +172,12 @@ def extract_facts(
     """Every figure of a chunk as a fact. `glossary` knows the entities (the note's own names
     and users' overrides), `vocab` the metric words, `subject` whom the chunk's first
     sentences are about (the company named last before it), `heading` the headings above it
-    (the nearest one's period frames sentences that name none: "## Key metrics, H1 2025")."""
+    (the nearest period they name frames sentences that name none: "## Key metrics, H1 2025")."""
     facts: list[Fact] = []
     carried = _group_name(glossary, subject) if subject else None
     header = section if section and tables.is_row(section) else None
-    carried_spans: frozenset[Span] = frozenset(
-        s for _, _, s in spans_in(innermost_heading(heading))
-    )
+    framed = heading_spans(heading)
+    carried_spans: frozenset[Span] = framed
     previous = ""  # `caption`: of the table a chunk starts inside (see `table_caption`)
     lines = chunk_sentences(text)
     for index, (offset, sentence) in enumerate(lines):
@@ -231,10 +232,14 @@ def extract_facts(
             # A clause that writes a year and no span states a full year ("公司2024年营收
             # 1741.44亿元，…四季度需要提速"): the sentence's other period is not its own.
             dated = bool(_YEAR_WRITTEN.search(sentence[clause:at]))
+            # The sentence's one period, unless it dates another figure: then what the
+            # headings frame ("NBV was RMB35,724 million, after RMB22,335 million in the first
+            # half", under "9M25 wrap").
+            framing = framed if _span_is_anothers(sentence, q, quantities) else spans
             period = (
                 period_before(sentence, at)
                 or _period_after(sentence, q.end or at)
-                or (next(iter(spans)) if len(spans) == 1 and not dated else None)
+                or (next(iter(framing)) if len(framing) == 1 and not dated else None)
             )
             facts.append(
                 Fact(
@@ -285,6 +290,19 @@ def _subject_of(
 
 
 _YEAR_WRITTEN = re.compile(r"(?<!\d)20\d{2}(?!\d)|[今去明前]年")
+
+
+def _span_is_anothers(sentence: str, q: Quantity, quantities: list[Quantity]) -> bool:
+    """Whether the sentence's one period is written after another figure of this figure's
+    kind: "NBV was RMB35,724 million, up 46.2%, after RMB22,335 million in the first half"
+    dates the second amount, not the first."""
+    found = spans_in(sentence)
+    if not found or q.end is None or found[0][0] < q.end:
+        return False
+    return any(
+        o is not q and o.kind == q.kind and o.start is not None and q.end <= o.start < found[0][0]
+        for o in quantities
+    )
 
 
 def _period_after(text: str, end: int) -> Span | None:

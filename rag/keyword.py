@@ -207,15 +207,19 @@ class KeywordIndex:
                 by_source.setdefault(source, []).append(chunk_id)
             self._chunks_by_source = by_source
 
-    def chunks_of_entities(self, groups: Iterable[Sequence[str]]) -> set[str]:
-        """Ids of the chunks of every note that names one of these entity groups."""
+    def sources_of_entities(self, groups: Iterable[Sequence[str]]) -> set[str]:
+        """The notes that name one of these entity groups."""
         wanted = {a.lower() for g in groups for a in g}
-        notes = {
+        return {
             source
             for group, sources in zip(self.lexicon[0], self.entity_sources, strict=False)
             if wanted & {a.lower() for a in group}
             for source in sources
         }
+
+    def chunks_of_entities(self, groups: Iterable[Sequence[str]]) -> set[str]:
+        """Ids of the chunks of every note that names one of these entity groups."""
+        notes = self.sources_of_entities(groups)
         return {i for note in notes for i in self._chunks_by_source.get(note, [])}
 
     def chunks_of_source(self, source: str) -> list[str]:

@@ -136,3 +136,14 @@ def heading_years(text: str) -> set[int]:
     """The years a heading frames its section with ("China Banks H1 2025 Wrap", "2025年三季报
     点评"); a date in it is when the note was written ("纪要（2025-11-06）"), no period."""
     return {year for _, year in years_in(_DATE.sub(" ", text))}
+
+
+def heading_spans(path: str | None) -> frozenset[Span]:
+    """The period the headings above a chunk frame it with: the nearest heading that names
+    one ("## Key metrics, H1 2025", else the note's "# China insurers 9M25 wrap")."""
+    from rag.sentences import HEADING_JOIN
+
+    for heading in reversed((path or "").split(HEADING_JOIN)):
+        if found := spans_in(heading):
+            return frozenset(span for _, _, span in found)
+    return frozenset()

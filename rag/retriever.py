@@ -145,17 +145,22 @@ class HybridRetriever(BaseRetriever):
         n = max(self.candidates, k)
         collection = self.vector_store._collection  # type: ignore[attr-defined]
 
-        dense = self.vector_store.similarity_search_with_score(query, k=n, filter=where)
         self._refresh_keyword_index()
-        allowed = set(collection.get(where=where, include=[])["ids"]) if where else None
-        tokens = tokenize(query) + [
-            t for alias in self.current_glossary().expand(query) for t in tokenize(alias)
-        ]
-        keyword = self.keyword_index.search(tokens, n, allowed_ids=allowed)
-        # The notes of the companies the question names, searched in every language they may
-        # be written in: a Chinese question about a bank the notes cover in English, too.
         glossary = self.current_glossary()
         named = glossary.entities_in(query)
+        # A question about companies the notes name reads only the notes that name them: a
+        # chunk of a note that never mentions the company is about someone else, and its
+        # figure would be a neighbour's.
+        notes = sorted(self.keyword_index.sources_of_entities(named)) if named else []
+        if notes:
+            scope: dict[str, Any] = {"source": {"$in": notes}}
+            where = {"$and": [where, scope]} if where else scope
+        dense = self.vector_store.similarity_search_with_score(query, k=n, filter=where)
+        allowed = set(collection.get(where=where, include=[])["ids"]) if where else None
+        tokens = tokenize(query) + [t for alias in glossary.expand(query) for t in tokenize(alias)]
+        keyword = self.keyword_index.search(tokens, n, allowed_ids=allowed)
+        # Those notes searched in every language they may be written in: a Chinese question
+        # about a bank the notes cover in English, too.
         scoped: list[tuple[str, float]] = []
         if named:
             own = self.keyword_index.chunks_of_entities(named)

@@ -51,8 +51,3 @@ HEADING_JOIN = " › "  # between the headings a chunk sits under, outermost fir
 
 def is_heading(sentence: str) -> bool:
     return bool(HEADING.match(sentence.strip()))
-
-
-def innermost_heading(path: str | None) -> str:
-    """The heading nearest above a chunk, from its heading path ("Title › Section")."""
-    return (path or "").rsplit(HEADING_JOIN, 1)[-1]

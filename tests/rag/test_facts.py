@@ -82,3 +82,18 @@ def test_figures_listed_respectively_take_the_years_listed_in_order():
         "CPIC expects revenue of RMB 10bn and RMB 12bn in 2026 and 2027, respectively."
     )
     assert (english["RMB 10bn"].quantity.year, english["RMB 12bn"].quantity.year) == (2026, 2027)
+
+
+def test_a_period_written_after_another_amount_dates_that_one_and_headings_frame_the_first():
+    text = (
+        "CPIC NBV was RMB35,724 million, up 46.2% YoY, after RMB22,335 million in the first half."
+    )
+    facts = _facts(text, heading="China insurers 9M25 wrap › CPIC")
+    assert facts["RMB22,335 million"].period == "h1"
+    assert facts["RMB35,724 million"].period == "9m"  # the note's 9M25, not the first half
+    assert _facts("CPIC revenue was RMB 10bn, up 5%, in the first half.")["RMB 10bn"].period == "h1"
+
+
+def test_percentage_points_always_state_a_change():
+    facts = _facts("CPIC raised its share of regular premiums by more than 45pp.")
+    assert facts["more than 45pp"].change is not None

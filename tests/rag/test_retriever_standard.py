@@ -48,3 +48,29 @@ class TestHybridRetrieverStandard(RetrieversIntegrationTests):
     @property
     def retriever_query_example(self) -> str:
         return "英伟达2026年AEC需求量"
+
+
+@pytest.mark.integration
+def test_a_question_naming_a_company_reads_only_the_notes_that_name_it(tmp_path):
+    """Real Chroma and BM25: a note about another company never reaches the answer, however
+    well its words match ("revenue grew" in both)."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "steel.md").write_text(
+        "# 宝钢股份中报\n\n宝钢股份(600019.SH)上半年营收增长3.1%，达1502亿元。", "utf-8"
+    )
+    (corpus / "autos.md").write_text(
+        "# 汽车中报\n\n上半年营收增长23%，营收增长较快，营收增长。",
+        "utf-8",
+    )
+    settings = Settings(corpus_dir=corpus, data_dir=tmp_path / "data", llm="none")
+    indexer = Indexer(settings, embeddings=HashEmbeddings())
+    indexer.ingest_all()
+    keyword = KeywordIndex(settings.keyword_dir, [], Glossary())
+    retriever = HybridRetriever(
+        vector_store=indexer.vector_store, keyword_index=keyword, glossary=Glossary()
+    )
+    docs = retriever.invoke("宝钢股份上半年营收增长多少？", k=5)
+    assert docs and {d.metadata["source"] for d in docs} == {"steel.md"}
+    unnamed = retriever.invoke("上半年营收增长多少？", k=5)
+    assert {d.metadata["source"] for d in unnamed} == {"steel.md", "autos.md"}
