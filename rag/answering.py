@@ -4,6 +4,7 @@ answer, the evidence pack for the LLM, and the numeric grounding check."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rag.evidence import (
@@ -204,6 +205,22 @@ def covers_topics(evidence: Evidence, question: Question) -> bool:
     return all(any(mentions(haystack, a) for a in topic) for topic in question.topics)
 
 
+def named_topics(question: Question, evidence: list[Evidence]) -> list[tuple[str, ...]]:
+    """The question's names that are no entity ("Naxtra") and the terms its notes define
+    ("HBM（高带宽内存）") that some evidence
+    mentions: a figure is only theirs from a sentence (or note, or section) that names them
+    too, not from another note's market that shares the words "全球市场规模"."""
+    entity_aliases = {a.lower() for g in question.entities for a in g}
+    wanted = [n for n in question.names if not {a.lower() for a in n} & entity_aliases]
+    wanted += list(question.subjects)
+    return [n for n in wanted if any(_names_any(e, n) for e in evidence)]
+
+
+def _names_any(evidence: Evidence, name: Sequence[str]) -> bool:
+    haystack = f"{evidence.title} {evidence.section or ''} {evidence.text}"
+    return any(mentions(haystack, a) for a in name)
+
+
 _ASKS_MONEY = re.compile(
     r"多少(?:美元|元|钱|人民币)|单价|价格|售价|how much (?:money|does .{1,40} cost)|\bprice\b|\bcost\b",
     re.I,
@@ -253,9 +270,12 @@ def best_quantity(question: Question, evidence: list[Evidence]) -> tuple[int, Qu
     )
     best: tuple[float, int, Quantity] | None = None
     noun = asked_noun(question.text)
+    topics = named_topics(question, evidence)
     for i, ev in enumerate(evidence):
         if not about_entity(ev, question) or not covers_topics(ev, question):
             continue
+        if not all(_names_any(ev, name) for name in topics):
+            continue  # another note's (or section's) market, not the one the question names
         if question.qualifiers and not all(
             any(a.lower() in f"{ev.section or ''} {ev.text}".lower() for a in group)
             for group in question.qualifiers

@@ -98,6 +98,9 @@ class Question:
     ambiguous: tuple[str, ...] = ()
     # A change asked ("同比增长多少") or a level; None: either (a calculation's operand).
     asks_change: bool | None = False
+    # Terms the notes themselves define ("HBM（高带宽内存）", "TSV") that the question names by
+    # their Latin acronym, as it would any Latin name: what its figure is about.
+    subjects: tuple[tuple[str, ...], ...] = ()
 
     @classmethod
     def parse(cls, text: str, language: Language, glossary: Glossary) -> Question:
@@ -147,6 +150,11 @@ class Question:
                 if any(_QUALIFIER.search(a) for a in g)
             ),
             asks_change=bool(ASKS_CHANGE.search(text)),
+            subjects=tuple(
+                tuple(g)
+                for g in glossary.matches(text, glossary.terms)
+                if not _is_vocabulary(g) and any(_ACRONYM.fullmatch(a) and a in text for a in g)
+            ),
         )
 
 
@@ -159,6 +167,19 @@ _NOT_METRIC = re.compile(
 # Term groups that narrow a figure to a market or a channel: a question that names one needs
 # evidence that does ("海外收入" is not "收入").
 _QUALIFIER = re.compile(r"^(?:海外|境外|国外|出口|进口|直销|批发|经销商|渠道商|代理商)$")
+
+
+_ACRONYM = re.compile(r"[A-Z][A-Z0-9]{1,9}")
+
+
+@cache
+def _vocabulary_aliases() -> frozenset[str]:
+    return frozenset(a.lower() for g in finance_terms() for a in g)
+
+
+def _is_vocabulary(group: Sequence[str]) -> bool:
+    """A group of the shipped finance vocabulary (or sharing an alias with one)."""
+    return any(a.lower() in _vocabulary_aliases() for a in group)
 
 
 @cache
@@ -260,7 +281,9 @@ _NOT_NAMES = frozenset(
         "it this that these those if q a i relative together compared according give list name tell "
         "show january february march april may june july august september october november december "
         "jan feb mar apr jun jul aug sep sept oct nov dec monday tuesday wednesday thursday friday "
-        "us us$ usd rmb cny yuan dollar dollars million billion english please answer reply"
+        "us us$ usd rmb cny yuan dollar dollars million billion english please answer reply "
+        # units of measure: "按165GWh计算", "元/Wh"
+        "wh kwh mwh gwh twh w kw mw gw tw nm mm cm km kg mt bn mn tn pp bp bps"
     ).split()
 )
 

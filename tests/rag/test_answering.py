@@ -408,3 +408,24 @@ def test_a_figure_dated_to_another_year_never_fits_and_a_named_institution_is_no
     assert sources == ["a.docx"]
     assert [g[0] for g in narrowed.entities] == ["远航科技"] and "启明资本" not in narrowed.text
     assert by_named_source(question, docs) == (question, [])
+
+
+def test_a_market_the_question_names_is_only_answered_by_sentences_that_name_it():
+    from dataclasses import replace
+
+    from rag.answering import best_quantity
+
+    glossary = Glossary(terms=[["HBM", "高带宽内存"], ["市场规模", "market size"]])
+    question = Question.parse("2026年全球HBM市场规模预计能到多少？", "zh", glossary)
+    assert question.subjects == (("HBM", "高带宽内存"),)
+    hbm = replace(
+        evidence_sentence("HBM（高带宽内存）2024年全球市场规模约180亿美元。"), title="存储纪要"
+    )
+    other = replace(
+        evidence_sentence("2026年全球液冷市场总规模预计可达130亿至150亿美元。"), title="液冷"
+    )
+    picked = best_quantity(question, [other, hbm])
+    assert picked is None or picked[0] == 1  # never the other market's 2026 figure
+    # units are no names the notes must write
+    per_wh = Question.parse("按165GWh计算，单Wh净利润约为多少元？", "zh", glossary)
+    assert per_wh.names == ()
