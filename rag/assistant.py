@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import queue
-import re
 import threading
 import time
 from collections.abc import Generator, Iterator
@@ -36,6 +35,7 @@ from rag.evidence import Evidence, Question, by_named_source, select_evidence
 from rag.glossary import Glossary
 from rag.keyword import KeywordIndex
 from rag.language import detect_language
+from rag.lexicon import STOCK_CODE
 from rag.planner import derived_period, plan_and_compute, plan_from_stated_period
 from rag.retriever import HybridRetriever
 from rag.status import plain_status
@@ -608,6 +608,6 @@ def _name_in(glossary: Glossary, language: str, entity: str) -> str:
     group = next((g for g in glossary.entities if g and g[0] == entity), [entity])
     for alias in group:
         chinese = any("\u4e00" <= ch <= "\u9fff" for ch in alias)
-        if chinese == (language == "zh") and not re.search(r"\d{4}", alias):
+        if chinese == (language == "zh") and not STOCK_CODE.search(alias):
             return alias
     return entity

@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from rag.sentences import HEADING_JOIN
+
 Span = Literal["fy", "h1", "h2", "9m", "q1", "q2", "q3", "q4"]
 
 _QUARTER = {"一": "q1", "二": "q2", "三": "q3", "四": "q4", "1": "q1", "2": "q2", "3": "q3", "4": "q4",
@@ -141,8 +143,6 @@ def heading_years(text: str) -> set[int]:
 def heading_spans(path: str | None) -> frozenset[Span]:
     """The period the headings above a chunk frame it with: the nearest heading that names
     one ("## Key metrics, H1 2025", else the note's "# China insurers 9M25 wrap")."""
-    from rag.sentences import HEADING_JOIN
-
     for heading in reversed((path or "").split(HEADING_JOIN)):
         if found := spans_in(heading):
             return frozenset(span for _, _, span in found)

@@ -132,10 +132,7 @@ def ranking_answer(
     n = len(ranking.rows)
     if language == "zh":
         each_zh = "；".join(e.replace(" [", "[") for e in each)
-        if ranking.order == "declined":
-            lead = "、".join(c.replace(" [", "[") for c in chosen) or f"{n}家中没有一家下降"
-        else:
-            lead = "、".join(c.replace(" [", "[") for c in chosen)
+        lead = "、".join(c.replace(" [", "[") for c in chosen) or f"{n}家中没有一家下降"
         text = f"{lead}。{n}家对比：{each_zh}。"
     else:
         if ranking.order == "declined":
