@@ -54,7 +54,7 @@ from rag.types import Chunk, DocumentInfo, IngestReport
 log = logging.getLogger(__name__)
 
 # Bump when cleaning or chunking changes: it is part of every chunk's hash, so a bump re-indexes.
-PIPELINE_VERSION = "8"  # 8: headings (markdown, .docx, HTML) start chunks and frame them
+PIPELINE_VERSION = "9"  # 9: a section is about the company its heading or the title names
 UPLOADS = "uploads"
 # Files in a corpus folder that are configuration, not documents.
 NOT_DOCUMENTS = frozenset({"glossary.yaml", "README.md"})
@@ -87,7 +87,7 @@ def prepare(doc_id: str, name: str, data: bytes, max_chars: int) -> PreparedDocu
     )
     chunks, documents = [], []
     names = names_json(cleaned.text)
-    subjects = subjects_before(cleaned.text, json.loads(names)["entities"])
+    subjects = subjects_before(cleaned.text, json.loads(names)["entities"], info.title)
     for position, span in enumerate(chunk_spans(cleaned.text, max_chars)):
         start, end = cleaned.span(span.start, span.end)
         text = cleaned.text[span.start : span.end]

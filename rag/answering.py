@@ -26,7 +26,7 @@ from rag.numbers import (
     render,
     same_value,
 )
-from rag.periods import period_before
+from rag.periods import period_before, relative_time_before, relative_times
 from rag.types import Language, Message
 
 _FOLLOW_UP = re.compile(r"^\s*(那|那么|还有|and|what about|how about|same for)\b", re.IGNORECASE)
@@ -216,6 +216,23 @@ def named_topics(question: Question, evidence: list[Evidence]) -> list[tuple[str
     return [n for n in wanted if any(_names_any(e, n) for e in evidence)]
 
 
+# Period codes share the shape of model names ("FY25"); they are periods, read elsewhere.
+_PERIOD_CODE = re.compile(r"(?:fy|cy|q|h)\d+")
+
+
+def _specs_of(evidence: Evidence) -> frozenset[str]:
+    return specs_in(f"{evidence.title} {evidence.section or ''} {evidence.text}")
+
+
+def named_specs(question: Question, evidence: list[Evidence]) -> frozenset[str]:
+    """The grades and models the question names ("183N", "800G", "GB300") that some evidence
+    names too: a figure is then only theirs from a sentence, row or section naming them, not
+    from the next product's row of the same table."""
+    wanted = {s for s in question.specs if not _PERIOD_CODE.fullmatch(s)}
+    named = frozenset().union(*(_specs_of(e) for e in evidence)) if evidence else frozenset()
+    return frozenset(wanted & named)
+
+
 def _names_any(evidence: Evidence, name: Sequence[str]) -> bool:
     haystack = f"{evidence.title} {evidence.section or ''} {evidence.text}"
     return any(mentions(haystack, a) for a in name)
@@ -271,11 +288,16 @@ def best_quantity(question: Question, evidence: list[Evidence]) -> tuple[int, Qu
     best: tuple[float, int, Quantity] | None = None
     noun = asked_noun(question.text)
     topics = named_topics(question, evidence)
+    specs = named_specs(question, evidence)
+    asked = relative_times(question.text)
+    asked_when = asked[-1][1] if asked else None
     for i, ev in enumerate(evidence):
         if not about_entity(ev, question) or not covers_topics(ev, question):
             continue
         if not all(_names_any(ev, name) for name in topics):
             continue  # another note's (or section's) market, not the one the question names
+        if not specs <= _specs_of(ev):
+            continue  # the price of another grade or model than the one asked ("183N")
         if question.qualifiers and not all(
             any(a.lower() in f"{ev.section or ''} {ev.text}".lower() for a in group)
             for group in question.qualifiers
@@ -292,6 +314,9 @@ def best_quantity(question: Question, evidence: list[Evidence]) -> tuple[int, Qu
                 continue  # another company's, metric's or period's figure, or a change for a level
             # A table cell is read with its row and column labels, a sentence's figure in it.
             text, placed = ev.figure_context(q)
+            when = relative_time_before(text, placed.start) if placed.start is not None else None
+            if asked_when and when is not None and when != asked_when:
+                continue  # this week's price for last week's, a column to its left
             score = (
                 ev.score
                 + fit
@@ -300,6 +325,8 @@ def best_quantity(question: Question, evidence: list[Evidence]) -> tuple[int, Qu
             )
             if question.years:
                 score += 3 if q.year in question.years else (-3 if q.year else 0)
+            if asked_when and when == asked_when:
+                score += 2
             if wants_percent:  # "share of cost" asks a percentage, not money
                 score += 2 if q.kind in ("percent", "ratio") else 0
             elif wants_money:

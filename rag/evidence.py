@@ -621,6 +621,12 @@ def select_evidence(
             low = sentence.lower()
             named_metrics = sum(1 for g in question.metrics if any(a.lower() in low for a in g))
             score += 2.5 * named_metrics
+            # "international revenues": the sentence that names the market or channel asked;
+            # one that names none cannot give its figure (the domestic revenue beside it).
+            framed = f"{section} {sentence}".lower()
+            qualified = sum(1 for g in question.qualifiers if any(a.lower() in framed for a in g))
+            if question.qualifiers:
+                score += 2 * qualified if qualified else -3
             if question.metrics and not named_metrics and broader_metric_in(low, question):
                 score += 1.5  # "third-quarter net profit" for net profit attributable
             if question.period is not None:

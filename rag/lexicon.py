@@ -314,26 +314,54 @@ def entity_sources(
     return [sorted(s for s, text in joined.items() if mentioned_in(g, text)) for g in entities]
 
 
-def subjects_before(text: str, entities: Sequence[Sequence[str]]) -> Callable[[int], str | None]:
-    """For a position in a note, the entity named last before it (its first alias): a chunk
-    that starts mid-section ("上半年三大产线中，体外诊断收入…") is still about that company."""
+_HEADING_LINE = re.compile(r"^#{1,6}[ \t]+.*$", re.MULTILINE)
+
+
+def subjects_before(
+    text: str, entities: Sequence[Sequence[str]], title: str = ""
+) -> Callable[[int], str | None]:
+    """For a position in a note, whom the text there is about (an entity's first alias): the
+    entity named last before it in its section ("上半年三大产线中，体外诊断收入…" mid-section is
+    still about that company); at a section's start, the company its heading names, else the
+    one the note's title names. A new section is not about whoever the last one ended on
+    ("…而比亚迪同期…" then "## 现金流"); without a heading or title naming anyone, the
+    entity named last before it."""
     mentions: list[tuple[int, str]] = []
+    patterns: list[tuple[re.Pattern[str], str]] = []
     for group in entities:
         for alias in group:
             if STOCK_CODE.fullmatch(alias) or len(alias) < 2:
                 continue
-            flags = re.IGNORECASE if alias.isascii() else 0
             pattern = (
-                rf"(?<![A-Za-z]){re.escape(alias)}(?![A-Za-z])"
+                re.compile(rf"(?<![A-Za-z]){re.escape(alias)}(?![A-Za-z])", re.IGNORECASE)
                 if alias.isascii()
-                else re.escape(alias)
+                else re.compile(re.escape(alias))
             )
-            mentions += [(m.start(), group[0]) for m in re.finditer(pattern, text, flags)]
+            patterns.append((pattern, group[0]))
+            mentions += [(m.start(), group[0]) for m in pattern.finditer(text)]
     mentions.sort()
     positions = [p for p, _ in mentions]
+    headings = [(m.start(), m.end()) for m in _HEADING_LINE.finditer(text)]
+    heading_starts = [start for start, _ in headings]
+
+    def first_named(start: int, end: int) -> str | None:
+        i = bisect_right(positions, start - 1)
+        return mentions[i][1] if i < len(mentions) and mentions[i][0] < end else None
+
+    named_in_title = sorted(
+        (m.start(), name) for pattern, name in patterns for m in pattern.finditer(title)
+    )
+    title_subject = named_in_title[0][1] if named_in_title else None
 
     def subject(position: int) -> str | None:
         i = bisect_right(positions, position - 1)
-        return mentions[i - 1][1] if i else None
+        last = mentions[i - 1] if i else None
+        h = bisect_right(heading_starts, position) - 1
+        if h < 0:
+            return last[1] if last else None
+        start, end = headings[h]
+        if last is not None and last[0] >= start:
+            return last[1]  # named in this section, before the position
+        return first_named(start, end) or title_subject or (last[1] if last else None)
 
     return subject

@@ -147,3 +147,34 @@ def heading_spans(path: str | None) -> frozenset[Span]:
         if found := spans_in(heading):
             return frozenset(span for _, _, span in found)
     return frozenset()
+
+
+# Weeks and months named relative to the note (weekly price reports, monthly sales): "本周均价"
+# and "上周均价" are two columns of one row, "last week's price" asks the second.
+_RELATIVE_TIME = re.compile(
+    r"(?P<current>本周|这周|本月|这个月|当月|this\s+week|this\s+month|current\s+(?:week|month))|"
+    r"(?P<previous>上周|上一周|前一周|上月|上个月|上一月|last\s+week|last\s+month|"
+    r"previous\s+(?:week|month)|prior\s+(?:week|month)|a\s+(?:week|month)\s+(?:earlier|ago))",
+    re.IGNORECASE,
+)
+_UNIT_OF = re.compile(r"周|week", re.IGNORECASE)
+
+RelativeTime = tuple[Literal["week", "month"], Literal["current", "previous"]]
+
+
+def relative_times(text: str) -> list[tuple[int, RelativeTime]]:
+    """(position, (unit, which)) of each week or month named relative to now, left to right."""
+    found: list[tuple[int, RelativeTime]] = []
+    for m in _RELATIVE_TIME.finditer(text):
+        unit: Literal["week", "month"] = "week" if _UNIT_OF.search(m.group(0)) else "month"
+        which: Literal["current", "previous"] = "current" if m.group("current") else "previous"
+        found.append((m.start(), (unit, which)))
+    return found
+
+
+def relative_time_before(text: str, position: int) -> RelativeTime | None:
+    """The relative week or month written nearest before `position` in its clause: the one a
+    figure there is stated for ("本周均价0.295元/W，上周0.303元/W")."""
+    clause_start = max((m.end() for m in re.finditer(r"[，,；;。]", text[:position])), default=0)
+    found = relative_times(text[clause_start:position])
+    return found[-1][1] if found else None

@@ -429,3 +429,49 @@ def test_a_market_the_question_names_is_only_answered_by_sentences_that_name_it(
     # units are no names the notes must write
     per_wh = Question.parse("按165GWh计算，单Wh净利润约为多少元？", "zh", glossary)
     assert per_wh.names == ()
+
+
+@pytest.mark.unit
+def test_a_weekly_price_table_answers_the_grade_and_the_week_asked():
+    from langchain_core.documents import Document
+
+    glossary = Glossary().with_lexicon([], [])
+    table = (
+        "碳酸锂本周均价小幅回落至7.4万元/吨。\n\n"
+        "| 品类 | 规格 | 本周均价 | 上周均价 | 涨跌幅 |\n|---|---|---|---|---|\n"
+        "| 锂盐（万元/吨） | 电池级碳酸锂-99.5 | 7.40 | 7.52 | -1.60% |\n"
+        "| 锂盐（万元/吨） | 氢氧化锂-56.5 | 7.10 | 7.05 | +0.71% |\n"
+    )
+    doc = Document(id="w", page_content=table, metadata={"id": "w", "source": "lithium.txt"})
+
+    def picked(text: str, language: str) -> str:
+        question = Question.parse(text, language, glossary)
+        evidence = select_evidence(question, [doc], glossary, limit=8)
+        found = best_quantity(question, evidence)
+        assert found is not None, text
+        return found[1].raw
+
+    # The row of the grade named (56.5, not 99.5), the column of the week asked.
+    assert picked("What was last week's average price of lithium hydroxide 56.5?", "en") == "7.05"
+    assert picked("氢氧化锂56.5本周均价是多少？", "zh") == "7.10"
+    assert picked("电池级碳酸锂99.5上周均价是多少？", "zh") == "7.52"
+
+
+@pytest.mark.unit
+def test_a_market_asked_prefers_the_sentence_that_names_it():
+    from langchain_core.documents import Document
+
+    glossary = Glossary(entities=[["安踏体育", "Anta"]]).with_lexicon([], [])
+    text = (
+        "安踏体育(Anta)上半年实现收入385.4亿元。分区域看，上半年国内收入301.2亿元，同比增长8%；"
+        "海外收入84.2亿元，同比增长31%，海外占比提升。公司上半年净利润70.3亿元。"
+    )
+    doc = Document(id="a", page_content=text, metadata={"id": "a", "source": "anta.md"})
+    question = Question.parse("What were Anta's overseas revenues in H1?", "en", glossary)
+    evidence = select_evidence(question, [doc], glossary)
+    ranked = [e.text for e in evidence]
+    overseas = next(i for i, t in enumerate(ranked) if t.startswith("海外收入"))
+    domestic = next((i for i, t in enumerate(ranked) if "国内收入" in t), len(ranked))
+    assert overseas < domestic  # the domestic figure beside it cannot answer
+    picked = best_quantity(question, evidence)
+    assert picked is not None and picked[1].raw == "84.2亿元"

@@ -78,6 +78,26 @@ def test_a_chunk_is_about_the_company_named_last_before_it() -> None:
     assert subject(text.index("其后")) == "恒瑞医药"
 
 
+def test_a_new_section_is_about_its_heading_or_the_title_not_the_last_name() -> None:
+    from rag.lexicon import subjects_before
+
+    groups = [["洛阳钼业", "CMOC"], ["紫金矿业", "Zijin"], ["江西铜业"]]
+    text = (
+        "# 洛阳钼业(CMOC)三季报点评\n\n## 同业对比\n\n洛阳钼业铜产量增长，而紫金矿业同期增速放缓。\n\n"
+        "## 资本开支\n\n前三季度资本开支120亿元。\n\n## 江西铜业：冶炼\n\n冶炼加工费下降。其后"
+    )
+    subject = subjects_before(text, groups, title="洛阳钼业三季报点评")
+    # The section after a comparison is the note's company's again, not the peer named last.
+    assert subject(text.index("## 资本开支")) == "洛阳钼业"
+    assert subject(text.index("前三季度资本开支")) == "洛阳钼业"
+    # A heading that names a company makes the section its own.
+    assert subject(text.index("## 江西铜业")) == "江西铜业"
+    assert subject(text.index("其后")) == "江西铜业"
+    # Without a title that names anyone, the last name before it still frames the section.
+    untitled = "紫金矿业铜产量增长。\n\n## 成本\n\n单位成本下降。"
+    assert subjects_before(untitled, groups)(untitled.index("## 成本")) == "紫金矿业"
+
+
 def test_short_forms_drop_place_and_industry_words():
     from rag.lexicon import short_forms
 

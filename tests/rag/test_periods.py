@@ -71,3 +71,19 @@ def test_a_table_cell_is_read_with_its_row_and_column_labels() -> None:
     assert cell_label(row, header, row.index("12.26")) == "归母净利润（亿元），环比"
     assert cell_label(row, header, row.index("490.34")) == "归母净利润（亿元），2025年前三季度"
     assert cell_label(header, header, 5) is None and cell_label(row, None, 5) is None
+
+
+@pytest.mark.unit
+def test_weeks_and_months_named_relative_to_the_note():
+    from rag.periods import relative_time_before, relative_times
+
+    assert [w for _, w in relative_times("本周均价与上周均价")] == [
+        ("week", "current"),
+        ("week", "previous"),
+    ]
+    assert relative_times("What was last month's output?")[0][1] == ("month", "previous")
+    assert relative_times("上个月销量")[0][1] == ("month", "previous")
+    text = "本周均价0.295元/W，上周0.303元/W"
+    assert relative_time_before(text, text.index("0.295")) == ("week", "current")
+    assert relative_time_before(text, text.index("0.303")) == ("week", "previous")
+    assert relative_time_before("均价0.70元/W", 2) is None
