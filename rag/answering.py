@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rag.evidence import (
     ASKS_AMOUNT,
@@ -26,7 +26,7 @@ from rag.numbers import (
     render,
     same_value,
 )
-from rag.periods import period_before, relative_time_before, relative_times
+from rag.periods import period_before, point_of, points_in, relative_time_before, relative_times
 from rag.types import Language, Message
 
 _FOLLOW_UP = re.compile(r"^\s*(那|那么|还有|and|what about|how about|same for)\b", re.IGNORECASE)
@@ -142,7 +142,7 @@ def coverage_gap(
     ):
         return "figure"  # a table with this metric for other companies ("n/a" for this one)
     asks_metric = question.asks_figure and bool(question.metrics)
-    if (ASKS_AMOUNT.search(question.text) or asks_metric) and best_quantity(
+    if (ASKS_AMOUNT.search(question.text) or asks_metric or asks_relative(question.text)) and best_quantity(
         question, relevant
     ) is None:
         # Every figure here is of another entity, year, period or metric, or lacks the
@@ -153,7 +153,12 @@ def coverage_gap(
         return "figure"
     if ASKS_AMOUNT.search(question.text):
         on_topic = [e for e in relevant if covers_topics(e, question)]
-        figures = [q for e in on_topic for q in e.quantities if q.kind not in ("number", "measure")]
+        figures = [
+            q
+            for e in on_topic
+            for q in e.quantities
+            if q.kind != "number" and (q.kind != "measure" or asks_measure(question.text, q))
+        ]
         if not figures:
             return "figure"  # the notes speak of it, but give no figure for it
         noun = asked_noun(question.text)
@@ -250,6 +255,34 @@ _ASKS_SHARE = re.compile(
 )
 
 
+# A share, proportion or multiple asked: only a relative figure answers it, never one of the
+# amounts it would be computed from ("占…比重" is not the 239.53GW of the whole).
+_ASKS_RELATIVE = re.compile(
+    r"比重|占比|份额|百分比|占.{1,30}比例|多少倍|几倍|"
+    r"\b(?:share of|proportion of|percentage of|what percent(?:age)?|how many times)\b",
+    re.I,
+)
+RELATIVE_KINDS = frozenset({"percent", "ratio", "fraction", "multiple", "percentage_points"})
+
+
+def asks_relative(text: str) -> bool:
+    """Whether a question asks a share or a multiple, not an amount ("按1:1.25的比例需要多少根"
+    asks the count)."""
+    return bool(_ASKS_RELATIVE.search(text)) and not (
+        _ASKS_MONEY.search(text) or _ASKS_COUNT.search(text)
+    )
+
+
+def asks_measure(text: str, q: Quantity) -> bool:
+    """Whether a question asks for a measure in the figure's unit ("多少GW", "how many GWh",
+    "多少吨"): measured in the notes beside other figures, a measure is otherwise no answer."""
+    if not q.unit:
+        return False
+    if q.unit.isascii():
+        return bool(re.search(rf"(?<![A-Za-z]){re.escape(q.unit)}(?![A-Za-z])", text, re.I))
+    return q.unit in text
+
+
 def asked_kind(text: str) -> str | None:
     """The kind of figure a question explicitly asks for ("多少美元" -> money), if any."""
     if _ASKS_SHARE.search(text):
@@ -291,6 +324,12 @@ def best_quantity(question: Question, evidence: list[Evidence]) -> tuple[int, Qu
     specs = named_specs(question, evidence)
     asked = relative_times(question.text)
     asked_when = asked[-1][1] if asked else None
+    # A calculation's operand lookups leave `asks_change` open: a share asked rules out
+    # amounts for the answer, not for the operands computing it; a capacity may be one.
+    operand = question.asks_change is None
+    relative = not operand and asks_relative(question.text)
+    points = points_in(question.text)
+    asked_point = points[-1][1] if points else None
     for i, ev in enumerate(evidence):
         if not about_entity(ev, question) or not covers_topics(ev, question):
             continue
@@ -305,7 +344,11 @@ def best_quantity(question: Question, evidence: list[Evidence]) -> tuple[int, Qu
             continue  # "overseas revenue" is not the revenue of a sentence about all of it
         for fact in facts_of(ev):
             q = fact.quantity
-            if q.kind in ("number", "measure"):
+            if q.kind == "number":
+                continue  # a bare number ("1类创新药") is no amount
+            if q.kind == "measure" and not (operand or asks_measure(question.text, q)):
+                continue  # a length or a capacity answers only a question that asks one
+            if relative and q.kind not in RELATIVE_KINDS:
                 continue
             if noun and q.kind == "count" and not counts_noun(q, ev, noun):
                 continue
@@ -317,6 +360,12 @@ def best_quantity(question: Question, evidence: list[Evidence]) -> tuple[int, Qu
             when = relative_time_before(text, placed.start) if placed.start is not None else None
             if asked_when and when is not None and when != asked_when:
                 continue  # this week's price for last week's, a column to its left
+            point = None
+            if asked_point and ev.header is None and q.start is not None:
+                starts = [x.start for x in ev.quantities if x.start is not None]
+                point = point_of(ev.text, q.start, starts)
+                if point is not None and point != asked_point:
+                    continue  # the opening balance for the closing one, or the reverse
             score = (
                 ev.score
                 + fit
@@ -326,6 +375,8 @@ def best_quantity(question: Question, evidence: list[Evidence]) -> tuple[int, Qu
             if question.years:
                 score += 3 if q.year in question.years else (-3 if q.year else 0)
             if asked_when and when == asked_when:
+                score += 2
+            if asked_point and point == asked_point:
                 score += 2
             if wants_percent:  # "share of cost" asks a percentage, not money
                 score += 2 if q.kind in ("percent", "ratio") else 0
@@ -464,11 +515,20 @@ def _term_proximity(sentence: str, q: Quantity, question: Question) -> float:
     if q.start is None or q.end is None:
         return 0.0
     # Words after a figure describe it up to its clause's end ("N条为400G规格"); past a comma
-    # they open the next figure's clause ("92.45亿元，年初为3.75亿元").
-    after = re.split(r"[，,；;。]", sentence[q.end : q.end + 8])[0]
+    # they open the next figure's clause ("92.45亿元，年初为3.75亿元"), past an enumeration
+    # comma the next item ("集中式111.59GW、分布式127.93GW").
+    after = re.split(r"[，,；;。、]", sentence[q.end : q.end + 8])[0]
     window = sentence[max(0, q.start - 12) : q.start] + " " + after
     near = {t for t in tokenize(window) if len(t) >= 2} & question.terms
     return min(3.0, 1.0 * len(near))
+
+
+def named_beside(ev: Evidence, q: Quantity, question: Question) -> bool:
+    """Whether the question's own words, not its names, label the figure ("分布式光伏127.93GW"
+    for "分布式光伏…"), whatever metric the sentence's heading word ("装机：") gives it."""
+    names = {t for group in question.entities for a in group for t in tokenize(a)}
+    text, placed = ev.figure_context(q)
+    return _term_proximity(text, placed, replace(question, terms=question.terms - names)) > 0
 
 
 def _spec_proximity(sentence: str, q: Quantity, question: Question) -> float:

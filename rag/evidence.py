@@ -104,9 +104,12 @@ class Question:
 
     @classmethod
     def parse(cls, text: str, language: Language, glossary: Glossary) -> Question:
-        terms = set(tokenize(text))
+        # The period asked is matched as a period, not as shared words: "前三季度" would
+        # otherwise make any nine-month sentence of any note look like the answer.
+        unperiodic = _without_periods(text)
+        terms = set(tokenize(unperiodic))
         # Both languages' forms of the names and terms asked: the note may be in either.
-        for alias in glossary.expand(text, every_language=True):
+        for alias in glossary.expand(unperiodic, every_language=True):
             terms.update(tokenize(alias))
         years = {m.year for m in extract_years(text)}
         years |= {int(v) for v in _BARE_YEAR.findall(text)}
@@ -156,6 +159,12 @@ class Question:
                 if not _is_vocabulary(g) and any(_ACRONYM.fullmatch(a) and a in text for a in g)
             ),
         )
+
+
+def _without_periods(text: str) -> str:
+    for start, end, _span in reversed(spans_in(text)):
+        text = text[:start] + " " + text[end:]
+    return text
 
 
 _NOT_METRIC = re.compile(

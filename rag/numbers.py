@@ -1296,8 +1296,8 @@ def _render_zh(q: Quantity, with_unit: bool, d: int) -> str:
     tail = ""
     if q.kind == "money" and q.currency:
         tail = _ZH_CURRENCY[q.currency]
-    elif with_unit and q.unit and not q.unit.isascii():
-        tail = q.unit
+    elif with_unit and q.unit:
+        tail = q.unit  # 根, 台, and the Latin units Chinese notes write too: GW, GWh, nm
     if q.is_range and abs(q.low) < _ZH_SCALES[-1][0] <= abs(q.high):
         # "1至10万" reads as 1万至10万: with a bare low end, write both ends in plain digits.
         return qual + _pair(q, lambda v: format_decimal(v, d), "至") + tail

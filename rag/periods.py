@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Literal
 
 from rag.sentences import HEADING_JOIN
@@ -96,7 +97,13 @@ def question_period(text: str) -> Period | None:
     if not spans:
         return None
     start, end, span = spans[-1]
+    if _POINT_AFTER.match(text[end:]) or _POINT_BEFORE.search(text[:start]):
+        return None  # "三季度末", "end of Q3": a date a balance is stated at, not a span's flow
     return Period(span, _year_near(text, start, end))
+
+
+_POINT_AFTER = re.compile(r"\s*(?:末|底|[- ]?end\b)", re.IGNORECASE)
+_POINT_BEFORE = re.compile(r"\b(?:at\s+)?(?:the\s+)?end\s+of\s+(?:the\s+)?$", re.IGNORECASE)
 
 
 def period_before(text: str, position: int) -> Span | None:
@@ -178,3 +185,42 @@ def relative_time_before(text: str, position: int) -> RelativeTime | None:
     clause_start = max((m.end() for m in re.finditer(r"[，,；;。]", text[:position])), default=0)
     found = relative_times(text[clause_start:position])
     return found[-1][1] if found else None
+
+
+# Balance-sheet dates: a stock is stated at a point, the start of the year or the end of a
+# period ("合同负债由年初的1.61亿元跃升至39.71亿元" — the first at the opening, the second at
+# the closing date the sentence opens with, "季末").
+_POINT = re.compile(
+    r"(?P<opening>年初|期初|上年末|去年末|上年底|去年底|上年年末|"
+    r"beginning of (?:the )?year|start of (?:the )?year|end of last year|(?:last|prior) year[- ]end)|"
+    r"(?P<closing>季末|期末|季度末|月末|月底|年末|年底|半年末|报告期末|"
+    r"\bend[- ]of[- ](?:the )?(?:quarter|period|june|september|december|march|q[1-4])|"
+    r"\bat (?:the )?end[- ]\w+|\bas of (?:end[- ])?\w+)",
+    re.IGNORECASE,
+)
+PointInTime = Literal["opening", "closing"]
+
+
+def points_in(text: str) -> list[tuple[int, PointInTime]]:
+    """(position, point) of each balance-sheet date named, left to right."""
+    return [
+        (m.start(), "opening" if m.group("opening") else "closing") for m in _POINT.finditer(text)
+    ]
+
+
+def point_of(text: str, position: int, figures_before: Sequence[int] = ()) -> PointInTime | None:
+    """The date a figure at `position` is stated at: the one named nearest before it with no
+    other figure between (that figure took it), else the one its sentence opens with."""
+    found = points_in(text[:position])
+    if found:
+        at, point = found[-1]
+        if not any(at < f < position for f in figures_before):
+            return point
+    first = points_in(text)
+    return first[0][1] if first and first[0][0] < position and _opens(text, first[0][0]) else None
+
+
+def _opens(text: str, at: int) -> bool:
+    """Whether a date word opens its sentence or clause ("季末合同负债由…", "截至9月末，…")."""
+    head = re.split(r"[，,；;。]", text[:at])[-1]
+    return len(head) <= 6

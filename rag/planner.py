@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from langchain_core.documents import Document
 
-from rag.answering import about_entity, best_quantity, facts_of
+from rag.answering import about_entity, best_quantity, facts_of, named_beside
 from rag.calculator import (
     CalcResult,
     CalculatorError,
@@ -235,7 +235,10 @@ def _figure(
     year: int | None,
     kinds: frozenset[str] | None = None,
     period: str | None = None,
+    wording: str | None = None,
 ) -> _Operand | None:
+    """`wording`: the whole question an operand phrase comes from ("A占B的比重"): the measures
+    it names are asked, whichever phrase names them."""
     sub = replace(
         question,
         entities=(entity,) if entity else question.entities,
@@ -270,7 +273,12 @@ def _figure(
     for ev in candidates:
         # Only figures the sentence attaches to the asked year can be that year's operand,
         # and, when the question names no metric, only figures of no other named measure.
-        unasked = {f.quantity for f in facts_of(ev) if not _measures_asked(f, question, glossary)}
+        unasked = {
+            f.quantity
+            for f in facts_of(ev)
+            if not _measures_asked(f, question, glossary, wording)
+            and not named_beside(ev, f.quantity, question)
+        }
         dated = replace(
             ev,
             quantities=tuple(
@@ -287,7 +295,9 @@ def _figure(
     return None
 
 
-def _measures_asked(fact: Fact, question: Question, glossary: Glossary) -> bool:
+def _measures_asked(
+    fact: Fact, question: Question, glossary: Glossary, wording: str | None = None
+) -> bool:
     """Whether a fact measures what the question asks. A question naming a metric is
     matched by `fact_fit`; one naming none ("How much larger was A's contract than B's?")
     still asks no shipment count: a fact stated for a metric the question never words, in
@@ -297,7 +307,7 @@ def _measures_asked(fact: Fact, question: Question, glossary: Glossary) -> bool:
     words = {fact.metric} | {
         a.lower() for g in glossary.terms for a in g if fact.metric in {x.lower() for x in g}
     }
-    text = question.text.lower()
+    text = (wording or question.text).lower()
     return any(w in text for w in words) or bool(english_in([fact.metric], [text]))
 
 
@@ -1157,6 +1167,7 @@ def _two_pieces(
             entity=None,
             year=None,
             kinds=kinds or frozenset({"money", "count", "measure"}),
+            wording=question.text,
         ),
         [0, 1],
     )

@@ -475,3 +475,36 @@ def test_a_market_asked_prefers_the_sentence_that_names_it():
     assert overseas < domestic  # the domestic figure beside it cannot answer
     picked = best_quantity(question, evidence)
     assert picked is not None and picked[1].raw == "84.2亿元"
+
+
+@pytest.mark.unit
+def test_a_share_asked_is_never_answered_with_an_amount():
+    from rag.answering import asks_relative, coverage_gap
+
+    assert asks_relative("海上风电占全国新增装机的比重是多少？")
+    assert asks_relative("What share of revenue came from overseas?")
+    assert not asks_relative("按1:1.25的比例需要多少根AEC？")  # asks the count
+    amounts = _evidence("2025年1-9月全国新增风电并网容量61.09GW，其中海上风电2.45GW。")
+    question = Question.parse("海上风电占全国新增风电装机的比重是多少？", "zh", GLOSSARY)
+    assert best_quantity(question, [amounts]) is None
+    assert coverage_gap(question, [amounts]) == "figure"
+
+
+@pytest.mark.unit
+def test_the_period_asked_is_matched_as_a_period_not_as_shared_words():
+    question = Question.parse("前三季度海上风电新增多少？", "zh", GLOSSARY)
+    assert "前三季度" not in question.terms and "季度" not in question.terms
+    assert "海上" in question.terms or "海上风电" in question.terms
+
+
+@pytest.mark.unit
+def test_a_capacity_answers_a_question_asked_in_its_unit():
+    from rag.answering import asks_measure
+
+    sentence = _evidence("2025年1-9月全国新增风电并网容量61.09GW，同比增长15%。")
+    asked = Question.parse("2025年1-9月全国新增风电并网容量多少GW？", "zh", GLOSSARY)
+    picked = best_quantity(asked, [sentence])
+    assert picked is not None and picked[1].raw == "61.09GW"
+    (gw,) = [q for q in sentence.quantities if q.unit == "GW"]
+    assert asks_measure("How many GW were added?", gw)
+    assert not asks_measure("How many were added?", gw)

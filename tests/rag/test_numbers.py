@@ -694,3 +694,12 @@ def test_basis_points_are_hundredths_of_a_percentage_point() -> None:
     [up, down] = extract_quantities("total investment yield up 104bp, NIM down 12 bps")
     assert (up.kind, up.low) == ("percentage_points", Decimal("1.04"))
     assert (down.kind, down.low) == ("percentage_points", Decimal("0.12"))
+
+
+def test_chinese_answers_keep_the_latin_units_chinese_notes_write():
+    from rag.numbers import extract_quantities, render
+
+    (capacity,) = extract_quantities("新增风电并网容量61.09GW", 2025)
+    assert render(capacity, "zh") == "61.09GW"
+    (count,) = extract_quantities("出货约16万片", 2025)
+    assert render(count, "zh") == "约16万片"

@@ -87,3 +87,20 @@ def test_weeks_and_months_named_relative_to_the_note():
     assert relative_time_before(text, text.index("0.295")) == ("week", "current")
     assert relative_time_before(text, text.index("0.303")) == ("week", "previous")
     assert relative_time_before("均价0.70元/W", 2) is None
+
+
+@pytest.mark.unit
+def test_balance_sheet_dates_are_points_not_spans():
+    from rag.periods import point_of, points_in
+
+    # "三季度末" asks a balance at a date: no quarter's flow, so no span to hold figures to.
+    assert question_period("中国太保三季度末归母净资产是多少？") is None
+    assert question_period("What was cash at the end of Q3 2025?") is None
+    assert question_period("2025年第三季度营收是多少？") == Period("q3", 2025)
+    assert [p for _, p in points_in("年初与季末")] == ["opening", "closing"]
+    text = "季末应收账款由年初的12.5亿元升至30.0亿元"
+    figures = [text.index("12.5"), text.index("30.0")]
+    # The opening date took the first figure; the second is at the date the sentence opens with.
+    assert point_of(text, figures[0], figures) == "opening"
+    assert point_of(text, figures[1], figures) == "closing"
+    assert point_of("应收账款30.0亿元", 5) is None

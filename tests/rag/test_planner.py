@@ -134,3 +134,29 @@ def test_a_question_naming_no_metric_takes_no_operand_of_another_measure():
     assert calc is None or not calc.tool_calls  # shipments are not the contract asked
     shipped = _plan("How many more units did Hengrui ship than Acme Robotics (出货)?", docs)
     assert shipped is not None and shipped.tool_calls and "968" in shipped.answer
+
+
+@pytest.mark.unit
+def test_a_share_of_an_enumerated_part_takes_the_part_the_question_names():
+    # The paragraph's label ("装机：") is no other measure: the question's own words label
+    # each figure, and the part named is the one after the enumeration comma.
+    docs = _docs(
+        "3. 装机：2025年1-9月全国新增风电并网容量61.09GW，其中陆上风电58.64GW、海上风电2.45GW；"
+        "截至9月底全国累计风电并网容量581.6GW。"
+    )
+    calc = _plan("前三季度海上风电占全国新增风电并网容量的比重是多少？", docs)
+    assert calc is not None and calc.tool_calls, calc
+    assert calc.tool_calls[0].name == "share"
+    assert "2.45GW" in calc.answer and "61.09GW" in calc.answer  # units shown in Chinese
+    assert calc.tool_calls[0].formula.startswith("2.45 ÷ 61.09")  # 4.01%, shown as 4%
+
+
+@pytest.mark.unit
+def test_a_closing_balance_as_a_multiple_of_the_opening_one():
+    docs = _docs(
+        "Acme Robotics订单大增。受此影响，季末应收账款由年初的12.5亿元升至30.0亿元，较半年末增加6.2亿元。"
+    )
+    calc = _plan("Acme Robotics三季度末应收账款是年初的多少倍？", docs)
+    assert calc is not None and calc.tool_calls, calc
+    assert calc.tool_calls[0].name == "ratio"
+    assert Decimal(calc.tool_calls[0].output.split()[0].rstrip("倍x")) == Decimal("2.4")
