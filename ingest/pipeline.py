@@ -54,7 +54,7 @@ from rag.types import Chunk, DocumentInfo, IngestReport
 log = logging.getLogger(__name__)
 
 # Bump when cleaning or chunking changes: it is part of every chunk's hash, so a bump re-indexes.
-PIPELINE_VERSION = "9"  # 9: a section is about the company its heading or the title names
+PIPELINE_VERSION = "10"  # 10: two-character names with a code (美光(Micron, MU.US)), KS/T/TW codes
 UPLOADS = "uploads"
 # Files in a corpus folder that are configuration, not documents.
 NOT_DOCUMENTS = frozenset({"glossary.yaml", "README.md"})

@@ -57,7 +57,9 @@ def rewrite_follow_up(question: str, history: list[Message], glossary: Glossary)
     rewritten = previous
     if new_entities and old_entities:
         replacement = next(a for a in new_entities[0] if mentions(question, a))
-        for alias in sorted(old_entities[0], key=len, reverse=True):
+        # The company asked about is named last ("Omdia统计智元…", "In China Mobile's
+        # procurement, what was AgiBot's price?"); the ones before are sources and settings.
+        for alias in sorted(old_entities[-1], key=len, reverse=True):
             rewritten = re.sub(re.escape(alias), replacement, rewritten, flags=re.IGNORECASE)
     new_years = _YEAR.findall(question)
     if new_years:
@@ -206,7 +208,7 @@ def counts_noun(q: Quantity, evidence: Evidence, noun: str) -> bool:
 
 
 def covers_topics(evidence: Evidence, question: Question) -> bool:
-    haystack = f"{evidence.section or ''} {evidence.text}"
+    haystack = f"{evidence.section or ''} {evidence.lead} {evidence.text}"
     return all(any(mentions(haystack, a) for a in topic) for topic in question.topics)
 
 
@@ -218,7 +220,7 @@ def named_topics(question: Question, evidence: list[Evidence]) -> list[tuple[str
     entity_aliases = {a.lower() for g in question.entities for a in g}
     wanted = [n for n in question.names if not {a.lower() for a in n} & entity_aliases]
     wanted += list(question.subjects)
-    return [n for n in wanted if any(_names_any(e, n) for e in evidence)]
+    return [n for n in wanted if any(names_any(e, n) for e in evidence)]
 
 
 # Period codes share the shape of model names ("FY25"); they are periods, read elsewhere.
@@ -238,8 +240,8 @@ def named_specs(question: Question, evidence: list[Evidence]) -> frozenset[str]:
     return frozenset(wanted & named)
 
 
-def _names_any(evidence: Evidence, name: Sequence[str]) -> bool:
-    haystack = f"{evidence.title} {evidence.section or ''} {evidence.text}"
+def names_any(evidence: Evidence, name: Sequence[str]) -> bool:
+    haystack = f"{evidence.title} {evidence.section or ''} {evidence.lead} {evidence.text}"
     return any(mentions(haystack, a) for a in name)
 
 
@@ -333,12 +335,12 @@ def best_quantity(question: Question, evidence: list[Evidence]) -> tuple[int, Qu
     for i, ev in enumerate(evidence):
         if not about_entity(ev, question) or not covers_topics(ev, question):
             continue
-        if not all(_names_any(ev, name) for name in topics):
+        if not all(names_any(ev, name) for name in topics):
             continue  # another note's (or section's) market, not the one the question names
         if not specs <= _specs_of(ev):
             continue  # the price of another grade or model than the one asked ("183N")
         if question.qualifiers and not all(
-            any(a.lower() in f"{ev.section or ''} {ev.text}".lower() for a in group)
+            any(a.lower() in f"{ev.section or ''} {ev.lead} {ev.text}".lower() for a in group)
             for group in question.qualifiers
         ):
             continue  # "overseas revenue" is not the revenue of a sentence about all of it

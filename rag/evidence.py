@@ -413,6 +413,9 @@ class Evidence:
     spans: frozenset[str] = frozenset()  # periods it states, or inherits from the clause before
     header: str | None = None  # a table row's header row
     facts: tuple[Fact, ...] = ()  # its figures with entity, metric, period (rag/facts.py)
+    # The clauses of its full sentence before it ("按TSV月产能口径：A今年16万片/月；" before
+    # "B今年约6万片/月"): what they name frames it too.
+    lead: str = ""
 
     def figure_context(self, q: Quantity) -> tuple[str, Quantity]:
         """The text a figure is read in, and the figure placed in it: its own sentence, or for
@@ -645,8 +648,11 @@ def select_evidence(
                     score -= 1  # about another part of the year
             if asks_who and (named or _LATIN_NAME.search(sentence)):
                 score += 2  # "以哪家公司为代表": the sentence that names a company
+            page = doc.page_content
+            boundary = max(page.rfind(mark, 0, offset) for mark in "。！？!?\n") + 1
             candidates.append(
                 Evidence(
+                    lead=page[boundary:offset].strip() if not in_table else "",
                     chunk_id=str(doc.metadata.get("id", doc.id)),
                     doc_id=str(doc.metadata.get("source", "")),
                     title=str(doc.metadata.get("title", "")),

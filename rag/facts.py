@@ -30,7 +30,7 @@ from rag.sentences import sentence_spans
 Change = Literal["yoy", "qoq", "change"]
 
 # Bump when attribution changes: stored facts of another version are recomputed on read.
-FACTS_VERSION = "18"
+FACTS_VERSION = "20"
 
 
 class Fact(BaseModel):
@@ -199,8 +199,13 @@ def extract_facts(
         own_spans = frozenset(
             s for _, _, s in spans_in(f"{header} {sentence}" if in_table else sentence)
         )
+        before_spans = carried_spans
         spans = own_spans or carried_spans
         carried_spans = spans
+        if len(own_spans) > 1 and not in_table and re.search(r"[\u4e00-\u9fff]", sentence):
+            # "第三季度A收入…，前三季度该产线占比…；" then "B收入…": the period the sentence
+            # opens with frames the clauses after it, not the aside written later.
+            carried_spans = frozenset({spans_in(sentence)[0][2]})
         mentions = glossary.entity_mentions(sentence)
         quantities = [q for q in extract_quantities(sentence, doc_year) if q.kind != "duration"]
         if in_table:
@@ -236,6 +241,8 @@ def extract_facts(
             # headings frame ("NBV was RMB35,724 million, after RMB22,335 million in the first
             # half", under "9M25 wrap").
             framing = framed if _span_is_anothers(sentence, q, quantities) else spans
+            if _span_opens_a_later_clause(sentence, q, quantities):
+                framing = before_spans  # "A收入36.34亿元，…，前三季度国际收入占比37%": not A's
             period = (
                 period_before(sentence, at)
                 or _period_after(sentence, q.end or at)
@@ -303,6 +310,20 @@ def _span_is_anothers(sentence: str, q: Quantity, quantities: list[Quantity]) ->
         o is not q and o.kind == q.kind and o.start is not None and q.end <= o.start < found[0][0]
         for o in quantities
     )
+
+
+def _span_opens_a_later_clause(sentence: str, q: Quantity, quantities: list[Quantity]) -> bool:
+    """Whether a Chinese sentence's periods are all written in clauses after this figure's,
+    past other figures: Chinese writes a period before what it dates, so "体外诊断收入36.34亿元，
+    同比下降2.81%，…，前三季度国际收入占比37%" dates the 37%, and the 36.34亿元 keeps the period
+    of the clause before. (English writes it after: "…RMB10bn, up 5%, for the nine months".)"""
+    found = spans_in(sentence)
+    if not found or q.end is None or not re.search(r"[\u4e00-\u9fff]", sentence[: q.start or 0]):
+        return False
+    clause_end = next((m.start() for m in _CLAUSE_END.finditer(sentence, q.end)), len(sentence))
+    if found[0][0] < clause_end:
+        return False
+    return any(o is not q and o.start is not None and q.end <= o.start < found[0][0] for o in quantities)
 
 
 def _period_after(text: str, end: int) -> Span | None:

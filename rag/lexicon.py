@@ -26,8 +26,11 @@ from pathlib import Path
 DERIVATION = "2"  # 2: short and romanised forms of Chinese names
 
 _CJK = "\u4e00-\u9fff"
+# Listing codes with their exchange: A-shares, Hong Kong, Korea (KS/KQ), Tokyo (T), Taiwan
+# (TW/TWO), US tickers.
 STOCK_CODE = re.compile(
-    r"(?<![\dA-Za-z])(?:\d{6}\.(?:SH|SZ|SS|BJ)|\d{4,5}\.HK|[A-Z]{1,5}\.(?:US|N|O))(?![A-Za-z])"
+    r"(?<![\dA-Za-z])(?:\d{6}\.(?:SH|SZ|SS|BJ|KS|KQ)|\d{4,5}\.HK|\d{4}\.(?:T|TW|TWO)|"
+    r"[A-Z]{1,5}\.(?:US|N|O|OQ))(?![A-Za-z])"
 )
 # "NAME(ALIASES)": the parenthesis holds other names and codes, never a figure or a sentence.
 _PAREN = re.compile(r"[（(]([^（）()\n]{1,80})[）)]")
@@ -53,11 +56,11 @@ _PARTICLE = frozenset("的与和及如或在对其把被将向、")
 _UNIT_ALIAS = re.compile(r"^(?:[kKMGT]?W[h]?|kg|g|t|m|km|nm|mm|pcs|%|[A-Za-z])$")
 
 
-def _name_before(text: str, end: int) -> str | None:
+def _name_before(text: str, end: int, shortest: int = 3) -> str | None:
     """The name that ends at `end`, right before a parenthesis: a trailing Latin word run
-    ("...的TSV" -> "TSV"), or, of the Chinese run there, the longest ending (3+ characters,
-    no particle inside) that the document repeats elsewhere — names recur, the words glued
-    before them do not — else its last four characters."""
+    ("...的TSV" -> "TSV"), or, of the Chinese run there, the longest ending (`shortest`+
+    characters, no particle inside) that the document repeats elsewhere — names recur, the
+    words glued before them do not — else its last four characters."""
     head = text[max(0, end - 14) : end]
     latin = re.search(r"[A-Za-z][A-Za-z0-9&.\-]*$", head)
     if latin and not re.search(rf"[{_CJK}]$", head):
@@ -65,7 +68,7 @@ def _name_before(text: str, end: int) -> str | None:
     run = re.search(rf"[{_CJK}A-Za-z0-9]+$", head)
     if not run:
         return None
-    return _repeated_ending(text, _LEGAL_TAIL.sub("", run.group(0)), shortest=3)
+    return _repeated_ending(text, _LEGAL_TAIL.sub("", run.group(0)), shortest=shortest)
 
 
 def _repeated_ending(text: str, run: str, shortest: int, longest: int = 12) -> str | None:
@@ -137,7 +140,11 @@ def names_in(text: str) -> tuple[list[list[str]], list[list[str]]]:
         if not before:
             continue
         name = _latin_name_before(text, len(before)) if re.search(r"[A-Za-z.]$", before) else None
+        # Two characters name a company when the parenthesis gives its code or its Latin
+        # name ("美光(Micron, MU.US)", "三星(Samsung)"); otherwise they are too often a word.
+        named = any(STOCK_CODE.fullmatch(a) or _is_entity([a]) for a in aliases)
         name = name or _name_before(text, len(before))
+        name = name or (_name_before(text, len(before), shortest=2) if named else None)
         if name is None:
             continue
         if any(a.startswith(("如", "例如", "比如", "包括", "e.g")) for a in aliases):

@@ -15,7 +15,14 @@ from typing import Any, Literal
 
 from langchain_core.documents import Document
 
-from rag.answering import about_entity, best_quantity, facts_of, named_beside
+from rag.answering import (
+    about_entity,
+    best_quantity,
+    facts_of,
+    named_beside,
+    named_topics,
+    names_any,
+)
 from rag.calculator import (
     CalcResult,
     CalculatorError,
@@ -192,6 +199,14 @@ def plan_and_compute(
         computed = _product(question, docs, glossary)
         if computed is not None:
             return computed
+    if SUM.search(text) and question.period is not None:
+        # "Adding H1 and Q3, what was … for the first nine months": the parts it names.
+        parts = DERIVED_SUM.get(question.period.span)
+        named = {span for _, _, span in spans_in(question.text)}
+        if parts and set(parts) <= named:
+            computed = _derived(question, docs, glossary, parts, None)
+            if computed is not None:
+                return computed
     if SUM.search(text) and len(question.entities) >= 2:
         return _sum(question, docs, glossary, retrieve)
     if SUM.search(text) and SUM_PARTS.search(text):
@@ -248,6 +263,10 @@ def _figure(
     )
     evidence = select_evidence(sub, docs, glossary, limit=8)
     candidates = [e for e in evidence if about_entity(e, sub)]
+    # The market or product the question names (HBM) must frame an operand: judged over all
+    # the candidates, as each is then read alone.
+    topics = named_topics(question, candidates)  # the other companies asked are no topic
+    candidates = [e for e in candidates if all(names_any(e, name) for name in topics)]
     label = str(year) if year else (entity[0] if entity else "")
     if period is not None:
         # A period operand: the best figure over every sentence of that period, so that the

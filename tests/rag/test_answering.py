@@ -508,3 +508,32 @@ def test_a_capacity_answers_a_question_asked_in_its_unit():
     (gw,) = [q for q in sentence.quantities if q.unit == "GW"]
     assert asks_measure("How many GW were added?", gw)
     assert not asks_measure("How many were added?", gw)
+
+
+@pytest.mark.unit
+def test_a_follow_up_replaces_the_company_asked_about_not_the_source_named_first():
+    glossary = Glossary(
+        entities=[["智元机器人", "AgiBot"], ["优必选", "UBTech"], ["中国移动", "China Mobile"]]
+    ).with_lexicon([], [])
+    history = [Message(role="user", content="In China Mobile's procurement, what was AgiBot's unit price?")]
+    assert (
+        rewrite_follow_up("And UBTech's?", history, glossary)
+        == "In China Mobile's procurement, what was UBTech's unit price?"
+    )
+
+
+@pytest.mark.unit
+def test_a_topic_named_in_a_sentences_first_clause_frames_its_later_clauses():
+    from langchain_core.documents import Document
+
+    glossary = Glossary(entities=[["SK海力士", "SK hynix"], ["美光", "Micron"]]).with_lexicon(
+        [], [["TSV", "硅通孔"]]
+    )
+    text = "按TSV（硅通孔）月产能口径：SK海力士今年底大约16万片/月；美光今年约6万片/月，明年目标是9万片/月。"
+    doc = Document(id="m", page_content=text, metadata={"id": "m", "source": "mem.md"})
+    question = Question.parse("What is Micron's TSV capacity this year?", "en", glossary)
+    evidence = select_evidence(question, [doc], glossary)
+    micron = next(e for e in evidence if e.text.startswith("美光"))
+    assert "TSV" in micron.lead
+    picked = best_quantity(question, evidence)
+    assert picked is not None and picked[1].raw == "约6万片"

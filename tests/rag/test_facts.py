@@ -97,3 +97,16 @@ def test_a_period_written_after_another_amount_dates_that_one_and_headings_frame
 def test_percentage_points_always_state_a_change():
     facts = _facts("CPIC raised its share of regular premiums by more than 45pp.")
     assert facts["more than 45pp"].change is not None
+
+
+def test_a_period_written_in_a_later_clause_dates_what_follows_it_not_the_figure_before():
+    text = (
+        "分产品看，第三季度远航科技整机收入29.52亿元，同比增长2.60%，前三季度该产品海外占比70%；"
+        "配件收入36.34亿元，同比下降2.81%，前三季度海外收入占比为37%。"
+    )
+    facts = _facts(text)
+    assert facts["29.52亿元"].period == "q3"
+    # The clause after the semicolon keeps the quarter its sentence opened with, and the
+    # 前三季度 written after it dates only the share that follows.
+    assert facts["36.34亿元"].period == "q3"
+    assert facts["37%"].period == "9m"

@@ -128,3 +128,18 @@ def test_shared_short_forms_go_to_no_one_and_longer_names_win():
     glossary = Glossary(entities=entities)
     assert [g[0] for g in glossary.entities_in("平安银行上半年净利润")] == ["平安银行"]
     assert [g[0] for g in glossary.entities_in("平安寿险新业务价值")] == ["中国平安"]
+
+
+def test_a_two_character_name_counts_when_its_parenthesis_gives_a_code_or_latin_name():
+    from rag.lexicon import STOCK_CODE, names_in
+
+    text = (
+        "三星电子(Samsung Electronics, 005930.KS)份额17%，美光(Micron, MU.US)21%，美光首次超过三星。"
+        "台积电(2330.TW)先进封装扩产；公司(注1)与市场(下同)另述。"
+    )
+    entities, _ = names_in(text)
+    firsts = [g[0] for g in entities]
+    assert "美光" in firsts and "三星电子" in firsts  # not the repeated word "电子"
+    assert ["台积电", "2330.TW"] in entities
+    assert not {"公司", "市场"} & set(firsts)
+    assert STOCK_CODE.fullmatch("000660.KS") and STOCK_CODE.fullmatch("7203.T")

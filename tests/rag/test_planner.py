@@ -160,3 +160,27 @@ def test_a_closing_balance_as_a_multiple_of_the_opening_one():
     assert calc is not None and calc.tool_calls, calc
     assert calc.tool_calls[0].name == "ratio"
     assert Decimal(calc.tool_calls[0].output.split()[0].rstrip("倍x")) == Decimal("2.4")
+
+
+@pytest.mark.unit
+def test_an_operand_comes_from_the_market_the_question_names_not_another_notes():
+    glossary = Glossary().with_lexicon([], [["MLCC", "片式多层陶瓷电容器"]])
+    docs = _docs(
+        "MLCC（片式多层陶瓷电容器）2024年全球市场规模约120亿美元。明年的基准假设是160亿美元左右，车规MLCC贡献一半。",
+        "2026年全球液冷市场总规模预计可达130亿至150亿美元。",
+    )
+    parsed = Question.parse("2024年到2026年全球MLCC市场规模的年均复合增速是多少？", "zh", glossary)
+    calc = plan_and_compute(parsed, docs, glossary, retrieve=lambda _: docs)
+    assert calc is not None and calc.tool_calls, calc
+    assert "160亿美元" in calc.answer and "130亿" not in calc.answer
+
+
+@pytest.mark.unit
+def test_a_sum_of_the_periods_the_question_names():
+    docs = _docs(
+        "上半年Acme Robotics整机收入64.24亿元（-16.11%）。",
+        "第三季度Acme Robotics整机收入36.34亿元，同比下降2.81%。",
+    )
+    calc = _plan("Adding H1 and Q3, what was Acme Robotics's machine revenue for the first nine months?", docs)
+    assert calc is not None and calc.tool_calls, calc
+    assert calc.tool_calls[0].name == "sum" and "10.058 billion" in calc.answer
