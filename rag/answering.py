@@ -144,9 +144,9 @@ def coverage_gap(
     ):
         return "figure"  # a table with this metric for other companies ("n/a" for this one)
     asks_metric = question.asks_figure and bool(question.metrics)
-    if (ASKS_AMOUNT.search(question.text) or asks_metric or asks_relative(question.text)) and best_quantity(
-        question, relevant
-    ) is None:
+    if (
+        ASKS_AMOUNT.search(question.text) or asks_metric or asks_relative(question.text)
+    ) and best_quantity(question, relevant) is None:
         # Every figure here is of another entity, year, period or metric, or lacks the
         # market or channel asked: quoting a sentence instead would answer something else.
         return "period" if question.period is not None else "figure"
@@ -780,3 +780,84 @@ def last_sentence_end(text: str, after: int = 0) -> int | None:
         if match.end() > after and rest.strip() and not rest.lstrip().startswith("["):
             end = match.end()
     return end
+
+
+def per_entity_questions(question: Question) -> list[Question]:
+    """A figure question naming several companies ("What were A's and B's Q3 revenues?") as
+    one question per company, each with only its own names: answered one by one, never
+    merged into one figure."""
+    if len(question.entities) < 2 or not question.asks_figure or not _coordinated(question):
+        return []
+    out = []
+    for group in question.entities:
+        aliases = {a.lower() for a in group}
+        out.append(
+            replace(
+                question,
+                entities=(group,),
+                names=tuple(n for n in question.names if {a.lower() for a in n} & aliases),
+            )
+        )
+    return out
+
+
+_CONJUNCTION = re.compile(r"^\s*(?:'s|’s)?\s*(?:和|与|及|以及|、|,|，|&|and|as well as)\s*$", re.I)
+
+
+def _coordinated(question: Question) -> bool:
+    """Whether the companies are listed side by side ("山西汾酒和五粮液", "A's and B's"): one
+    figure each is asked. "通过工业富联给英伟达出货" names two in one relation: one figure."""
+    starts = []
+    for group in question.entities:
+        found = [(m.start(), m.end()) for a in group for m in [_find(question.text, a)] if m]
+        if not found:
+            return False
+        starts.append(min(found))
+    starts.sort()
+    return all(
+        _CONJUNCTION.match(question.text[a_end:b_start])
+        for (_, a_end), (b_start, _) in zip(starts, starts[1:], strict=False)
+    )
+
+
+def _find(text: str, alias: str) -> re.Match[str] | None:
+    if alias.isascii():
+        return re.search(rf"(?<![A-Za-z]){re.escape(alias)}(?![A-Za-z])", text, re.I)
+    return re.search(re.escape(alias), text)
+
+
+def per_entity_answer(
+    parts: list[tuple[Question, list[Evidence], tuple[int, Quantity] | None]],
+    language: Language,
+) -> tuple[str, list[Evidence]] | None:
+    """One line per company: its figure cited to its sentence, or that the notes do not give
+    it. None when no company's figure was found (the question is abstained as a whole)."""
+    if not any(picked for _, _, picked in parts):
+        return None
+    cited: list[Evidence] = []
+    lines = []
+    for sub, evidence, picked in parts:
+        name = sub.entities[0][0]
+        if language == "en":
+            name = next((a for a in sub.entities[0] if a.isascii() and mentions(sub.text, a)), name)
+        if picked is None:
+            lines.append(
+                f"{name}: not in the notes" if language == "en" else f"{name}：文档中没有提到"
+            )
+            continue
+        i, q = picked
+        same = [
+            k
+            for k, e in enumerate(cited)
+            if (e.chunk_id, e.start) == (evidence[i].chunk_id, evidence[i].start)
+        ]
+        if not same:
+            cited.append(evidence[i])
+        n = same[0] + 1 if same else len(cited)  # one sentence with both figures: one marker
+        if language == "en":
+            lines.append(f"{name}: {render(q, 'en')} ({_zh_figure(q)}) [{n}]")
+        else:
+            lines.append(f"{name}：{_zh_figure(q)}[{n}]")
+    if language == "en":
+        return "; ".join(lines) + ".", cited
+    return "；".join(lines) + "。", cited

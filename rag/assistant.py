@@ -21,6 +21,7 @@ from langchain_core.vectorstores import VectorStore
 from rag.answering import (
     about_entity,
     abstention,
+    best_quantity,
     check_grounding,
     cited_numbers,
     coverage_gap,
@@ -28,6 +29,8 @@ from rag.answering import (
     evidence_pack,
     last_sentence_end,
     misses_the_asked_figure,
+    per_entity_answer,
+    per_entity_questions,
     rewrite_follow_up,
 )
 from rag.config import Settings
@@ -300,6 +303,16 @@ class Assistant:
                     ),
                 )
             timings["calculate"] = _ms(t)
+        per_entity = (
+            None
+            if calculation is not None
+            else self._per_entity(question, docs, glossary, retrieved_text)
+        )
+        if per_entity is not None:  # "A's and B's revenues": each company's own figure
+            text, cited = per_entity
+            verification.update(status="deterministic", llm="skipped", reason="per company")
+            yield self._final(text, language, False, cited, [], verification, timings, started)
+            return
         if gap is not None and calculation is None:
             text = abstention(question, evidence, gap)
             verification.update(status="abstained", reason=gap)
@@ -449,6 +462,16 @@ class Assistant:
             if not finished:  # timed out, or the client went away mid-stream
                 call.cancel()
                 self._abandoned = call
+
+    def _per_entity(
+        self, question: Question, docs: list[Document], glossary: Glossary, retrieved_text: str
+    ) -> tuple[str, list[Evidence]] | None:
+        parts = []
+        for sub in per_entity_questions(question):
+            evidence = select_evidence(sub, docs, glossary)
+            gap = coverage_gap(sub, evidence, retrieved_text)
+            parts.append((sub, evidence, best_quantity(sub, evidence) if gap is None else None))
+        return per_entity_answer(parts, question.language) if parts else None
 
     def _final(
         self,

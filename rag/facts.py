@@ -323,7 +323,9 @@ def _span_opens_a_later_clause(sentence: str, q: Quantity, quantities: list[Quan
     clause_end = next((m.start() for m in _CLAUSE_END.finditer(sentence, q.end)), len(sentence))
     if found[0][0] < clause_end:
         return False
-    return any(o is not q and o.start is not None and q.end <= o.start < found[0][0] for o in quantities)
+    return any(
+        o is not q and o.start is not None and q.end <= o.start < found[0][0] for o in quantities
+    )
 
 
 def _period_after(text: str, end: int) -> Span | None:

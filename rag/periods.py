@@ -9,8 +9,8 @@ the words analysts use in both languages; a year alone names no span.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Literal
 
 from rag.sentences import HEADING_JOIN

@@ -232,10 +232,14 @@ def plan_from_stated_period(
 
 
 def intent_text(question: Question) -> str:
-    """The question with the names of its metrics blanked out, so that "combined ratio",
-    "total assets" or "growth rate" in a metric's name reads as no operation."""
+    """The question with the names of its metrics and companies blanked out, so that
+    "combined ratio", "total assets" or "growth rate" in a metric's name reads as no
+    operation."""
     text = question.text
-    aliases = sorted({a for g in question.metrics for a in g}, key=len, reverse=True)
+    # Names too: "比亚迪…分别是多少" is no "比…少" comparison.
+    aliases = sorted(
+        {a for g in (*question.metrics, *question.entities) for a in g}, key=len, reverse=True
+    )
     for alias in aliases:
         text = re.sub(re.escape(alias), " ", text, flags=re.IGNORECASE)
     return text

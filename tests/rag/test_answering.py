@@ -515,7 +515,9 @@ def test_a_follow_up_replaces_the_company_asked_about_not_the_source_named_first
     glossary = Glossary(
         entities=[["智元机器人", "AgiBot"], ["优必选", "UBTech"], ["中国移动", "China Mobile"]]
     ).with_lexicon([], [])
-    history = [Message(role="user", content="In China Mobile's procurement, what was AgiBot's unit price?")]
+    history = [
+        Message(role="user", content="In China Mobile's procurement, what was AgiBot's unit price?")
+    ]
     assert (
         rewrite_follow_up("And UBTech's?", history, glossary)
         == "In China Mobile's procurement, what was UBTech's unit price?"
@@ -537,3 +539,46 @@ def test_a_topic_named_in_a_sentences_first_clause_frames_its_later_clauses():
     assert "TSV" in micron.lead
     picked = best_quantity(question, evidence)
     assert picked is not None and picked[1].raw == "约6万片"
+
+
+@pytest.mark.unit
+def test_companies_listed_side_by_side_get_one_figure_each_never_a_merged_one():
+    from langchain_core.documents import Document
+
+    from rag.answering import per_entity_answer, per_entity_questions
+
+    glossary = Glossary(
+        entities=[["洛阳钼业", "CMOC"], ["紫金矿业", "Zijin"], ["江西铜业", "Jiangxi Copper"]]
+    ).with_lexicon([], [])
+    text = (
+        "三季度洛阳钼业归母净利润56.08亿元、同比增长96.4%，而紫金矿业同期归母净利润145.72亿元、"
+        "同比增长57.1%。"
+    )
+    doc = Document(id="c", page_content=text, metadata={"id": "c", "source": "metals.md"})
+    question = Question.parse(
+        "What were CMOC's and Jiangxi Copper's Q3 net profit attributable to shareholders?",
+        "en",
+        glossary,
+    )
+    subs = per_entity_questions(question)
+    assert [s.entities[0][0] for s in subs] == ["洛阳钼业", "江西铜业"]
+    parts = []
+    for sub in subs:
+        evidence = select_evidence(sub, [doc], glossary)
+        parts.append((sub, evidence, best_quantity(sub, evidence)))
+    answer, cited = per_entity_answer(parts, "en")
+    assert answer.startswith("CMOC: RMB 5.608 billion (56.08亿元) [1]")
+    assert "Jiangxi Copper: not in the notes" in answer and "145.72" not in answer
+    assert len(cited) == 1
+    # Two companies in one relation ("through A to B") ask one figure, not one each.
+    one = Question.parse("公司通过紫金矿业给江西铜业供货的比例是多少？", "zh", glossary)
+    assert per_entity_questions(one) == []
+
+
+@pytest.mark.unit
+def test_a_company_name_is_no_operation_word():
+    from rag.planner import intent_text
+
+    glossary = Glossary(entities=[["比亚迪", "BYD"], ["宁德时代"]]).with_lexicon([], [])
+    question = Question.parse("宁德时代和比亚迪三季度归母净利润分别是多少？", "zh", glossary)
+    assert "比亚迪" not in intent_text(question)  # "比…少" would plan a difference

@@ -181,6 +181,9 @@ def test_a_sum_of_the_periods_the_question_names():
         "上半年Acme Robotics整机收入64.24亿元（-16.11%）。",
         "第三季度Acme Robotics整机收入36.34亿元，同比下降2.81%。",
     )
-    calc = _plan("Adding H1 and Q3, what was Acme Robotics's machine revenue for the first nine months?", docs)
+    calc = _plan(
+        "Adding H1 and Q3, what was Acme Robotics's machine revenue for the first nine months?",
+        docs,
+    )
     assert calc is not None and calc.tool_calls, calc
     assert calc.tool_calls[0].name == "sum" and "10.058 billion" in calc.answer
