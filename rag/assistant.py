@@ -389,7 +389,6 @@ class Assistant:
             llm=llm_state,
             # The model's tokenizer only when no abandoned call may still be using the model.
             prompt_tokens=_count_tokens(self.llm if llm_state == "used" else None, prompt),
-            draft=draft.strip(),
         )
 
         whole = _judge(draft, shown, question, evidence, language) if llm_state == "used" else None
@@ -409,9 +408,11 @@ class Assistant:
             verification.update(
                 status="repaired" if streamed.repaired else "verified",
                 numbers_checked=streamed.checked,
-                unsupported=[],
+                # What failed is named by its figures only: the unverified text itself is
+                # never sent, in the answer, the stream or this record.
+                unsupported=whole.unsupported if whole is not None else [],
                 reason=f"the rest of the draft was dropped: {reason}",
-                dropped=draft[streamed_to:].strip(),
+                dropped_chars=len(draft[streamed_to:].strip()),
             )
             yield self._final(
                 streamed.text, language, False, shown, [], verification, timings, started

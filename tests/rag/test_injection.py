@@ -134,7 +134,9 @@ def test_an_obedient_model_does_not_change_the_answer(
 
     retrieved = answer.verification["retrieval"]
     assert INJECTED_NAME in retrieved  # the injection was in front of the model
-    assert answer.verification["draft"] == OBEYS[language]  # and the model obeyed it
+    # The model obeyed it: its figure failed the grounding check, and is named only there.
+    assert answer.verification["unsupported"], answer.verification
+    assert "draft" not in answer.verification
     assert answer.verification["status"] == "fallback"
     assert injected not in answer.answer and "100亿" not in answer.answer
     assert figure in answer.answer and not answer.abstained

@@ -4,6 +4,8 @@ without the model. A scripted chat model stands in for the LLM (fast, unit)."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from ingest.pipeline import Indexer
@@ -56,7 +58,12 @@ def test_a_sentence_with_an_unverified_figure_is_never_streamed_nor_answered(
     streamed, final, _ = _stream(indexed, reply)
     assert "987" not in streamed and "987" not in final.answer
     assert streamed == final.answer and "170万根" in final.answer  # the verified sentence stays
-    assert "987万根" in final.verification["dropped"]
+    assert (
+        "987万根" in final.verification["unsupported"] and final.verification["dropped_chars"] > 0
+    )
+    assert "987" not in json.dumps(final.verification, ensure_ascii=False).replace(
+        '"987万根"', ""
+    )  # the dropped sentence itself is in no field
     assert final.verification["reason"].endswith("unverified figure")
     assert _grounded(streamed, final)
 
