@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from rag.store import IndexUnavailable
+from rag.retrieve.store import IndexUnavailable
 
 log = logging.getLogger(__name__)
 

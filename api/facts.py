@@ -1,6 +1,6 @@
 """The notes' key figures as tables: `GET /v1/documents/{doc_id}/facts` (one note's) and
 `GET /v1/facts?entity=&metric=&period=` (every note's, filtered), as JSON rows with their
-citations, or as CSV or XLSX to download (rag/fact_table.py)."""
+citations, or as CSV or XLSX to download (rag/facts/rows.py)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import FactTablesDep
 from api.errors import ApiError, responses
-from rag.fact_table import to_csv, to_xlsx
+from rag.facts.rows import to_csv, to_xlsx
 from rag.types import FactRow
 
 router = APIRouter(prefix="/v1", tags=["facts"])

@@ -1,5 +1,5 @@
 """Ingest time of one note, by stage: load + clean + chunk, embed + write (the shipped e5
-embedder, a real Chroma), and the keyword index with its facts (rag/facts.py). Prints chunks/s
+embedder, a real Chroma), and the keyword index with its facts (rag/facts/extract.py). Prints chunks/s
 and facts/s; the issue's target is a 3,000-character note in <= 10 s, facts included.
 
     .venv/bin/python benchmarks/ingest_bench.py [NOTE ...]   # default: the out-of-domain notes

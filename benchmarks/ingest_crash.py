@@ -200,7 +200,7 @@ def child(point: str) -> int:
     from langchain_classic.indexes import SQLRecordManager
 
     import ingest.pipeline as pipeline
-    import rag.keyword as keyword
+    import rag.retrieve.keyword as keyword
     from ingest.__main__ import main
 
     if point == "after_vector_add":
@@ -236,7 +236,7 @@ def inspect_main(data_dir: Path, vectors: Path | None) -> int:
     from langchain_classic.indexes import SQLRecordManager
 
     from rag.config import Settings
-    from rag.store import VERSION_KEY, make_chroma_client
+    from rag.retrieve.store import VERSION_KEY, make_chroma_client
 
     settings = Settings(_env_file=None, data_dir=data_dir, embedder="fake", llm="none")  # type: ignore[call-arg]
     state: dict[str, Any] = {}
@@ -271,7 +271,7 @@ def inspect_main(data_dir: Path, vectors: Path | None) -> int:
     loads = False
     if current and (kw / current / "ids.json").exists():
         kw_ids = json.loads((kw / current / "ids.json").read_text(encoding="utf-8"))
-        from rag.keyword import KeywordIndex
+        from rag.retrieve.keyword import KeywordIndex
 
         loads = KeywordIndex(kw).load()
     leftovers = (

@@ -28,8 +28,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 TEMPLATE = {
-    "en": (ROOT / "rag" / "prompts" / "answer_en.md").read_text(encoding="utf-8"),
-    "zh": (ROOT / "rag" / "prompts" / "answer_zh.md").read_text(encoding="utf-8"),
+    "en": (ROOT / "rag" / "render" / "prompts" / "answer_en.md").read_text(encoding="utf-8"),
+    "zh": (ROOT / "rag" / "render" / "prompts" / "answer_zh.md").read_text(encoding="utf-8"),
 }
 # Evidence packs shaped like the assistant's (numbered sentences, renderings in parentheses),
 # written for this benchmark, not taken from any eval case.

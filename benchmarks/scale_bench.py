@@ -296,7 +296,7 @@ def _rss_mb() -> float:
 
 def chroma_worker(size: int, workdir: Path) -> dict[str, Any]:
     """Stream the chunks into Chroma, batch by batch (as ingest does), then stamp a version."""
-    from rag.store import bump_collection_version, make_vector_store
+    from rag.retrieve.store import bump_collection_version, make_vector_store
 
     settings = _settings(workdir)
     store = make_vector_store(settings, TableEmbeddings({}))  # type: ignore[arg-type]
@@ -330,11 +330,11 @@ def chroma_worker(size: int, workdir: Path) -> dict[str, Any]:
 
 def keyword_worker(size: int, workdir: Path, from_chroma: bool) -> dict[str, Any]:
     """Build the keyword index the way a replica does: read every chunk from Chroma and index
-    it (`rag.store.rebuild_keyword_index`, timed in its two steps); without Chroma at this size,
+    it (`rag.retrieve.store.rebuild_keyword_index`, timed in its two steps); without Chroma at this size,
     from the generated texts."""
     from rag.glossary import Glossary
-    from rag.keyword import KeywordIndex
-    from rag.store import all_chunk_texts, collection_version, make_vector_store
+    from rag.retrieve.keyword import KeywordIndex
+    from rag.retrieve.store import all_chunk_texts, collection_version, make_vector_store
 
     settings = _settings(workdir)
     out: dict[str, Any] = {"load_avg_start": os.getloadavg()[0]}
@@ -383,9 +383,9 @@ def _percentiles(samples: list[float]) -> dict[str, float]:
 
 def query_worker(workdir: Path, queries: int, with_chroma: bool) -> dict[str, Any]:
     from rag.glossary import Glossary
-    from rag.keyword import KeywordIndex, tokenize
-    from rag.retriever import HybridRetriever
-    from rag.store import make_vector_store
+    from rag.retrieve.hybrid import HybridRetriever
+    from rag.retrieve.keyword import KeywordIndex, tokenize
+    from rag.retrieve.store import make_vector_store
 
     settings = _settings(workdir)
     glossary = Glossary.load(_glossary_path())

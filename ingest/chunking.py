@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rag import tables
+from rag.facts import tables
 from rag.sentences import HEADING, HEADING_JOIN, sentence_spans
 
 _QUESTION_START = re.compile(r"^\s*Q\s*[:：]")

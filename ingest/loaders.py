@@ -233,7 +233,7 @@ def _load_docx(data: bytes) -> LoadedDocument:
     if document.core_properties.created:
         meta["created"] = document.core_properties.created.date().isoformat()
     # Paragraphs and tables in document order; a table becomes markdown rows, so its cells
-    # keep their row and column labels (rag/tables.py reads them).
+    # keep their row and column labels (rag/facts/tables.py reads them).
     # Each paragraph is its own block (a blank line between them: cleaning joins single line
     # breaks between ideographs as wraps), and a heading style becomes a markdown heading, so
     # the chunker sees the document's sections.

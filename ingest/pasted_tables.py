@@ -4,7 +4,7 @@ Copying an HTML table out of a browser often gives each cell its own line: the h
 then every row's cells. Read that way, "0.303" on a line of its own says nothing. A block of
 short lines is a table of k columns when its first k lines are labels and every following run
 of k lines has the same columns of figures; it is rewritten as markdown rows, which the rest of
-the pipeline reads with their labels (rag/tables.py).
+the pipeline reads with their labels (rag/facts/tables.py).
 """
 
 from __future__ import annotations

@@ -39,10 +39,10 @@ from ingest.clean import clean
 from ingest.loaders import SUPPORTED_SUFFIXES, LoadError, load_bytes
 from ingest.metadata import extract_metadata
 from rag.config import Settings
+from rag.facts.lexicon import names_json, subjects_before
 from rag.glossary import Glossary
-from rag.keyword import KeywordIndex
-from rag.lexicon import names_json, subjects_before
-from rag.store import (
+from rag.retrieve.keyword import KeywordIndex
+from rag.retrieve.store import (
     add_chunks,
     bump_collection_version,
     collection_version,

@@ -8,9 +8,7 @@ import threading
 import time
 from collections.abc import Generator, Iterator
 from contextlib import closing
-from dataclasses import dataclass
 from functools import cached_property, partial
-from pathlib import Path
 
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
@@ -18,34 +16,23 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage
 from langchain_core.vectorstores import VectorStore
 
-from rag.answering import (
-    about_entity,
-    abstention,
-    best_quantity,
-    check_grounding,
-    cited_numbers,
-    coverage_gap,
-    deterministic_answer,
-    evidence_pack,
-    last_sentence_end,
-    misses_the_asked_figure,
-    per_entity_answer,
-    per_entity_questions,
-    rewrite_follow_up,
-)
+from rag.compute.planner import derived_period, plan_and_compute, plan_from_stated_period
 from rag.config import Settings
-from rag.evidence import Evidence, Question, by_named_source, select_evidence
+from rag.facts.lexicon import STOCK_CODE
 from rag.glossary import Glossary
-from rag.keyword import KeywordIndex
 from rag.language import detect_language
-from rag.lexicon import STOCK_CODE
-from rag.planner import derived_period, plan_and_compute, plan_from_stated_period
-from rag.retriever import HybridRetriever
+from rag.pick.choose import about_entity, best_quantity, coverage_gap
+from rag.pick.evidence import Evidence, by_named_source, select_evidence
+from rag.plan.follow_up import rewrite_follow_up
+from rag.plan.question import Question, per_entity_questions
+from rag.render.answer import abstention, deterministic_answer, llm_prompt, per_entity_answer
+from rag.retrieve.hybrid import HybridRetriever
+from rag.retrieve.keyword import KeywordIndex
 from rag.status import plain_status
 from rag.types import Answer, AskRequest, Citation, FactRow, Filters, StreamEvent, ToolCall
+from rag.verify.grounding import Verdict, cited_numbers, judge, last_sentence_end, verdict_text
 
 log = logging.getLogger(__name__)
-PROMPTS = Path(__file__).parent / "prompts"
 _UNSET = object()
 
 
@@ -84,7 +71,7 @@ class Assistant:
     def vector_store(self) -> VectorStore:
         if self._vector_store is not None:
             return self._vector_store
-        from rag.store import make_vector_store
+        from rag.retrieve.store import make_vector_store
 
         return make_vector_store(self.settings, self.embeddings)
 
@@ -94,7 +81,7 @@ class Assistant:
 
     @property
     def glossary(self) -> Glossary:
-        """Users' glossary + the names and terms the indexed notes write (rag/lexicon.py)."""
+        """Users' glossary + the names and terms the indexed notes write (rag/facts/lexicon.py)."""
         return self.retriever.current_glossary()
 
     @cached_property
@@ -148,8 +135,8 @@ class Assistant:
 
     def document_facts(self, doc_id: str) -> list[FactRow] | None:
         """The figures of one note as rows; None when the index holds no such note."""
-        from rag.fact_table import document_rows
-        from rag.store import chunk_documents
+        from rag.facts.rows import document_rows
+        from rag.retrieve.store import chunk_documents
 
         self.retriever.refresh()  # facts of a note another process just added
         chunks = chunk_documents(self.vector_store, source=doc_id)  # type: ignore[arg-type]
@@ -160,8 +147,8 @@ class Assistant:
     def find_facts(
         self, *, entity: str | None = None, metric: str | None = None, period: str | None = None
     ) -> list[FactRow]:
-        """Every note's rows matching the filters (see rag.fact_table.filter_rows)."""
-        from rag.fact_table import filter_rows
+        """Every note's rows matching the filters (see rag.facts.rows.filter_rows)."""
+        from rag.facts.rows import filter_rows
 
         return filter_rows(
             self._all_fact_rows(), self.glossary, entity=entity, metric=metric, period=period
@@ -169,8 +156,8 @@ class Assistant:
 
     def _all_fact_rows(self) -> list[FactRow]:
         """Every note's rows, built once per version of the collection."""
-        from rag.fact_table import document_rows
-        from rag.store import chunk_documents, collection_version
+        from rag.facts.rows import document_rows
+        from rag.retrieve.store import chunk_documents, collection_version
 
         self.retriever.refresh()
         version = collection_version(self.vector_store)  # type: ignore[arg-type]
@@ -196,7 +183,7 @@ class Assistant:
     ) -> tuple[str, list[Evidence], ToolCall] | None:
         """A which-question over several entities ranked from one note's figure table: the
         best-retrieved note that has the asked figure for two or more entities."""
-        from rag.ranking import rank, ranking_answer, ranking_order
+        from rag.compute.ranking import rank, ranking_answer, ranking_order
 
         order = ranking_order(question)
         if order is None:
@@ -224,7 +211,7 @@ class Assistant:
         try:
             yield from self._answer(request, use_llm)
         except Exception as exc:
-            from rag.store import IndexUnavailable, is_unreachable
+            from rag.retrieve.store import IndexUnavailable, is_unreachable
 
             if is_unreachable(exc) and not isinstance(exc, IndexUnavailable):
                 # A Chroma server that is down or frozen: one typed error the API turns into
@@ -358,16 +345,12 @@ class Assistant:
         # ~330 prompt tokens vs 33-45 s at ~1,160 on 2 cores).
         on_topic = [e for e in evidence if about_entity(e, question)] or evidence
         shown = on_topic[: self.settings.llm_evidence_sentences]
-        prompt = (
-            (PROMPTS / f"answer_{language}.md")
-            .read_text(encoding="utf-8")
-            .format(evidence=evidence_pack(shown, language), calculations="", question=standalone)
-        )
+        prompt = llm_prompt(shown, language, standalone)
         draft, llm_state = "", "used"
         # Only verified text is streamed: the draft is judged at each sentence end, and what
         # passes every check (the final answer's checks) goes out; the rest waits. So the
         # tokens a client joins are always a prefix of the final answer.
-        streamed: _Verdict | None = None
+        streamed: Verdict | None = None
         judged_to = streamed_to = 0  # draft offsets: judged up to, streamed up to
         # closing(): a client that leaves mid-draft stops the model now, not at GC.
         with closing(self._generate(prompt)) as pieces:
@@ -380,9 +363,11 @@ class Assistant:
                 if end is None:
                     continue
                 judged_to = end
-                verdict = _judge(draft[:end], shown, question, evidence, language)
+                verdict = judge(draft[:end], shown, question, evidence, language)
                 if verdict.extends(streamed):
-                    yield StreamEvent(type="token", text=verdict.text[len(_text(streamed)) :])
+                    yield StreamEvent(
+                        type="token", text=verdict.text[len(verdict_text(streamed)) :]
+                    )
                     streamed, streamed_to = verdict, end
         timings["llm"] = _ms(t)
         verification.update(
@@ -391,12 +376,12 @@ class Assistant:
             prompt_tokens=_count_tokens(self.llm if llm_state == "used" else None, prompt),
         )
 
-        whole = _judge(draft, shown, question, evidence, language) if llm_state == "used" else None
+        whole = judge(draft, shown, question, evidence, language) if llm_state == "used" else None
         if whole is not None and whole.extends(streamed, allow_equal=True):
             verification.update(numbers_checked=whole.checked, unsupported=whole.unsupported)
             verification["status"] = "repaired" if whole.repaired else "verified"
-            if len(whole.text) > len(_text(streamed)):
-                yield StreamEvent(type="token", text=whole.text[len(_text(streamed)) :])
+            if len(whole.text) > len(verdict_text(streamed)):
+                yield StreamEvent(type="token", text=whole.text[len(verdict_text(streamed)) :])
             yield self._final(
                 whole.text, language, False, shown, [], verification, timings, started
             )
@@ -513,54 +498,6 @@ class Assistant:
         return StreamEvent(type="final", answer=answer)
 
 
-@dataclass(frozen=True)
-class _Verdict:
-    """The checks of a (partial) draft: `ok` when every figure is grounded, the answer is in
-    the asked language, states the asked figure and does not wrongly abstain; `text` is the
-    draft with its markers repaired."""
-
-    ok: bool
-    text: str
-    reason: str
-    checked: int
-    unsupported: list[str]
-    repaired: bool
-
-    def extends(self, streamed: _Verdict | None, *, allow_equal: bool = False) -> bool:
-        """Passed, and continues what was streamed (so the stream needs no retraction)."""
-        before = _text(streamed)
-        longer = len(self.text) > len(before) or (allow_equal and len(self.text) == len(before))
-        return self.ok and longer and self.text.startswith(before)
-
-
-def _text(verdict: _Verdict | None) -> str:
-    return verdict.text if verdict is not None else ""
-
-
-def _judge(
-    draft: str, shown: list[Evidence], question: Question, evidence: list[Evidence], language: str
-) -> _Verdict:
-    text = draft.strip()
-    if _says_not_in_documents(text):
-        return _Verdict(False, text, "model abstained but evidence covers it", 0, [], False)
-    grounding = check_grounding(text, shown, question=question)
-    reason = ""
-    if detect_language(text) != language:
-        reason = "wrong language"
-    elif not grounding.ok:
-        reason = "unverified figure"
-    elif misses_the_asked_figure(text, question, evidence):
-        reason = "the model stated another figure than the one asked"
-    return _Verdict(
-        not reason,
-        grounding.text,
-        reason,
-        grounding.checked,
-        grounding.unsupported,
-        grounding.repaired,
-    )
-
-
 class _LlmCall:
     """One streamed LLM call in a daemon thread, feeding `events`: ("token", text)...,
     then ("done", "") or ("error", message). It owns `lock` (taken by the caller) and releases
@@ -616,10 +553,6 @@ def _count_tokens(llm: object, prompt: str) -> int:
         except Exception:  # a lazily started or stopped server
             pass
     return len(prompt) // 2
-
-
-def _says_not_in_documents(text: str) -> bool:
-    return "没有提到" in text or "do not say" in text.lower()
 
 
 def build_assistant(settings: Settings) -> Assistant:

@@ -3,7 +3,7 @@ English questions over Chinese notes: "memory" -> 存储, "last week" -> 上周,
 
 A dictionary offers every sense of a word, so its candidates are only used where a note
 actually writes them (`translations_in`): the notes decide which sense is meant. Names are not
-looked up here; those come from what the notes write beside them (rag/lexicon.py).
+looked up here; those come from what the notes write beside them (rag/facts/lexicon.py).
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ def chinese_forms(name: str) -> list[str]:
     """Chinese names CC-CEDICT gives for a whole English name, with the shorter forms a
     company goes by ("China Mobile" -> 中国移动通信, 中国移动): for a name that notes write in
     Chinese only. Forms of one or two characters are words, not names, and are left out."""
-    from rag.lexicon import short_forms
+    from rag.facts.lexicon import short_forms
 
     heads = _index().get(name.lower().strip(), ())
     forms = [f for h in heads for f in (h, *short_forms(h))]

@@ -76,9 +76,9 @@ class Glossary:
         self, entities: list[list[str]], terms: list[list[str]], general_terms: bool = True
     ) -> Glossary:
         """This glossary (users' overrides) first, then the corpus's own names and bilingual
-        terms (rag/lexicon.py) and the general finance vocabulary; groups that share an alias
+        terms (rag/facts/lexicon.py) and the general finance vocabulary; groups that share an alias
         become one."""
-        from rag.lexicon import merge_groups
+        from rag.facts.lexicon import merge_groups
 
         extra = finance_terms() if general_terms else []
         return Glossary(

@@ -51,3 +51,11 @@ HEADING_JOIN = " › "  # between the headings a chunk sits under, outermost fir
 
 def is_heading(sentence: str) -> bool:
     return bool(HEADING.match(sentence.strip()))
+
+
+_QUESTION = re.compile(r"^\s*Q\s*[:：]|[?？]\s*$")
+
+
+def is_question(sentence: str) -> bool:
+    """An interviewer's question ("Q：…", or a sentence ending in ?): it asks, it states no fact."""
+    return bool(_QUESTION.search(sentence))

@@ -28,7 +28,7 @@ class AnsweringService(Protocol):
 
 @runtime_checkable
 class FactTables(Protocol):
-    """The notes' figures as rows (rag/fact_table.py), from the facts derived at indexing.
+    """The notes' figures as rows (rag/facts/rows.py), from the facts derived at indexing.
 
     `document_facts` is None for a document the index does not hold (a document without
     figures has no rows). `find_facts` filters every note's rows: `entity` and `metric` match

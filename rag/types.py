@@ -111,7 +111,7 @@ class StreamEvent(Frozen):
 
 
 class FactRow(Frozen):
-    """One figure of a note as a table row (rag/fact_table.py), with the sentence it is quoted
+    """One figure of a note as a table row (rag/facts/rows.py), with the sentence it is quoted
     from: `doc_id`, `title`, `date`, `quote`, `start`, `end` open it like a Citation's."""
 
     doc_id: str

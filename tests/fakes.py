@@ -21,10 +21,10 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from pydantic import PrivateAttr
 
 from ingest.library import RejectedFile
-from rag.evidence import Evidence
-from rag.fact_table import document_rows, filter_rows
+from rag.facts.rows import document_rows, filter_rows
 from rag.glossary import Glossary
 from rag.numbers import extract_quantities
+from rag.pick.evidence import Evidence
 from rag.status import plain_status
 from rag.types import (
     Answer,
@@ -113,7 +113,7 @@ class FakeAssistant:
         return {"index": True, "embedder": True, "llm": True}
 
     def document_facts(self, doc_id: str) -> list[FactRow] | None:
-        """The rows of FACT_NOTE (derived by the real rag.fact_table); None for other ids."""
+        """The rows of FACT_NOTE (derived by the real rag.facts.rows); None for other ids."""
         if doc_id != FACT_DOC_ID:
             return None
         chunk = Document(
@@ -174,7 +174,7 @@ class HashEmbeddings(Embeddings):
         self.size = size
 
     def _embed(self, text: str) -> list[float]:
-        from rag.keyword import tokenize
+        from rag.retrieve.keyword import tokenize
 
         vector = [0.0] * self.size
         for token in tokenize(text):

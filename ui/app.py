@@ -21,7 +21,7 @@ from pydantic import SecretStr
 from starlette.concurrency import iterate_in_threadpool
 
 from ingest.library import DocumentLibrary, RejectedFile
-from rag.fact_table import to_csv, to_xlsx
+from rag.facts.rows import to_csv, to_xlsx
 from rag.service import AnsweringService, FactTables
 from rag.types import Answer, AskRequest
 from ui.render import (

@@ -16,7 +16,7 @@ from openpyxl import load_workbook
 from api.main import create_app
 from ingest.pipeline import Indexer
 from rag.config import Settings
-from rag.fact_table import COLUMNS
+from rag.facts.rows import COLUMNS
 from rag.types import FactRow
 from tests.api.conftest import LiveServer, api_settings, serve
 from tests.fakes import FakeAssistant, FakeLibrary

@@ -170,8 +170,8 @@ def test_chroma_frozen_gives_503_after_the_client_timeout_not_a_hang(
     api: LiveServer, chroma: ChromaServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """SIGSTOP: the port still accepts connections but nothing answers. chromadb's client
-    would wait forever; rag/store.py bounds it (CHROMA_HTTP_TIMEOUT: 10 s read)."""
-    from rag.store import CHROMA_HTTP_TIMEOUT
+    would wait forever; rag/retrieve/store.py bounds it (CHROMA_HTTP_TIMEOUT: 10 s read)."""
+    from rag.retrieve.store import CHROMA_HTTP_TIMEOUT
 
     read_s = float(CHROMA_HTTP_TIMEOUT.read or 0)
     assert chroma.proc is not None

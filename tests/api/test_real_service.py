@@ -29,7 +29,7 @@ def _missing_stack() -> str | None:
     try:
         from rag.assistant import build_assistant  # noqa: F401
         from rag.embeddings import make_embeddings  # noqa: F401
-        from rag.store import make_vector_store  # noqa: F401
+        from rag.retrieve.store import make_vector_store  # noqa: F401
     except ImportError as error:
         return str(error)
     return None

@@ -18,7 +18,7 @@ from langchain_core.embeddings import DeterministicFakeEmbedding
 from ingest.library import CorpusLibrary, RejectedFile
 from ingest.pipeline import Indexer
 from rag.config import REPO_ROOT, Settings
-from rag.store import all_chunk_texts
+from rag.retrieve.store import all_chunk_texts
 
 NV_FACT = "2026年预计增长至170万根左右"
 

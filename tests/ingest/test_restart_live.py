@@ -23,7 +23,7 @@ from langchain_core.embeddings import Embeddings
 from ingest.pipeline import Indexer
 from rag.config import REPO_ROOT, Settings
 from rag.embeddings import make_embeddings
-from rag.store import collection_version
+from rag.retrieve.store import collection_version
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -32,8 +32,8 @@ def test_chinese_words_find_the_english_a_note_writes():
 
 def test_an_english_name_notes_write_only_in_chinese_gets_its_chinese_forms():
     from rag.dictionary import chinese_forms
-    from rag.evidence import Question
     from rag.glossary import Glossary
+    from rag.plan.question import Question
 
     assert "中国移动" in chinese_forms("China Mobile")  # 中国移动通信 without its ending
     assert chinese_forms("Acme Robotics") == []

@@ -16,13 +16,15 @@ from langchain_core.messages import AIMessage, BaseMessage
 from pydantic import Field
 
 from ingest.pipeline import Indexer
-from rag.answering import about_entity, check_grounding
 from rag.assistant import Assistant
 from rag.config import Settings
-from rag.evidence import Evidence, Question
 from rag.glossary import Glossary
 from rag.numbers import parse_numbers_in_answer
+from rag.pick.choose import about_entity
+from rag.pick.evidence import Evidence
+from rag.plan.question import Question
 from rag.types import AskRequest
+from rag.verify.grounding import check_grounding
 from tests.conftest import CORPUS
 from tests.fakes import HashEmbeddings, evidence_sentence
 

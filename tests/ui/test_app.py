@@ -14,7 +14,7 @@ import pytest
 from openpyxl import load_workbook
 from pydantic import SecretStr
 
-from rag.fact_table import COLUMNS
+from rag.facts.rows import COLUMNS
 from rag.types import Answer, AskRequest, StreamEvent
 from tests.fakes import FACT_DOC_ID, FACT_DOC_TITLE, FakeAssistant, FakeLibrary
 from ui.app import EXAMPLES, UiActions, build_ui, password_check

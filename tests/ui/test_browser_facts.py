@@ -12,7 +12,7 @@ import pytest
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 
-from rag.fact_table import COLUMNS
+from rag.facts.rows import COLUMNS
 from rag.types import DocumentInfo
 from tests.fakes import FACT_DOC_ID, FACT_DOC_TITLE, FakeAssistant, FakeLibrary
 

@@ -1,0 +1,1200 @@
+"""Deterministic calculation planner: the common analyst questions, computed by the calculator.
+
+Growth between two years, sums over named entities, differences, applying a stated ratio and
+range midpoints are recognised from the question's words; each operand is looked up as a
+figure of a cited evidence sentence (never typed by a model) and the answer is composed in code
+with the formula and the citations of every operand.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+from langchain_core.documents import Document
+
+from rag.compute.calculator import (
+    CalcResult,
+    CalculatorError,
+    annualise,
+    apply_ratio,
+    cagr,
+    check_operands,
+    difference,
+    growth_rate,
+    midpoint,
+    multiply,
+    per_unit,
+    percent_change,
+    ratio,
+    share,
+    total,
+    work_back,
+)
+from rag.dictionary import english_in
+from rag.facts.extract import Fact, states_change
+from rag.facts.periods import Period, spans_in
+from rag.glossary import Glossary
+from rag.numbers import Quantity, extract_quantities, render, same_value
+from rag.pick.choose import (
+    about_entity,
+    best_quantity,
+    facts_of,
+    named_beside,
+    named_topics,
+    names_any,
+)
+from rag.pick.evidence import Evidence, select_evidence
+from rag.plan.question import Question
+from rag.types import ToolCall
+
+# English intent words match whole words only ("assumed" is no sum, "Singapore" no gap).
+GROWTH = re.compile(
+    r"增长|增速|增幅|增加|增量|涨幅|\b(?:grow\w*|growth|increas\w*|ris(?:e|es|ing))\b", re.I
+)
+SUM = re.compile(
+    r"合计|总共|一共|加起来|总和|总计|相加|"
+    r"\b(?:combined|in total|total|sum|altogether|together|adding)\b",
+    re.I,
+)
+DIFFERENCE = re.compile(
+    r"相差|差多少|差距|多多少|少多少|多出|高多少|低多少|比.{1,24}(?:多|少|高|低|大|小)|"
+    r"\b(?:difference|differ\w*|how much more|how many more|gap)\b|"
+    r"\b(?:larger|bigger|higher|greater|more|lower|smaller|less|fewer)\b.{0,40}\bthan\b",
+    re.I,
+)
+MIDPOINT = re.compile(r"中值|中间值|中性值|中位|中点|midpoint|mid-point|middle of the range", re.I)
+APPLY_RATIO = re.compile(
+    r"(?:按|根据|以).{0,30}比例|对应多少|换算|ratio.{0,40}(?:how many|correspond|imply|translate)|(?:how many|correspond).{0,40}ratio",
+    re.I,
+)
+RATIO_NAMES = re.compile(
+    r"([A-Za-z]{2,10})\s*(?:与|和|:|：|/|to)\s*([A-Za-z]{2,10})\s*(?:的)?\s*(?:比例|比率|ratio)",
+    re.I,
+)
+
+# "Rubin减少40%后", "cut by 40%": a stated change applied to a figure.
+CHANGE = re.compile(
+    r"(减少|降低|下降|下调|缩减|减|增加|提高|提升|增长|上调|上升)(?:了|约|大约)?\s*"
+    r"(\d+(?:\.\d+)?\s*[%％])|"
+    r"\b(cut|reduc\w*|lower\w*|decreas\w*|drop\w*|fall\w*|increas\w*|rais\w*|grow\w*|ris\w*)"
+    r"\s+(?:(?:[\w'-]+\s+){0,4}?by\s+)?(?:about\s+|around\s+)?(\d+(?:\.\d+)?\s*%)",
+    re.I,
+)
+_DECREASE = re.compile(r"减|降|下|缩|cut|reduc|lower|decreas|drop|fall", re.I)
+# "按每台2000元、出货5-10万台计算", "at the 20% share, what value": figures to multiply.
+PRODUCT = re.compile(
+    r"按.{0,40}(?:计算|算)|乘以|×|对应(?:的)?(?:价值|金额|收入|营收|市场)|"
+    r"\bat (?:the |a |an )?(?:\S+ )?\d+(?:\.\d+)?\s*%|\btimes\b|\bmultipl",
+    re.I,
+)
+# "美墨工厂和泰国工厂的AEC产能合计": the parts of a sum that are not glossary names.
+SUM_PARTS = re.compile(
+    r"([\u4e00-\u9fffA-Za-z0-9]{2,12}?)(?:和|与|及|以及|加上)([\u4e00-\u9fffA-Za-z0-9]{2,12}?)的"
+)
+
+CAGR = re.compile(
+    r"复合增速|复合增长率|年均复合|年复合|年均增速|年均增长率|\bCAGR\b|\bcompound(?:ed)? annual",
+    re.I,
+)
+ANNUALISE = re.compile(r"年化|全年化|\brun[- ]?rate\b|\bannuali[sz]", re.I)
+WORK_BACK = re.compile(
+    r"倒推|反推|倒算|推算|\bwork(?:ing)? back\b|\bback out\b|"
+    r"\bgiven the (?:year[- ]on[- ]year|yoy|reported|stated) (?:change|growth|increase|decline)",
+    re.I,
+)
+SHARE_ZH = re.compile(
+    r"([\u4e00-\u9fffA-Za-z0-9（）()]{2,30}?)占(.{2,30}?)的?(?:比重|比例|占比|份额|百分比)"
+)
+SHARE_EN = re.compile(
+    r"(.{3,80}?)\s+as an? (?:share|percentage|proportion) of\s+(.{3,80}?)[?？.]*$|"
+    # "…margin, using recurring net profit over revenue": a ratio stated as its terms
+    r"\busing\s+(.{3,80}?)\s+(?:over|divided by|relative to)\s+(.{3,80}?)[?？.]*$",
+    re.I,
+)
+# "合同负债是年初的多少倍", "how many times its 2024 level": one figure as a multiple of another.
+MULTIPLE_ZH = re.compile(r"([\u4e00-\u9fffA-Za-z0-9（）()]{2,30}?)是(.{2,30}?)的(?:多少|几)倍")
+MULTIPLE_EN = re.compile(
+    r"(.{3,80}?)\s+(?:is|was|were|are)\s+how many times\s+(?:as \w+ as\s+)?(.{3,80}?)[?？.]*$|"
+    r"how many times (?:larger|bigger|higher|greater|more|as \w+)\s+(?:is|was|were|are)\s+"
+    r"(.{3,80}?)\s+(?:than|as)\s+(.{3,80}?)[?？.]*$",
+    re.I,
+)
+# "单Wh净利", "每台价格", "per Wh": an amount per unit of something the question counts.
+PER_UNIT = re.compile(
+    r"[单每]\s*([A-Za-z]{1,5}|[根条台颗片个家块套张只件辆吨股])(?![A-Za-z])|"
+    r"\bper\s+([A-Za-z]{1,10})\b",
+    re.I,
+)
+# A full-year goal and the part of the year still to come: what that part must deliver.
+TARGET = re.compile(r"目标|全年|\b(?:target|goal|guidance|full[- ]year)\b", re.I)
+REMAINDER = {"q4": "9m", "h2": "h1"}
+# What part of the year a figure covers, in months (annualising).
+MONTHS = {"h1": 6, "h2": 6, "9m": 9, "q1": 3, "q2": 3, "q3": 3, "q4": 3}
+# A period the notes do not state, as the difference of two they do.
+DERIVED = {"h1": ("9m", "q3"), "q3": ("9m", "h1"), "q4": ("fy", "9m"), "q2": ("h1", "q1")}
+DERIVED_SUM = {"9m": ("h1", "q3"), "fy": ("9m", "q4"), "h1": ("q1", "q2")}
+
+PERCENT_ASKED = re.compile(r"百分点|百分比|percentage points?|\bpp\b|percent|%|％", re.I)
+
+Retrieve = Callable[[str], list[Document]]
+
+
+@dataclass(frozen=True)
+class Calculation:
+    answer: str
+    evidence: list[Evidence]
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Operand:
+    quantity: Quantity
+    evidence: Evidence
+    label: str  # what it is: "2025", "Meta", ...
+
+
+def plan_and_compute(
+    question: Question, docs: list[Document], glossary: Glossary, retrieve: Retrieve
+) -> Calculation | None:
+    """A computed, cited answer when the question is a calculation we recognise, else None."""
+    text = intent_text(question)
+    if WORK_BACK.search(text):
+        computed = _work_back(question, docs, glossary)
+        if computed is not None:
+            return computed
+    if CAGR.search(text) and len(question.years) >= 2:
+        return _cagr(question, docs, glossary)
+    if ANNUALISE.search(text):
+        computed = _annualise(question, docs, glossary)
+        if computed is not None:
+            return computed
+    if SHARE_ZH.search(question.text) or SHARE_EN.search(question.text):
+        computed = _share(question, docs, glossary, retrieve)
+        if computed is not None:
+            return computed
+    if MULTIPLE_ZH.search(question.text) or MULTIPLE_EN.search(question.text):
+        computed = _multiple(question, docs, glossary, retrieve)
+        if computed is not None:
+            return computed
+    if MIDPOINT.search(text):
+        return _midpoint(question, docs, glossary)
+    if APPLY_RATIO.search(text):
+        return _apply_ratio(question, docs, glossary)
+    if CHANGE.search(text) and TARGET.search(text):
+        computed = _needed_for_target(question, docs, glossary)
+        if computed is not None:
+            return computed
+    if CHANGE.search(text):
+        computed = _percent_change(question, docs, glossary)
+        if computed is not None:
+            return computed
+    if PER_UNIT.search(question.text):
+        computed = _per_unit(question, docs, glossary)
+        if computed is not None:
+            return computed
+    if PRODUCT.search(text):
+        computed = _product(question, docs, glossary)
+        if computed is not None:
+            return computed
+    if SUM.search(text) and question.period is not None:
+        # "Adding H1 and Q3, what was … for the first nine months": the parts it names.
+        parts = DERIVED_SUM.get(question.period.span)
+        named = {span for _, _, span in spans_in(question.text)}
+        if parts and set(parts) <= named:
+            computed = _derived(question, docs, glossary, parts, None)
+            if computed is not None:
+                return computed
+    if SUM.search(text) and len(question.entities) >= 2:
+        return _sum(question, docs, glossary, retrieve)
+    if SUM.search(text) and SUM_PARTS.search(text):
+        return _sum_parts(question, docs, glossary)
+    if (GROWTH.search(text) or DIFFERENCE.search(text)) and len(question.years) >= 2:
+        return _between_years(question, docs, glossary, growth=not DIFFERENCE.search(text))
+    if DIFFERENCE.search(text) and len(question.entities) >= 2:
+        return _between_entities(question, docs, glossary, retrieve)
+    return None
+
+
+def plan_from_stated_period(
+    question: Question, docs: list[Document], glossary: Glossary
+) -> Calculation | None:
+    """The calculations that ask for a year the notes do not state: the figure before a
+    reported change, or a part-year figure at its run-rate."""
+    text = intent_text(question)
+    if WORK_BACK.search(text):
+        return _work_back(question, docs, glossary)
+    if ANNUALISE.search(text):
+        return _annualise(question, docs, glossary)
+    return None
+
+
+def intent_text(question: Question) -> str:
+    """The question with the names of its metrics and companies blanked out, so that
+    "combined ratio", "total assets" or "growth rate" in a metric's name reads as no
+    operation."""
+    text = question.text
+    # Names too: "比亚迪…分别是多少" is no "比…少" comparison.
+    aliases = sorted(
+        {a for g in (*question.metrics, *question.entities) for a in g}, key=len, reverse=True
+    )
+    for alias in aliases:
+        text = re.sub(re.escape(alias), " ", text, flags=re.IGNORECASE)
+    return text
+
+
+def _figure(
+    question: Question,
+    docs: list[Document],
+    glossary: Glossary,
+    *,
+    entity: tuple[str, ...] | None,
+    year: int | None,
+    kinds: frozenset[str] | None = None,
+    period: str | None = None,
+    wording: str | None = None,
+) -> _Operand | None:
+    """`wording`: the whole question an operand phrase comes from ("A占B的比重"): the measures
+    it names are asked, whichever phrase names them."""
+    sub = replace(
+        question,
+        entities=(entity,) if entity else question.entities,
+        years=frozenset({year}) if year else frozenset(),
+        period=Period(period, year) if period else question.period,  # type: ignore[arg-type]
+        asks_change=None,  # an operand may be a level or a change; `kinds` narrows it
+    )
+    evidence = select_evidence(sub, docs, glossary, limit=8)
+    candidates = [e for e in evidence if about_entity(e, sub)]
+    # The market or product the question names (HBM) must frame an operand: judged over all
+    # the candidates, as each is then read alone.
+    topics = named_topics(question, candidates)  # the other companies asked are no topic
+    candidates = [e for e in candidates if all(names_any(e, name) for name in topics)]
+    label = str(year) if year else (entity[0] if entity else "")
+    if period is not None:
+        # A period operand: the best figure over every sentence of that period, so that the
+        # asked metric's figure wins over another metric's in a higher-ranked sentence.
+        of_period = [
+            replace(
+                ev,
+                quantities=tuple(
+                    f.quantity
+                    for f in facts_of(ev)
+                    if (kinds is None or f.quantity.kind in kinds)
+                    # a figure of a year with no span is a full year's ("2024年营收1741.44亿元")
+                    and (
+                        f.period == period or (period == "fy" and not f.period and f.quantity.year)
+                    )
+                ),
+            )
+            for ev in candidates
+        ]
+        of_period = [ev for ev in of_period if ev.quantities]
+        picked = best_quantity(sub, of_period)
+        return _Operand(picked[1], of_period[picked[0]], label) if picked else None
+    for ev in candidates:
+        # Only figures the sentence attaches to the asked year can be that year's operand,
+        # and, when the question names no metric, only figures of no other named measure.
+        unasked = {
+            f.quantity
+            for f in facts_of(ev)
+            if not _measures_asked(f, question, glossary, wording)
+            and not named_beside(ev, f.quantity, question)
+        }
+        dated = replace(
+            ev,
+            quantities=tuple(
+                q
+                for q in ev.quantities
+                if (year is None or q.year == year)
+                and (kinds is None or q.kind in kinds)
+                and q not in unasked
+            ),
+        )
+        picked = best_quantity(sub, [dated])
+        if picked is not None:
+            return _Operand(picked[1], ev, label)
+    return None
+
+
+def _measures_asked(
+    fact: Fact, question: Question, glossary: Glossary, wording: str | None = None
+) -> bool:
+    """Whether a fact measures what the question asks. A question naming a metric is
+    matched by `fact_fit`; one naming none ("How much larger was A's contract than B's?")
+    still asks no shipment count: a fact stated for a metric the question never words, in
+    either language, is no operand for it."""
+    if question.metrics or fact.metric is None:
+        return True
+    words = {fact.metric} | {
+        a.lower() for g in glossary.terms for a in g if fact.metric in {x.lower() for x in g}
+    }
+    text = (wording or question.text).lower()
+    return any(w in text for w in words) or bool(english_in([fact.metric], [text]))
+
+
+def _alike(
+    find: Callable[[frozenset[str] | None, Any], _Operand | None], keys: Sequence[Any]
+) -> list[_Operand | None]:
+    """Operands that can be compared: of one kind (money with money, a count with a count,
+    a percent with a percent). A 2026 count of servers is no end point for the growth of a
+    market measured in dollars in 2024: when the first picks disagree, each is looked up
+    again restricted to the other's kind, and the pair found with the most agreement wins."""
+    ops = [find(None, key) for key in keys]
+    found = [op for op in ops if op is not None]
+    if len(found) < 2 or len({_kind_key(op) for op in found}) == 1:
+        return ops
+    for anchor in found:
+        kinds = frozenset({anchor.quantity.kind})
+        again = [
+            op if op is anchor else find(kinds, key) for op, key in zip(ops, keys, strict=True)
+        ]
+        if all(op is not None for op in again) and len({_kind_key(op) for op in again}) == 1:  # type: ignore[arg-type]
+            return again
+    return [None if op is not found[0] else op for op in ops]  # no comparable pair
+
+
+def _kind_key(op: _Operand) -> tuple[str, str | None]:
+    return op.quantity.kind, op.quantity.currency
+
+
+def _cite(operands: list[_Operand]) -> tuple[list[Evidence], dict[int, int]]:
+    evidence: list[Evidence] = []
+    marker: dict[int, int] = {}
+    for i, op in enumerate(operands):
+        key = next((j for j, e in enumerate(evidence) if e.text == op.evidence.text), None)
+        if key is None:
+            evidence.append(op.evidence)
+            key = len(evidence) - 1
+        marker[i] = key + 1
+    return evidence, marker
+
+
+def _missing(question: Question, what: list[str]) -> Calculation:
+    if question.language == "en":
+        text = f"The documents do not give {', '.join(what)}, so this cannot be computed."
+    else:
+        text = f"文档中没有{'、'.join(what)}的数据，无法计算。"
+    return Calculation(answer=text, evidence=[], missing=what)
+
+
+def _checked(operands: list[_Operand], docs_figures: list[Quantity]) -> None:
+    check_operands([op.quantity for op in operands], docs_figures)
+
+
+def _call(result: CalcResult, inputs: dict[str, str], question: Question) -> ToolCall:
+    return result.to_tool_call(inputs, question.language)
+
+
+def _term(op: _Operand, marker: int, question: Question) -> str:
+    return (
+        f"{render(op.quantity, question.language)} [{marker}]"
+        if question.language == "en"
+        else f"{render(op.quantity, 'zh')}[{marker}]"
+    )
+
+
+def _between_years(
+    question: Question, docs: list[Document], glossary: Glossary, *, growth: bool
+) -> Calculation | None:
+    start_year, end_year = sorted(question.years)[:2]
+    entity = question.entities[0] if question.entities else None
+    ops = _alike(
+        lambda kinds, y: _figure(question, docs, glossary, entity=entity, year=y, kinds=kinds),
+        (start_year, end_year),
+    )
+    if any(op is None for op in ops):
+        absent = [str(y) for y, op in zip((start_year, end_year), ops, strict=True) if op is None]
+        return _missing(
+            question,
+            [
+                f"{entity[0] if entity else ''}{y}年"
+                if question.language == "zh"
+                else f"the {y} figure"
+                for y in absent
+            ],
+        )
+    start, end = ops[0], ops[1]
+    assert start is not None and end is not None  # both found (checked above)
+    evidence, marker = _cite([start, end])
+    try:
+        _checked([start, end], [q for e in evidence for q in e.quantities])
+        change = difference(end.quantity, start.quantity)
+        rate = growth_rate(start.quantity, end.quantity) if growth else None
+    except CalculatorError:
+        return None
+    inputs = {"start": start.quantity.raw, "end": end.quantity.raw}
+    calls = [_call(change, {"a": end.quantity.raw, "b": start.quantity.raw}, question)]
+    if rate:
+        calls.append(_call(rate, inputs, question))
+    lang = question.language
+    s, e = _term(start, marker[0], question), _term(end, marker[1], question)
+    if lang == "en":
+        text = f"From {s} in {start_year} to {e} in {end_year}: a change of {change.text('en')}"
+        text += (
+            f", growth of {rate.text('en')} ({rate.formula('en')})."
+            if rate
+            else f" ({change.formula('en')})."
+        )
+    else:
+        text = f"从{start_year}年的{s}到{end_year}年的{e}，变化{change.text('zh')}"
+        text += (
+            f"，增长{rate.text('zh')}（{rate.formula('zh')}）。"
+            if rate
+            else f"（{change.formula('zh')}）。"
+        )
+    return Calculation(text, evidence, calls)
+
+
+def _per_entity(
+    question: Question, docs: list[Document], glossary: Glossary, retrieve: Retrieve
+) -> list[_Operand | None]:
+    year = min(question.years) if question.years else None
+    # "高多少个百分点" compares percentages: a count in the same sentence is not an operand.
+    asked = frozenset({"percent"}) if PERCENT_ASKED.search(question.text) else None
+
+    def find(alike: frozenset[str] | None, group: tuple[str, ...]) -> _Operand | None:
+        kinds = alike if asked is None else (asked & alike if alike else asked)
+        op = _figure(question, docs, glossary, entity=group, year=year, kinds=kinds)
+        if op is None:  # the shared retrieval missed this entity: look it up on its own
+            sub_text = question.text
+            for other in question.entities:
+                if other != group:
+                    for alias in sorted(other, key=len, reverse=True):
+                        sub_text = re.sub(
+                            rf"(?<![A-Za-z]){re.escape(alias)}(?![A-Za-z])",
+                            "",
+                            sub_text,
+                            flags=re.I,
+                        )
+            sub_docs = retrieve(sub_text)
+            op = _figure(question, sub_docs, glossary, entity=group, year=year, kinds=kinds)
+        return op
+
+    return _alike(find, list(question.entities))
+
+
+def _sum(
+    question: Question, docs: list[Document], glossary: Glossary, retrieve: Retrieve
+) -> Calculation | None:
+    ops = _per_entity(question, docs, glossary, retrieve)
+    if any(op is None for op in ops):
+        return _missing(
+            question, [g[0] for g, op in zip(question.entities, ops, strict=True) if op is None]
+        )
+    operands: list[_Operand] = [op for op in ops if op is not None]
+    evidence, marker = _cite(operands)
+    try:
+        _checked(operands, [q for e in evidence for q in e.quantities])
+        result = total([op.quantity for op in operands])
+    except CalculatorError:
+        return None
+    call = _call(
+        result,
+        {g[0]: op.quantity.raw for g, op in zip(question.entities, operands, strict=True)},
+        question,
+    )
+    parts = [
+        f"{g[0]} {_term(op, marker[i], question)}"
+        for i, (g, op) in enumerate(zip(question.entities, operands, strict=True))
+    ]
+    if question.language == "en":
+        text = f"Together {result.text('en')}: " + ", ".join(parts) + f" ({result.formula('en')})."
+    else:
+        text = f"合计{result.text('zh')}：" + "，".join(parts) + f"（{result.formula('zh')}）。"
+    return Calculation(text, evidence, [call])
+
+
+def _between_entities(
+    question: Question, docs: list[Document], glossary: Glossary, retrieve: Retrieve
+) -> Calculation | None:
+    ops = _per_entity(question, docs, glossary, retrieve)[:2]
+    if any(op is None for op in ops):
+        return _missing(
+            question, [g[0] for g, op in zip(question.entities, ops, strict=True) if op is None]
+        )
+    a, b = ops[0], ops[1]
+    assert a is not None and b is not None  # both found (checked above)
+    evidence, marker = _cite([a, b])
+    names = [g[0] for g in question.entities[:2]]
+    try:
+        _checked([a, b], [q for e in evidence for q in e.quantities])
+        result = difference(a.quantity, b.quantity)
+    except CalculatorError as exc:
+        # E.g. two lower bounds ("超过150万", "300万甚至更高"): state both, compute nothing.
+        if question.language == "en":
+            text = f"{names[0]} {_term(a, marker[0], question)} vs {names[1]} {_term(b, marker[1], question)}; the difference cannot be computed exactly ({exc})."
+        else:
+            text = f"{names[0]}{_term(a, marker[0], question)}，{names[1]}{_term(b, marker[1], question)}；两个数字都不是确定值，无法算出准确差值。"
+        return Calculation(text, evidence, [])
+    call = _call(result, {"a": a.quantity.raw, "b": b.quantity.raw}, question)
+    if question.language == "en":
+        text = f"{names[0]} {_term(a, marker[0], question)} vs {names[1]} {_term(b, marker[1], question)}: a difference of {result.text('en')} ({result.formula('en')})."
+    else:
+        text = f"{names[0]}{_term(a, marker[0], question)}，{names[1]}{_term(b, marker[1], question)}，相差{result.text('zh')}（{result.formula('zh')}）。"
+    return Calculation(text, evidence, [call])
+
+
+def _midpoint(question: Question, docs: list[Document], glossary: Glossary) -> Calculation | None:
+    evidence = select_evidence(question, docs, glossary, limit=6)
+    # The range the question is about, chosen like any asked figure: "市场规模区间的中值" is
+    # the market's money range, not the server count beside it.
+    ranges = [
+        replace(
+            ev,
+            quantities=tuple(
+                q for q in ev.quantities if q.is_range and q.kind in ("count", "money", "percent")
+            ),
+        )
+        for ev in evidence
+    ]
+    picked = best_quantity(replace(question, asks_change=False), ranges)
+    if picked is None:
+        return None
+    ev, q = evidence[picked[0]], picked[1]
+    try:
+        result = midpoint(q)
+    except CalculatorError:
+        return None
+    op = _Operand(q, ev, "range")
+    term = _term(op, 1, question)
+    call = _call(result, {"range": q.raw}, question)
+    if question.language == "en":
+        text = f"The midpoint of {term} is {result.text('en')} ({result.formula('en')})."
+    else:
+        text = f"{term}的中值为{result.text('zh')}（{result.formula('zh')}）。"
+    return Calculation(text, [ev], [call])
+
+
+def _apply_ratio(
+    question: Question, docs: list[Document], glossary: Glossary
+) -> Calculation | None:
+    evidence = select_evidence(question, docs, glossary, limit=8)
+    stated = [q for q in extract_quantities(question.text) if q.kind == "ratio"]
+    for ev in evidence:
+        ratios = [q for q in ev.quantities if q.kind == "ratio"] or stated
+        names = RATIO_NAMES.search(ev.text)
+        if not ratios or not names:
+            continue
+        left, right = names.group(1), names.group(2)
+        ratio_q = ratios[0]
+        # The known figure: one given in the question ("100万颗TPU"), else a count in the
+        # evidence about the right- or left-hand thing.
+        asked = [(None, q) for q in extract_quantities(question.text) if q.kind == "count"]
+        counts = asked + [
+            (e, q)
+            for e in evidence
+            for q in e.quantities
+            if q.kind == "count" and about_entity(e, question)
+        ]
+        for known_ev, known in counts:
+            source_text = question.text if known_ev is None else known_ev.text
+            side = _ratio_side(source_text, known, left, right)
+            if side is None:
+                continue
+            try:
+                result = apply_ratio(known, ratio_q, side, left_name=left, right_name=right)
+            except CalculatorError:
+                continue
+            if known_ev is None:  # given in the question: nothing to cite for it
+                cited, marker = [ev], {1: 1}
+                k = render(known, question.language)
+            else:
+                ops = [_Operand(known, known_ev, "known"), _Operand(ratio_q, ev, "ratio")]
+                cited, marker = _cite(ops)
+                k = _term(ops[0], marker[0], question)
+            other = left if side == "right" else right
+            call = _call(
+                result, {"known": known.raw, "ratio": ratio_q.raw, "known_side": side}, question
+            )
+            r = (
+                f"{ratio_q.raw} [{marker[1]}]"
+                if question.language == "en"
+                else f"{ratio_q.raw}[{marker[1]}]"
+            )
+            if question.language == "en":
+                text = f"At {left}:{right} = {r}, {k} correspond to {result.text('en')} ({result.formula('en')})."
+            else:
+                text = f"按{left}:{right} = {r}，{k}{right if side == 'right' else left}对应{result.text('zh')}{other}（{result.formula('zh')}）。"
+            return Calculation(text, cited, [call])
+    return None
+
+
+def _ratio_side(
+    text: str, known: Quantity, left: str, right: str
+) -> Literal["left", "right"] | None:
+    """Which term of "left:right" a figure counts: the name written right after it
+    ("100万颗TPU") wins over one written before it ("TPU与AEC 1:1.25的比例，100万颗")."""
+    after = text[known.end or 0 : (known.end or 0) + 8].upper()
+    before = text[max(0, (known.start or 0) - 15) : known.start or 0].upper()
+    for context in (after, before):
+        sides: tuple[tuple[str, Literal["left", "right"]], ...] = ((left, "left"), (right, "right"))
+        hits = [(context.find(n.upper()), side) for n, side in sides]
+        hits = [(pos, side) for pos, side in hits if pos >= 0]
+        if hits:
+            # After the figure the nearest name is the first; before it, the last.
+            return min(hits)[1] if context is after else max(hits)[1]
+    return None
+
+
+def _question_figures(question: Question) -> list[Quantity]:
+    return [q for q in extract_quantities(question.text) if q.kind not in ("duration",)]
+
+
+def _holder(q: Quantity, evidence: list[Evidence]) -> Evidence | None:
+    return next((e for e in evidence if any(same_value(q, f) for f in e.quantities)), None)
+
+
+def _cited_term(q: Quantity, cited: list[Evidence], language: str) -> str:
+    """An operand as the answer shows it, with the marker of the sentence that states it (a
+    figure the user gave in the question has none)."""
+    n = next(
+        (k + 1 for k, e in enumerate(cited) if any(same_value(q, f) for f in e.quantities)), None
+    )
+    shown = render(q, language)  # type: ignore[arg-type]
+    if n is None:
+        return shown
+    return f"{shown} [{n}]" if language == "en" else f"{shown}[{n}]"
+
+
+def _percent_change(
+    question: Question, docs: list[Document], glossary: Glossary
+) -> Calculation | None:
+    """ "GB200需要5,000根铜连接，Rubin减少40%后需要多少根" → 5,000 × (1 − 40%) = 3,000."""
+    match = CHANGE.search(question.text)
+    if match is None:
+        return None
+    verb = match.group(1) or match.group(3)
+    pct = next((q for q in extract_quantities(question.text) if q.kind == "percent"), None)
+    base_q = next((q for q in _question_figures(question) if q.kind in ("count", "money")), None)
+    evidence = select_evidence(question, docs, glossary, limit=8)
+    base_ev = None
+    if base_q is None:
+        picked = best_quantity(
+            replace(question, text=question.text.replace(match.group(0), ""), asks_change=False),
+            evidence,
+        )
+        if picked is None or picked[1].kind not in ("count", "money"):
+            return None
+        base_ev, base_q = evidence[picked[0]], picked[1]
+    if pct is None:
+        return None
+    try:
+        result = percent_change(base_q, pct, decrease=bool(_DECREASE.search(verb)))
+    except CalculatorError:
+        return None
+    # Cite the sentences that state the operands, when the notes do.
+    cited = [e for e in (base_ev or _holder(base_q, evidence), _holder(pct, evidence)) if e]
+    cited = list({e.text: e for e in cited}.values())
+    lang = question.language
+
+    call = _call(
+        result,
+        {
+            "base": base_q.raw,
+            "change": pct.raw,
+            "decrease": str(_DECREASE.search(verb) is not None),
+        },
+        question,
+    )
+    if lang == "en":
+        text = f"{result.text('en')[0].upper()}{result.text('en')[1:]}: {_cited_term(base_q, cited, lang)} changed by {'−' if _DECREASE.search(verb) else '+'}{_cited_term(pct, cited, lang)} ({result.formula('en')})."
+    else:
+        text = f"{result.text('zh')}：{_cited_term(base_q, cited, lang)}{'减少' if _DECREASE.search(verb) else '增加'}{_cited_term(pct, cited, lang)}（{result.formula('zh')}）。"
+    return Calculation(text, cited, [call])
+
+
+def _needed_for_target(
+    question: Question, docs: list[Document], glossary: Glossary
+) -> Calculation | None:
+    """ "要实现全年营收增长9%的目标，四季度需要多少营收": the full-year target (last year's
+    full year × (1 + 9%)) minus what this year's first nine months (or half) already gave."""
+    if question.period is None or question.period.span not in REMAINDER:
+        return None
+    pct = next((q for q in extract_quantities(question.text) if q.kind == "percent"), None)
+    if pct is None:
+        return None
+    entity = question.entities[0] if question.entities else None
+    done_span = REMAINDER[question.period.span]
+    done = _figure(
+        question, docs, glossary, entity=entity, year=None, period=done_span,
+        kinds=frozenset({"money", "count"}),
+    )  # fmt: skip
+    if done is None:
+        return None
+    year = done.quantity.year or (int(done.evidence.date[:4]) if done.evidence.date else None)
+    if year is None:
+        return None
+    base = _figure(
+        question, docs, glossary, entity=entity, year=year - 1, period="fy",
+        kinds=frozenset({done.quantity.kind}),
+    )  # fmt: skip
+    if base is None or base.quantity.year != year - 1:
+        return None  # last year's full year is what a growth target is measured against
+    evidence, marker = _cite([base, done])
+    try:
+        _checked([base, done], [q for e in evidence for q in e.quantities] + [pct])
+        target = percent_change(base.quantity, pct, decrease=False)
+        needed = difference(target.value, done.quantity)
+    except CalculatorError:
+        return None
+    calls = [
+        _call(
+            target, {"base": base.quantity.raw, "change": pct.raw, "decrease": "False"}, question
+        ),
+        _call(needed, {"a": target.text(question.language), "b": done.quantity.raw}, question),
+    ]
+    b, d = _term(base, marker[0], question), _term(done, marker[1], question)
+    span = question.period.span.upper()
+    if question.language == "en":
+        text = (
+            f"{span} would need {needed.text('en')}: a full-year target of "
+            f"{target.text('en')} ({year - 1} full year {b} × (1 + {pct.raw.strip()})) minus "
+            f"{done_span.upper()} {year} {d} ({needed.formula('en')})."
+        )
+    else:
+        text = (
+            f"{span}需{needed.text('zh')}：全年目标{target.text('zh')}（{year - 1}年全年{b}"
+            f" ×（1 + {pct.raw.strip()}））减去{year}年{done_span.upper()} {d}"
+            f"（{needed.formula('zh')}）。"
+        )
+    return Calculation(text, evidence, calls)
+
+
+def _per_unit(question: Question, docs: list[Document], glossary: Glossary) -> Calculation | None:
+    """ "按销量约165GWh计算，单Wh归母净利润约为多少元": the asked amount ÷ the quantity the
+    question states, in the unit it asks per (GWh counted in Wh)."""
+    match = PER_UNIT.search(question.text)
+    if match is None:
+        return None
+    per = next(g for g in match.groups() if g)
+    figures = _question_figures(question)
+    if any(q.kind == "money" for q in figures):
+        return None  # a rate per unit is given ("每台X元"): the total is asked, a product
+    stated = [q for q in figures if q.kind in ("measure", "count")]
+    if len(stated) != 1:
+        return None
+    units = stated[0]
+    # The amount: the asked metric's figure, read from a question without the stated quantity.
+    sub = replace(
+        question,
+        text=question.text.replace(units.raw, " "),
+        asks_change=False,
+        years=question.years,
+    )
+    evidence = select_evidence(sub, docs, glossary, limit=8)
+    amounts = [
+        replace(ev, quantities=tuple(q for q in ev.quantities if q.kind == "money"))
+        for ev in evidence
+    ]
+    picked = best_quantity(sub, amounts)
+    if picked is None:
+        return None
+    holder, amount = amounts[picked[0]], picked[1]
+    try:
+        result = per_unit(amount, units, per)
+    except CalculatorError:
+        return None
+    call = _call(result, {"amount": amount.raw, "units": units.raw, "per": per}, question)
+    cited = [holder]
+    value = f"{result.text(question.language)}/{per}"
+    if question.language == "en":
+        text = (
+            f"{value[0].upper()}{value[1:]}: {_cited_term(amount, cited, 'en')} over "
+            f"{units.raw.strip()} ({result.formula('en')})."
+        )
+    else:
+        text = f"{value}：{_cited_term(amount, cited, 'zh')} ÷ {units.raw.strip()}（{result.formula('zh')}）。"
+    return Calculation(text, cited, [call])
+
+
+def _product(question: Question, docs: list[Document], glossary: Glossary) -> Calculation | None:
+    """Two figures that multiply into what is asked: a per-unit value × a count
+    ("每台2000元 × 5-10万台"), or a value × a share ("12,000美元 × 20%")."""
+    evidence = select_evidence(question, docs, glossary, limit=8)
+    asked = [
+        q
+        for q in _question_figures(question)
+        if q.kind in ("count", "money", "percent", "fraction")
+    ]
+    pool: list[tuple[Quantity, Evidence | None]] = [(q, None) for q in asked]
+    # The question names one figure ("at the 20% share"): the other comes from the evidence
+    # sentence that states the first (the value beside the share).
+    if len(asked) == 1:
+        holder = _holder(asked[0], evidence)
+        if holder is None or not about_entity(holder, question):
+            return None
+        pool += [
+            (q, holder)
+            for q in holder.quantities
+            if q.kind in ("count", "money") and not same_value(q, asked[0])
+        ]
+    elif len(asked) < 1:
+        return None
+    for i, (a, a_ev) in enumerate(pool):
+        for b, b_ev in pool[i + 1 :]:
+            kinds = {a.kind, b.kind}
+            if not (
+                kinds == {"count", "money"}
+                or (
+                    len(kinds) == 2
+                    and kinds & {"percent", "fraction"}
+                    and kinds & {"count", "money"}
+                )
+            ):
+                continue
+            try:
+                result = multiply(a, b)
+            except CalculatorError:
+                continue
+            cited: list[Evidence] = []
+            for q, ev in ((a, a_ev), (b, b_ev)):
+                ev = ev or _holder(q, evidence)
+                if ev is not None and all(ev.text != c.text for c in cited):
+                    cited.append(ev)
+            lang = question.language
+            call = _call(result, {"a": a.raw, "b": b.raw}, question)
+            if lang == "en":
+                text = f"{result.text('en')[0].upper()}{result.text('en')[1:]}: {_cited_term(a, cited, lang)} × {_cited_term(b, cited, lang)} ({result.formula('en')})."
+            else:
+                text = f"{result.text('zh')}：{_cited_term(a, cited, lang)} × {_cited_term(b, cited, lang)}（{result.formula('zh')}）。"
+            return Calculation(text, cited, [call])
+    return None
+
+
+def _sum_parts(question: Question, docs: list[Document], glossary: Glossary) -> Calculation | None:
+    """ "美墨工厂和泰国工厂的AEC产能合计" → the figure stated for each part, summed."""
+    match = SUM_PARTS.search(question.text)
+    if match is None:
+        return None
+    parts = [match.group(1), match.group(2)]
+    evidence = select_evidence(question, docs, glossary, limit=10)
+    operands: list[_Operand] = []
+    for part in parts:
+        kinds = {operands[0].quantity.kind} if operands else {"count", "money"}
+        best: tuple[int, Quantity, Evidence] | None = None
+        for ev in evidence:
+            at = ev.text.find(part)
+            if at < 0:
+                continue
+            for f in ev.quantities:
+                if f.kind not in kinds or f.start is None:
+                    continue
+                # The figure written after the part's name, nearest first.
+                gap = f.start - at if f.start >= at else 1000 + at - f.start
+                if best is None or gap < best[0]:
+                    best = (gap, f, ev)
+        if best is None:
+            return _missing(question, [part])
+        operands.append(_Operand(best[1], best[2], part))
+    evidence_cited, marker = _cite(operands)
+    try:
+        _checked(operands, [q for e in evidence_cited for q in e.quantities])
+        result = total([op.quantity for op in operands])
+    except CalculatorError:
+        return None
+    call = _call(result, {op.label: op.quantity.raw for op in operands}, question)
+    terms = [f"{op.label}{_term(op, marker[i], question)}" for i, op in enumerate(operands)]
+    if question.language == "en":
+        text = f"Together {result.text('en')}: " + ", ".join(terms) + f" ({result.formula('en')})."
+    else:
+        text = f"合计{result.text('zh')}：" + "，".join(terms) + f"（{result.formula('zh')}）。"
+    return Calculation(text, evidence_cited, [call])
+
+
+def _explain(
+    result: CalcResult, terms: list[str], question: Question, lead_en: str, lead_zh: str
+) -> str:
+    if question.language == "en":
+        return f"{lead_en} {result.text('en')}: {', '.join(terms)} ({result.formula('en')})."
+    return f"{lead_zh}{result.text('zh')}：{'，'.join(terms)}（{result.formula('zh')}）。"
+
+
+def _single(
+    op: _Operand,
+    result: CalcResult,
+    question: Question,
+    inputs: dict[str, str],
+    lead_en: str,
+    lead_zh: str,
+) -> Calculation:
+    evidence, marker = _cite([op])
+    text = _explain(result, [_term(op, marker[0], question)], question, lead_en, lead_zh)
+    return Calculation(text, evidence, [_call(result, inputs, question)])
+
+
+def _cagr(question: Question, docs: list[Document], glossary: Glossary) -> Calculation | None:
+    """Compound annual growth between the first and last year asked."""
+    first, last = min(question.years), max(question.years)
+    entity = question.entities[0] if question.entities else None
+    ops = _alike(
+        lambda kinds, y: _figure(question, docs, glossary, entity=entity, year=y, kinds=kinds),
+        (first, last),
+    )
+    if ops[0] is None or ops[1] is None:
+        absent = [str(y) for y, op in zip((first, last), ops, strict=True) if op is None]
+        return _missing(question, absent)
+    evidence, marker = _cite([ops[0], ops[1]])
+    try:
+        _checked([ops[0], ops[1]], [q for e in evidence for q in e.quantities])
+        result = cagr(ops[0].quantity, ops[1].quantity, last - first)
+    except CalculatorError:
+        return None
+    call = _call(
+        result,
+        {"start": ops[0].quantity.raw, "end": ops[1].quantity.raw, "years": str(last - first)},
+        question,
+    )
+    terms = [
+        f"{first}: {_term(ops[0], marker[0], question)}",
+        f"{last}: {_term(ops[1], marker[1], question)}",
+    ]
+    if question.language == "zh":
+        terms = [
+            f"{first}年{_term(ops[0], marker[0], question)}",
+            f"{last}年{_term(ops[1], marker[1], question)}",
+        ]
+    text = _explain(
+        result,
+        terms,
+        question,
+        f"Compound annual growth {first}-{last} of",
+        f"{first}-{last}年复合增速",
+    )
+    return Calculation(text, evidence, [call])
+
+
+def _annualise(question: Question, docs: list[Document], glossary: Glossary) -> Calculation | None:
+    """A part-year figure at its run-rate: H1 × 2, 9M × 4/3, a quarter × 4."""
+    spans = [s for _, _, s in spans_in(question.text) if s in MONTHS]
+    if not spans:
+        return None
+    span = spans[0]
+    year = min(question.years) if question.years else None
+    entity = question.entities[0] if question.entities else None
+    op = _figure(
+        question,
+        docs,
+        glossary,
+        entity=entity,
+        year=None,
+        period=span,
+        kinds=frozenset({"money", "count"}),
+    )
+    if op is None:
+        return _missing(question, [f"{span.upper()} {year or ''}".strip()])
+    try:
+        _checked([op], list(op.evidence.quantities))
+        result = annualise(op.quantity, MONTHS[span])
+    except CalculatorError:
+        return None
+    return _single(
+        op,
+        result,
+        question,
+        {"figure": op.quantity.raw, "months": str(MONTHS[span])},
+        "At that run-rate, a full year of",
+        "按此节奏全年约",
+    )
+
+
+def _work_back(question: Question, docs: list[Document], glossary: Glossary) -> Calculation | None:
+    """The figure before a reported change: the level ÷ (1 + growth), or a percentage minus
+    its change in points. Level and change come from one sentence, the change right after."""
+    # The year asked is the one not written; the figure worked back from is a level.
+    sub = replace(question, years=frozenset(), asks_change=False)
+    evidence = [e for e in select_evidence(sub, docs, glossary, limit=8) if about_entity(e, sub)]
+    for ev in evidence:
+        levels = replace(
+            ev, quantities=tuple(q for q in ev.quantities if not states_change(ev.text, q))
+        )
+        picked = best_quantity(sub, [levels])
+        if picked is None:
+            continue
+        level = picked[1]
+        after = [
+            q
+            for q in ev.quantities
+            if (q.start or 0) > (level.start or 0) and states_change(ev.text, q)
+        ]
+        if not after:
+            continue
+        change = after[0]
+        before = ev.text[max(0, (change.start or 0) - 10) : change.start or 0]
+        decrease = bool(
+            re.search(
+                r"下降|下滑|减少|回落|降|跌|\bdown\b|\bfell\b|\bdeclin|\blower\b|-$|−$",
+                before,
+                re.I,
+            )
+        )
+        try:
+            result = work_back(
+                level,
+                change.model_copy(update={"low": abs(change.low), "high": abs(change.high)}),
+                decrease=decrease or change.low < 0,
+            )
+        except CalculatorError:
+            continue
+        level_op, change_op = _Operand(level, ev, "level"), _Operand(change, ev, "change")
+        cited, marker = _cite([level_op, change_op])
+        terms = [_term(level_op, marker[0], question), _term(change_op, marker[1], question)]
+        call = _call(result, {"level": level.raw, "change": change.raw}, question)
+        text = _explain(result, terms, question, "Before that change it was", "倒推前值约")
+        return Calculation(text, cited, [call])
+    return None
+
+
+def derived_period(
+    question: Question, docs: list[Document], glossary: Glossary
+) -> Calculation | None:
+    """A period the notes do not state, from two they do, of one year: H1 = 9M − Q3,
+    Q4 = FY − 9M; 9M = H1 + Q3, FY = 9M + Q4."""
+    if question.period is None:
+        return None
+    span = question.period.span
+    for table, combine in ((DERIVED, difference), (DERIVED_SUM, None)):
+        if span in table:
+            computed = _derived(question, docs, glossary, table[span], combine)
+            if computed is not None:
+                return computed
+    return None
+
+
+def _derived(
+    question: Question,
+    docs: list[Document],
+    glossary: Glossary,
+    spans: tuple[str, str],
+    combine: Callable[[Quantity, Quantity], CalcResult] | None,
+) -> Calculation | None:
+    assert question.period is not None
+    entity = question.entities[0] if question.entities else None
+    year = question.period.year or (min(question.years) if len(question.years) == 1 else None)
+    ops = [
+        _figure(
+            question,
+            docs,
+            glossary,
+            entity=entity,
+            year=year,
+            period=s,
+            kinds=frozenset({"money", "count"}),
+        )
+        for s in spans
+    ]
+    if ops[0] is None or ops[1] is None:
+        return None
+    a, b = ops[0].quantity, ops[1].quantity
+    if (a.low, a.high) == (b.low, b.high) or a.kind != b.kind:
+        return None  # one figure read twice, or two figures of different kinds
+    if a.year and b.year and a.year != b.year:
+        return None  # last year's full year minus this year's nine months is no quarter
+    evidence, marker = _cite([ops[0], ops[1]])
+    try:
+        _checked([ops[0], ops[1]], [q for e in evidence for q in e.quantities])
+        result = combine(a, b) if combine is not None else total([a, b])
+    except CalculatorError:
+        return None
+    call = _call(result, {"a": a.raw, "b": b.raw}, question)
+    terms = [
+        f"{spans[0].upper()} {_term(ops[0], marker[0], question)}",
+        f"{spans[1].upper()} {_term(ops[1], marker[1], question)}",
+    ]
+    label = question.period.span.upper()
+    how_en, how_zh = ("difference", "两期之差") if combine is not None else ("sum", "两期之和")
+    text = _explain(
+        result, terms, question, f"{label}, as the {how_en} of the two:", f"{label}（{how_zh}）约"
+    )
+    return Calculation(text, evidence, [call])
+
+
+def _share(
+    question: Question, docs: list[Document], glossary: Glossary, retrieve: Retrieve
+) -> Calculation | None:
+    """ "A占B的比重", "A as a share of B": A ÷ B, each looked up as its own question."""
+    return _of_two_phrases(
+        question, docs, glossary, retrieve, (SHARE_ZH, SHARE_EN), share, ("part", "whole"),
+        ("A share of", "占比约"),
+    )  # fmt: skip
+
+
+def _multiple(
+    question: Question, docs: list[Document], glossary: Glossary, retrieve: Retrieve
+) -> Calculation | None:
+    """ "A是B的多少倍", "how many times B is A": A ÷ B as a multiple."""
+    return _of_two_phrases(
+        question, docs, glossary, retrieve, (MULTIPLE_ZH, MULTIPLE_EN), ratio, ("a", "b"),
+        ("A multiple of", "约为"),
+    )  # fmt: skip
+
+
+def _of_two_phrases(
+    question: Question,
+    docs: list[Document],
+    glossary: Glossary,
+    retrieve: Retrieve,
+    patterns: tuple[re.Pattern[str], ...],
+    operation: Callable[[Quantity, Quantity], CalcResult],
+    inputs: tuple[str, str],
+    leads: tuple[str, str],
+) -> Calculation | None:
+    """One operation over the two figures a question names as phrases (the first two groups
+    of the first pattern that matches)."""
+    match = next((m for p in patterns if (m := p.search(question.text))), None)
+    if match is None:
+        return None
+    first, second = [g for g in match.groups() if g is not None][:2]
+    ops = _two_pieces(question, docs, glossary, retrieve, first, second)
+    if ops is None:
+        return None
+    evidence, marker = _cite(ops)
+    try:
+        _checked(ops, [q for e in evidence for q in e.quantities])
+        result = operation(ops[0].quantity, ops[1].quantity)
+    except CalculatorError:
+        return None
+    call = _call(result, {inputs[0]: ops[0].quantity.raw, inputs[1]: ops[1].quantity.raw}, question)
+    terms = [_term(ops[0], marker[0], question), _term(ops[1], marker[1], question)]
+    return Calculation(_explain(result, terms, question, *leads), evidence, [call])
+
+
+def _two_pieces(
+    question: Question,
+    docs: list[Document],
+    glossary: Glossary,
+    retrieve: Retrieve,
+    first: str,
+    second: str,
+) -> list[_Operand] | None:
+    """The two operands a question names as phrases ("合同负债" and "年初"), each looked up as
+    its own question. A phrase that names no company, metric or period takes the question's
+    (and the first phrase's): "三季度末合同负债是年初的多少倍" compares 合同负债 at two dates."""
+    pieces = [first.strip(), second.strip()]
+    subs = [Question.parse(piece, question.language, glossary) for piece in pieces]
+    head = subs[0]
+    for i, sub in enumerate(subs):
+        if not sub.entities and question.entities:
+            sub = replace(sub, entities=question.entities[:1])
+        if not sub.metrics and (head.metrics or question.metrics):
+            sub = replace(sub, metrics=head.metrics or question.metrics)
+        if sub.period is None and question.period is not None and i == 0:
+            sub = replace(sub, period=question.period)
+        subs[i] = sub
+    ops = _alike(
+        lambda kinds, i: _figure(
+            subs[i],
+            retrieve(pieces[i]) + docs,
+            glossary,
+            entity=None,
+            year=None,
+            kinds=kinds or frozenset({"money", "count", "measure"}),
+            wording=question.text,
+        ),
+        [0, 1],
+    )
+    if ops[0] is None or ops[1] is None or ops[0].quantity == ops[1].quantity:
+        return None  # one figure compared with itself is no answer
+    return [ops[0], ops[1]]

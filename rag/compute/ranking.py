@@ -1,0 +1,168 @@
+"""Which entity ranks first on a metric, or which ones fell: a question over several companies
+("上半年营业收入增速最快的是哪家银行？", "Which of the four banks reported a YoY decline in H1 net
+profit attributable?") answered from the notes' figure table (rag/facts/rows.py), compared in
+code. Each entity's figure of the asked metric, period and kind (level, or change with its
+basis) is taken once, in reading order; the answer names the winner and shows every entity's
+figure with its citation, so the comparison can be checked line by line.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from rag.numbers import extract_quantities
+from rag.pick.evidence import Evidence
+from rag.plan.question import Question
+from rag.types import FactRow, ToolCall
+
+Order = Literal["highest", "lowest", "declined"]
+
+_WHICH = re.compile(
+    r"哪家|哪个|哪一|哪些|谁|\b(?:which|who)\b",
+    re.IGNORECASE,
+)
+_HIGHEST = re.compile(
+    r"最高|最快|最大|最多|最强|最好|第一|"
+    r"\b(?:highest|fastest|largest|biggest|most|strongest|best|greatest|top)\b",
+    re.IGNORECASE,
+)
+_LOWEST = re.compile(
+    r"最低|最慢|最小|最少|最弱|最差|\b(?:lowest|slowest|smallest|least|weakest|worst)\b",
+    re.IGNORECASE,
+)
+_DECLINED = re.compile(
+    r"下降|下滑|减少|负增长|\b(?:declin\w*|fell|fall(?:en|ing)?|drop\w*|decreas\w*|shr[au]nk)\b",
+    re.IGNORECASE,
+)
+# A decline word right before a figure gives it its sign: "同比下降18.45%", "fell 1.39%".
+_DECLINE_BEFORE = re.compile(
+    r"(?:下降|下滑|减少|回落|降低|降|跌|declin\w*|fell|down|drop\w*|decreas\w*|lower)\s*(?:by\s*)?$",
+    re.IGNORECASE,
+)
+
+
+def ranking_order(question: Question) -> Order | None:
+    """The comparison a which-question asks for, if it asks one over a named metric."""
+    if not question.metrics or not _WHICH.search(question.text):
+        return None
+    if _DECLINED.search(question.text) and not _HIGHEST.search(question.text):
+        return "declined" if not _LOWEST.search(question.text) else "lowest"
+    if _HIGHEST.search(question.text):
+        return "highest"
+    if _LOWEST.search(question.text):
+        return "lowest"
+    return None
+
+
+def signed(row: FactRow) -> float:
+    """The figure with its sign: negative when written so or after a decline word."""
+    at = row.quote.find(row.value)
+    head = row.quote[max(0, at - 12) : at] if at >= 0 else ""
+    if row.low < 0 or row.value.strip().startswith(("-", "−")):
+        return row.low if row.low <= 0 else -row.low
+    return -row.low if _DECLINE_BEFORE.search(head) else row.low
+
+
+@dataclass(frozen=True)
+class Ranking:
+    order: Order
+    rows: list[FactRow]  # one per entity, ranked (highest first, lowest first, or as read)
+    chosen: list[FactRow]  # the winner, or every entity that declined (may be none)
+
+
+def rank(question: Question, rows: Sequence[FactRow], order: Order) -> Ranking | None:
+    """Each entity's figure for the asked metric, period and kind, compared; None unless two
+    or more entities have one (a comparison needs something to compare)."""
+    metrics = {a.lower() for group in question.metrics for a in group}
+    asked = {a.lower() for group in question.entities for a in group}
+    wants_change = bool(question.asks_change) or order == "declined"
+    per_entity: dict[str, FactRow] = {}
+    for row in rows:
+        if row.entity is None or (row.metric or "").lower() not in metrics:
+            continue
+        if asked and row.entity.lower() not in asked:
+            continue  # "Which of ICBC and CMB…": only those named
+        if question.period is not None:
+            if row.span != question.period.span:
+                continue
+            if question.period.year and row.year and row.year != question.period.year:
+                continue
+        elif question.years and row.year is not None and row.year not in question.years:
+            continue
+        if (row.change != "level") != wants_change:
+            continue
+        per_entity.setdefault(row.entity, row)
+    found = list(per_entity.values())
+    if len(found) < 2:
+        return None
+    kinds = [r.kind for r in found]
+    kind = max(set(kinds), key=kinds.count)  # compare like with like
+    found = [r for r in found if r.kind == kind]
+    if len(found) < 2:
+        return None
+    if order == "declined":
+        return Ranking(order, found, [r for r in found if signed(r) < 0])
+    ranked = sorted(found, key=signed, reverse=order == "highest")
+    if signed(ranked[0]) == signed(ranked[1]):
+        return Ranking(order, ranked, [r for r in ranked if signed(r) == signed(ranked[0])])
+    return Ranking(order, ranked, [ranked[0]])
+
+
+def _shown(row: FactRow, language: str) -> str:
+    """The figure as the note writes it, with the decline its words state ("down 18.45%")."""
+    value = row.value.strip()
+    if signed(row) < 0 and not value.startswith(("-", "−")):
+        return f"下降{value}" if language == "zh" else f"down {value}"
+    return value
+
+
+def ranking_answer(
+    ranking: Ranking, language: str, name: Callable[[str], str]
+) -> tuple[str, list[Evidence], ToolCall]:
+    """The answer, one evidence sentence per entity (its citation marker is its position),
+    and the comparison as a tool call. `name` gives an entity's name in the answer's language."""
+    evidence = [_evidence(row) for row in ranking.rows]
+    marker = {id(row): i + 1 for i, row in enumerate(ranking.rows)}
+    each = [f"{name(r.entity or '')} {_shown(r, language)} [{marker[id(r)]}]" for r in ranking.rows]
+    chosen = [
+        f"{name(r.entity or '')} ({_shown(r, language)}) [{marker[id(r)]}]" for r in ranking.chosen
+    ]
+    n = len(ranking.rows)
+    if language == "zh":
+        each_zh = "；".join(e.replace(" [", "[") for e in each)
+        lead = "、".join(c.replace(" [", "[") for c in chosen) or f"{n}家中没有一家下降"
+        text = f"{lead}。{n}家对比：{each_zh}。"
+    else:
+        if ranking.order == "declined":
+            lead = ", ".join(chosen) or f"None of the {n}"
+            text = f"{lead} declined. All {n}: {'; '.join(each)}."
+        else:
+            word = "highest" if ranking.order == "highest" else "lowest"
+            text = f"{', '.join(chosen)}: the {word} of {n}. All {n}: {'; '.join(each)}."
+    call = ToolCall(
+        name="rank",
+        inputs={name(r.entity or ""): r.value for r in ranking.rows},
+        output=", ".join(name(r.entity or "") for r in ranking.chosen) or "none",
+        formula=f"{ranking.order} of {n}",
+    )
+    return text, evidence, call
+
+
+def _evidence(row: FactRow) -> Evidence:
+    return Evidence(
+        chunk_id="",
+        doc_id=row.doc_id,
+        title=row.title,
+        date=row.date,
+        text=row.quote,
+        start=row.start,
+        end=row.end,
+        score=0.0,
+        retrieval_score=0.0,
+        years=frozenset({row.year}) if row.year else frozenset(),
+        quantities=tuple(extract_quantities(row.quote)),
+        entities=(row.entity,) if row.entity else (),
+    )

@@ -1,0 +1,481 @@
+"""Figures as facts: each figure of a chunk with whom, what and when it measures, and whether
+it is a level or a change. Computed once per chunk at ingest and stored with it; answering
+picks among facts instead of re-reading sentences per question.
+
+Attribution is structural and language-neutral:
+- entity: in a table, the column (or row) label that names an entity; in a sentence, the first
+  entity its clause names before the figure ("宁德时代毛利率24.5%，比亚迪毛利率19.4%" gives 19.4%
+  to 比亚迪), else the subject of the clause before, of the sentence before, or of the chunk;
+- metric: the metric word nearest before the figure (or in its cell's labels);
+- period: the period word nearest before it (or in its labels), else its sentence's one period;
+- change: "同比+13%", "up 9.3% YoY", a signed percent in a table — with its basis (YoY, QoQ).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Sequence
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from rag.facts import tables
+from rag.facts.periods import Span, heading_spans, period_before, spans_in
+from rag.glossary import Glossary
+from rag.numbers import Quantity, extract_quantities
+from rag.sentences import is_question, sentence_spans
+
+Change = Literal["yoy", "qoq", "change"]
+
+# Bump when attribution changes: stored facts of another version are recomputed on read.
+FACTS_VERSION = "20"
+
+
+class Fact(BaseModel):
+    """One figure of a chunk. `quantity` offsets index its sentence's text."""
+
+    model_config = ConfigDict(frozen=True)
+
+    sentence: int  # offset of its sentence in the chunk text
+    quantity: Quantity
+    entity: str | None = None  # first alias of the entity it is about
+    # Whether its own clause names that entity (or a parenthesis right after it does),
+    # rather than it being carried from the clause or sentence before.
+    own_clause: bool = False
+    metric: str | None = None  # the metric word it is stated for (lower case)
+    period: Span | None = None
+    change: Change | None = None  # None: a level
+
+
+def chunk_sentences(text: str) -> list[tuple[int, str]]:
+    """(offset in `text`, stripped sentence) for each sentence worth reading (4+ characters)."""
+    out = []
+    for s, e in sentence_spans(text):
+        stripped = text[s:e].strip()
+        if len(stripped) < 4:
+            continue
+        out.append((s + len(text[s:e]) - len(text[s:e].lstrip()), stripped))
+    return out
+
+
+_CLAUSE_END = re.compile(r"[，,；;：:]")
+_CHANGE_BEFORE = re.compile(
+    r"(?:同比|环比|较上年|较去年|增长|增加|提升|上升|上涨|下降|下滑|减少|回落|增|降|涨|跌|"
+    r"\bup|\bdown|\bgrew|\brose|\bfell|\bincreased|\bdecreased|\bgrowth of|\bchange of)"
+    r"[^，,。；;\d]{0,6}$",
+    re.IGNORECASE,
+)
+_CHANGE_AFTER = re.compile(r"^\s*(?:yoy|qoq|y/y|q/q|year[- ]on[- ]year|同比|环比)", re.IGNORECASE)
+_CHANGE_COLUMN = re.compile(
+    r"(?:同比|环比|yoy|qoq|y/y|q/q|change|增速|增幅)[^，,]*$", re.IGNORECASE
+)
+_SEQUENTIAL = re.compile(r"环比|\bqoq\b|q/q|quarter[- ]on[- ]quarter|sequential", re.IGNORECASE)
+_ANNUAL = re.compile(r"同比|\byoy\b|y/y|year[- ]on[- ]year|较上年|较去年", re.IGNORECASE)
+
+
+def states_change(text: str, q: Quantity) -> bool:
+    """Whether a figure states a change ("同比增长13%", "up 9.3% YoY") rather than a level."""
+    if q.kind == "percentage_points":
+        return True  # a difference of two percentages by definition: "raised by 45pp"
+    if q.start is None or q.end is None or q.kind != "percent":
+        return False
+    head = text[max(0, q.start - 12) : q.start]
+    if re.search(r"(?:至|到|\bto)\s*$", head, re.IGNORECASE):
+        return False  # "提升至53%", "rose to 9.1%": the level reached, not the change
+    return bool(
+        _CHANGE_BEFORE.search(head)
+        or _CHANGE_AFTER.match(text[q.end : q.end + 16])
+        or _CHANGE_COLUMN.search(head.strip())
+        # "+41.21%" in a table, "25.01（-18.69%）": a signed or bracketed percent after a level
+        or re.match(r"[+＋\-−]", q.raw.strip())
+        or re.search(r"[+＋]\s*$", head)  # "(+10.9%)": a plus sign only ever signs a change
+        or re.search(r"(?:\d|\b(?:million|billion|bn|mn|tn)|[亿万元])\s*[（(]\s*$", head, re.I)
+    )
+
+
+def change_of(text: str, q: Quantity) -> Change | None:
+    """The change a figure states and its basis, or None for a level."""
+    if not states_change(text, q):
+        return None
+    # The basis is written in the figure's own clause: "同比下降32.60%，环比增长12.1%".
+    head = re.split(r"[，,；;。]", text[max(0, (q.start or 0) - 14) : q.start or 0])[-1]
+    tail = re.split(r"[，,；;。]", text[q.end or 0 : (q.end or 0) + 16])[0]
+    for near in (head, tail):
+        if _SEQUENTIAL.search(near):
+            return "qoq"
+        if _ANNUAL.search(near):
+            return "yoy"
+    return "change"
+
+
+def metric_before(text: str, position: int, vocab: frozenset[str]) -> str | None:
+    """The metric word nearest before `position` ("营业收入2830.72亿元，同比增长9.28%" -> 营业收入
+    for 9.28%); of two ending at the same place the longer ("扣非净利润" over "净利润")."""
+    head = text[:position].lower()
+    best: tuple[int, int, str] | None = None
+    for word in vocab:
+        at = head.rfind(word)
+        if at < 0:
+            continue
+        if word.isascii() and (
+            (at > 0 and head[at - 1].isalpha())
+            or head[at + len(word) : at + len(word) + 1].isalpha()
+        ):
+            continue  # inside another word
+        key = (at + len(word), len(word), word)
+        if best is None or key[:2] > best[:2]:
+            best = key
+    return best[2] if best else None
+
+
+_JOINER = re.compile(r"^\s*(?:[、,，/&和与及]|以及|\band\b)\s*$", re.IGNORECASE)
+_SHARED = "*"  # the subject is several entities at once ("A、B和C合计…"): no single owner
+
+
+def _first_entity(
+    mentions: list[tuple[int, int, str]], start: int, end: int, text: str = ""
+) -> str | None:
+    """The first entity named in [start, end), or `_SHARED` when it opens a list of them."""
+    inside = [m for m in mentions if start <= m[0] < end]
+    if not inside:
+        return None
+    first = inside[0]
+    if len(inside) > 1 and _JOINER.match(text[first[1] : inside[1][0]]):
+        return _SHARED
+    return first[2]
+
+
+def _owner_after(mentions: list[tuple[int, int, str]], text: str, end: int) -> str | None:
+    """An entity written in parentheses right after a figure: "涨幅最低为3.2%（某公司）"."""
+    match = re.match(r"\s*[（(]", text[end:])
+    if not match:
+        return None
+    close = re.search(r"[）)]", text[end:])
+    stop = end + (close.start() if close else len(text) - end)
+    return next((name for s, _, name in mentions if end + match.end() <= s < stop), None)
+
+
+def extract_facts(
+    text: str,
+    glossary: Glossary,
+    vocab: frozenset[str],
+    *,
+    section: str | None = None,
+    subject: str | None = None,
+    doc_year: int | None = None,
+    caption: str = "",
+    heading: str | None = None,
+) -> list[Fact]:
+    """Every figure of a chunk as a fact. `glossary` knows the entities (the note's own names
+    and users' overrides), `vocab` the metric words, `subject` whom the chunk's first
+    sentences are about (the company named last before it), `heading` the headings above it
+    (the nearest period they name frames sentences that name none: "## Key metrics, H1 2025")."""
+    facts: list[Fact] = []
+    carried = _group_name(glossary, subject) if subject else None
+    header = section if section and tables.is_row(section) else None
+    framed = heading_spans(heading)
+    carried_spans: frozenset[Span] = framed
+    previous = ""  # `caption`: of the table a chunk starts inside (see `table_caption`)
+    lines = chunk_sentences(text)
+    for index, (offset, sentence) in enumerate(lines):
+        if is_question(sentence):
+            carried = None  # a note's own question starts a new subject; it states no fact
+            continue
+        if tables.is_row(sentence):
+            following = lines[index + 1][1] if index + 1 < len(lines) else ""
+            if tables.is_rule(following):
+                header = sentence
+                caption = previous  # "表2：…（单位：亿元）", "## Summary (9M25, RMB bn)"
+                continue
+        elif tables.is_rule(sentence):
+            continue
+        else:
+            header = None
+            previous = sentence
+        in_table = header is not None and tables.is_row(sentence)
+        own_spans = frozenset(
+            s for _, _, s in spans_in(f"{header} {sentence}" if in_table else sentence)
+        )
+        before_spans = carried_spans
+        spans = own_spans or carried_spans
+        carried_spans = spans
+        if len(own_spans) > 1 and not in_table and re.search(r"[\u4e00-\u9fff]", sentence):
+            # "第三季度A收入…，前三季度该产线占比…；" then "B收入…": the period the sentence
+            # opens with frames the clauses after it, not the aside written later.
+            carried_spans = frozenset({spans_in(sentence)[0][2]})
+        mentions = glossary.entity_mentions(sentence)
+        quantities = [q for q in extract_quantities(sentence, doc_year) if q.kind != "duration"]
+        if in_table:
+            assert header is not None
+            for q in quantities:
+                if sentence[: q.start or 0].count("|") <= 1:
+                    continue  # a figure in the row label ("9M25") names the row, it is no value
+                facts.append(
+                    _table_fact(offset, sentence, header, caption, q, glossary, vocab, carried)
+                )
+            continue
+        clause_starts = [0] + [m.end() for m in _CLAUSE_END.finditer(sentence)]
+        for q in quantities:
+            at = q.start or 0
+            clause = max(s for s in clause_starts if s <= at)
+            entity = _owner_after(mentions, sentence, q.end or at) or _first_entity(
+                mentions, clause, at, sentence
+            )
+            own_clause = entity is not None and entity != _SHARED
+            if entity is None:  # the subject of the clauses before, in this sentence
+                before = [name for s, _, name in mentions if s < clause]
+                entity = (
+                    _clause_subject(mentions, clause_starts, clause, sentence)
+                    if before
+                    else carried
+                )
+            if entity == _SHARED:
+                entity = None
+            # A clause that writes a year and no span states a full year ("公司2024年营收
+            # 1741.44亿元，…四季度需要提速"): the sentence's other period is not its own.
+            dated = bool(_YEAR_WRITTEN.search(sentence[clause:at]))
+            # The sentence's one period, unless it dates another figure: then what the
+            # headings frame ("NBV was RMB35,724 million, after RMB22,335 million in the first
+            # half", under "9M25 wrap").
+            framing = framed if _span_is_anothers(sentence, q, quantities) else spans
+            if _span_opens_a_later_clause(sentence, q, quantities):
+                framing = before_spans  # "A收入36.34亿元，…，前三季度国际收入占比37%": not A's
+            period = (
+                period_before(sentence, at)
+                or _period_after(sentence, q.end or at)
+                or (next(iter(framing)) if len(framing) == 1 and not dated else None)
+            )
+            facts.append(
+                Fact(
+                    sentence=offset,
+                    quantity=q,
+                    entity=entity,
+                    own_clause=own_clause,
+                    metric=metric_before(sentence, at, vocab),
+                    period=period,
+                    change=change_of(sentence, q),
+                )
+            )
+        if mentions:  # the next sentence that names no one is about this one's subject
+            starts = [0] + [m.end() for m in _CLAUSE_END.finditer(sentence)] + [len(sentence)]
+            subject_now = next(
+                (
+                    name
+                    for a, b in zip(starts, starts[1:], strict=False)
+                    if (name := _subject_of(mentions, a, b, sentence)) is not None
+                ),
+                None,
+            )
+            carried = None if subject_now == _SHARED else subject_now or carried
+    return facts
+
+
+# What may open a clause before its subject: a connective ("而", "其中", "比如") or a date.
+# What may open a clause before its subject: a connective ("而", "其中", "比如"), a date
+# or period, or a focus phrase ("增速最快的是X", "份额最低的X").
+_SUBJECT_LEAD = re.compile(
+    r"^[\s\d一二三四五六七八九十第单年月日季度上下半前后初末底今去明]*"
+    r"(?:而|但|且|其中|其次|比如|例如|另外|此外|同时|其|while|whereas|and|but|by contrast)?"
+    r"\s*$|^.{0,12}的是?\s*$",
+    re.IGNORECASE,
+)
+
+
+def _subject_of(
+    mentions: list[tuple[int, int, str]], start: int, end: int, text: str
+) -> str | None:
+    """The entity a clause is about: one it names first, at its start. A name further in is
+    an object ("约为X的一半", "相当于X的两倍") and is not what the clauses after it are about."""
+    name = _first_entity(mentions, start, end, text)
+    if name is None:
+        return None
+    first = next(m for m in mentions if start <= m[0] < end)
+    return name if _SUBJECT_LEAD.match(text[start : first[0]]) else None
+
+
+_YEAR_WRITTEN = re.compile(r"(?<!\d)20\d{2}(?!\d)|[今去明前]年")
+
+
+def _span_is_anothers(sentence: str, q: Quantity, quantities: list[Quantity]) -> bool:
+    """Whether the sentence's one period is written after another figure of this figure's
+    kind: "NBV was RMB35,724 million, up 46.2%, after RMB22,335 million in the first half"
+    dates the second amount, not the first."""
+    found = spans_in(sentence)
+    if not found or q.end is None or found[0][0] < q.end:
+        return False
+    return any(
+        o is not q and o.kind == q.kind and o.start is not None and q.end <= o.start < found[0][0]
+        for o in quantities
+    )
+
+
+def _span_opens_a_later_clause(sentence: str, q: Quantity, quantities: list[Quantity]) -> bool:
+    """Whether a Chinese sentence's periods are all written in clauses after this figure's,
+    past other figures: Chinese writes a period before what it dates, so "体外诊断收入36.34亿元，
+    同比下降2.81%，…，前三季度国际收入占比37%" dates the 37%, and the 36.34亿元 keeps the period
+    of the clause before. (English writes it after: "…RMB10bn, up 5%, for the nine months".)"""
+    found = spans_in(sentence)
+    if not found or q.end is None or not re.search(r"[\u4e00-\u9fff]", sentence[: q.start or 0]):
+        return False
+    clause_end = next((m.start() for m in _CLAUSE_END.finditer(sentence, q.end)), len(sentence))
+    if found[0][0] < clause_end:
+        return False
+    return any(
+        o is not q and o.start is not None and q.end <= o.start < found[0][0] for o in quantities
+    )
+
+
+def _period_after(text: str, end: int) -> Span | None:
+    """A period written right after a figure, in its clause: "RMB167.80bn in 9M25"."""
+    tail = re.split(r"[，,；;。]|\band\b", text[end : end + 30])[0]
+    found = spans_in(tail)
+    return found[0][2] if found else None
+
+
+def _clause_subject(
+    mentions: list[tuple[int, int, str]], clause_starts: list[int], clause: int, text: str
+) -> str | None:
+    """The subject of the nearest earlier clause that has one at its start."""
+    for start in sorted((s for s in clause_starts if s < clause), reverse=True):
+        end = min((s for s in clause_starts if s > start), default=clause)
+        name = _subject_of(mentions, start, end, text)
+        if name is not None:
+            return name
+    return None
+
+
+_PAREN = re.compile(r"[（(]([^（）()]{1,30})[）)]")
+_CURRENCY_SCALE = re.compile(
+    r"(RMB|CNY|US\$|USD|HK\$|HKD)\s*(bn|mn|million|billion|tn|trillion)\b", re.IGNORECASE
+)
+
+
+def label_unit(*labels: str) -> str | None:
+    """The unit a table's labels or caption give its bare numbers: "归母净利润（亿元）",
+    "电池片（元/W）", "（单位：亿元）", "(9M25, RMB bn unless stated)". A unit is whatever
+    makes a bare number a figure of some kind: nothing is listed."""
+    for label in labels:
+        for inside in _PAREN.findall(label or ""):
+            for part in re.split(r"[,，;；]", inside):
+                part = re.sub(r"^\s*单位\s*[:：]\s*", "", part).strip()
+                money = _CURRENCY_SCALE.search(part)
+                if money:
+                    return f"{money.group(1)} 1{money.group(2)}"
+                if part and len(part) <= 8 and _unit_kind(part) is not None:
+                    return part
+    return None
+
+
+def _unit_kind(unit: str) -> Quantity | None:
+    # "RMB 1bn" is a template with the number in place; "亿元" takes it in front.
+    parsed = extract_quantities(unit if "1" in unit else f"1{unit}")
+    if len(parsed) == 1 and parsed[0].kind not in ("number", "duration"):
+        return parsed[0]
+    return None
+
+
+def with_unit(q: Quantity, unit: str | None) -> Quantity:
+    """A bare cell number given the unit its labels state: "25.01" under "（亿元）" is
+    2,501,000,000 CNY. Offsets and raw text stay the cell's."""
+    if unit is None or q.kind != "number":
+        return q
+    template = _unit_kind(unit)
+    if template is None:
+        return q
+    scale = template.low  # the value of "1" in that unit
+    return q.model_copy(
+        update={
+            "low": q.low * scale,
+            "high": q.high * scale,
+            "kind": template.kind,
+            "currency": template.currency,
+            "unit": template.unit,
+        }
+    )
+
+
+def _table_fact(
+    offset: int,
+    row: str,
+    header: str,
+    caption: str,
+    q: Quantity,
+    glossary: Glossary,
+    vocab: frozenset[str],
+    carried: str | None,
+) -> Fact:
+    """A cell's figure: its column or row label says whom, what and when, and in which unit
+    (or the table's caption does)."""
+    label = tables.cell_label(row, header, q.start or 0)
+    if label is not None:
+        row_label, _, column_label = label.partition("，")
+        q = with_unit(q, label_unit(row_label, column_label, caption, header.split("|")[1]))
+    if label is None:
+        context, placed = row, q
+    else:
+        context = f"{label} {q.raw}"
+        placed = q.model_copy(update={"start": len(label) + 1, "end": len(label) + 1 + len(q.raw)})
+    row_label, _, column_label = (label or "").partition("，")
+    labelled = next(
+        (m[2] for part in (column_label, row_label) for m in glossary.entity_mentions(part)),
+        None,
+    )
+    caption_spans = spans_in(caption)
+    metric = metric_before(context, placed.start or 0, vocab)
+    if metric is None and _CHANGE_COLUMN.match(column_label.strip()):
+        metric = _metric_to_the_left(row, header, q, vocab)
+    return Fact(
+        sentence=offset,
+        quantity=q,
+        entity=labelled or carried,
+        own_clause=labelled is not None,
+        metric=metric,
+        period=period_before(context, placed.start or 0)
+        or (caption_spans[0][2] if len(caption_spans) == 1 else None),
+        # The sign is in the cell ("13.01（+9.53%）"), the basis in the labels ("同比").
+        change=change_of(context, placed) or change_of(row, q),
+    )
+
+
+def _metric_to_the_left(row: str, header: str, q: Quantity, vocab: frozenset[str]) -> str | None:
+    """A change column ("| YoY |", "| 同比 |") measures the metric of the nearest column to
+    its left that names one: "| Net profit attributable (RMB bn) | YoY |"."""
+    cells = header.split("|")
+    column = row[: q.start or 0].count("|")
+    for label in reversed(cells[2:column]):  # cells[1] labels the rows
+        if (metric := metric_before(label + " ", len(label) + 1, vocab)) is not None:
+            return metric
+    return None
+
+
+def _group_name(glossary: Glossary, name: str) -> str | None:
+    mentions = glossary.entity_mentions(name)
+    return mentions[0][2] if mentions else None
+
+
+def table_caption(text: str, header: str) -> str:
+    """The sentence before a table's header row in a chunk's text ("表2：…（单位：亿元）"):
+    what a later chunk that starts inside that table reads its units and period from."""
+    before = ""
+    for _, sentence in chunk_sentences(text):
+        if sentence.strip() == header.strip():
+            return before
+        if not tables.is_row(sentence) and not tables.is_rule(sentence):
+            before = sentence
+    return ""
+
+
+def facts_key(glossary: Glossary) -> str:
+    """What stored facts were computed with: this code's version and the entity names."""
+    digest = hashlib.sha256(json.dumps(glossary.entities, ensure_ascii=False).encode()).hexdigest()
+    return f"{FACTS_VERSION}:{digest[:16]}"
+
+
+def facts_json(facts: Sequence[Fact]) -> str:
+    return json.dumps([f.model_dump(mode="json", exclude_none=True) for f in facts])
+
+
+def facts_from_json(raw: str) -> list[Fact]:
+    return [Fact.model_validate(item) for item in json.loads(raw)]

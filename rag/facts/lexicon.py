@@ -1,0 +1,374 @@
+"""The corpus's own bilingual lexicon: which names in its notes mean the same entity.
+
+Notes write a company's other names beside it: "宁德时代(300750.SZ, CATL)", "China Merchants Bank
+(招商银行, 600036.SH)", "SK海力士(SK hynix)", "Ping An (中国平安, 2318.HK / 601318.SH)". Those
+pairs, read once per note at ingest and kept with its chunks, are what lets an English question
+about "CATL" find and attribute a Chinese sentence about 宁德时代 — with no hand-made list.
+Names without a written alias (a Chinese company-form name such as "…股份", "…银行") are kept
+too, as one-name groups: they are what sentences are attributed to.
+
+The small models measured here guess other-language names wrong about half the time, and wrong
+in the worst way (another real company), so nothing here is guessed: every alias is one a note
+wrote next to the name. `glossary.yaml` stays as users' overrides on top.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from functools import cache
+from pathlib import Path
+
+# How the lexicon is derived from the names notes write: a keyword index built by other
+# derivation code is rebuilt (its lexicon would lack what this code adds).
+DERIVATION = "2"  # 2: short and romanised forms of Chinese names
+
+_CJK = "\u4e00-\u9fff"
+# Listing codes with their exchange: A-shares, Hong Kong, Korea (KS/KQ), Tokyo (T), Taiwan
+# (TW/TWO), US tickers.
+STOCK_CODE = re.compile(
+    r"(?<![\dA-Za-z])(?:\d{6}\.(?:SH|SZ|SS|BJ|KS|KQ)|\d{4,5}\.HK|\d{4}\.(?:T|TW|TWO)|"
+    r"[A-Z]{1,5}\.(?:US|N|O|OQ))(?![A-Za-z])"
+)
+# "NAME(ALIASES)": the parenthesis holds other names and codes, never a figure or a sentence.
+_PAREN = re.compile(r"[（(]([^（）()\n]{1,80})[）)]")
+_SPLIT = re.compile(r"\s*(?:[,，、;；/|]|\bor\b)\s*")
+_LATIN_NAME = re.compile(r"^(?=.*[A-Za-z])[A-Za-z][A-Za-z0-9&.'\- ]{0,40}[A-Za-z0-9.]$|^[A-Za-z]$")
+_CJK_NAME = re.compile(rf"^[{_CJK}][{_CJK}A-Za-z0-9]{{1,11}}$")
+# Words that fill a parenthesis without being a name.
+_NOT_ALIAS = re.compile(
+    r"\d|同比|环比|亿|万|元|%|％|预计|估|约|注|下同|含|即|简称|单位|人民币|美元|"
+    r"\b(?:yoy|qoq|est|e\.g|i\.e|incl|excl|vs|see|note|bn|mn|rmb|usd|cny|fy|h1|h2|q[1-4])\b",
+    re.IGNORECASE,
+)
+# The endings of Chinese organisation names in their customary short form (…股份, …证券, …银行).
+_ORG_ENDING = re.compile(r"股份|集团|控股|科技|证券|银行|保险|人寿|资本|基金|药业|酒业|实业|矿业")
+# Legal-form tails dropped before a name is chosen: 宇树科技股份有限公司 is 宇树科技.
+_LEGAL_TAIL = re.compile(r"(?:集团)?(?:股份)?有限(?:责任)?公司$")
+_LATIN_RUN = re.compile(
+    r"(?:[A-Z][A-Za-z0-9&.'-]*|of|and|&|de)(?:[ \t]+(?:[A-Z][A-Za-z0-9&.'-]*|[a-z]{2,}|of|and|&|de))*[ \t]*$"
+)
+
+
+_PARTICLE = frozenset("的与和及如或在对其把被将向、")
+_UNIT_ALIAS = re.compile(r"^(?:[kKMGT]?W[h]?|kg|g|t|m|km|nm|mm|pcs|%|[A-Za-z])$")
+
+
+def _name_before(text: str, end: int, shortest: int = 3) -> str | None:
+    """The name that ends at `end`, right before a parenthesis: a trailing Latin word run
+    ("...的TSV" -> "TSV"), or, of the Chinese run there, the longest ending (`shortest`+
+    characters, no particle inside) that the document repeats elsewhere — names recur, the
+    words glued before them do not — else its last four characters."""
+    head = text[max(0, end - 14) : end]
+    latin = re.search(r"[A-Za-z][A-Za-z0-9&.\-]*$", head)
+    if latin and not re.search(rf"[{_CJK}]$", head):
+        return latin.group(0)
+    run = re.search(rf"[{_CJK}A-Za-z0-9]+$", head)
+    if not run:
+        return None
+    return _repeated_ending(text, _LEGAL_TAIL.sub("", run.group(0)), shortest=shortest)
+
+
+def _repeated_ending(text: str, run: str, shortest: int, longest: int = 12) -> str | None:
+    def usable(candidate: str) -> bool:
+        return bool(re.match(rf"[{_CJK}A-Za-z]", candidate)) and not (_PARTICLE & set(candidate))
+
+    for size in range(min(len(run), longest), shortest - 1, -1):
+        candidate = run[-size:]
+        if usable(candidate) and text.count(candidate) >= 2:
+            return candidate
+    if shortest <= len(run) <= 5 and usable(run):  # a short name the note writes once
+        return run
+    for size in (4, 3, 2):  # the end of a longer run
+        if shortest <= size <= len(run) and usable(run[-size:]):
+            return run[-size:]
+    return None
+
+
+def _latin_name_before(text: str, end: int) -> str | None:
+    """A capitalised Latin name ending at `end` ("China Merchants Bank", "Ping An")."""
+    head = text[max(0, end - 60) : end].rstrip()
+    match = _LATIN_RUN.search(head)
+    if not match:
+        return None
+    words = match.group(0).split()
+    while words and not words[0][0].isupper():  # start at a capitalised word
+        words.pop(0)
+    name = " ".join(words).strip(" .,'")
+    return name if len(name) >= 2 else None
+
+
+def _aliases(inside: str) -> list[str]:
+    out = []
+    for part in _SPLIT.split(inside.strip()):
+        part = part.strip(" \t\"'“”")
+        if not part:
+            continue
+        if STOCK_CODE.fullmatch(part):
+            out.append(part.upper())
+        elif _NOT_ALIAS.search(part) or _UNIT_ALIAS.match(part):
+            continue
+        elif _LATIN_NAME.match(part) or _CJK_NAME.match(part):
+            out.append(part)
+    return out
+
+
+def _is_entity(group: Sequence[str]) -> bool:
+    """A company or organisation, not a term: a stock code, a proper Latin name (a word in
+    mixed case: Micron, SK hynix, AgiBot), or a Chinese organisation ending."""
+    return any(
+        STOCK_CODE.fullmatch(a)
+        or (re.search(r"[A-Z]", a) and re.search(r"[a-z]", a) and not re.search(rf"[{_CJK}]", a))
+        or _ORG_ENDING.search(a[-2:])
+        for a in group
+    )
+
+
+def names_in(text: str) -> tuple[list[list[str]], list[list[str]]]:
+    """(entities, terms) a note names in two languages or with a code: "NAME(ALIAS, CODE)"
+    groups, and one-name groups for Chinese organisation names the note repeats. A
+    parenthesis of the same script ("主持人(券商分析师)") describes, it names nothing."""
+    entities: list[list[str]] = []
+    terms: list[list[str]] = []
+    for match in _PAREN.finditer(text):
+        aliases = _aliases(match.group(1))
+        if not aliases:
+            continue
+        before = text[: match.start()].rstrip()
+        if not before:
+            continue
+        name = _latin_name_before(text, len(before)) if re.search(r"[A-Za-z.]$", before) else None
+        # Two characters name a company when the parenthesis gives its code or its Latin
+        # name ("美光(Micron, MU.US)", "三星(Samsung)"); otherwise they are too often a word.
+        named = any(STOCK_CODE.fullmatch(a) or _is_entity([a]) for a in aliases)
+        name = name or _name_before(text, len(before))
+        name = name or (_name_before(text, len(before), shortest=2) if named else None)
+        if name is None:
+            continue
+        if any(a.startswith(("如", "例如", "比如", "包括", "e.g")) for a in aliases):
+            continue  # "(如谷歌、Meta)" lists examples, not other names
+        group = [name, *[a for a in aliases if a.lower() != name.lower()]]
+        scripts = {bool(re.search(rf"[{_CJK}]", a)) for a in group}
+        coded = any(STOCK_CODE.fullmatch(a) for a in group)
+        if len(group) < 2 or not (coded or scripts == {True, False}):
+            continue
+        (entities if _is_entity(group) else terms).append(group)
+    found: Counter[str] = Counter()
+    for match in _ORG_ENDING.finditer(text):
+        tail = re.search(rf"[{_CJK}]+$", text[max(0, match.start() - 4) : match.end()])
+        if tail:
+            run = tail.group(0)
+            name = _repeated_ending(text, run, shortest=len(match.group(0)) + 2, longest=len(run))
+            if name and text.count(name) >= 2:
+                found[name] += 1
+    entities += [[name] for name in found]
+    return merge_groups(entities), merge_groups(terms)
+
+
+def merge_groups(groups: Iterable[Sequence[str]]) -> list[list[str]]:
+    """Union of groups that share an alias (case-insensitive), first spelling kept, in order."""
+    merged: list[list[str]] = []
+    index: dict[str, int] = {}
+    for group in groups:
+        keys = {a.lower() for a in group if a}
+        hits = sorted({index[k] for k in keys if k in index})
+        if not hits:
+            target = len(merged)
+            merged.append([])
+        else:
+            target = hits[0]
+            for other in reversed(hits[1:]):  # fold later groups into the first
+                for alias in merged[other]:
+                    if alias.lower() not in {a.lower() for a in merged[target]}:
+                        merged[target].append(alias)
+                merged[other] = []
+        for alias in group:
+            if alias and alias.lower() not in {a.lower() for a in merged[target]}:
+                merged[target].append(alias)
+        for alias in merged[target]:
+            index[alias.lower()] = target
+        for i, g in enumerate(merged):
+            for alias in g:
+                index[alias.lower()] = i
+    return [g for g in merged if g]
+
+
+def lexicon_of(documents: Iterable[str]) -> tuple[list[list[str]], list[list[str]]]:
+    """The (entities, terms) of many notes, from each note's `names_json` (see ingest); each
+    entity also gets the short and romanised forms of its Chinese names (`with_short_forms`)."""
+    import json
+
+    entities: list[list[str]] = []
+    terms: list[list[str]] = []
+    for raw in documents:
+        data = json.loads(raw) if raw else {}
+        entities += data.get("entities", [])
+        terms += data.get("terms", [])
+    return with_short_forms(merge_groups(entities)), merge_groups(terms)
+
+
+_PLACES_FILE = Path(__file__).parents[1] / "data" / "cn_places.txt"
+# Industry words that end a company's full name but not the name analysts say: 迈瑞医疗 is
+# 迈瑞, 宇树科技 宇树. Financial endings (银行, 证券, 保险) stay: 招商 or 工商 alone is a word.
+_DROPPABLE_ENDING = re.compile(
+    r"(?:股份|集团|控股|科技|医疗|医药|药业|生物|电子|电气|能源|智能|汽车|酒业|实业|矿业|新材|动力|"
+    r"半导体|存储|机器人|光电|通信|软件|网络|信息|电器|食品|啤酒|乳业)$"
+)
+_CJK_ONLY = re.compile(rf"^[{_CJK}]+$")
+
+
+@cache
+def _places() -> tuple[str, ...]:
+    words = [
+        w
+        for line in _PLACES_FILE.read_text(encoding="utf-8").splitlines()
+        if not line.startswith("#")
+        for w in line.split()
+    ]
+    return tuple(sorted(set(words), key=len, reverse=True))
+
+
+def short_forms(name: str) -> list[str]:
+    """The shorter names a Chinese company goes by: without its place prefix (贵州茅台 -> 茅台,
+    中国平安 -> 平安) and without an industry ending (恒瑞医药 -> 恒瑞). A remainder that is
+    itself only an ending (中国人寿 -> 人寿, a word for every life insurer) is no name."""
+    if not _CJK_ONLY.match(name) or len(name) < 4:
+        return []
+    out: list[str] = []
+    place = next((p for p in _places() if name.startswith(p) and len(name) - len(p) >= 2), None)
+    rest = name[len(place) :] if place else name
+    if place and not _ORG_ENDING.fullmatch(rest) and not _DROPPABLE_ENDING.fullmatch(rest):
+        out.append(rest)
+    for base in (name, rest) if place else (name,):
+        ending = _DROPPABLE_ENDING.search(base)
+        if ending and ending.start() >= 2:
+            out.append(base[: ending.start()])
+    return [s for s in dict.fromkeys(out) if s != name and len(s) >= 2]
+
+
+def romanised(name: str) -> list[str]:
+    """Pinyin spellings of a Chinese name as English writes company names: syllables joined
+    per word, place apart ("山西汾酒" -> "Shanxi Fenjiu", "Fenjiu"; "五粮液" -> "Wuliangye")."""
+    if not _CJK_ONLY.match(name):
+        return []
+    from pypinyin import lazy_pinyin
+
+    def spell(chars: str) -> str:
+        return "".join(lazy_pinyin(chars)).capitalize()
+
+    if _ORG_ENDING.search(name) or _DROPPABLE_ENDING.search(name):
+        return []  # English translates the ending ("… Bank", "… Technology"): no spelling
+    place = next((p for p in _places() if name.startswith(p) and len(name) - len(p) >= 2), None)
+    if place in ("中国", "中华", "中華"):
+        return []  # "China …" is translated, not spelled
+    forms = [spell(name)]
+    if place:
+        forms.append(f"{spell(place)} {spell(name[len(place) :])}")
+    return [f for f in forms if len(f.replace(" ", "")) >= 5 and f.isascii()]
+
+
+def with_short_forms(entities: Sequence[Sequence[str]]) -> list[list[str]]:
+    """Entities with the short and romanised forms of their Chinese names added. A form that
+    two entities would share, or that is already another entity's name, is added to neither:
+    it could not say which one a question means."""
+    proposed: list[list[str]] = []
+    for group in entities:
+        forms: list[str] = []
+        for alias in group:
+            shorts = short_forms(alias)
+            forms += shorts
+            for chinese in [alias, *shorts]:
+                forms += romanised(chinese)
+        known = {a.lower() for a in group}
+        proposed.append([f for f in dict.fromkeys(forms) if f.lower() not in known])
+    owners: Counter[str] = Counter(f.lower() for forms in proposed for f in set(forms))
+    taken = {a.lower() for group in entities for a in group}
+    return [
+        [*group, *[f for f in forms if owners[f.lower()] == 1 and f.lower() not in taken]]
+        for group, forms in zip(entities, proposed, strict=True)
+    ]
+
+
+def names_json(text: str) -> str:
+    """A note's names, as stored in its chunks' metadata."""
+    import json
+
+    entities, terms = names_in(text)
+    return json.dumps({"entities": entities, "terms": terms}, ensure_ascii=False)
+
+
+def mentioned_in(group: Sequence[str], text: str) -> bool:
+    """Whether `text` names any alias of `group` (Latin aliases as whole words, any case)."""
+    for alias in group:
+        if re.search(r"[A-Za-z]", alias):
+            if re.search(rf"(?<![A-Za-z0-9]){re.escape(alias)}(?![A-Za-z])", text, re.IGNORECASE):
+                return True
+        elif alias in text:
+            return True
+    return False
+
+
+def entity_sources(
+    entities: Sequence[Sequence[str]], texts: Sequence[str], sources: Sequence[str]
+) -> list[list[str]]:
+    """For each entity group, the notes (sources) whose chunks name it."""
+    by_source: dict[str, list[str]] = {}
+    for text, source in zip(texts, sources, strict=True):
+        by_source.setdefault(source, []).append(text)
+    joined = {source: "\n".join(parts) for source, parts in by_source.items()}
+    return [sorted(s for s, text in joined.items() if mentioned_in(g, text)) for g in entities]
+
+
+_HEADING_LINE = re.compile(r"^#{1,6}[ \t]+.*$", re.MULTILINE)
+
+
+def subjects_before(
+    text: str, entities: Sequence[Sequence[str]], title: str = ""
+) -> Callable[[int], str | None]:
+    """For a position in a note, whom the text there is about (an entity's first alias): the
+    entity named last before it in its section ("上半年三大产线中，体外诊断收入…" mid-section is
+    still about that company); at a section's start, the company its heading names, else the
+    one the note's title names. A new section is not about whoever the last one ended on
+    ("…而比亚迪同期…" then "## 现金流"); without a heading or title naming anyone, the
+    entity named last before it."""
+    mentions: list[tuple[int, str]] = []
+    patterns: list[tuple[re.Pattern[str], str]] = []
+    for group in entities:
+        for alias in group:
+            if STOCK_CODE.fullmatch(alias) or len(alias) < 2:
+                continue
+            pattern = (
+                re.compile(rf"(?<![A-Za-z]){re.escape(alias)}(?![A-Za-z])", re.IGNORECASE)
+                if alias.isascii()
+                else re.compile(re.escape(alias))
+            )
+            patterns.append((pattern, group[0]))
+            mentions += [(m.start(), group[0]) for m in pattern.finditer(text)]
+    mentions.sort()
+    positions = [p for p, _ in mentions]
+    headings = [(m.start(), m.end()) for m in _HEADING_LINE.finditer(text)]
+    heading_starts = [start for start, _ in headings]
+
+    def first_named(start: int, end: int) -> str | None:
+        i = bisect_right(positions, start - 1)
+        return mentions[i][1] if i < len(mentions) and mentions[i][0] < end else None
+
+    named_in_title = sorted(
+        (m.start(), name) for pattern, name in patterns for m in pattern.finditer(title)
+    )
+    title_subject = named_in_title[0][1] if named_in_title else None
+
+    def subject(position: int) -> str | None:
+        i = bisect_right(positions, position - 1)
+        last = mentions[i - 1] if i else None
+        h = bisect_right(heading_starts, position) - 1
+        if h < 0:
+            return last[1] if last else None
+        start, end = headings[h]
+        if last is not None and last[0] >= start:
+            return last[1]  # named in this section, before the position
+        return first_named(start, end) or title_subject or (last[1] if last else None)
+
+    return subject

@@ -1,0 +1,318 @@
+"""Sentence-level evidence: the few sentences of the retrieved chunks that carry the answer.
+
+Each piece keeps its document's title and date, its original character offsets, the absolute
+years it speaks of (明年 in a 2025-11-12 note is 2026) and the figures it holds, pre-rendered in
+the answer's language so a small model copies instead of converting.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field, replace
+
+from langchain_core.documents import Document
+
+from rag.dictionary import english_in, translations_in
+from rag.facts import tables
+from rag.facts.extract import Fact, chunk_sentences, extract_facts
+from rag.facts.periods import (
+    heading_spans,
+    heading_years,
+    period_years,
+    spans_in,
+)
+from rag.glossary import Glossary
+from rag.numbers import Quantity, extract_years, render, resolve_relative_years
+from rag.plan.question import (
+    BARE_YEAR,
+    LATIN_NAME,
+    Question,
+    broader_metric_in,
+    metric_vocab,
+    specs_in,
+)
+from rag.retrieve.keyword import tokenize
+from rag.sentences import is_heading, is_question
+from rag.types import Language
+
+
+@dataclass(frozen=True)
+class Evidence:
+    chunk_id: str
+    doc_id: str
+    title: str
+    date: str | None
+    text: str  # the sentence as cleaned
+    start: int  # original offsets
+    end: int
+    score: float  # selection score
+    retrieval_score: float
+    years: frozenset[int]
+    quantities: tuple[Quantity, ...]
+    section: str | None = None
+    entities: tuple[str, ...] = field(default_factory=tuple)  # first alias of each entity named
+    spans: frozenset[str] = frozenset()  # periods it states, or inherits from the clause before
+    header: str | None = None  # a table row's header row
+    facts: tuple[Fact, ...] = ()  # its figures with entity, metric, period (rag/facts/extract.py)
+    # The clauses of its full sentence before it ("按TSV月产能口径：A今年16万片/月；" before
+    # "B今年约6万片/月"): what they name frames it too.
+    lead: str = ""
+
+    def figure_context(self, q: Quantity) -> tuple[str, Quantity]:
+        """The text a figure is read in, and the figure placed in it: its own sentence, or for
+        a table cell "row label，column label figure" (the labels say what it measures)."""
+        if self.header is None or q.start is None:
+            return self.text, q
+        label = tables.cell_label(self.text, self.header, q.start)
+        if label is None:
+            return self.text, q
+        prefix = f"{label} "
+        return prefix + q.raw, q.model_copy(
+            update={"start": len(prefix), "end": len(prefix) + len(q.raw)}
+        )
+
+    def display(self, language: Language) -> str:
+        """The sentence with relative years resolved and figures rendered for `language`."""
+        text = self.text
+        year = int(self.date[:4]) if self.date else None
+        inserts: list[tuple[int, str]] = []
+        if year:
+            for (_, end), absolute in resolve_relative_years(text, year):
+                if str(absolute) in text[end : end + 8]:
+                    continue  # the note already says it: "今年(2025年)"
+                inserts.append((end, f"({absolute}年)" if language == "zh" else f" ({absolute})"))
+        if language == "en":
+            for q in self.quantities:
+                if q.end is not None and q.kind in ("count", "money") and q.high >= 10000:
+                    inserts.append((q.end, f" (≈{render(q, 'en')})"))
+        for pos, insert in sorted(inserts, reverse=True):
+            text = text[:pos] + insert + text[pos:]
+        return text
+
+
+def sentence_offsets(doc: Document) -> list[tuple[int, str, int, int]]:
+    """(offset in the chunk, sentence, original start, original end) for each sentence of a
+    chunk (its metadata `offsets`/`start` map chunk offsets to the original text's)."""
+    text = doc.page_content
+    points = json.loads(doc.metadata.get("offsets", "[]")) or [
+        [0, int(doc.metadata.get("start", 0))]
+    ]
+    rels = [p[0] for p in points]
+
+    def origin(rel: int) -> int:
+        i = max(j for j, r in enumerate(rels) if r <= rel) if rel >= rels[0] else 0
+        return points[i][1] + (rel - points[i][0])
+
+    return [
+        (s, sentence, origin(s), origin(s + len(sentence) - 1) + 1)
+        for s, sentence in chunk_sentences(text)
+    ]
+
+
+def chunk_facts(doc: Document, glossary: Glossary) -> dict[int, list[Fact]]:
+    """A retrieved chunk's facts by sentence offset: as derived at indexing, or derived now
+    for a chunk the index holds none for."""
+    facts = doc.metadata.get("facts")
+    if facts is None:
+        facts = extract_facts(
+            doc.page_content,
+            glossary,
+            metric_vocab(glossary),
+            section=doc.metadata.get("section"),
+            subject=doc.metadata.get("subject"),
+            heading=doc.metadata.get("heading"),
+            doc_year=_doc_year(doc),
+        )
+    by_sentence: dict[int, list[Fact]] = {}
+    for fact in facts:
+        by_sentence.setdefault(fact.sentence, []).append(fact)
+    return by_sentence
+
+
+def _doc_year(doc: Document) -> int | None:
+    date = doc.metadata.get("date")
+    return int(str(date)[:4]) if date else None
+
+
+def by_named_source(question: Question, docs: list[Document]) -> tuple[Question, list[str]]:
+    """A name the question gives that is a retrieved note's institution ("启明资本预测…",
+    "according to Meridian") says whose notes to read, not whom the figure is about: it leaves
+    the question (entities, names, and the text retrieval reads), and the sources of that
+    institution's notes are returned to retrieve from ([] when the question names none)."""
+    institution = {d.metadata.get("source"): str(d.metadata.get("institution") or "") for d in docs}
+    named = [
+        g
+        for g in question.entities
+        if any(len(a) >= 2 and a.lower() in i.lower() for a in g for i in institution.values())
+    ]
+    if not named:
+        return question, []
+    sources = sorted(
+        str(source)
+        for source, inst in institution.items()
+        if any(a.lower() in inst.lower() for g in named for a in g)
+    )
+    text = question.text
+    for alias in sorted({a for g in named for a in g}, key=len, reverse=True):
+        text = re.sub(re.escape(alias), " ", text, flags=re.IGNORECASE)
+    question = replace(
+        question,
+        text=re.sub(r"\s+", " ", text).strip(),
+        entities=tuple(g for g in question.entities if g not in named),
+        names=tuple(n for n in question.names if n not in named),
+    )
+    return question, sources
+
+
+def select_evidence(
+    question: Question,
+    docs: list[Document],
+    glossary: Glossary,
+    limit: int = 4,
+) -> list[Evidence]:
+    """Score every sentence of the retrieved chunks against the question; keep the best."""
+    # The question's words in the other language, where the retrieved notes write them:
+    # "last week" -> 上周 in a Chinese note, 保费 -> "premium" in an English one.
+    texts = [d.page_content for d in docs]
+    if question.language == "en":
+        written = translations_in(question.text, texts)
+    else:
+        own = [t for t in tokenize(question.text) if len(t) >= 2 and not t.isascii()]
+        written = english_in(own, texts)
+    if written:
+        extra = {t for word in written for t in tokenize(word) if len(t) >= 2}
+        question = replace(question, terms=question.terms | extra)
+    candidates: list[Evidence] = []
+    asked = [set(group) for group in question.entities]
+    asks_who = bool(question.asks_who)
+    for rank, doc in enumerate(docs):
+        doc_year = _doc_year(doc)
+        section = str(doc.metadata.get("section") or "")
+        # The company named last before the chunk (ingest): its first sentences are about it.
+        subject = str(doc.metadata.get("subject") or "")
+        carried: list[list[str]] = glossary.entities_in(subject) if subject else []
+        # The headings above the chunk frame it: their years for sentences that write none,
+        # the nearest period they name ("## Key metrics, H1 2025") for sentences naming none.
+        headings = str(doc.metadata.get("heading") or "")
+        framed_years = heading_years(headings)
+        carried_spans: frozenset[str] = heading_spans(headings)  # of the last that named any
+        header = section if tables.is_row(section) else None
+        lines = sentence_offsets(doc)
+        facts_by_sentence = chunk_facts(doc, glossary)
+        for index, (offset, sentence, start, end) in enumerate(lines):
+            if is_question(sentence):
+                carried = []  # a new question starts a new subject
+                continue  # a note's own question frames its answer; it states no fact
+            if is_heading(sentence) and offset not in facts_by_sentence:
+                carried = glossary.entities_in(sentence) or carried
+                continue  # a heading without figures frames its section; it is no evidence
+            if tables.is_row(sentence):
+                following = lines[index + 1][1] if index + 1 < len(lines) else ""
+                if tables.is_rule(following):
+                    header = sentence  # a header row frames the rows below it; no fact
+                    continue
+            elif tables.is_rule(sentence):
+                continue
+            else:
+                header = None
+            in_table = header is not None and tables.is_row(sentence)
+            own_spans = frozenset(
+                s for _, _, s in spans_in(f"{header} {sentence}" if in_table else sentence)
+            )
+            # "前三季度营收…；归母净利润490.34亿元…" : the clause after the semicolon keeps
+            # the period of the one before, as it keeps its subject.
+            spans = own_spans or carried_spans
+            carried_spans = spans
+            tokens = set(tokenize(sentence))
+            # Shared words, damped for long sentences that share many by sheer length.
+            overlap = len(tokens & question.terms) / (1 + max(0, len(tokens) - 30) / 60)
+            section_overlap = len(set(tokenize(section)) & question.terms) if section else 0
+            years = (
+                {m.year for m in extract_years(sentence)}
+                | period_years(sentence)
+                | {int(v) for v in BARE_YEAR.findall(sentence)}
+            )
+            if doc_year:
+                years |= {y for _, y in resolve_relative_years(sentence, doc_year)}
+            years = years or framed_years
+            facts = tuple(facts_by_sentence.get(offset, ()))
+            quantities = tuple(f.quantity for f in facts)
+            named = glossary.entities_in(sentence)
+            # "其中,800G规格占比超过100万条" continues the sentence before it ("Meta2025年…"):
+            # a sentence that names no one keeps the subject of the last one that did.
+            inherited = [] if named else carried
+            carried = named or carried
+            # A table row is about the entities its header names (one per column).
+            framing = f"{section} {header}" if in_table and header != section else section
+            section_named = glossary.entities_in(framing) if framing else []
+            score = overlap + 0.3 * section_overlap + 1.0 / (1 + rank)
+            if asked:
+                if any(set(g) in asked for g in named):
+                    score += 3
+                elif any(set(g) in asked for g in inherited):
+                    score += 2
+                elif any(set(g) in asked for g in section_named):
+                    score += 1.5
+                elif named or inherited:
+                    score -= 2  # about another company
+            if question.years:
+                if years & question.years:
+                    score += 2
+                elif years:
+                    score -= 1
+            if question.asks_figure and quantities:
+                score += 1
+            if question.specs & specs_in(sentence):
+                score += 2
+            low = sentence.lower()
+            named_metrics = sum(1 for g in question.metrics if any(a.lower() in low for a in g))
+            score += 2.5 * named_metrics
+            # "international revenues": the sentence that names the market or channel asked;
+            # one that names none cannot give its figure (the domestic revenue beside it).
+            framed = f"{section} {sentence}".lower()
+            qualified = sum(1 for g in question.qualifiers if any(a.lower() in framed for a in g))
+            if question.qualifiers:
+                score += 2 * qualified if qualified else -3
+            if question.metrics and not named_metrics and broader_metric_in(low, question):
+                score += 1.5  # "third-quarter net profit" for net profit attributable
+            if question.period is not None:
+                if question.period.span in spans:
+                    score += 2
+                elif spans:
+                    score -= 1  # about another part of the year
+            if asks_who and (named or LATIN_NAME.search(sentence)):
+                score += 2  # "以哪家公司为代表": the sentence that names a company
+            page = doc.page_content
+            boundary = max(page.rfind(mark, 0, offset) for mark in "。！？!?\n") + 1
+            candidates.append(
+                Evidence(
+                    lead=page[boundary:offset].strip() if not in_table else "",
+                    chunk_id=str(doc.metadata.get("id", doc.id)),
+                    doc_id=str(doc.metadata.get("source", "")),
+                    title=str(doc.metadata.get("title", "")),
+                    date=doc.metadata.get("date"),
+                    text=sentence,
+                    start=start,
+                    end=end,
+                    score=round(score, 3),
+                    retrieval_score=float(doc.metadata.get("score", 0.0)),
+                    years=frozenset(years),
+                    quantities=quantities,
+                    section=section or None,
+                    entities=tuple(g[0] for g in named + inherited + section_named),
+                    spans=spans,
+                    header=header if in_table else None,
+                    facts=facts,
+                )
+            )
+    candidates.sort(key=lambda e: -e.score)
+    picked: list[Evidence] = []
+    for evidence in candidates:
+        if evidence.score <= 1.0:
+            break
+        if all(evidence.text != p.text for p in picked):
+            picked.append(evidence)
+        if len(picked) == limit:
+            break
+    return picked

@@ -1,0 +1,536 @@
+"""The query plan: what a question asks, read once from its text.
+
+Names come from the glossary (users' overrides + the notes' own names and the finance
+vocabulary), from Latin capitalised words, and from Chinese organisation-shaped subjects; an
+acronym of several known companies is marked ambiguous (ask, don't guess). Metrics are the
+vocabulary's measured quantities the question names, longest names first.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from functools import cache, cached_property, lru_cache
+
+from rag.dictionary import chinese_forms
+from rag.facts.periods import (
+    Period,
+    question_period,
+    spans_in,
+)
+from rag.glossary import Glossary, finance_terms, mentions
+from rag.numbers import extract_years
+from rag.retrieve.keyword import tokenize
+from rag.types import Language
+
+_ASKS_FIGURE = re.compile(
+    r"多少|几|多大|多高|规模|比例|占比|份额|价值|产能|需求|毛利|涨幅|增长|"
+    r"how (?:many|much|big|large|high)|what (?:is|are|was|were)|number|share|ratio|margin|"
+    r"value|demand|capacity|size|revenue|price|cost|reach",
+    re.IGNORECASE,
+)
+
+
+# "in 2026" — but not "每台2000元" or "US$2,000": a figure with a unit is not a year.
+BARE_YEAR = re.compile(
+    r"(?<![\d$.,])(20\d{2})(?![\d.,%％]|\s*(?:元|万|亿|千|百|美元|根|条|台|个|颗|家|套|"
+    r"usd|rmb|cny|yuan|dollars?|units?|cables?)(?![a-z]))",
+    re.I,
+)
+
+
+# "公司AEC产能分布在哪些地方" names 产能 but asks where, not how much.
+_ASKS_WHICH = re.compile(
+    r"哪些|哪家|哪个|哪里|哪儿|何处|在哪|谁|什么(?:地方|公司|产品|原因)|为什么|为何|如何|怎么|"
+    r"\b(?:which|who|whom|where|why|how (?:does|do|did|is|are|will|can))\b",
+    re.I,
+)
+
+
+# A question that wants a figure stated: "多少", "how many", "what share".
+ASKS_AMOUNT = re.compile(
+    r"多少|几[个台根条家颗]|多大|规模多|how (?:many|much|large|big|high)\b|"
+    r"what (?:share|percentage|fraction|proportion)\b",
+    re.I,
+)
+
+
+ASKS_CHANGE = re.compile(
+    r"同比|环比|增长|增速|增幅|降幅|下降|变化|增加|减少|涨幅|跌幅|上涨|下跌|涨了|跌了|"
+    r"\b(?:growth|grow|grew|increase|decrease|decline|change|yoy|qoq|rise|fall|up|down)\b",
+    re.IGNORECASE,
+)
+
+
+ASKS_WHO = re.compile(
+    r"哪家|哪些(?:公司|厂商|企业|客户|供应商)|哪个(?:公司|厂商|企业|客户)|谁|"
+    r"\b(?:which (?:compan|firm|vendor|supplier|customer|client|player)\w*|who)\b",
+    re.I,
+)
+
+
+LATIN_NAME = re.compile(r"(?<![A-Za-z])[A-Z][a-z]+[A-Za-z]*(?![A-Za-z])")  # SpaceX, not GPU
+
+
+@dataclass(frozen=True)
+class Question:
+    """What evidence selection needs to know about a question."""
+
+    text: str
+    language: Language
+    terms: frozenset[str]
+    entities: tuple[tuple[str, ...], ...]  # glossary entity groups named in the question
+    years: frozenset[int]
+    asks_figure: bool
+    topics: tuple[tuple[str, ...], ...] = ()  # glossary topics named (AEC, 液冷…)
+    names: tuple[tuple[str, ...], ...] = ()  # Latin-script names the evidence must mention
+    specs: frozenset[str] = frozenset()  # model and grade names: 400G, 1.6T, GB300 (lower case)
+    period: Period | None = None  # the span asked about: 前三季度, Q3, H1, full year
+    metrics: tuple[tuple[str, ...], ...] = ()  # term groups naming what is measured (营收, NIM…)
+    metric_vocab: frozenset[str] = frozenset()  # every metric word the glossary knows
+    qualifiers: tuple[tuple[str, ...], ...] = ()  # where or through whom: overseas, 直销, dealers
+    # Entities an unresolved acronym may mean ("PICC": PICC Group, PICC P&C): ask which.
+    ambiguous: tuple[str, ...] = ()
+    # A change asked ("同比增长多少") or a level; None: either (a calculation's operand).
+    asks_change: bool | None = False
+    # Terms the notes themselves define ("HBM（高带宽内存）", "TSV") that the question names by
+    # their Latin acronym, as it would any Latin name: what its figure is about.
+    subjects: tuple[tuple[str, ...], ...] = ()
+
+    # What kind of answer the text asks for, read once per question (a copy with other text,
+    # e.g. a calculation's sub-question, reads its own).
+    @cached_property
+    def asks_amount(self) -> bool:
+        """A figure stated: "多少", "how many", "what share"."""
+        return bool(ASKS_AMOUNT.search(self.text))
+
+    @cached_property
+    def asks_who(self) -> bool:
+        """Which company or party: "哪家", "which supplier", "who"."""
+        return bool(ASKS_WHO.search(self.text))
+
+    @cached_property
+    def asked_kind(self) -> str | None:
+        return asked_kind(self.text)
+
+    @cached_property
+    def asked_noun(self) -> str | None:
+        return asked_noun(self.text)
+
+    @cached_property
+    def asks_relative(self) -> bool:
+        return asks_relative(self.text)
+
+    @classmethod
+    def parse(cls, text: str, language: Language, glossary: Glossary) -> Question:
+        # The period asked is matched as a period, not as shared words: "前三季度" would
+        # otherwise make any nine-month sentence of any note look like the answer.
+        unperiodic = _without_periods(text)
+        terms = set(tokenize(unperiodic))
+        # Both languages' forms of the names and terms asked: the note may be in either.
+        for alias in glossary.expand(unperiodic, every_language=True):
+            terms.update(tokenize(alias))
+        years = {m.year for m in extract_years(text)}
+        years |= {int(v) for v in BARE_YEAR.findall(text)}
+        entities = [tuple(g) for g in glossary.entities_in(text)]
+        names: list[tuple[str, ...]] = []
+        ambiguous: tuple[str, ...] = ()
+        for name in _latin_names(text, glossary):
+            candidates = acronym_candidates(name[0], glossary)
+            known = [g for form in name[1:] for g in glossary.entities_in(form)]
+            if known and tuple(known[0]) not in entities:  # "China Mobile" -> 中国移动
+                entities.append(tuple(known[0]))
+                names.append(tuple(known[0]))
+            elif len(candidates) == 1:  # "PICC" for the one entity named "PICC Group"
+                entities.append(tuple(candidates[0]))
+                names.append(tuple(candidates[0]))
+            elif len(candidates) > 1 and not ambiguous:
+                ambiguous = tuple(g[0] for g in candidates)  # ask, don't guess
+                names.append(name)
+            else:
+                names.append(name)
+        if n := _leading_chinese_name(text, glossary):
+            names.append(n)
+        return cls(
+            text=text,
+            language=language,
+            terms=frozenset(terms),
+            entities=tuple(entities),
+            years=frozenset(years),
+            asks_figure=bool(_ASKS_FIGURE.search(text))
+            and not (_ASKS_WHICH.search(text) and not ASKS_AMOUNT.search(text)),
+            topics=tuple(tuple(g) for g in glossary.topics_in(text)),
+            names=tuple(names),
+            ambiguous=ambiguous,
+            specs=specs_in(text),
+            period=question_period(text),
+            metrics=asked_metrics(text, glossary),
+            metric_vocab=metric_vocab(glossary),
+            qualifiers=tuple(
+                tuple(g)
+                for g in glossary.matches(text, glossary.terms)
+                if any(_QUALIFIER.search(a) for a in g)
+            ),
+            asks_change=bool(ASKS_CHANGE.search(text)),
+            subjects=tuple(
+                tuple(g)
+                for g in glossary.matches(text, glossary.terms)
+                if not _is_vocabulary(g) and any(_ACRONYM.fullmatch(a) and a in text for a in g)
+            ),
+        )
+
+
+def _without_periods(text: str) -> str:
+    for start, end, _span in reversed(spans_in(text)):
+        text = text[:start] + " " + text[end:]
+    return text
+
+
+_NOT_METRIC = re.compile(
+    r"同比|环比|增长|增速|下降|预计|预期|上调|下调|百分点|全年|半年|季度|单季|复合|海外|国内|出口|进口|"
+    r"客户|供应商|经销商|渠道|直销|批发|\bgrowth\b|\byoy\b|\bqoq\b|\bforecast\b"
+)
+
+
+# Term groups that narrow a figure to a market or a channel: a question that names one needs
+# evidence that does ("海外收入" is not "收入").
+_QUALIFIER = re.compile(r"^(?:海外|境外|国外|出口|进口|直销|批发|经销商|渠道商|代理商)$")
+
+
+_ACRONYM = re.compile(r"[A-Z][A-Z0-9]{1,9}")
+
+
+@cache
+def _vocabulary_aliases() -> frozenset[str]:
+    return frozenset(a.lower() for g in finance_terms() for a in g)
+
+
+def _is_vocabulary(group: Sequence[str]) -> bool:
+    """A group of the shipped finance vocabulary (or sharing an alias with one)."""
+    return any(a.lower() in _vocabulary_aliases() for a in group)
+
+
+@cache
+def _finance_metrics() -> frozenset[str]:
+    return frozenset(
+        a.lower()
+        for g in finance_terms()
+        if not any(_NOT_METRIC.search(x.lower()) for x in g)
+        for a in g
+    )
+
+
+def is_metric_group(group: Sequence[str]) -> bool:
+    """A term group that names a measured quantity (revenue, NIM, capex) of the general
+    finance vocabulary: not a change, a period, an estimate or a party."""
+    metrics = _finance_metrics()
+    return any(a.lower() in metrics for a in group) and not any(
+        _NOT_METRIC.search(a.lower()) for a in group
+    )
+
+
+def asked_metrics(text: str, glossary: Glossary) -> tuple[tuple[str, ...], ...]:
+    """The metric groups a question names, longest names first: "net margin" asks 净利率, not
+    also the 毛利率 that a bare "margin" would name."""
+    groups = [g for g in glossary.matches(text, glossary.terms) if is_metric_group(g)]
+    low = text.lower()
+    found = [(g, [a.lower() for a in g if a.lower() in low or mentions(text, a)]) for g in groups]
+    longest = [max((len(a) for a in hits), default=0) for _, hits in found]
+    kept = []
+    for (group, hits), size in zip(found, longest, strict=True):
+        inside_longer = all(
+            any(h != o and h in o for _, others in found for o in others if len(o) > len(h))
+            for h in hits
+        )
+        if hits and not inside_longer:
+            kept.append((size, tuple(group)))
+    return tuple(g for _, g in sorted(kept, key=lambda item: -item[0]))
+
+
+_VOCABS: dict[int, tuple[Glossary, frozenset[str]]] = {}
+
+
+_GENERAL = Glossary().with_lexicon([], [])
+
+
+def general_metric_vocab() -> frozenset[str]:
+    """The metric words of the shipped finance vocabulary alone."""
+    return metric_vocab(_GENERAL)
+
+
+def broader_metrics(question: Question) -> frozenset[str]:
+    """Metric words of the vocabulary inside the asked metric's names: 净利润 in 归母净利润,
+    "net profit" in "net profit attributable to shareholders". A note that writes only the
+    broader word may mean the asked one."""
+    return _broader(tuple(a.lower() for g in question.metrics for a in g), question.metric_vocab)
+
+
+@lru_cache(maxsize=256)
+def _broader(asked: tuple[str, ...], vocab: frozenset[str]) -> frozenset[str]:
+    def inside(word: str, name: str) -> bool:
+        if word.isascii():  # whole words: "share" is not inside "shareholders"
+            return re.search(rf"(?<![a-z]){re.escape(word)}(?![a-z])", name) is not None
+        return word in name
+
+    return frozenset(w for w in vocab if w not in asked and any(inside(w, a) for a in asked))
+
+
+def broader_metric_in(text: str, question: Question) -> bool:
+    return any(w in text for w in broader_metrics(question))
+
+
+def metric_vocab(glossary: Glossary) -> frozenset[str]:
+    """Lower-cased metric words of a glossary (computed once per glossary object)."""
+    cached = _VOCABS.get(id(glossary))
+    if cached is None or cached[0] is not glossary:
+        words = frozenset(
+            a.lower() for g in glossary.terms if is_metric_group(g) for a in g if len(a) >= 2
+        )
+        cached = (glossary, words)
+        if len(_VOCABS) > 4:
+            _VOCABS.clear()  # a few live glossaries at a time; never grows
+        _VOCABS[id(glossary)] = cached
+    return cached[1]
+
+
+# A product grade or model: 400G, 1.6T, GB300, H100. The tokenizer splits "400G" into
+# "400" + "g", so these are matched whole to tell "400G规格有多少" from the total beside it.
+_SPEC = re.compile(
+    r"(?<![A-Za-z0-9.])(?:[A-Za-z]{1,4}\d{2,4}[A-Za-z]?|\d+(?:\.\d+)?[A-Za-z])(?![A-Za-z0-9])"
+)
+
+
+def specs_in(text: str) -> frozenset[str]:
+    return frozenset(m.group(0).lower() for m in _SPEC.finditer(text))
+
+
+_NOT_NAMES = frozenset(
+    (
+        "what how which who whom whose when where why is are was were does do did will would can "
+        "could should the a an in on of for by at to and or but with from as than vs versus per its "
+        "it this that these those if q a i relative together compared according give list name tell "
+        "show january february march april may june july august september october november december "
+        "jan feb mar apr jun jul aug sep sept oct nov dec monday tuesday wednesday thursday friday "
+        "us us$ usd rmb cny yuan dollar dollars million billion english please answer reply "
+        # units of measure: "按165GWh计算", "元/Wh"
+        "wh kwh mwh gwh twh w kw mw gw tw nm mm cm km kg mt bn mn tn pp bp bps"
+    ).split()
+)
+
+
+# Where a Chinese question's subject ends: a digit, a particle, punctuation, a period or
+# question word, or a verb that starts the predicate.
+_SUBJECT_END = re.compile(
+    r"[\d\s,，。？?！!、：:（(的和与及在对从]|今年|明年|去年|前年|上半年|下半年|全年|前三季度|"
+    r"第?[一二三四]季度|单季|多少|几|哪|什么|如何|怎么|是否|是|为|有|需要|预计|实现|达到|占"
+)
+
+
+_ORG_SHAPE = re.compile(
+    r"(?:股份|集团|控股|科技|证券|银行|保险|人寿|财险|资本|基金|药业|酒业|实业|矿业|医疗|医药|"
+    r"汽车|电子|电气|能源|机器人|半导体|存储|智能|动力|新材)$"
+)
+
+
+def _leading_chinese_name(text: str, glossary: Glossary) -> tuple[str, ...] | None:
+    """The organisation a Chinese question opens with ("洋河股份2025年营收…" -> 洋河股份) when
+    it is shaped like one and the glossary does not know it: the evidence must then name it,
+    or the notes do not cover that company."""
+    head = re.match(r"[\u4e00-\u9fff]{2,10}", text.strip())
+    if not head:
+        return None
+    run = head.group(0)
+    cut = _SUBJECT_END.search(run)
+    name = run[: cut.start()] if cut else run
+    for group in glossary.matches(name):  # a known name or term ends the subject where it starts
+        for alias in group:
+            pos = name.find(alias) if not alias.isascii() else -1
+            if pos == 0:
+                return None  # the question opens with a known name or term
+            if pos > 0:
+                name = name[:pos]
+    if 3 <= len(name) <= 8 and _ORG_SHAPE.search(name):
+        return (name,)
+    return None
+
+
+def acronym_candidates(name: str, glossary: Glossary) -> list[list[str]]:
+    """Entity groups an acronym the notes never write alone may mean: those with a name that
+    starts with it as a word ("PICC" -> "PICC Group", "PICC P&C"). Only all-capital names:
+    a word such as "China" starts many names without meaning any of them."""
+    if not re.fullmatch(r"[A-Z]{2,6}", name) or glossary.group_of(name) is not None:
+        return []
+    pattern = re.compile(rf"^{re.escape(name)}[\s&/-]", re.IGNORECASE)
+    return [g for g in glossary.entities if any(pattern.match(a) for a in g)]
+
+
+def _latin_names(text: str, glossary: Glossary) -> list[tuple[str, ...]]:
+    """Names the evidence must mention: every glossary entity the question names (with its
+    aliases), and any other capitalised or all-caps Latin word (Oracle, AMD, HBM). Words
+    written together are one name: the name the dictionary gives a Chinese form ("China
+    Mobile": 中国移动通信, 中国移动), or words next to a known entity that qualify it ("Kweichow"
+    Moutai), or else one name per word."""
+    names = [tuple(g) for g in glossary.entities_in(text)]
+    rest = text
+    # Words the dictionary knows together as one name, before any of them reads as a term.
+    for joint in re.finditer(r"(?<![A-Za-z])[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+(?![A-Za-z])", text):
+        if forms := chinese_forms(joint.group(0)):
+            names.append((joint.group(0), *forms))
+            rest = rest.replace(joint.group(0), " ")
+    aliases = sorted({a for g in glossary.matches(rest) for a in g}, key=len, reverse=True)
+    entity_aliases = {a for g in glossary.entities_in(text) for a in g}
+    for alias in aliases:  # longest first: "Alibaba Cloud" before "Alibaba"
+        mark = _KNOWN if alias in entity_aliases else " "
+        if alias.isascii():
+            pattern = rf"(?<![A-Za-z]){re.escape(alias)}(?:s|es)?(?![A-Za-z])"
+            rest = re.sub(pattern, mark, rest, flags=re.IGNORECASE)
+        else:
+            rest = rest.replace(alias, mark)
+    runs: list[list[re.Match[str]]] = []
+    for match in re.finditer(r"[A-Za-z][A-Za-z0-9']*", rest):
+        word = re.sub(r"'s?$", "", match.group(0))
+        sentence_start = (
+            not rest[: match.start()].strip() or rest[: match.start()].rstrip()[-1] in ".?!:;"
+        )
+        if (
+            (sentence_start and not word.isupper())
+            or len(word) < 2
+            or any(ch.isdigit() for ch in word)  # H1, Q3, GB300: periods and models, not names
+            or word.lower() in _NOT_NAMES
+            or not (word[0].isupper() or word.isupper())
+        ):
+            continue
+        joined = runs and not runs[-1][-1].group(0).endswith(("'s", "'"))  # "AIA Group's VONB"
+        if joined and not rest[runs[-1][-1].end() : match.start()].strip():
+            runs[-1].append(match)
+        else:
+            runs.append([match])
+    for run in runs:
+        words = [re.sub(r"'s?$", "", m.group(0)) for m in run]
+        before = rest[max(0, run[0].start() - 2) : run[0].start()]
+        after = rest[run[-1].end() : run[-1].end() + 2]
+        if _KNOWN in before.lstrip(" ")[-1:] + after.strip(" ")[:1]:
+            continue  # "Kweichow Moutai": the words beside a known name are part of it
+        names += [(w, w[:-1]) if w.endswith("s") else (w,) for w in words]
+    return names
+
+
+_KNOWN = "\x00"  # where a known name stood in the question
+
+
+_EN_COUNTED = re.compile(r"how many\s+(?:of\s+\S+\s+)?([A-Za-z][A-Za-z0-9-]*)", re.I)
+
+
+_ZH_COUNTED = re.compile(
+    r"多少(?:根|条|台|颗|片|个|套|块|张|家)([A-Za-z][A-Za-z0-9-]*|[\u4e00-\u9fff]{2,4})"
+)
+
+
+_NOT_NOUNS = frozenset(
+    "more less fewer units unit times of the are is were was will do does".split()
+)
+
+
+def asked_noun(text: str) -> str | None:
+    """The thing a count question counts: "How many TPUs…" -> "TPU", "多少颗TPU" -> "TPU"."""
+    match = _EN_COUNTED.search(text) or _ZH_COUNTED.search(text)
+    if not match:
+        return None
+    word = match.group(1)
+    if word.startswith(("百分", "倍")):
+        return None  # "多少个百分点" asks a measure, not a thing
+    if word.isascii():
+        # Only names (TPU, AEC, GPUs): a common English noun ("cables") has no Chinese spelling
+        # in the notes to look for.
+        if word.lower() in _NOT_NOUNS or not any(ch.isupper() for ch in word[1:]):
+            return None
+        if word.endswith("s") and len(word) > 3:
+            word = word[:-1]
+    return word
+
+
+_ASKS_MONEY = re.compile(
+    r"多少(?:美元|元|钱|人民币)|单价|价格|售价|how much (?:money|does .{1,40} cost)|\bprice\b|\bcost\b",
+    re.I,
+)
+
+
+_ASKS_COUNT = re.compile(r"多少(?:根|条|台|颗|片|个|套|家|万根|万台)|how many\b", re.I)
+
+
+_ASKS_SHARE = re.compile(
+    r"百分点|比例|占比|份额|percentage|percent|%|\bshare\b|\bfraction\b|\bratio\b", re.I
+)
+
+
+# A share, proportion or multiple asked: only a relative figure answers it, never one of the
+# amounts it would be computed from ("占…比重" is not the 239.53GW of the whole).
+_ASKS_RELATIVE = re.compile(
+    r"比重|占比|份额|百分比|占.{1,30}比例|多少倍|几倍|"
+    r"\b(?:share of|proportion of|percentage of|what percent(?:age)?|how many times)\b",
+    re.I,
+)
+
+
+def asks_relative(text: str) -> bool:
+    """Whether a question asks a share or a multiple, not an amount ("按1:1.25的比例需要多少根"
+    asks the count)."""
+    return bool(_ASKS_RELATIVE.search(text)) and not (
+        _ASKS_MONEY.search(text) or _ASKS_COUNT.search(text)
+    )
+
+
+def asked_kind(text: str) -> str | None:
+    """The kind of figure a question explicitly asks for ("多少美元" -> money), if any."""
+    if _ASKS_SHARE.search(text):
+        return None  # a share may come as %, a ratio or a fraction: no single kind to require
+    if _ASKS_MONEY.search(text):
+        return "money"
+    if _ASKS_COUNT.search(text) and not re.search(r"百分点|percentage point|percent|%", text, re.I):
+        return "count"
+    return None
+
+
+def per_entity_questions(question: Question) -> list[Question]:
+    """A figure question naming several companies ("What were A's and B's Q3 revenues?") as
+    one question per company, each with only its own names: answered one by one, never
+    merged into one figure."""
+    if len(question.entities) < 2 or not question.asks_figure or not _coordinated(question):
+        return []
+    out = []
+    for group in question.entities:
+        aliases = {a.lower() for a in group}
+        out.append(
+            replace(
+                question,
+                entities=(group,),
+                names=tuple(n for n in question.names if {a.lower() for a in n} & aliases),
+            )
+        )
+    return out
+
+
+_CONJUNCTION = re.compile(r"^\s*(?:'s|’s)?\s*(?:和|与|及|以及|、|,|，|&|and|as well as)\s*$", re.I)
+
+
+def _coordinated(question: Question) -> bool:
+    """Whether the companies are listed side by side ("山西汾酒和五粮液", "A's and B's"): one
+    figure each is asked. "通过工业富联给英伟达出货" names two in one relation: one figure."""
+    starts = []
+    for group in question.entities:
+        found = [(m.start(), m.end()) for a in group for m in [_find(question.text, a)] if m]
+        if not found:
+            return False
+        starts.append(min(found))
+    starts.sort()
+    return all(
+        _CONJUNCTION.match(question.text[a_end:b_start])
+        for (_, a_end), (b_start, _) in zip(starts, starts[1:], strict=False)
+    )
+
+
+def _find(text: str, alias: str) -> re.Match[str] | None:
+    if alias.isascii():
+        return re.search(rf"(?<![A-Za-z]){re.escape(alias)}(?![A-Za-z])", text, re.I)
+    return re.search(re.escape(alias), text)

@@ -1,0 +1,148 @@
+"""The answer's text in code: the picked figure with its marker, an abstention with the nearest
+facts, one figure per company, and the evidence pack and prompt the model drafts from."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from rag.glossary import mentions
+from rag.numbers import (
+    Quantity,
+    render,
+)
+from rag.pick.choose import about_entity, best_quantity, covers_topics
+from rag.pick.evidence import Evidence
+from rag.plan.question import Question
+from rag.types import Language
+
+ABSTAIN = {
+    "zh": "文档中没有提到{what}。",
+    "en": "The documents do not say {what}.",
+}
+
+
+NEAREST = {"zh": "最接近的信息：", "en": "The closest facts in the notes:"}
+
+
+def deterministic_answer(question: Question, evidence: list[Evidence]) -> str:
+    """A cited answer built from evidence alone: exact figures, no model involved."""
+    language = question.language
+    top = [i for i, e in enumerate(evidence) if about_entity(e, question)] or [0]
+    picked = best_quantity(question, evidence) if question.asks_figure else None
+    if picked is not None:
+        i, q = picked
+        ev = evidence[i]
+        # "2025年和2026年的需求量" asks one figure per year: give each the sentence holds.
+        per_year = [f for f in ev.quantities if f.kind == q.kind and f.year in question.years]
+        lead = per_year if len(question.years) > 1 and len(per_year) > 1 else [q]
+        if language == "en":
+            figures = "; ".join(
+                (f"{f.year}: " if len(lead) > 1 else "") + f"{render(f, 'en')} ({f.raw.strip()})"
+                for f in lead
+            )
+            return f"{figures[0].upper()}{figures[1:]} [{i + 1}]. Source: “{ev.display('en')}”"
+        figures = "，".join((f"{f.year}年" if len(lead) > 1 else "") + _zh_figure(f) for f in lead)
+        return f"{figures}[{i + 1}]。原文：“{ev.display('zh')}”"
+    # No single figure asked: the best sentence, plus the next when it scores nearly as well.
+    shown = [top[0]] + [j for j in top[1:2] if evidence[j].score >= 0.75 * evidence[top[0]].score]
+    if language == "en":
+        quotes = " ".join(f"“{evidence[j].display('en')}” [{j + 1}]" for j in shown)
+        return f"The notes say: {quotes}"
+    return "".join(f"{evidence[j].display('zh')}[{j + 1}]" for j in shown)
+
+
+def _zh_figure(q: Quantity) -> str:
+    """The figure as the note writes it, without a leading verb: "约为110万根" -> "约110万根";
+    a table's bare cell number ("25.01" under "（亿元）") with the unit its labels give."""
+    raw = q.raw.strip()
+    if q.kind != "number" and re.fullmatch(r"[+\-−]?[\d,.]+", raw):
+        return render(q, "zh")
+    return re.sub(r"^(?:约为|约是)", "约", re.sub(r"^[为是达]", "", raw))
+
+
+def abstention(question: Question, evidence: list[Evidence], reason: str) -> str:
+    language = question.language
+    if reason == "ambiguous":
+        names = list(question.ambiguous)
+        if language == "en":
+            return f"Which company do you mean: {', '.join(names[:-1])} or {names[-1]}?"
+        return f"您指的是哪家公司：{'、'.join(names[:-1])}还是{names[-1]}？"
+    what = question.text.rstrip("?？。. ")
+    if language == "en":
+        text = ABSTAIN["en"].format(what=f"this (“{what}”)")
+    else:
+        text = ABSTAIN["zh"].format(what=f"“{what}”")
+    if reason == "year":
+        near = [
+            (i, e) for i, e in enumerate(evidence) if about_entity(e, question) and e.quantities
+        ]
+    elif reason == "figure":  # what the notes do say about it, figures or not
+        near = [
+            (i, e)
+            for i, e in enumerate(evidence)
+            if about_entity(e, question) and covers_topics(e, question)
+        ]
+    else:
+        near = []
+    if near:
+        facts = " ".join(f"{e.display(language)}[{i + 1}]" for i, e in near[:2])
+        text += f" {NEAREST[language]} {facts}"
+    return text
+
+
+def evidence_pack(evidence: list[Evidence], language: Language) -> str:
+    lines = []
+    for i, ev in enumerate(evidence, start=1):
+        source = f"{ev.title[:40]}, {ev.date}" if ev.date else ev.title[:40]
+        lines.append(f"[{i}] ({source}) {ev.display(language)}")
+    return "\n".join(lines)
+
+
+def per_entity_answer(
+    parts: list[tuple[Question, list[Evidence], tuple[int, Quantity] | None]],
+    language: Language,
+) -> tuple[str, list[Evidence]] | None:
+    """One line per company: its figure cited to its sentence, or that the notes do not give
+    it. None when no company's figure was found (the question is abstained as a whole)."""
+    if not any(picked for _, _, picked in parts):
+        return None
+    cited: list[Evidence] = []
+    lines = []
+    for sub, evidence, picked in parts:
+        name = sub.entities[0][0]
+        if language == "en":
+            name = next((a for a in sub.entities[0] if a.isascii() and mentions(sub.text, a)), name)
+        if picked is None:
+            lines.append(
+                f"{name}: not in the notes" if language == "en" else f"{name}：文档中没有提到"
+            )
+            continue
+        i, q = picked
+        same = [
+            k
+            for k, e in enumerate(cited)
+            if (e.chunk_id, e.start) == (evidence[i].chunk_id, evidence[i].start)
+        ]
+        if not same:
+            cited.append(evidence[i])
+        n = same[0] + 1 if same else len(cited)  # one sentence with both figures: one marker
+        if language == "en":
+            lines.append(f"{name}: {render(q, 'en')} ({_zh_figure(q)}) [{n}]")
+        else:
+            lines.append(f"{name}：{_zh_figure(q)}[{n}]")
+    if language == "en":
+        return "; ".join(lines) + ".", cited
+    return "；".join(lines) + "。", cited
+
+
+PROMPTS = Path(__file__).parent / "prompts"
+
+
+def llm_prompt(shown: list[Evidence], language: Language, question: str) -> str:
+    """The model's prompt: the fixed instructions of `prompts/answer_{language}.md`, then the
+    evidence pack and the question."""
+    template = (PROMPTS / f"answer_{language}.md").read_text(encoding="utf-8")
+    return template.format(
+        evidence=evidence_pack(shown, language), calculations="", question=question
+    )

@@ -1,0 +1,189 @@
+"""rag/compute/planner.py: calculations planned from a question and computed from cited figures
+(sentences written for these tests in the shapes of broker notes and expert calls)."""
+
+from decimal import Decimal
+
+import pytest
+from langchain_core.documents import Document
+
+from rag.compute.planner import derived_period, plan_and_compute
+from rag.glossary import Glossary
+from rag.plan.question import Question
+
+GLOSSARY = Glossary(entities=[["恒瑞医药", "Hengrui"], ["Acme Robotics"]]).with_lexicon([], [])
+
+
+def _docs(*texts: str) -> list[Document]:
+    return [
+        Document(
+            id=f"c{i}",
+            page_content=text,
+            metadata={
+                "id": f"c{i}",
+                "source": f"note{i}.md",
+                "title": f"note {i}",
+                "date": "2025-11-06",
+            },
+        )
+        for i, text in enumerate(texts)
+    ]
+
+
+def _plan(question: str, docs: list[Document]):
+    language = "en" if question.isascii() else "zh"
+    parsed = Question.parse(question, language, GLOSSARY)  # type: ignore[arg-type]
+    return plan_and_compute(parsed, docs, GLOSSARY, retrieve=lambda _: docs)
+
+
+@pytest.mark.unit
+def test_a_multiple_of_an_earlier_figure_is_their_ratio():
+    docs = _docs("截至三季度末，恒瑞医药合同负债为92.45亿元，年初为3.75亿元，主要来自授权首付款。")
+    calc = _plan("恒瑞医药三季度末合同负债是年初的多少倍？", docs)
+    assert calc is not None and calc.tool_calls, calc
+    assert calc.tool_calls[0].name == "ratio"
+    assert Decimal(calc.tool_calls[0].output.split()[0].rstrip("倍x")) == Decimal("24.65")
+
+
+@pytest.mark.unit
+def test_growth_end_points_are_figures_of_one_kind():
+    docs = _docs(
+        "2024年全球HBM市场规模约180亿美元。",
+        "2026年HBM服务器出货约8万至12万台，全球HBM市场规模预计达到580亿美元。",
+    )
+    calc = _plan("2024年到2026年全球HBM市场规模的年均复合增速是多少？", docs)
+    assert calc is not None and calc.tool_calls
+    assert "580亿美元" in calc.answer and "万台" not in calc.answer
+
+
+@pytest.mark.unit
+def test_a_missing_period_is_the_sum_or_difference_of_two_of_the_same_year():
+    docs = _docs(
+        "Acme Robotics reported H1 2025 revenue of RMB 1.20bn.",
+        "In Q3 2025, Acme Robotics posted revenue of RMB 0.80bn.",
+        "For full-year 2024, Acme Robotics revenue was RMB 2.50bn.",
+    )
+
+    def derive(question: str):
+        return derived_period(Question.parse(question, "en", GLOSSARY), docs, GLOSSARY)
+
+    nine_months = derive("What was Acme Robotics' revenue for the first nine months of 2025?")
+    assert nine_months is not None and nine_months.tool_calls
+    assert "RMB 2 billion" in nine_months.answer, nine_months.answer
+    # 2024's full year minus 2025's nine months is not a fourth quarter of either year.
+    docs[:] = _docs(
+        "For full-year 2024, Acme Robotics revenue was RMB 2.50bn.",
+        "Acme Robotics' revenue for the first nine months of 2025 was RMB 2.00bn.",
+    )
+    assert derive("What was Acme Robotics' Q4 revenue?") is None
+    docs[0] = _docs("For full-year 2025, Acme Robotics guided revenue of RMB 2.90bn.")[0]
+    fourth = derive("What was Acme Robotics' Q4 revenue?")
+    assert fourth is not None and "RMB 900 million" in fourth.answer, fourth
+
+
+@pytest.mark.unit
+def test_a_ratio_stated_as_its_terms_is_a_share():
+    docs = _docs(
+        "Acme Robotics' 2025 revenue was RMB 1.71bn and its recurring net profit attributable "
+        "was RMB 600.8 million."
+    )
+    calc = _plan(
+        "What was Acme Robotics' 2025 net margin, using recurring net profit attributable "
+        "over revenue?",
+        docs,
+    )
+    assert calc is not None and calc.tool_calls, calc
+    assert "35.1%" in calc.answer, calc.answer  # 600.8 ÷ 1710 = 35.13%
+
+
+@pytest.mark.unit
+def test_what_the_rest_of_the_year_needs_to_reach_a_growth_target():
+    docs = _docs(
+        "Acme Robotics' full-year 2024 revenue was RMB 2.00bn.",
+        "Acme Robotics' revenue for the first nine months of 2025 was RMB 1.50bn.",
+    )
+    calc = _plan(
+        "If Acme Robotics is to grow full-year revenue by 10%, how much revenue does it need "
+        "in the fourth quarter?",
+        docs,
+    )
+    assert calc is not None and len(calc.tool_calls) == 2, calc
+    assert "RMB 700 million" in calc.answer, calc.answer  # 2.00bn × 1.1 − 1.50bn
+
+
+@pytest.mark.unit
+def test_an_amount_per_unit_of_a_quantity_the_question_states():
+    docs = _docs("三季度恒瑞医药归母净利润13.01亿元，同比增长9.53%。")
+    calc = _plan("按三季度销量约2.6GWh计算，恒瑞医药单Wh归母净利润约为多少元？", docs)
+    assert calc is not None and calc.tool_calls and calc.tool_calls[0].name == "per_unit", calc
+    assert "0.5004元/Wh" in calc.answer, calc.answer  # 13.01亿元 ÷ 2.6×10^9 Wh
+
+
+@pytest.mark.unit
+def test_a_stated_rate_times_a_count_is_a_product_not_a_per_unit_figure():
+    docs = _docs("每套关节模组价值约3500元，明年出货预计2-4万套。")
+    calc = _plan("按每套3500元、出货2-4万套估算，关节模组市场价值是多少？", docs)
+    assert calc is not None and calc.tool_calls and calc.tool_calls[0].name == "multiply", calc
+
+
+@pytest.mark.unit
+def test_a_question_naming_no_metric_takes_no_operand_of_another_measure():
+    docs = _docs(
+        "Omdia认为恒瑞医药2025年出货5168台，Acme Robotics出货4200台。",
+    )
+    calc = _plan("How much larger was Hengrui's contract than Acme Robotics's?", docs)
+    assert calc is None or not calc.tool_calls  # shipments are not the contract asked
+    shipped = _plan("How many more units did Hengrui ship than Acme Robotics (出货)?", docs)
+    assert shipped is not None and shipped.tool_calls and "968" in shipped.answer
+
+
+@pytest.mark.unit
+def test_a_share_of_an_enumerated_part_takes_the_part_the_question_names():
+    # The paragraph's label ("装机：") is no other measure: the question's own words label
+    # each figure, and the part named is the one after the enumeration comma.
+    docs = _docs(
+        "3. 装机：2025年1-9月全国新增风电并网容量61.09GW，其中陆上风电58.64GW、海上风电2.45GW；"
+        "截至9月底全国累计风电并网容量581.6GW。"
+    )
+    calc = _plan("前三季度海上风电占全国新增风电并网容量的比重是多少？", docs)
+    assert calc is not None and calc.tool_calls, calc
+    assert calc.tool_calls[0].name == "share"
+    assert "2.45GW" in calc.answer and "61.09GW" in calc.answer  # units shown in Chinese
+    assert calc.tool_calls[0].formula.startswith("2.45 ÷ 61.09")  # 4.01%, shown as 4%
+
+
+@pytest.mark.unit
+def test_a_closing_balance_as_a_multiple_of_the_opening_one():
+    docs = _docs(
+        "Acme Robotics订单大增。受此影响，季末应收账款由年初的12.5亿元升至30.0亿元，较半年末增加6.2亿元。"
+    )
+    calc = _plan("Acme Robotics三季度末应收账款是年初的多少倍？", docs)
+    assert calc is not None and calc.tool_calls, calc
+    assert calc.tool_calls[0].name == "ratio"
+    assert Decimal(calc.tool_calls[0].output.split()[0].rstrip("倍x")) == Decimal("2.4")
+
+
+@pytest.mark.unit
+def test_an_operand_comes_from_the_market_the_question_names_not_another_notes():
+    glossary = Glossary().with_lexicon([], [["MLCC", "片式多层陶瓷电容器"]])
+    docs = _docs(
+        "MLCC（片式多层陶瓷电容器）2024年全球市场规模约120亿美元。明年的基准假设是160亿美元左右，车规MLCC贡献一半。",
+        "2026年全球液冷市场总规模预计可达130亿至150亿美元。",
+    )
+    parsed = Question.parse("2024年到2026年全球MLCC市场规模的年均复合增速是多少？", "zh", glossary)
+    calc = plan_and_compute(parsed, docs, glossary, retrieve=lambda _: docs)
+    assert calc is not None and calc.tool_calls, calc
+    assert "160亿美元" in calc.answer and "130亿" not in calc.answer
+
+
+@pytest.mark.unit
+def test_a_sum_of_the_periods_the_question_names():
+    docs = _docs(
+        "上半年Acme Robotics整机收入64.24亿元（-16.11%）。",
+        "第三季度Acme Robotics整机收入36.34亿元，同比下降2.81%。",
+    )
+    calc = _plan(
+        "Adding H1 and Q3, what was Acme Robotics's machine revenue for the first nine months?",
+        docs,
+    )
+    assert calc is not None and calc.tool_calls, calc
+    assert calc.tool_calls[0].name == "sum" and "10.058 billion" in calc.answer

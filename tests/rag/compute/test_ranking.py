@@ -1,0 +1,69 @@
+"""rag/compute/ranking.py: which entity ranks first, or which declined, from one note's figure rows
+(rows built from table cells and sentences written for these tests)."""
+
+from __future__ import annotations
+
+import pytest
+from langchain_core.documents import Document
+
+from rag.compute.ranking import rank, ranking_answer, ranking_order
+from rag.facts.rows import document_rows
+from rag.glossary import Glossary
+from rag.plan.question import Question
+
+pytestmark = pytest.mark.unit
+
+GLOSSARY = Glossary(
+    entities=[["Baosteel", "宝钢股份"], ["Ansteel", "鞍钢股份"], ["Shougang", "首钢股份"]]
+).with_lexicon([], [])
+TABLE = (
+    "## Key metrics, H1 2025\n\n"
+    "| Mill | Revenue (RMB bn) | YoY | Net profit attributable (RMB bn) | YoY |\n"
+    "|---|---|---|---|---|\n"
+    "| Baosteel | 150.2 | +3.1% | 5.1 | -2.0% |\n"
+    "| Ansteel | 52.4 | -6.2% | 0.8 | +12.5% |\n"
+    "| Shougang | 48.9 | +1.4% | 0.6 | -9.8% |\n"
+)
+
+
+def _rows():
+    doc = Document(
+        id="c0",
+        page_content=TABLE,
+        metadata={"source": "steel.md", "title": "Steel", "date": "2025-09-01", "start": 0},
+    )
+    return document_rows([doc], lambda _id: None, GLOSSARY)
+
+
+def _ask(text: str):
+    language = "zh" if not text.isascii() else "en"
+    question = Question.parse(text, language, GLOSSARY)  # type: ignore[arg-type]
+    order = ranking_order(question)
+    assert order is not None
+    return question, rank(question, _rows(), order)
+
+
+def test_the_fastest_grower_is_ranked_first_with_every_entitys_figure_cited():
+    question, ranking = _ask("Which mill had the fastest revenue growth in H1 2025?")
+    assert ranking is not None and [r.entity for r in ranking.chosen] == ["Baosteel"]
+    assert [r.entity for r in ranking.rows] == ["Baosteel", "Shougang", "Ansteel"]
+    text, evidence, call = ranking_answer(ranking, "en", lambda e: e)
+    assert text.startswith("Baosteel (3.1%) [1]: the highest of 3.")
+    assert "Ansteel -6.2% [3]" in text and len(evidence) == 3 and call.name == "rank"
+    assert evidence[0].text.startswith("| Baosteel |")
+
+
+def test_a_decline_filter_names_every_entity_whose_change_is_negative():
+    _, ranking = _ask("Which mills reported a YoY decline in net profit attributable?")
+    assert ranking is not None
+    assert sorted(r.entity for r in ranking.chosen) == ["Baosteel", "Shougang"]
+
+
+def test_the_lowest_level_in_chinese_and_no_ranking_without_the_metric():
+    question, ranking = _ask("哪家钢厂上半年归母净利润最低？")
+    assert ranking is not None and [r.entity for r in ranking.chosen] == ["Shougang"]
+    text, _, _ = ranking_answer(ranking, "zh", lambda e: {"Shougang": "首钢股份"}.get(e, e))
+    assert text.startswith("首钢股份 (0.6)[1]") or text.startswith("首钢股份 (0.6) [1]")
+    asked = Question.parse("Which mill had the highest gross margin?", "en", GLOSSARY)
+    assert rank(asked, _rows(), "highest") is None  # no row states a gross margin
+    assert ranking_order(Question.parse("What was Baosteel's revenue?", "en", GLOSSARY)) is None

@@ -1,0 +1,112 @@
+"""rag/facts/extract.py: each figure's entity, metric, period and kind, read from sentence structure
+and table labels (sentences written for these tests, in the shapes of broker notes)."""
+
+from rag.facts.extract import extract_facts, facts_from_json, facts_json
+from rag.glossary import Glossary
+from rag.plan.question import general_metric_vocab
+
+GLOSSARY = Glossary(
+    entities=[["宁德时代", "CATL"], ["比亚迪", "BYD"], ["Ping An"], ["China Life"], ["CPIC"],
+              ["远航科技"], ["青禾股份"], ["谷歌"], ["Meta"]]
+)  # fmt: skip
+
+
+def _facts(text: str, **kwargs):
+    return {
+        f.quantity.raw: f for f in extract_facts(text, GLOSSARY, general_metric_vocab(), **kwargs)
+    }
+
+
+def test_each_clause_figure_belongs_to_its_clause_subject_not_the_nearest_name():
+    facts = _facts("宁德时代毛利率为24.5%，比亚迪毛利率为19.4%。")
+    assert facts["24.5%"].entity == "宁德时代" and facts["19.4%"].entity == "比亚迪"
+    assert facts["19.4%"].metric == "毛利率" and facts["19.4%"].own_clause
+
+
+def test_a_change_keeps_the_metric_and_subject_of_the_clause_before():
+    facts = _facts("三季度比亚迪归母净利润78.23亿元、同比下降32.60%，环比增长12.1%。")
+    level, yoy, qoq = facts["78.23亿元"], facts["32.60%"], facts["12.1%"]
+    assert (level.change, yoy.change, qoq.change) == (None, "yoy", "qoq")
+    assert {level.entity, yoy.entity, qoq.entity} == {"比亚迪"}
+    assert yoy.metric == "归母净利润" and level.period == "q3"
+
+
+def test_a_name_in_parentheses_after_a_figure_owns_it():
+    facts = _facts("远航科技涨幅高达38.2%，涨幅最低的也有9.75%（青禾股份）。")
+    assert facts["38.2%"].entity == "远航科技" and facts["9.75%"].entity == "青禾股份"
+
+
+def test_a_figure_of_several_companies_together_belongs_to_none_alone():
+    assert _facts("谷歌和Meta的液冷需求合计约30-50亿美元。")["约30-50亿美元"].entity is None
+
+
+def test_a_table_cell_belongs_to_its_column_company_and_row_metric():
+    table = (
+        "| Metric | Ping An | China Life | CPIC |\n|---|---|---|---|\n"
+        "| P&C combined ratio | 97.0% | n/a | 97.6% |\n"
+        "| Net profit attributable (9M25) | 132.9 | 167.8 | 45.7 |\n"
+    )
+    facts = extract_facts(table, GLOSSARY, general_metric_vocab())
+    by_entity = {(f.entity, f.quantity.raw) for f in facts}
+    assert ("CPIC", "97.6%") in by_entity and ("China Life", "167.8") in by_entity
+    assert not any(f.entity == "China Life" and "%" in f.quantity.raw for f in facts)
+    assert all(f.quantity.raw != "9M" for f in facts)  # the row label names the row
+    assert {f.period for f in facts if f.quantity.raw == "167.8"} == {"9m"}
+
+
+def test_a_sentence_naming_no_one_keeps_the_subject_before_and_facts_round_trip():
+    facts = extract_facts(
+        "CATL reported revenue of RMB 283.1bn. Net profit rose 36.2% year on year.",
+        GLOSSARY,
+        general_metric_vocab(),
+    )
+    assert [f.entity for f in facts] == ["宁德时代", "宁德时代"]
+    assert facts[1].change == "yoy"
+    assert facts_from_json(facts_json(facts)) == facts
+
+
+def test_a_sentence_that_names_no_period_takes_its_sections_heading_period():
+    facts = _facts(
+        "CPIC's operating revenue was RMB344.90bn.", heading="Wrap › Key metrics, H1 2025"
+    )
+    assert facts["RMB344.90bn"].period == "h1"
+    assert _facts("CPIC's operating revenue was RMB344.90bn.")["RMB344.90bn"].period is None
+
+
+def test_figures_listed_respectively_take_the_years_listed_in_order():
+    facts = _facts(
+        "我们预测远航科技今年、明年归母净利润分别为110.93亿元、126.16亿元。", doc_year=2025
+    )
+    assert (facts["110.93亿元"].quantity.year, facts["126.16亿元"].quantity.year) == (2025, 2026)
+    english = _facts(
+        "CPIC expects revenue of RMB 10bn and RMB 12bn in 2026 and 2027, respectively."
+    )
+    assert (english["RMB 10bn"].quantity.year, english["RMB 12bn"].quantity.year) == (2026, 2027)
+
+
+def test_a_period_written_after_another_amount_dates_that_one_and_headings_frame_the_first():
+    text = (
+        "CPIC NBV was RMB35,724 million, up 46.2% YoY, after RMB22,335 million in the first half."
+    )
+    facts = _facts(text, heading="China insurers 9M25 wrap › CPIC")
+    assert facts["RMB22,335 million"].period == "h1"
+    assert facts["RMB35,724 million"].period == "9m"  # the note's 9M25, not the first half
+    assert _facts("CPIC revenue was RMB 10bn, up 5%, in the first half.")["RMB 10bn"].period == "h1"
+
+
+def test_percentage_points_always_state_a_change():
+    facts = _facts("CPIC raised its share of regular premiums by more than 45pp.")
+    assert facts["more than 45pp"].change is not None
+
+
+def test_a_period_written_in_a_later_clause_dates_what_follows_it_not_the_figure_before():
+    text = (
+        "分产品看，第三季度远航科技整机收入29.52亿元，同比增长2.60%，前三季度该产品海外占比70%；"
+        "配件收入36.34亿元，同比下降2.81%，前三季度海外收入占比为37%。"
+    )
+    facts = _facts(text)
+    assert facts["29.52亿元"].period == "q3"
+    # The clause after the semicolon keeps the quarter its sentence opened with, and the
+    # 前三季度 written after it dates only the share that follows.
+    assert facts["36.34亿元"].period == "q3"
+    assert facts["37%"].period == "9m"

@@ -1,0 +1,145 @@
+"""rag/facts/lexicon.py: names and their other-language forms, read from what notes write."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.facts.lexicon import entity_sources, lexicon_of, merge_groups, names_in, names_json
+
+pytestmark = pytest.mark.unit
+
+BATTERY = (
+    "龙头宁德时代(300750.SZ, CATL)三季度归母净利润185.49亿元。宁德时代毛利率25.8%，"
+    "比亚迪(002594.SZ，1211.HK，BYD)同期毛利率17.6%。比亚迪销量下滑。"
+)
+BANKS = (
+    "China Merchants Bank (招商银行, 600036.SH / 3968.HK; CMB) reported a NIM of 1.88%. "
+    "CMB's NPL ratio was 0.93%."
+)
+
+
+def test_a_name_and_the_aliases_and_codes_written_beside_it_are_one_entity() -> None:
+    entities, _ = names_in(BATTERY)
+    assert ["宁德时代", "300750.SZ", "CATL"] in entities
+    assert ["比亚迪", "002594.SZ", "1211.HK", "BYD"] in entities
+
+
+def test_an_english_name_with_its_chinese_name_in_parentheses() -> None:
+    entities, _ = names_in(BANKS)
+    assert entities == [["China Merchants Bank", "招商银行", "600036.SH", "3968.HK", "CMB"]]
+
+
+def test_descriptions_examples_units_and_figures_in_parentheses_are_not_names() -> None:
+    text = (
+        "主持人(券商电子行业分析师)：请问单价(元/W)如何？"
+        "云厂商(如谷歌、Meta)需求旺盛，营收增长(同比+12%)。"
+    )
+    assert names_in(text) == ([], [])
+
+
+def test_a_bilingual_term_is_a_term_not_an_entity() -> None:
+    entities, terms = names_in("高带宽内存(HBM)需求旺盛，HBM价格上涨，体外诊断(IVD)业务增长。")
+    assert entities == []
+    assert ["高带宽内存", "HBM"] in terms and ["体外诊断", "IVD"] in terms
+
+
+def test_repeated_chinese_organisation_names_are_kept_without_aliases() -> None:
+    text = "高澜股份回答投资者问题。民生证券认为高澜股份受益；民生证券维持评级。"
+    entities, _ = names_in(text)
+    assert ["高澜股份"] in entities and ["民生证券"] in entities
+
+
+def test_groups_sharing_an_alias_merge_across_notes() -> None:
+    assert merge_groups([["宁德时代", "CATL"], ["CATL", "300750.SZ"], ["BYD"]]) == [
+        ["宁德时代", "CATL", "300750.SZ"],
+        ["BYD"],
+    ]
+    entities, _ = lexicon_of([names_json(BATTERY), names_json("CATL (宁德时代) shipped 180GWh.")])
+    catl = next(g for g in entities if "CATL" in g)
+    assert "宁德时代" in catl and "300750.SZ" in catl
+
+
+def test_which_notes_name_an_entity() -> None:
+    groups = [["招商银行", "CMB"], ["宁德时代", "CATL"]]
+    texts = ["CMB's NIM was 1.88%.", "宁德时代毛利率25.8%", "no names here"]
+    assert entity_sources(groups, texts, ["banks.md", "catl.md", "other.md"]) == [
+        ["banks.md"],
+        ["catl.md"],
+    ]
+
+
+def test_a_chunk_is_about_the_company_named_last_before_it() -> None:
+    from rag.facts.lexicon import subjects_before
+
+    text = "迈瑞医疗(300760.SZ, Mindray)三季度收入转正。上半年体外诊断收入64.24亿元。恒瑞医药营收增长。其后"
+    subject = subjects_before(text, [["迈瑞医疗", "300760.SZ", "Mindray"], ["恒瑞医药"]])
+    assert subject(0) is None
+    assert subject(text.index("上半年")) == "迈瑞医疗"
+    assert subject(text.index("其后")) == "恒瑞医药"
+
+
+def test_a_new_section_is_about_its_heading_or_the_title_not_the_last_name() -> None:
+    from rag.facts.lexicon import subjects_before
+
+    groups = [["洛阳钼业", "CMOC"], ["紫金矿业", "Zijin"], ["江西铜业"]]
+    text = (
+        "# 洛阳钼业(CMOC)三季报点评\n\n## 同业对比\n\n洛阳钼业铜产量增长，而紫金矿业同期增速放缓。\n\n"
+        "## 资本开支\n\n前三季度资本开支120亿元。\n\n## 江西铜业：冶炼\n\n冶炼加工费下降。其后"
+    )
+    subject = subjects_before(text, groups, title="洛阳钼业三季报点评")
+    # The section after a comparison is the note's company's again, not the peer named last.
+    assert subject(text.index("## 资本开支")) == "洛阳钼业"
+    assert subject(text.index("前三季度资本开支")) == "洛阳钼业"
+    # A heading that names a company makes the section its own.
+    assert subject(text.index("## 江西铜业")) == "江西铜业"
+    assert subject(text.index("其后")) == "江西铜业"
+    # Without a title that names anyone, the last name before it still frames the section.
+    untitled = "紫金矿业铜产量增长。\n\n## 成本\n\n单位成本下降。"
+    assert subjects_before(untitled, groups)(untitled.index("## 成本")) == "紫金矿业"
+
+
+def test_short_forms_drop_place_and_industry_words():
+    from rag.facts.lexicon import short_forms
+
+    assert short_forms("贵州茅台") == ["茅台"]
+    assert short_forms("恒瑞医药") == ["恒瑞"]
+    assert short_forms("山西汾酒") == ["汾酒"]
+    # A remainder that is only an ending names every company of the kind: no short form.
+    assert short_forms("中国人寿") == []
+    assert short_forms("招商银行") == []  # financial endings stay: 招商 alone is a word
+
+
+def test_romanised_forms_spell_names_english_writes_in_pinyin():
+    from rag.facts.lexicon import romanised
+
+    assert romanised("五粮液") == ["Wuliangye"]
+    assert "Shanxi Fenjiu" in romanised("山西汾酒")
+    assert romanised("中国平安") == []  # "China …" is translated, not spelled
+    assert romanised("迈瑞医疗") == []  # the ending is translated ("… Medical")
+
+
+def test_shared_short_forms_go_to_no_one_and_longer_names_win():
+    from rag.facts.lexicon import with_short_forms
+    from rag.glossary import Glossary
+
+    entities = with_short_forms([["中国平安", "Ping An"], ["平安银行"], ["江苏洋河"], ["安徽洋河"]])
+    assert "平安" in entities[0]
+    assert not any("洋河" in group[2:] for group in entities)  # two companies would share it
+    glossary = Glossary(entities=entities)
+    assert [g[0] for g in glossary.entities_in("平安银行上半年净利润")] == ["平安银行"]
+    assert [g[0] for g in glossary.entities_in("平安寿险新业务价值")] == ["中国平安"]
+
+
+def test_a_two_character_name_counts_when_its_parenthesis_gives_a_code_or_latin_name():
+    from rag.facts.lexicon import STOCK_CODE, names_in
+
+    text = (
+        "三星电子(Samsung Electronics, 005930.KS)份额17%，美光(Micron, MU.US)21%，美光首次超过三星。"
+        "台积电(2330.TW)先进封装扩产；公司(注1)与市场(下同)另述。"
+    )
+    entities, _ = names_in(text)
+    firsts = [g[0] for g in entities]
+    assert "美光" in firsts and "三星电子" in firsts  # not the repeated word "电子"
+    assert ["台积电", "2330.TW"] in entities
+    assert not {"公司", "市场"} & set(firsts)
+    assert STOCK_CODE.fullmatch("000660.KS") and STOCK_CODE.fullmatch("7203.T")

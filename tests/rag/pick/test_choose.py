@@ -1,0 +1,380 @@
+"""rag/pick: which sentence and which figure answer a question, on sentences written for the tests and the seed notes."""
+
+from __future__ import annotations
+
+import pytest
+from langchain_core.documents import Document
+
+from rag.glossary import Glossary
+from rag.pick.choose import best_quantity, coverage_gap
+from rag.pick.evidence import select_evidence
+from rag.plan.question import Question, asked_noun, specs_in
+from rag.render.answer import deterministic_answer
+from tests.conftest import CORPUS
+from tests.fakes import evidence_sentence
+
+GLOSSARY = Glossary.load(CORPUS / "glossary.yaml")
+NV = "NV2025年的AEC需求量约为70万根,2026年预计增长至170万根左右,后续可能加单。"
+META = "Meta2025年的总需求量约为110万根,预计2026年将超过150万根。"
+
+
+_evidence = evidence_sentence
+
+
+@pytest.mark.unit
+def test_coverage_gap_names_why_evidence_cannot_answer():
+    q2027 = Question.parse("英伟达2027年的AEC需求是多少？", "zh", GLOSSARY)
+    assert coverage_gap(q2027, [_evidence(NV)]) == "year"
+    q_amazon = Question.parse("亚马逊2026年AEC需求量？", "zh", GLOSSARY)
+    assert coverage_gap(q_amazon, [_evidence(NV), _evidence(META)]) == "name"
+    q_oracle = Question.parse("How many AECs will Oracle buy in 2026?", "en", GLOSSARY)
+    assert coverage_gap(q_oracle, [_evidence(NV), _evidence(META)]) == "name"
+    q_topic = Question.parse("How large is Meta's liquid-cooling market?", "en", GLOSSARY)
+    assert coverage_gap(q_topic, [_evidence(META)]) == "topic"
+    q_nv = Question.parse("What is Nvidia's 2026 AEC demand?", "en", GLOSSARY)
+    assert coverage_gap(q_nv, [_evidence(NV)]) is None
+
+
+@pytest.mark.unit
+def test_relative_years_are_resolved_for_the_model():
+    google = _evidence("谷歌TPU与AEC比例为1:1.25,估算谷歌明年至少需要两百多万根AEC。")
+    assert "明年(2026年)" in google.display("zh")
+    assert "(2026)" in google.display("en") and "2 million" in google.display("en")
+
+
+SPLIT = "其中,800G规格占比超过100万条,其余三四十万条为400G规格。"
+FRD = "其中涨幅最低的飞荣达，还下跌了1.31%，涨幅最高的是申菱环境，幅度为7.81%。"
+
+
+@pytest.mark.unit
+def test_a_grade_named_in_the_question_picks_the_figure_beside_it():
+    assert specs_in("GB300单台需要多少根400G AEC, 1.6T呢? 2026年") == {"gb300", "400g", "1.6t"}
+    section = "Meta2025年、2026年的AEC需求量及规格?"
+    evidence = [_evidence(META, section), _evidence(SPLIT, section)]
+    for text, language, raw in [
+        ("Meta的AEC需求中400G规格有多少条？", "zh", "三四十万条"),
+        ("How many of Meta's AECs are 800G?", "en", "超过100万条"),
+    ]:
+        question = Question.parse(text, language, GLOSSARY)
+        i, figure = best_quantity(question, evidence)
+        assert (i, figure.raw) == (1, raw)
+    zh = deterministic_answer(Question.parse("Meta的400G AEC有多少条？", "zh", GLOSSARY), evidence)
+    assert zh.startswith("三四十万条[2]。原文：")
+
+
+@pytest.mark.unit
+def test_a_sentence_naming_no_one_keeps_the_subject_before_it():
+    doc = Document(
+        page_content=META + SPLIT,
+        metadata={"source": "003.txt", "title": "t", "date": "2025-11-12", "start": 0},
+    )
+    question = Question.parse("Meta的800G AEC有多少条？", "zh", GLOSSARY)
+    split = next(e for e in select_evidence(question, [doc], GLOSSARY) if e.text == SPLIT)
+    assert "Meta" in split.entities
+
+
+@pytest.mark.unit
+def test_a_figure_written_nearer_another_company_is_not_attributed_to_the_asked_one():
+    evidence = [_evidence(FRD, entities=("飞荣达", "申菱环境"))]
+    shenling = best_quantity(Question.parse("申菱环境涨幅是多少？", "zh", GLOSSARY), evidence)
+    frd = best_quantity(Question.parse("飞荣达涨幅是多少？", "zh", GLOSSARY), evidence)
+    assert shenling[1].raw == "7.81%" and frd[1].raw == "1.31%"
+
+
+@pytest.mark.unit
+def test_a_count_of_something_else_does_not_answer_how_many():
+    google = _evidence(
+        "谷歌TPU与AEC比例为1:1.25,估算谷歌明年至少需要两百多万根AEC。", entities=("谷歌",)
+    )
+    assert asked_noun("How many TPUs will Google ship in 2026?") == "TPU"
+    assert asked_noun("谷歌明年需要多少根AEC？") == "AEC"
+    assert asked_noun("How many cables?") is None  # a common noun: nothing to look for
+    tpus = Question.parse("How many TPUs will Google ship in 2026?", "en", GLOSSARY)
+    assert coverage_gap(tpus, [google]) == "figure"
+    aec = Question.parse("谷歌明年需要多少根AEC？", "zh", GLOSSARY)
+    assert coverage_gap(aec, [google]) is None
+
+
+@pytest.mark.unit
+def test_a_figure_outside_the_asked_topic_does_not_answer_it():
+    amazon_aec = _evidence(
+        "亚马逊2025年的用量约200万条,预计2026年增长至300万条甚至更高。",
+        section="亚马逊2025年、2026年AEC需求量及规格?",
+        entities=("亚马逊",),
+    )
+    question = Question.parse(
+        "How large is Amazon's liquid-cooling market in 2026?", "en", GLOSSARY
+    )
+    assert coverage_gap(question, [amazon_aec]) == "topic"
+    # The liquid-cooling note names Amazon, but gives no figure for it.
+    amazon_lc = _evidence(
+        "此外,亚马逊、AMD等厂商因自研芯片进展尚不明确,当前市场未将其纳入主要预测范围。",
+        section="Q:如何估算2026年全球液冷市场的总体规模?",
+        entities=("亚马逊", "AMD"),
+    )
+    assert coverage_gap(question, [amazon_aec, amazon_lc]) == "figure"
+
+
+@pytest.mark.unit
+def test_a_figure_with_a_unit_is_not_a_year():
+    question = Question.parse("按每台机器人2000元、明年出货5-10万台计算", "zh", GLOSSARY)
+    assert 2000 not in question.years
+    assert Question.parse("AEC demand in 2026?", "en", GLOSSARY).years == {2026}
+
+
+@pytest.mark.unit
+def test_a_which_company_question_prefers_the_sentence_that_names_one():
+    text = (
+        "太空算力的发展逻辑在于突破地面能源限制,利用太空的太阳能实现持续高算力输出。"
+        "海外以SpaceX为代表,依托可重复使用火箭技术实现自我造血。"
+    )
+    doc = Document(page_content=text, metadata={"source": "000.txt", "title": "t", "start": 0})
+    question = Question.parse("海外太空算力以哪家公司为代表？", "zh", GLOSSARY)
+    assert "SpaceX" in select_evidence(question, [doc], GLOSSARY)[0].text
+
+
+@pytest.mark.unit
+def test_a_table_that_gives_a_metric_for_other_companies_only_is_no_answer():
+    from langchain_core.documents import Document
+
+    from rag.pick.choose import coverage_gap
+
+    glossary = Glossary(entities=[["Ping An"], ["China Life"], ["CPIC"]]).with_lexicon([], [])
+    table = (
+        "| Metric | Ping An | China Life | CPIC |\n|---|---|---|---|\n"
+        "| P&C combined ratio | 97.0% | n/a | 97.6% |\n"
+    )
+    doc = Document(id="t", page_content=table, metadata={"id": "t", "source": "ins.md"})
+    for asked, gap in (("China Life", "figure"), ("CPIC", None)):
+        question = Question.parse(f"What was {asked}'s combined ratio in 9M25?", "en", glossary)
+        evidence = select_evidence(question, [doc], glossary)
+        assert coverage_gap(question, evidence, table) == gap, asked
+    cpic = Question.parse("What was CPIC's combined ratio in 9M25?", "en", glossary)
+    picked = best_quantity(cpic, select_evidence(cpic, [doc], glossary))
+    assert picked is not None and picked[1].raw == "97.6%"
+
+
+@pytest.mark.unit
+def test_a_broader_metric_name_answers_only_when_nothing_names_the_asked_one():
+    from langchain_core.documents import Document
+
+    glossary = Glossary(entities=[["Acme Insurance"]]).with_lexicon([], [])
+    text = (
+        "Acme Insurance's 9M25 net profit attributable to shareholders was RMB46.8bn. "
+        "Third-quarter net profit was RMB20.3bn, up 48.7% YoY."
+    )
+    doc = Document(id="a", page_content=text, metadata={"id": "a", "source": "acme.md"})
+    question = Question.parse(
+        "What was Acme Insurance's Q3 net profit attributable to shareholders?", "en", glossary
+    )
+    picked = best_quantity(question, select_evidence(question, [doc], glossary))
+    assert picked is not None and picked[1].raw == "RMB20.3bn"
+    nine = Question.parse(
+        "What was Acme Insurance's 9M net profit attributable to shareholders?", "en", glossary
+    )
+    picked = best_quantity(nine, select_evidence(nine, [doc], glossary))
+    assert picked is not None and picked[1].raw == "RMB46.8bn"
+
+
+@pytest.mark.unit
+def test_an_acronym_of_several_companies_asks_which_one_and_of_one_resolves_to_it():
+    from rag.pick.choose import coverage_gap
+    from rag.render.answer import abstention
+
+    glossary = Glossary(
+        entities=[["PICC Group", "中国人保"], ["PICC P&C", "人保财险"], ["Acme Robotics"]]
+    ).with_lexicon([], [])
+    picc = Question.parse("What was PICC's third-quarter net profit?", "en", glossary)
+    assert picc.ambiguous == ("PICC Group", "PICC P&C") and not picc.entities
+    assert coverage_gap(picc, [], "") == "ambiguous"
+    assert abstention(picc, [], "ambiguous") == "Which company do you mean: PICC Group or PICC P&C?"
+    acme = Question.parse("What was ACME's revenue?", "en", glossary)
+    assert [g[0] for g in acme.entities] == ["Acme Robotics"] and not acme.ambiguous
+    # A word that starts many names is no acronym of any of them.
+    assert not Question.parse("What share of China's demand?", "en", glossary).ambiguous
+
+
+def test_a_figure_dated_to_another_year_never_fits_and_a_named_institution_is_no_entity():
+    from rag.facts.extract import Fact
+    from rag.numbers import extract_quantities
+    from rag.pick.choose import fact_fit
+    from rag.pick.evidence import by_named_source
+
+    glossary = Glossary(entities=[["远航科技"], ["启明资本"]], terms=[["营收", "revenue"]])
+    question = Question.parse("远航科技2027年营收是多少？", "zh", glossary)
+    (q2024,) = extract_quantities("远航科技2024年营收180亿元")
+    assert fact_fit(Fact(sentence=0, quantity=q2024, entity="远航科技"), question) is None
+    (undated,) = extract_quantities("远航科技营收180亿元")
+    assert fact_fit(Fact(sentence=0, quantity=undated, entity="远航科技"), question) is not None
+
+    asked = Question.parse("启明资本预测远航科技2026年营收是多少？", "zh", glossary)
+    docs = [
+        Document(page_content="…", metadata={"source": "a.docx", "institution": "启明资本研究部"}),
+        Document(page_content="…", metadata={"source": "b.md", "institution": "某某证券"}),
+    ]
+    narrowed, sources = by_named_source(asked, docs)
+    assert sources == ["a.docx"]
+    assert [g[0] for g in narrowed.entities] == ["远航科技"] and "启明资本" not in narrowed.text
+    assert by_named_source(question, docs) == (question, [])
+
+
+def test_a_market_the_question_names_is_only_answered_by_sentences_that_name_it():
+    from dataclasses import replace
+
+    from rag.pick.choose import best_quantity
+
+    glossary = Glossary(terms=[["HBM", "高带宽内存"], ["市场规模", "market size"]])
+    question = Question.parse("2026年全球HBM市场规模预计能到多少？", "zh", glossary)
+    assert question.subjects == (("HBM", "高带宽内存"),)
+    hbm = replace(
+        evidence_sentence("HBM（高带宽内存）2024年全球市场规模约180亿美元。"), title="存储纪要"
+    )
+    other = replace(
+        evidence_sentence("2026年全球液冷市场总规模预计可达130亿至150亿美元。"), title="液冷"
+    )
+    picked = best_quantity(question, [other, hbm])
+    assert picked is None or picked[0] == 1  # never the other market's 2026 figure
+    # units are no names the notes must write
+    per_wh = Question.parse("按165GWh计算，单Wh净利润约为多少元？", "zh", glossary)
+    assert per_wh.names == ()
+
+
+@pytest.mark.unit
+def test_a_weekly_price_table_answers_the_grade_and_the_week_asked():
+    from langchain_core.documents import Document
+
+    glossary = Glossary().with_lexicon([], [])
+    table = (
+        "碳酸锂本周均价小幅回落至7.4万元/吨。\n\n"
+        "| 品类 | 规格 | 本周均价 | 上周均价 | 涨跌幅 |\n|---|---|---|---|---|\n"
+        "| 锂盐（万元/吨） | 电池级碳酸锂-99.5 | 7.40 | 7.52 | -1.60% |\n"
+        "| 锂盐（万元/吨） | 氢氧化锂-56.5 | 7.10 | 7.05 | +0.71% |\n"
+    )
+    doc = Document(id="w", page_content=table, metadata={"id": "w", "source": "lithium.txt"})
+
+    def picked(text: str, language: str) -> str:
+        question = Question.parse(text, language, glossary)
+        evidence = select_evidence(question, [doc], glossary, limit=8)
+        found = best_quantity(question, evidence)
+        assert found is not None, text
+        return found[1].raw
+
+    # The row of the grade named (56.5, not 99.5), the column of the week asked.
+    assert picked("What was last week's average price of lithium hydroxide 56.5?", "en") == "7.05"
+    assert picked("氢氧化锂56.5本周均价是多少？", "zh") == "7.10"
+    assert picked("电池级碳酸锂99.5上周均价是多少？", "zh") == "7.52"
+
+
+@pytest.mark.unit
+def test_a_market_asked_prefers_the_sentence_that_names_it():
+    from langchain_core.documents import Document
+
+    glossary = Glossary(entities=[["安踏体育", "Anta"]]).with_lexicon([], [])
+    text = (
+        "安踏体育(Anta)上半年实现收入385.4亿元。分区域看，上半年国内收入301.2亿元，同比增长8%；"
+        "海外收入84.2亿元，同比增长31%，海外占比提升。公司上半年净利润70.3亿元。"
+    )
+    doc = Document(id="a", page_content=text, metadata={"id": "a", "source": "anta.md"})
+    question = Question.parse("What were Anta's overseas revenues in H1?", "en", glossary)
+    evidence = select_evidence(question, [doc], glossary)
+    ranked = [e.text for e in evidence]
+    overseas = next(i for i, t in enumerate(ranked) if t.startswith("海外收入"))
+    domestic = next((i for i, t in enumerate(ranked) if "国内收入" in t), len(ranked))
+    assert overseas < domestic  # the domestic figure beside it cannot answer
+    picked = best_quantity(question, evidence)
+    assert picked is not None and picked[1].raw == "84.2亿元"
+
+
+@pytest.mark.unit
+def test_a_share_asked_is_never_answered_with_an_amount():
+    from rag.pick.choose import coverage_gap
+    from rag.plan.question import asks_relative
+
+    assert asks_relative("海上风电占全国新增装机的比重是多少？")
+    assert asks_relative("What share of revenue came from overseas?")
+    assert not asks_relative("按1:1.25的比例需要多少根AEC？")  # asks the count
+    amounts = _evidence("2025年1-9月全国新增风电并网容量61.09GW，其中海上风电2.45GW。")
+    question = Question.parse("海上风电占全国新增风电装机的比重是多少？", "zh", GLOSSARY)
+    assert best_quantity(question, [amounts]) is None
+    assert coverage_gap(question, [amounts]) == "figure"
+
+
+@pytest.mark.unit
+def test_the_period_asked_is_matched_as_a_period_not_as_shared_words():
+    question = Question.parse("前三季度海上风电新增多少？", "zh", GLOSSARY)
+    assert "前三季度" not in question.terms and "季度" not in question.terms
+    assert "海上" in question.terms or "海上风电" in question.terms
+
+
+@pytest.mark.unit
+def test_a_capacity_answers_a_question_asked_in_its_unit():
+    from rag.pick.choose import asks_measure
+
+    sentence = _evidence("2025年1-9月全国新增风电并网容量61.09GW，同比增长15%。")
+    asked = Question.parse("2025年1-9月全国新增风电并网容量多少GW？", "zh", GLOSSARY)
+    picked = best_quantity(asked, [sentence])
+    assert picked is not None and picked[1].raw == "61.09GW"
+    (gw,) = [q for q in sentence.quantities if q.unit == "GW"]
+    assert asks_measure("How many GW were added?", gw)
+    assert not asks_measure("How many were added?", gw)
+
+
+@pytest.mark.unit
+def test_a_topic_named_in_a_sentences_first_clause_frames_its_later_clauses():
+    from langchain_core.documents import Document
+
+    glossary = Glossary(entities=[["SK海力士", "SK hynix"], ["美光", "Micron"]]).with_lexicon(
+        [], [["TSV", "硅通孔"]]
+    )
+    text = "按TSV（硅通孔）月产能口径：SK海力士今年底大约16万片/月；美光今年约6万片/月，明年目标是9万片/月。"
+    doc = Document(id="m", page_content=text, metadata={"id": "m", "source": "mem.md"})
+    question = Question.parse("What is Micron's TSV capacity this year?", "en", glossary)
+    evidence = select_evidence(question, [doc], glossary)
+    micron = next(e for e in evidence if e.text.startswith("美光"))
+    assert "TSV" in micron.lead
+    picked = best_quantity(question, evidence)
+    assert picked is not None and picked[1].raw == "约6万片"
+
+
+@pytest.mark.unit
+def test_companies_listed_side_by_side_get_one_figure_each_never_a_merged_one():
+    from langchain_core.documents import Document
+
+    from rag.plan.question import per_entity_questions
+    from rag.render.answer import per_entity_answer
+
+    glossary = Glossary(
+        entities=[["洛阳钼业", "CMOC"], ["紫金矿业", "Zijin"], ["江西铜业", "Jiangxi Copper"]]
+    ).with_lexicon([], [])
+    text = (
+        "三季度洛阳钼业归母净利润56.08亿元、同比增长96.4%，而紫金矿业同期归母净利润145.72亿元、"
+        "同比增长57.1%。"
+    )
+    doc = Document(id="c", page_content=text, metadata={"id": "c", "source": "metals.md"})
+    question = Question.parse(
+        "What were CMOC's and Jiangxi Copper's Q3 net profit attributable to shareholders?",
+        "en",
+        glossary,
+    )
+    subs = per_entity_questions(question)
+    assert [s.entities[0][0] for s in subs] == ["洛阳钼业", "江西铜业"]
+    parts = []
+    for sub in subs:
+        evidence = select_evidence(sub, [doc], glossary)
+        parts.append((sub, evidence, best_quantity(sub, evidence)))
+    answer, cited = per_entity_answer(parts, "en")
+    assert answer.startswith("CMOC: RMB 5.608 billion (56.08亿元) [1]")
+    assert "Jiangxi Copper: not in the notes" in answer and "145.72" not in answer
+    assert len(cited) == 1
+    # Two companies in one relation ("through A to B") ask one figure, not one each.
+    one = Question.parse("公司通过紫金矿业给江西铜业供货的比例是多少？", "zh", glossary)
+    assert per_entity_questions(one) == []
+
+
+@pytest.mark.unit
+def test_a_company_name_is_no_operation_word():
+    from rag.compute.planner import intent_text
+
+    glossary = Glossary(entities=[["比亚迪", "BYD"], ["宁德时代"]]).with_lexicon([], [])
+    question = Question.parse("宁德时代和比亚迪三季度归母净利润分别是多少？", "zh", glossary)
+    assert "比亚迪" not in intent_text(question)  # "比…少" would plan a difference

@@ -1,0 +1,58 @@
+"""rag/plan: a question's language, and follow-ups rewritten into standalone questions."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.glossary import Glossary
+from rag.language import detect_language
+from rag.plan.follow_up import rewrite_follow_up
+from rag.types import Message
+from tests.conftest import CORPUS
+
+GLOSSARY = Glossary.load(CORPUS / "glossary.yaml")
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("英伟达2026年AEC需求量是多少？", "zh"),
+        ("What is Nvidia's 2026 AEC demand?", "en"),
+        ("NV的AEC demand是多少", "zh"),
+        ("How much is 170万根 in English?", "en"),
+    ],
+)
+def test_language_is_the_dominant_script(text, language):
+    assert detect_language(text) == language
+
+
+@pytest.mark.unit
+def test_follow_ups_become_standalone_questions():
+    history = [
+        Message(role="user", content="英伟达2026年AEC需求量是多少？"),
+        Message(role="assistant", content="约170万根[1]。"),
+    ]
+    assert rewrite_follow_up("那Meta呢?", history, GLOSSARY) == "Meta2026年AEC需求量是多少？"
+    assert rewrite_follow_up("那2025年呢？", history, GLOSSARY) == "英伟达2025年AEC需求量是多少？"
+    en = [Message(role="user", content="What is Nvidia's 2026 AEC demand?")]
+    assert rewrite_follow_up("and Amazon?", en, GLOSSARY) == "What is Amazon's 2026 AEC demand?"
+    # A full question is left alone.
+    assert (
+        rewrite_follow_up("谷歌TPU与AEC的比例是多少？", history, GLOSSARY)
+        == "谷歌TPU与AEC的比例是多少？"
+    )
+
+
+@pytest.mark.unit
+def test_a_follow_up_replaces_the_company_asked_about_not_the_source_named_first():
+    glossary = Glossary(
+        entities=[["智元机器人", "AgiBot"], ["优必选", "UBTech"], ["中国移动", "China Mobile"]]
+    ).with_lexicon([], [])
+    history = [
+        Message(role="user", content="In China Mobile's procurement, what was AgiBot's unit price?")
+    ]
+    assert (
+        rewrite_follow_up("And UBTech's?", history, glossary)
+        == "In China Mobile's procurement, what was UBTech's unit price?"
+    )

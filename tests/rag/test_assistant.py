@@ -1,0 +1,106 @@
+"""The assembled pipeline (rag/assistant.py) over a real Chroma of the notes, with fakes for the models."""
+
+from __future__ import annotations
+
+import pytest
+from langchain_core.language_models import GenericFakeChatModel
+from langchain_core.messages import AIMessage
+
+from ingest.pipeline import Indexer
+from rag.assistant import Assistant
+from rag.types import AskRequest
+from tests.conftest import CORPUS
+from tests.fakes import HashEmbeddings
+
+
+@pytest.fixture
+def indexed(fake_settings):
+    embeddings = HashEmbeddings()
+    indexer = Indexer(fake_settings, embeddings=embeddings)
+    indexer.ingest_all()
+    return fake_settings, embeddings, indexer.vector_store
+
+
+@pytest.mark.integration
+def test_deterministic_answers_cite_the_sentence_that_holds_the_figure(indexed):
+    assistant = _assistant(indexed)
+    answer = assistant.ask(
+        AskRequest(question="英伟达(NV)2025年和2026年的AEC需求量是多少？", top_k=8)
+    )
+    assert not answer.abstained
+    assert "170万根" in answer.answer and answer.citations
+    cited = answer.citations[0]
+    original = (CORPUS / cited.source).read_text(encoding="utf-8")
+    assert "170万根" in cited.quote and cited.date == "2025-11-12"
+    assert (
+        original[cited.start : cited.end].replace(" ", "")[:10] == cited.quote.replace(" ", "")[:10]
+    )
+
+
+@pytest.mark.integration
+def test_unanswerable_year_abstains_and_offers_the_nearest_facts(indexed):
+    answer = _assistant(indexed).ask(
+        AskRequest(question="英伟达NV 2027年的AEC需求量是多少？", top_k=8)
+    )
+    assert answer.abstained and answer.answer.startswith("文档中没有提到")
+    assert "2027" not in "".join(c.quote for c in answer.citations)
+
+
+@pytest.mark.integration
+def test_llm_draft_with_a_wrong_figure_is_replaced_by_the_verified_answer(indexed):
+    llm = GenericFakeChatModel(messages=iter([AIMessage("英伟达2026年AEC需求量约为17万根[1]。")]))
+    answer = _assistant(indexed, llm).ask(
+        AskRequest(question="英伟达NV 2026年AEC需求量是多少？", top_k=8)
+    )
+    assert answer.verification["status"] == "fallback"
+    assert "17万根[1]" not in answer.answer and "170万根" in answer.answer
+
+
+@pytest.mark.integration
+def test_llm_draft_that_checks_out_is_streamed_then_verified(indexed):
+    llm = GenericFakeChatModel(
+        messages=iter([AIMessage("英伟达2026年AEC需求量预计为170万根左右[1]。")])
+    )
+    events = list(
+        _assistant(indexed, llm).stream(
+            AskRequest(question="英伟达NV 2026年AEC需求量是多少？", top_k=8)
+        )
+    )
+    assert [e.type for e in events][-1] == "final" and events[0].type == "token"
+    final = events[-1].answer
+    assert final.verification["status"] in {"verified", "repaired"}
+    assert "170万根" in final.answer and "170万根" in final.citations[0].quote
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(
+    ("question", "figure", "tool"),
+    [
+        ("美墨工厂和泰国工厂的AEC产能合计是多少？", "26亿", "sum"),
+        ("GB200需要5,000根铜连接，Rubin减少40%后大约需要多少根？", "3000根", "percent_change"),
+        (
+            "按每台机器人2000元、明年出货5-10万台计算，机器人业务对应价值多少？",
+            "1亿至2亿元",
+            "multiply",
+        ),
+        (
+            "At the 20% target share, what backplane-connector value per rack would the company get?",
+            "US$2,400",
+            "multiply",
+        ),
+        ("依米康涨幅比申菱环境高多少个百分点？", "37.8个百分点", "percentage_point_difference"),
+        ("按谷歌TPU与AEC 1:1.25的比例，100万颗TPU需要多少根AEC？", "125万", "apply_ratio"),
+    ],
+)
+def test_calculations_are_planned_from_the_question_and_cited_operands(
+    indexed, question, figure, tool
+):
+    answer = _assistant(indexed).ask(AskRequest(question=question, top_k=8))
+    assert answer.verification["status"] == "computed", answer.answer
+    assert figure in answer.answer and answer.citations
+    assert [call.name for call in answer.tool_calls] == [tool]
+
+
+def _assistant(indexed, llm=None) -> Assistant:
+    settings, embeddings, store = indexed
+    return Assistant(settings, embeddings=embeddings, vector_store=store, llm=llm)
