@@ -87,6 +87,21 @@ def _entries() -> dict[str, tuple[str, ...]]:
     return {head: tuple(dict.fromkeys(glosses)) for head, glosses in out.items()}
 
 
+def english_glosses(words: Iterable[str]) -> list[str]:
+    """Every English content word CC-CEDICT gives for the Chinese words (银行 -> bank, 营业收入 ->
+    operating, income, revenue …): search words for English notes, which decide the sense."""
+    entries = _entries()
+    out = [
+        part
+        for word in words
+        for gloss in entries.get(word, ())
+        if not gloss.startswith("cl:")  # a measure-word note ("CL:筆|笔[bi3]"), no sense
+        for part in gloss.split()
+        if part.isalpha() and part not in _STOP and len(part) >= 3
+    ]
+    return list(dict.fromkeys(out))
+
+
 def english_in(words: Iterable[str], haystacks: Iterable[str]) -> list[str]:
     """English glosses of Chinese words (保费 -> premium) that the given texts write, as
     whole words: a Chinese question over an English note."""

@@ -644,7 +644,3 @@ def check_operands(
     ]
     if missing:
         raise UngroundedOperandError(missing)
-
-
-# ---------------------------------------------------------------------------------------------
-# LangChain tools

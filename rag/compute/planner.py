@@ -35,7 +35,7 @@ from rag.compute.calculator import (
 )
 from rag.dictionary import english_in
 from rag.facts.extract import Fact, states_change
-from rag.facts.periods import Period, spans_in
+from rag.facts.periods import Period, RelativeTime, relative_times, spans_in
 from rag.glossary import Glossary
 from rag.numbers import Quantity, extract_quantities, render, same_value
 from rag.pick.choose import (
@@ -43,8 +43,10 @@ from rag.pick.choose import (
     best_quantity,
     facts_of,
     named_beside,
+    named_specs,
     named_topics,
     names_any,
+    specs_of,
 )
 from rag.pick.evidence import Evidence, select_evidence
 from rag.plan.question import Question
@@ -95,6 +97,15 @@ SUM_PARTS = re.compile(
     r"([\u4e00-\u9fffA-Za-z0-9]{2,12}?)(?:和|与|及|以及|加上)([\u4e00-\u9fffA-Za-z0-9]{2,12}?)的"
 )
 
+# A change over one week or month ("week on week", "较上周", "环比上月"): this one's figure
+# against the previous one's.
+OVER_TIME = re.compile(
+    r"\b(?:week|month)[- ]on[- ](?:week|month)\b|\b(?:w/w|m/m|wow|mom)\b|"
+    r"(?:较|比|环比)(?:上周|上一周|上月|上个月)|周环比|月环比",
+    re.I,
+)
+_WEEK = re.compile(r"周|week|w/w|wow", re.I)
+
 CAGR = re.compile(
     r"复合增速|复合增长率|年均复合|年复合|年均增速|年均增长率|\bCAGR\b|\bcompound(?:ed)? annual",
     re.I,
@@ -137,7 +148,7 @@ MONTHS = {"h1": 6, "h2": 6, "9m": 9, "q1": 3, "q2": 3, "q3": 3, "q4": 3}
 DERIVED = {"h1": ("9m", "q3"), "q3": ("9m", "h1"), "q4": ("fy", "9m"), "q2": ("h1", "q1")}
 DERIVED_SUM = {"9m": ("h1", "q3"), "fy": ("9m", "q4"), "h1": ("q1", "q2")}
 
-PERCENT_ASKED = re.compile(r"百分点|百分比|percentage points?|\bpp\b|percent|%|％", re.I)
+PERCENT_ASKED = re.compile(r"百分点|百分比|百分之|percentage points?|\bpp\b|percent|%|％", re.I)
 
 Retrieve = Callable[[str], list[Document]]
 
@@ -184,6 +195,10 @@ def plan_and_compute(
         return _midpoint(question, docs, glossary)
     if APPLY_RATIO.search(text):
         return _apply_ratio(question, docs, glossary)
+    if (OVER_TIME.search(text) or _both_times(question)) and not PERCENT_ASKED.search(text):
+        computed = _between_times(question, docs, glossary)
+        if computed is not None:
+            return computed
     if CHANGE.search(text) and TARGET.search(text):
         computed = _needed_for_target(question, docs, glossary)
         if computed is not None:
@@ -256,6 +271,7 @@ def _figure(
     kinds: frozenset[str] | None = None,
     period: str | None = None,
     wording: str | None = None,
+    when: RelativeTime | None = None,
 ) -> _Operand | None:
     """`wording`: the whole question an operand phrase comes from ("A占B的比重"): the measures
     it names are asked, whichever phrase names them."""
@@ -265,6 +281,7 @@ def _figure(
         years=frozenset({year}) if year else frozenset(),
         period=Period(period, year) if period else question.period,  # type: ignore[arg-type]
         asks_change=None,  # an operand may be a level or a change; `kinds` narrows it
+        when=when or question.when,
     )
     evidence = select_evidence(sub, docs, glossary, limit=8)
     candidates = [e for e in evidence if about_entity(e, sub)]
@@ -272,6 +289,8 @@ def _figure(
     # the candidates, as each is then read alone.
     topics = named_topics(question, candidates)  # the other companies asked are no topic
     candidates = [e for e in candidates if all(names_any(e, name) for name in topics)]
+    specs = named_specs(question, candidates)  # likewise the grade or model asked ("183N")
+    candidates = [e for e in candidates if specs <= specs_of(e)]
     label = str(year) if year else (entity[0] if entity else "")
     if period is not None:
         # A period operand: the best figure over every sentence of that period, so that the
@@ -368,6 +387,10 @@ def _cite(operands: list[_Operand]) -> tuple[list[Evidence], dict[int, int]]:
         if key is None:
             evidence.append(op.evidence)
             key = len(evidence) - 1
+        else:  # one sentence, cited once, with every operand it states ("A, after B in H1")
+            held = evidence[key].quantities
+            extra = tuple(q for q in op.evidence.quantities if q not in held)
+            evidence[key] = replace(evidence[key], quantities=held + extra)
         marker[i] = key + 1
     return evidence, marker
 
@@ -446,6 +469,54 @@ def _between_years(
             else f"（{change.formula('zh')}）。"
         )
     return Calculation(text, evidence, calls)
+
+
+def _both_times(question: Question) -> bool:
+    """The question names this week (month) and the last one: "本周比上周低多少元"."""
+    return {which for _, (_, which) in relative_times(question.text)} == {"current", "previous"}
+
+
+def _between_times(
+    question: Question, docs: list[Document], glossary: Glossary
+) -> Calculation | None:
+    """A change over one week or month in the asked unit ("by how much, in RMB per watt, did
+    the price fall week on week", "本周比上周低多少元"): this week's figure minus last week's,
+    of one table row or sentence. A percentage asked is a stated change, not this."""
+    named = relative_times(question.text)
+    unit: Literal["week", "month"] = (
+        named[0][1][0] if named else ("week" if _WEEK.search(question.text) else "month")
+    )
+    entity = question.entities[0] if question.entities else None
+    amounts = frozenset({"money", "count", "measure", "number"})
+    ops = [
+        _figure(question, docs, glossary, entity=entity, year=None, kinds=amounts, when=(unit, w))
+        for w in ("current", "previous")
+    ]
+    current, previous = ops
+    if current is None or previous is None or current.evidence.text != previous.evidence.text:
+        return None  # a week-on-week change is read off one row or sentence
+    if current.quantity == previous.quantity or _kind_key(current) != _kind_key(previous):
+        return None
+    evidence, marker = _cite([current, previous])
+    try:
+        _checked([current, previous], [q for e in evidence for q in e.quantities])
+        change = difference(current.quantity, previous.quantity)
+        fell = change.value.high < 0
+        shown = difference(previous.quantity, current.quantity) if fell else change
+    except CalculatorError:
+        return None
+    call = _call(shown, {"a": shown.operands[0].raw, "b": shown.operands[1].raw}, question)
+    now, before = _term(current, marker[0], question), _term(previous, marker[1], question)
+    if question.language == "en":
+        way = "fell" if fell else "rose"
+        text = (
+            f"It {way} by {shown.text('en')} from last {unit} to this {unit}: {before} → {now}"
+            f" ({shown.formula('en')})."
+        )
+    else:
+        way, word = ("下降" if fell else "上升"), ("周" if unit == "week" else "月")
+        text = f"较上{word}{way}{shown.text('zh')}：上{word}{before}，本{word}{now}（{shown.formula('zh')}）。"
+    return Calculation(text, evidence, [call])
 
 
 def _per_entity(

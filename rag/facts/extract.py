@@ -24,13 +24,13 @@ from pydantic import BaseModel, ConfigDict
 from rag.facts import tables
 from rag.facts.periods import Span, heading_spans, period_before, spans_in
 from rag.glossary import Glossary
-from rag.numbers import Quantity, extract_quantities
+from rag.numbers import RELATIVE_KINDS, Quantity, extract_quantities
 from rag.sentences import is_question, sentence_spans
 
 Change = Literal["yoy", "qoq", "change"]
 
 # Bump when attribution changes: stored facts of another version are recomputed on read.
-FACTS_VERSION = "20"
+FACTS_VERSION = "21"
 
 
 class Fact(BaseModel):
@@ -110,12 +110,29 @@ def change_of(text: str, q: Quantity) -> Change | None:
     return "change"
 
 
-def metric_before(text: str, position: int, vocab: frozenset[str]) -> str | None:
+# Metric words of a proportion (a share, margin, rate or ratio): what a percentage measures, never
+# an amount or a count.
+_RELATIVE_METRIC = re.compile(
+    r"(?:率|占比|份额|比重|比例)$|(?<![a-z])(?:margin|ratio|share|rate|yield|proportion)s?$"
+)
+
+
+def is_relative_metric(word: str) -> bool:
+    return bool(_RELATIVE_METRIC.search(word.lower()))
+
+
+def metric_before(
+    text: str, position: int, vocab: frozenset[str], *, relative: bool = True
+) -> str | None:
     """The metric word nearest before `position` ("营业收入2830.72亿元，同比增长9.28%" -> 营业收入
-    for 9.28%); of two ending at the same place the longer ("扣非净利润" over "净利润")."""
+    for 9.28%); of two ending at the same place the longer ("扣非净利润" over "净利润"). With
+    `relative=False` (an amount or a count) a proportion's word is passed over: "出货5168台、
+    份额约39%，宇树以4200台、约32%的份额" — 4200台 is a shipment, not a share."""
     head = text[:position].lower()
     best: tuple[int, int, str] | None = None
     for word in vocab:
+        if not relative and is_relative_metric(word):
+            continue
         at = head.rfind(word)
         if at < 0:
             continue
@@ -145,6 +162,30 @@ def _first_entity(
     if len(inside) > 1 and _JOINER.match(text[first[1] : inside[1][0]]):
         return _SHARED
     return first[2]
+
+
+_LIST_SEPARATOR = re.compile(r"^\s*(?:[、,，/;；]|和|与|及|以及|\band\b)\s*", re.IGNORECASE)
+
+
+def _listed_after(
+    mentions: list[tuple[int, int, str]],
+    text: str,
+    quantities: list[Quantity],
+    q: Quantity,
+    clause: int,
+) -> str | None:
+    """The entity that opens this figure's item of a list of (entity, figure) pairs: "其中智元约
+    5200台、宇树约4700台" gives 4700台 to 宇树, not to the clause's first name."""
+    at = q.start or 0
+    previous = [o for o in quantities if o.end is not None and clause <= o.end <= at and o is not q]
+    if not previous:
+        return None
+    after = max(o.end for o in previous if o.end is not None)
+    separator = _LIST_SEPARATOR.match(text[after:at])
+    if separator is None:
+        return None
+    named = [m for m in mentions if after + separator.end() <= m[0] < at]
+    return named[0][2] if named and named[0][0] == after + separator.end() else None
 
 
 def _owner_after(mentions: list[tuple[int, int, str]], text: str, end: int) -> str | None:
@@ -220,8 +261,10 @@ def extract_facts(
         for q in quantities:
             at = q.start or 0
             clause = max(s for s in clause_starts if s <= at)
-            entity = _owner_after(mentions, sentence, q.end or at) or _first_entity(
-                mentions, clause, at, sentence
+            entity = (
+                _owner_after(mentions, sentence, q.end or at)
+                or _listed_after(mentions, sentence, quantities, q, clause)
+                or _first_entity(mentions, clause, at, sentence)
             )
             own_clause = entity is not None and entity != _SHARED
             if entity is None:  # the subject of the clauses before, in this sentence
@@ -242,10 +285,12 @@ def extract_facts(
             framing = framed if _span_is_anothers(sentence, q, quantities) else spans
             if _span_opens_a_later_clause(sentence, q, quantities):
                 framing = before_spans  # "A收入36.34亿元，…，前三季度国际收入占比37%": not A's
-            period = (
-                period_before(sentence, at)
-                or _period_after(sentence, q.end or at)
-                or (next(iter(framing)) if len(framing) == 1 and not dated else None)
+            # English writes a period after its figure ("RMB12.4bn for the nine months, after
+            # RMB8.1bn in the first half"), Chinese before it ("前三季度营收…，其中第三季度…").
+            before, after = period_before(sentence, at), _period_after(sentence, q.end or at)
+            english = not re.search(r"[\u4e00-\u9fff]", sentence)
+            period = ((after or before) if english else (before or after)) or (
+                next(iter(framing)) if len(framing) == 1 and not dated else None
             )
             facts.append(
                 Fact(
@@ -253,7 +298,7 @@ def extract_facts(
                     quantity=q,
                     entity=entity,
                     own_clause=own_clause,
-                    metric=metric_before(sentence, at, vocab),
+                    metric=metric_before(sentence, at, vocab, relative=q.kind in RELATIVE_KINDS),
                     period=period,
                     change=change_of(sentence, q),
                 )

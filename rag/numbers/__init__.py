@@ -16,6 +16,7 @@ back in English or Chinese); `quantity` holds the `Quantity` type and `same_valu
 
 from rag.numbers.quantity import (
     LOWER_BOUNDS,
+    RELATIVE_KINDS,
     UPPER_BOUNDS,
     Currency,
     Kind,
@@ -37,6 +38,7 @@ from rag.numbers.scan import (
 
 __all__ = [
     "LOWER_BOUNDS",
+    "RELATIVE_KINDS",
     "UPPER_BOUNDS",
     "Currency",
     "Kind",

@@ -268,6 +268,10 @@ RE_CN_MULT = re.compile(r"[十百千]?[万亿]+|[十百千](?![分])")
 RE_EN_SCALE = re.compile(
     r"\s?(thousand|million|billion|trillion)\b|(bn|mn|tn|k|K|M|B|b)(?![A-Za-z])"
 )
+# The denominator of a price: "元/W", "元/Wh", "美元/吨", "RMB/kg", "US$/share".
+RE_PER_UNIT = re.compile(
+    r"\s?[/／]\s?([A-Za-z]{1,5}(?![A-Za-z])|千克|公斤|吨|瓦时|千瓦时|瓦|片|台|辆|股|件|只|套|平方米|人|户)"
+)
 RE_PERCENT = re.compile(r"\s?(?:%|％|percent\b|per cent\b)", re.I)
 RE_POINTS = re.compile(r"个百分点|百分点|\s?(?:percentage points?\b|pp\b|ppts?\b|bps?\b)", re.I)
 RE_MULTIPLE = re.compile(r"倍|\s?(?:x|×)(?![A-Za-z])|\s(?:times)\b")

@@ -31,6 +31,10 @@ Currency = Literal["USD", "CNY", "HKD", "EUR", "JPY"]
 
 LOWER_BOUNDS: frozenset[str] = frozenset({"over", "at_least"})
 UPPER_BOUNDS: frozenset[str] = frozenset({"under", "at_most"})
+# Kinds that relate one amount to another (a share, a multiple), never an amount themselves.
+RELATIVE_KINDS: frozenset[str] = frozenset(
+    {"percent", "ratio", "fraction", "multiple", "percentage_points"}
+)
 
 
 class Quantity(BaseModel):

@@ -115,6 +115,14 @@ def _singular(word: str) -> str:
     return word[:-1] if word.endswith("s") and not word.endswith("ss") else word
 
 
+def _per_unit_en(unit: str | None) -> str:
+    """A price's denominator in English: "/W" stays, "/吨" is "/tonne", "/台" "/unit"."""
+    if not unit or not unit.startswith("/"):
+        return ""
+    word = unit[1:]
+    return "/" + (_singular(UNIT_EN[word]) if word in UNIT_EN else word)
+
+
 def _en_unit(q: Quantity) -> str:
     unit = _en_unit_plural(q)
     if not q.is_range and abs(q.low) == 1 and unit:
@@ -160,7 +168,8 @@ def _render_en(q: Quantity, with_unit: bool, d: int) -> str:
         return qual + _pair(q, lambda v: format_decimal(v, d), "–") + "x"
     number = _en_number(q.low, q.high, d)
     if q.kind == "money" and q.currency:
-        return f"{qual}{_EN_CURRENCY[q.currency]}{number}"
+        per = _per_unit_en(q.unit)  # RMB 0.295/W, RMB 10,000/tonne
+        return f"{qual}{_EN_CURRENCY[q.currency]}{number}{per}"
     unit = _en_unit(q) if with_unit else ""
     return f"{qual}{number} {unit}".rstrip()
 
@@ -186,7 +195,7 @@ def _render_zh(q: Quantity, with_unit: bool, d: int) -> str:
         return qual + _pair(q, lambda v: format_decimal(v, d), "至") + "倍"
     tail = ""
     if q.kind == "money" and q.currency:
-        tail = _ZH_CURRENCY[q.currency]
+        tail = _ZH_CURRENCY[q.currency] + (q.unit if q.unit and q.unit.startswith("/") else "")
     elif with_unit and q.unit:
         tail = q.unit  # 根, 台, and the Latin units Chinese notes write too: GW, GWh, nm
     if q.is_range and abs(q.low) < _ZH_SCALES[-1][0] <= abs(q.high):

@@ -48,6 +48,7 @@ from rag.numbers.lexicon import (
     RE_MONTH_DAY,
     RE_MULTIPLE,
     RE_ORDINAL,
+    RE_PER_UNIT,
     RE_PERCENT,
     RE_POINTS,
     RE_QUARTER,
@@ -606,6 +607,8 @@ def _build(text: str, atom: _Atom, masked: Sequence[tuple[int, int]]) -> tuple[Q
     if more and qualifier not in ("at_least", "under", "at_most"):
         qualifier = "over"
 
+    if currency is not None and unit is None and (per := RE_PER_UNIT.match(text, end)):
+        unit, end = f"/{per.group(1)}", per.end()  # a price per unit: "0.295元/W", "US$2/share"
     noun: str | None = None
     if unit is None and not marker and currency is None:
         en = _en_noun_after(text, end)

@@ -14,12 +14,9 @@ from rag.facts.periods import (
     point_of,
     points_in,
     relative_time_before,
-    relative_times,
 )
 from rag.glossary import Glossary, mentions
-from rag.numbers import (
-    Quantity,
-)
+from rag.numbers import RELATIVE_KINDS, Quantity
 from rag.pick.evidence import Evidence
 from rag.plan.question import (
     Question,
@@ -158,7 +155,7 @@ def named_topics(question: Question, evidence: list[Evidence]) -> list[tuple[str
 _PERIOD_CODE = re.compile(r"(?:fy|cy|q|h)\d+")
 
 
-def _specs_of(evidence: Evidence) -> frozenset[str]:
+def specs_of(evidence: Evidence) -> frozenset[str]:
     return specs_in(f"{evidence.title} {evidence.section or ''} {evidence.text}")
 
 
@@ -167,16 +164,13 @@ def named_specs(question: Question, evidence: list[Evidence]) -> frozenset[str]:
     names too: a figure is then only theirs from a sentence, row or section naming them, not
     from the next product's row of the same table."""
     wanted = {s for s in question.specs if not _PERIOD_CODE.fullmatch(s)}
-    named = frozenset().union(*(_specs_of(e) for e in evidence)) if evidence else frozenset()
+    named = frozenset().union(*(specs_of(e) for e in evidence)) if evidence else frozenset()
     return frozenset(wanted & named)
 
 
 def names_any(evidence: Evidence, name: Sequence[str]) -> bool:
     haystack = f"{evidence.title} {evidence.section or ''} {evidence.lead} {evidence.text}"
     return any(mentions(haystack, a) for a in name)
-
-
-RELATIVE_KINDS = frozenset({"percent", "ratio", "fraction", "multiple", "percentage_points"})
 
 
 def asks_measure(text: str, q: Quantity) -> bool:
@@ -217,8 +211,7 @@ def best_quantity(question: Question, evidence: list[Evidence]) -> tuple[int, Qu
     noun = question.asked_noun
     topics = named_topics(question, evidence)
     specs = named_specs(question, evidence)
-    asked = relative_times(question.text)
-    asked_when = asked[-1][1] if asked else None
+    asked_when = question.when
     # A calculation's operand lookups leave `asks_change` open: a share asked rules out
     # amounts for the answer, not for the operands computing it; a capacity may be one.
     operand = question.asks_change is None
@@ -230,7 +223,7 @@ def best_quantity(question: Question, evidence: list[Evidence]) -> tuple[int, Qu
             continue
         if not all(names_any(ev, name) for name in topics):
             continue  # another note's (or section's) market, not the one the question names
-        if not specs <= _specs_of(ev):
+        if not specs <= specs_of(ev):
             continue  # the price of another grade or model than the one asked ("183N")
         if question.qualifiers and not all(
             any(a.lower() in f"{ev.section or ''} {ev.lead} {ev.text}".lower() for a in group)

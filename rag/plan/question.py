@@ -16,7 +16,9 @@ from functools import cache, cached_property, lru_cache
 from rag.dictionary import chinese_forms
 from rag.facts.periods import (
     Period,
+    RelativeTime,
     question_period,
+    relative_times,
     spans_in,
 )
 from rag.glossary import Glossary, finance_terms, mentions
@@ -87,6 +89,7 @@ class Question:
     names: tuple[tuple[str, ...], ...] = ()  # Latin-script names the evidence must mention
     specs: frozenset[str] = frozenset()  # model and grade names: 400G, 1.6T, GB300 (lower case)
     period: Period | None = None  # the span asked about: 前三季度, Q3, H1, full year
+    when: RelativeTime | None = None  # the week or month asked: 本周, last month
     metrics: tuple[tuple[str, ...], ...] = ()  # term groups naming what is measured (营收, NIM…)
     metric_vocab: frozenset[str] = frozenset()  # every metric word the glossary knows
     qualifiers: tuple[tuple[str, ...], ...] = ()  # where or through whom: overseas, 直销, dealers
@@ -165,6 +168,7 @@ class Question:
             ambiguous=ambiguous,
             specs=specs_in(text),
             period=question_period(text),
+            when=asked[-1][1] if (asked := relative_times(text)) else None,
             metrics=asked_metrics(text, glossary),
             metric_vocab=metric_vocab(glossary),
             qualifiers=tuple(

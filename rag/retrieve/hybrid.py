@@ -24,6 +24,9 @@ RRF_K = 60
 # (2026-11-22): English keyword weight 1.0 or 0.7 scored the same (80.0%), 0.4 lost a point,
 # Chinese 0.7 lost two; so equal weights, kept per language for corpora where it matters.
 LEG_WEIGHTS = {"zh": (1.0, 1.0), "en": (1.0, 1.0)}
+TRANSLATED_WEIGHT = (
+    0.5  # the keyword leg over the dictionary translation; 0.3-1.0 measured on seed+dev
+)
 VERSION_CHECK_SECONDS = 2.0
 # A query that finds the keyword index stale waits this long for the rebuild, then answers with
 # the previous index while the rebuild finishes in the background: re-reading and re-indexing
@@ -174,6 +177,13 @@ class HybridRetriever(BaseRetriever):
                 ]
                 scoped = self.keyword_index.search(every, n, allowed_ids=own)
 
+        # The question's words in the other language, as the general dictionary gives them:
+        # an English note answers "哪家银行…" (bank), a Chinese one "dealers" (经销商). Every
+        # sense is searched; BM25 ranks the chunks that write several of them.
+        translated = self.keyword_index.search(
+            _translated_tokens(query, language), n, allowed_ids=allowed
+        )
+
         w_dense, w_keyword = LEG_WEIGHTS.get(language, (1.0, 1.0))
         fused: dict[str, float] = {}
         for rank, (doc, _) in enumerate(dense):
@@ -182,6 +192,8 @@ class HybridRetriever(BaseRetriever):
             fused[chunk_id] = fused.get(chunk_id, 0.0) + w_keyword / (RRF_K + rank + 1)
         for rank, (chunk_id, _) in enumerate(scoped):
             fused[chunk_id] = fused.get(chunk_id, 0.0) + w_keyword / (RRF_K + rank + 1)
+        for rank, (chunk_id, _) in enumerate(translated):
+            fused[chunk_id] = fused.get(chunk_id, 0.0) + TRANSLATED_WEIGHT / (RRF_K + rank + 1)
         top = sorted(fused, key=lambda i: -fused[i])[:k]
 
         by_id = {str(doc.id): doc for doc, _ in dense}
@@ -212,3 +224,15 @@ class HybridRetriever(BaseRetriever):
             }
             results.append(Document(id=chunk_id, page_content=doc.page_content, metadata=meta))
         return results
+
+
+def _translated_tokens(query: str, language: str) -> list[str]:
+    """Keyword tokens of the question's other-language words (CC-CEDICT): English glosses of a
+    Chinese question's words, Chinese candidates of an English question's."""
+    from rag.dictionary import candidates, english_glosses
+
+    if language == "zh":
+        words = english_glosses(t for t in tokenize(query) if not t.isascii())
+    else:
+        words = candidates(query)
+    return [t for word in words for t in tokenize(word)]

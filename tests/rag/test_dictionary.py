@@ -47,3 +47,12 @@ def test_an_english_name_notes_write_only_in_chinese_gets_its_chinese_forms():
     # a possessive ends a name; a term next to one is no name
     aia = Question.parse("What was AIA Group's VONB growth?", "en", glossary)
     assert aia.names == (("AIA",), ("Group",), ("VONB",))
+
+
+@pytest.mark.unit
+def test_english_glosses_are_content_words_without_measure_word_notes():
+    from rag.dictionary import english_glosses
+
+    words = english_glosses(["银行", "笔"])
+    assert "bank" in words
+    assert not any(w.startswith("cl") or not w.isalpha() for w in words)

@@ -187,3 +187,45 @@ def test_a_sum_of_the_periods_the_question_names():
     )
     assert calc is not None and calc.tool_calls, calc
     assert calc.tool_calls[0].name == "sum" and "10.058 billion" in calc.answer
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("电池级碳酸锂本周均价比上周低多少？", "1500元/吨"),
+        ("电池级碳酸锂均价较上周下降了多少万元/吨？", "1500元/吨"),
+    ],
+)
+def test_a_week_on_week_change_is_this_weeks_cell_minus_last_weeks(question, expected):
+    docs = _docs(
+        "表1：锂盐周度价格（万元/吨）\n"
+        "| 品种 | 本周均价 | 上周均价 | 周涨跌 |\n|---|---|---|---|\n"
+        "| 电池级碳酸锂 | 7.45 | 7.60 | -1.97% |\n| 氢氧化锂 | 6.90 | 6.80 | +1.47% |"
+    )
+    calc = _plan(question, docs)
+    assert calc is not None and calc.tool_calls, calc
+    assert calc.tool_calls[0].name == "difference"
+    assert expected in calc.answer and "下降" in calc.answer
+    assert "1.97%" not in calc.answer  # the stated percent change is no answer in 万元/吨
+
+
+@pytest.mark.unit
+def test_a_week_on_week_percentage_asked_is_not_computed():
+    docs = _docs(
+        "| 品种（万元/吨） | 本周均价 | 上周均价 | 周涨跌 |\n|---|---|---|---|\n"
+        "| 电池级碳酸锂 | 7.45 | 7.60 | -1.97% |"
+    )
+    assert _plan("电池级碳酸锂均价周环比下跌了百分之多少？", docs) is None
+
+
+@pytest.mark.unit
+def test_two_operands_in_one_sentence_are_cited_once_with_both_figures():
+    docs = _docs(
+        "Acme Robotics revenue was RMB12,400 million for the nine months, "
+        "after RMB8,100 million in the first half."
+    )
+    parsed = Question.parse("What was Acme Robotics' Q3 revenue?", "en", GLOSSARY)
+    calc = derived_period(parsed, docs, GLOSSARY)
+    assert calc is not None and len(calc.evidence) == 1, calc
+    assert "4.3 billion" in calc.answer

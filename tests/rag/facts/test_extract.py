@@ -1,6 +1,8 @@
 """rag/facts/extract.py: each figure's entity, metric, period and kind, read from sentence structure
 and table labels (sentences written for these tests, in the shapes of broker notes)."""
 
+import pytest
+
 from rag.facts.extract import extract_facts, facts_from_json, facts_json
 from rag.glossary import Glossary
 from rag.plan.question import general_metric_vocab
@@ -110,3 +112,25 @@ def test_a_period_written_in_a_later_clause_dates_what_follows_it_not_the_figure
     # 前三季度 written after it dates only the share that follows.
     assert facts["36.34亿元"].period == "q3"
     assert facts["37%"].period == "9m"
+
+
+@pytest.mark.unit
+def test_each_item_of_a_list_of_companies_and_figures_is_its_own_companys():
+    glossary = Glossary(entities=[["金风科技"], ["远景能源"], ["明阳智能"]]).with_lexicon([], [])
+    vocab = frozenset({"装机", "份额", "出货"})
+    text = "其中金风科技约1.9万MW、远景能源约1.6万MW，明阳智能新增装机约1.1万MW。"
+    facts = {f.quantity.raw: f for f in extract_facts(text, glossary, vocab)}
+    assert facts["约1.9万MW"].entity == "金风科技"
+    assert facts["约1.6万MW"].entity == "远景能源"  # not the clause's first name
+    assert facts["约1.1万MW"].entity == "明阳智能"
+
+
+@pytest.mark.unit
+def test_an_amount_never_takes_a_proportions_metric_word():
+    glossary = Glossary(entities=[["金风科技"], ["远景能源"]]).with_lexicon([], [])
+    vocab = frozenset({"出货", "份额"})
+    text = "金风科技全年出货1200台、市场份额约25%，远景能源以900台、约19%的份额排名第二。"
+    facts = {f.quantity.raw: f for f in extract_facts(text, glossary, vocab)}
+    assert facts["900台"].metric == "出货"  # a count is a shipment, not a share
+    assert facts["900台"].entity == "远景能源"
+    assert facts["约19%"].metric == "份额"

@@ -703,3 +703,19 @@ def test_chinese_answers_keep_the_latin_units_chinese_notes_write():
     assert render(capacity, "zh") == "61.09GW"
     (count,) = extract_quantities("出货约16万片", 2025)
     assert render(count, "zh") == "约16万片"
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize(
+    ("text", "unit", "en", "zh"),
+    [
+        ("组件均价0.70元/W", "/W", "RMB 0.7/W", "0.7元/W"),
+        ("碳酸锂报价7.45万元/吨", "/吨", "RMB 74,500/tonne", "7.45万元/吨"),
+        ("单价约39万元/台", "/台", "about RMB 390,000/unit", "约39万元/台"),
+        ("at US$2.5/share", "/share", "US$2.5/share", "2.5美元/share"),
+    ],
+)
+def test_a_price_keeps_its_denominator(text: str, unit: str, en: str, zh: str) -> None:
+    (q,) = extract_quantities(text)
+    assert q.kind == "money" and q.unit == unit
+    assert render(q, "en") == en and render(q, "zh") == zh

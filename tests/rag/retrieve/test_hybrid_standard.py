@@ -74,3 +74,38 @@ def test_a_question_naming_a_company_reads_only_the_notes_that_name_it(tmp_path)
     assert docs and {d.metadata["source"] for d in docs} == {"steel.md"}
     unnamed = retriever.invoke("上半年营收增长多少？", k=5)
     assert {d.metadata["source"] for d in unnamed} == {"steel.md", "autos.md"}
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("weight", [0.0, None])
+def test_a_chinese_question_finds_an_english_note_through_the_dictionary(
+    tmp_path, monkeypatch, weight
+):
+    """Real Chroma and BM25 with a hash embedder (so the dense leg cannot bridge languages):
+    the keyword leg over the question's CC-CEDICT translation ranks the English note that
+    writes "bank" and "revenue" first; without that leg (weight 0) it is not."""
+    import rag.retrieve.hybrid as hybrid
+
+    if weight is not None:
+        monkeypatch.setattr(hybrid, "TRANSLATED_WEIGHT", weight)
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "banks.md").write_text(
+        "# Regional lenders\n\nAmong the lenders, the bank with the fastest revenue "
+        "growth was a city bank: revenue rose 8% year on year.",
+        "utf-8",
+    )
+    for i, text in enumerate(
+        ["钢材出货3万吨。", "汽车交付2万辆。", "电池装机5GWh。", "光伏组件排产持平。"]
+    ):
+        (corpus / f"zh{i}.md").write_text(f"# 纪要{i}\n\n{text}", "utf-8")
+    settings = Settings(corpus_dir=corpus, data_dir=tmp_path / "data", llm="none")
+    indexer = Indexer(settings, embeddings=HashEmbeddings())
+    indexer.ingest_all()
+    keyword = KeywordIndex(settings.keyword_dir, [], Glossary())
+    retriever = HybridRetriever(
+        vector_store=indexer.vector_store, keyword_index=keyword, glossary=Glossary()
+    )
+    docs = retriever.invoke("哪家银行营业收入增长最快？", k=5, language="zh")
+    first = docs[0].metadata["source"]
+    assert (first == "banks.md") is (weight is None), [d.metadata["source"] for d in docs]
