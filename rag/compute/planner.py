@@ -105,6 +105,7 @@ OVER_TIME = re.compile(
     re.I,
 )
 _WEEK = re.compile(r"周|week|w/w|wow", re.I)
+HOW_MUCH = re.compile(r"\bhow much\b", re.I)  # an amount; "how many" counts
 
 CAGR = re.compile(
     r"复合增速|复合增长率|年均复合|年复合|年均增速|年均增长率|\bCAGR\b|\bcompound(?:ed)? annual",
@@ -351,7 +352,13 @@ def _measures_asked(
         a.lower() for g in glossary.terms for a in g if fact.metric in {x.lower() for x in g}
     }
     text = (wording or question.text).lower()
-    return any(w in text for w in words) or bool(english_in([fact.metric], [text]))
+    # Or a content word of one of its English names: "contract" of "contract win" (中标).
+    parts = {p for w in words if w.isascii() for p in w.split() if len(p) >= 4 and p.isalpha()}
+    return (
+        any(w in text for w in words)
+        or any(re.search(rf"(?<![a-z]){re.escape(p)}(?![a-z])", text) for p in parts)
+        or bool(english_in([fact.metric], [text]))
+    )
 
 
 def _alike(
@@ -523,8 +530,16 @@ def _per_entity(
     question: Question, docs: list[Document], glossary: Glossary, retrieve: Retrieve
 ) -> list[_Operand | None]:
     year = min(question.years) if question.years else None
-    # "高多少个百分点" compares percentages: a count in the same sentence is not an operand.
-    asked = frozenset({"percent"}) if PERCENT_ASKED.search(question.text) else None
+    # "高多少个百分点" compares percentages: a count in the same sentence is not an operand;
+    # "how much larger was A's contract" (not "how many more"), naming nothing that is
+    # counted (no metric, no product: "AEC demand" is counted in cables), compares amounts.
+    asked = (
+        frozenset({"percent"})
+        if PERCENT_ASKED.search(question.text)
+        else frozenset({"money", "measure", "number"})
+        if HOW_MUCH.search(question.text) and not (question.metrics or question.topics)
+        else None
+    )
 
     def find(alike: frozenset[str] | None, group: tuple[str, ...]) -> _Operand | None:
         kinds = alike if asked is None else (asked & alike if alike else asked)

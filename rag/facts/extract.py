@@ -25,12 +25,12 @@ from rag.facts import tables
 from rag.facts.periods import Span, heading_spans, period_before, spans_in
 from rag.glossary import Glossary
 from rag.numbers import RELATIVE_KINDS, Quantity, extract_quantities
-from rag.sentences import is_question, sentence_spans
+from rag.sentences import is_heading, is_question, sentence_spans
 
 Change = Literal["yoy", "qoq", "change"]
 
 # Bump when attribution changes: stored facts of another version are recomputed on read.
-FACTS_VERSION = "21"
+FACTS_VERSION = "24"
 
 
 class Fact(BaseModel):
@@ -218,11 +218,15 @@ def extract_facts(
     header = section if section and tables.is_row(section) else None
     framed = heading_spans(heading)
     carried_spans: frozenset[Span] = framed
+    # What the last sentence's figures measured, by kind and currency: a sentence that names
+    # no metric continues it ("HBM市场规模约180亿美元。今年约380亿美元。明年约580亿美元。").
+    carried_metrics: dict[tuple[str, str | None], str] = {}
     previous = ""  # `caption`: of the table a chunk starts inside (see `table_caption`)
     lines = chunk_sentences(text)
     for index, (offset, sentence) in enumerate(lines):
         if is_question(sentence):
             carried = None  # a note's own question starts a new subject; it states no fact
+            carried_metrics = {}
             continue
         if tables.is_row(sentence):
             following = lines[index + 1][1] if index + 1 < len(lines) else ""
@@ -303,6 +307,20 @@ def extract_facts(
                     change=change_of(sentence, q),
                 )
             )
+        stated = [f for f in facts if f.sentence == offset]
+        if is_heading(sentence):
+            carried_metrics = {}  # a new section measures its own things
+        elif metric_before(sentence, len(sentence), vocab) is None:
+            for i, fact in enumerate(facts):
+                key = (fact.quantity.kind, fact.quantity.currency)
+                if fact.sentence == offset and fact.metric is None and key in carried_metrics:
+                    facts[i] = fact.model_copy(update={"metric": carried_metrics[key]})
+        else:
+            carried_metrics = {
+                (f.quantity.kind, f.quantity.currency): f.metric
+                for f in stated
+                if f.metric is not None and f.change is None
+            }
         if mentions:  # the next sentence that names no one is about this one's subject
             starts = [0] + [m.end() for m in _CLAUSE_END.finditer(sentence)] + [len(sentence)]
             subject_now = next(
@@ -317,12 +335,12 @@ def extract_facts(
     return facts
 
 
-# What may open a clause before its subject: a connective ("而", "其中", "比如") or a date.
-# What may open a clause before its subject: a connective ("而", "其中", "比如"), a date
+# What may open a clause before its subject: a connective ("而", "其中", "比如"), the agent
+# of a passive ("由A中标": A won it), a date
 # or period, or a focus phrase ("增速最快的是X", "份额最低的X").
 _SUBJECT_LEAD = re.compile(
     r"^[\s\d一二三四五六七八九十第单年月日季度上下半前后初末底今去明]*"
-    r"(?:而|但|且|其中|其次|比如|例如|另外|此外|同时|其|while|whereas|and|but|by contrast)?"
+    r"(?:而|但|且|其中|其次|比如|例如|另外|此外|同时|其|由|while|whereas|and|but|by contrast)?"
     r"\s*$|^.{0,12}的是?\s*$",
     re.IGNORECASE,
 )

@@ -169,8 +169,7 @@ def named_specs(question: Question, evidence: list[Evidence]) -> frozenset[str]:
 
 
 def names_any(evidence: Evidence, name: Sequence[str]) -> bool:
-    haystack = f"{evidence.title} {evidence.section or ''} {evidence.lead} {evidence.text}"
-    return any(mentions(haystack, a) for a in name)
+    return evidence.names(name)
 
 
 def asks_measure(text: str, q: Quantity) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from langchain_core.documents import Document
@@ -22,7 +23,7 @@ from rag.facts.periods import (
     period_years,
     spans_in,
 )
-from rag.glossary import Glossary
+from rag.glossary import Glossary, mentions
 from rag.numbers import Quantity, extract_years, render, resolve_relative_years
 from rag.plan.question import (
     BARE_YEAR,
@@ -33,7 +34,7 @@ from rag.plan.question import (
     specs_in,
 )
 from rag.retrieve.keyword import tokenize
-from rag.sentences import is_heading, is_question
+from rag.sentences import HEADING_JOIN, is_heading, is_question
 from rag.types import Language
 
 
@@ -58,6 +59,13 @@ class Evidence:
     # The clauses of its full sentence before it ("按TSV月产能口径：A今年16万片/月；" before
     # "B今年约6万片/月"): what they name frames it too.
     lead: str = ""
+    # The heading it sits under ("## 订单账本：…中国移动1.24亿元集采"): what its section is about.
+    heading: str = ""
+
+    def names(self, name: Sequence[str]) -> bool:
+        """Whether its note, heading, section or sentence names `name` (any alias)."""
+        haystack = f"{self.title} {self.heading} {self.section or ''} {self.lead} {self.text}"
+        return any(mentions(haystack, a) for a in name)
 
     def figure_context(self, q: Quantity) -> tuple[str, Quantity]:
         """The text a figure is read in, and the figure placed in it: its own sentence, or for
@@ -200,10 +208,13 @@ def select_evidence(
         header = section if tables.is_row(section) else None
         lines = sentence_offsets(doc)
         facts_by_sentence = chunk_facts(doc, glossary)
+        under = headings.split(HEADING_JOIN)[-1] if headings else ""
         for index, (offset, sentence, start, end) in enumerate(lines):
             if is_question(sentence):
                 carried = []  # a new question starts a new subject
                 continue  # a note's own question frames its answer; it states no fact
+            if is_heading(sentence):
+                under = sentence.strip().lstrip("#").strip()
             if is_heading(sentence) and offset not in facts_by_sentence:
                 carried = glossary.entities_in(sentence) or carried
                 continue  # a heading without figures frames its section; it is no evidence
@@ -266,7 +277,14 @@ def select_evidence(
             if question.specs & specs_in(sentence):
                 score += 2
             low = sentence.lower()
-            named_metrics = sum(1 for g in question.metrics if any(a.lower() in low for a in g))
+            # The metrics it names, or its figures measure (carried from the sentence before:
+            # "市场规模约180亿美元。明年约580亿美元").
+            measured = {f.metric for f in facts if f.metric}
+            named_metrics = sum(
+                1
+                for g in question.metrics
+                if any(a.lower() in low or a.lower() in measured for a in g)
+            )
             score += 2.5 * named_metrics
             # "international revenues": the sentence that names the market or channel asked;
             # one that names none cannot give its figure (the domestic revenue beside it).
@@ -304,8 +322,19 @@ def select_evidence(
                     spans=spans,
                     header=header if in_table else None,
                     facts=facts,
+                    heading=under,
                 )
             )
+    # The markets and products the question names that some candidate's note, section or
+    # sentence names too (HBM): a sentence of another note's market ranks below theirs.
+    entity_aliases = {a.lower() for g in question.entities for a in g}
+    wanted = [n for n in question.names if not {a.lower() for a in n} & entity_aliases]
+    named = [n for n in (*wanted, *question.subjects) if any(c.names(n) for c in candidates)]
+    if named:
+        candidates = [
+            c if all(c.names(n) for n in named) else replace(c, score=round(c.score - 4, 3))
+            for c in candidates
+        ]
     candidates.sort(key=lambda e: -e.score)
     picked: list[Evidence] = []
     for evidence in candidates:

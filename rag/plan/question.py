@@ -379,9 +379,21 @@ def _latin_names(text: str, glossary: Glossary) -> list[tuple[str, ...]]:
     rest = text
     # Words the dictionary knows together as one name, before any of them reads as a term.
     for joint in re.finditer(r"(?<![A-Za-z])[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+(?![A-Za-z])", text):
-        if forms := chinese_forms(joint.group(0)):
-            names.append((joint.group(0), *forms))
-            rest = rest.replace(joint.group(0), " ")
+        # The longest run of the words the dictionary knows: "In China Mobile's" -> China Mobile.
+        words = joint.group(0).split()
+        for size in range(len(words), 1, -1):
+            found = next(
+                (
+                    (phrase, forms)
+                    for i in range(len(words) - size + 1)
+                    if (forms := chinese_forms(phrase := " ".join(words[i : i + size])))
+                ),
+                None,
+            )
+            if found:
+                names.append((found[0], *found[1]))
+                rest = rest.replace(found[0], " ")
+                break
     aliases = sorted({a for g in glossary.matches(rest) for a in g}, key=len, reverse=True)
     entity_aliases = {a for g in glossary.entities_in(text) for a in g}
     for alias in aliases:  # longest first: "Alibaba Cloud" before "Alibaba"

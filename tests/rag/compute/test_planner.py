@@ -229,3 +229,18 @@ def test_two_operands_in_one_sentence_are_cited_once_with_both_figures():
     calc = derived_period(parsed, docs, GLOSSARY)
     assert calc is not None and len(calc.evidence) == 1, calc
     assert "4.3 billion" in calc.answer
+
+
+@pytest.mark.unit
+def test_how_much_larger_a_contract_compares_amounts_not_counts():
+    glossary = Glossary(entities=[["东方电气"], ["上海电气"]]).with_lexicon([], [])
+    docs = _docs(
+        "截至8月，东方电气年内中标项目9个，上海电气68个。",
+        "标段1由东方电气中标，金额7800万元；标段2由上海电气中标，金额4605万元。",
+    )
+    parsed = Question.parse(
+        "How much larger was 东方电气's contract than 上海电气's?", "en", glossary
+    )
+    calc = plan_and_compute(parsed, docs, glossary, retrieve=lambda _: docs)
+    assert calc is not None and calc.tool_calls, calc
+    assert "31.95 million" in calc.answer  # 7,800万 − 4,605万, not 9 − 68 projects

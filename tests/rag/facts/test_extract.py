@@ -134,3 +134,27 @@ def test_an_amount_never_takes_a_proportions_metric_word():
     assert facts["900台"].metric == "出货"  # a count is a shipment, not a share
     assert facts["900台"].entity == "远景能源"
     assert facts["约19%"].metric == "份额"
+
+
+@pytest.mark.unit
+def test_the_agent_of_a_passive_owns_the_figures_after_it():
+    glossary = Glossary(entities=[["东方电气"], ["上海电气"]]).with_lexicon([], [])
+    vocab = frozenset({"中标", "单价"})
+    text = "标段1为50台燃气轮机，由东方电气中标，金额12亿元，折合单价约2400万元/台；"
+    facts = {f.quantity.raw: f for f in extract_facts(text, glossary, vocab)}
+    assert facts["12亿元"].entity == "东方电气" and facts["12亿元"].metric == "中标"
+    assert facts["约2400万元/台"].entity == "东方电气"
+
+
+@pytest.mark.unit
+def test_a_sentence_naming_no_metric_continues_the_one_before():
+    glossary = Glossary(entities=[["宁德时代"]]).with_lexicon([], [])
+    vocab = frozenset({"市场规模", "出货"})
+    text = (
+        "全球储能电池市场规模2024年约300亿美元。今年约420亿美元。明年预计约550亿美元。"
+        "Q：出货怎么看？明年预计约60万台。"
+    )
+    facts = {f.quantity.raw: f for f in extract_facts(text, glossary, vocab, doc_year=2025)}
+    assert facts["约420亿美元"].metric == "市场规模"
+    assert facts["约550亿美元"].metric == "市场规模"
+    assert facts["约60万台"].metric is None  # a new question: nothing carried into its answer

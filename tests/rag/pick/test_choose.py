@@ -378,3 +378,29 @@ def test_a_company_name_is_no_operation_word():
     glossary = Glossary(entities=[["比亚迪", "BYD"], ["宁德时代"]]).with_lexicon([], [])
     question = Question.parse("宁德时代和比亚迪三季度归母净利润分别是多少？", "zh", glossary)
     assert "比亚迪" not in intent_text(question)  # "比…少" would plan a difference
+
+
+@pytest.mark.unit
+def test_a_market_named_by_acronym_ranks_its_notes_sentences_above_another_markets():
+    """The second sentence names no metric and no market: it continues the first (its figure
+    is the HBM market's), and its note names HBM; the liquid-cooling sentence shares more words
+    with the question but is about another market."""
+    glossary = Glossary().with_lexicon([], [["HBM", "高带宽内存"]])
+
+    def doc(i: int, title: str, text: str) -> Document:
+        meta = {"id": f"c{i}", "source": f"n{i}.md", "title": title, "date": "2025-11-06"}
+        return Document(id=f"c{i}", page_content=text, metadata=meta)
+
+    docs = [
+        doc(0, "液冷专家纪要", "2026年全球液冷市场总规模预计可达130亿至150亿美元。"),
+        doc(
+            1,
+            "HBM专家纪要",
+            "HBM（高带宽内存）2024年全球市场规模约180亿美元。明年的基准假设是580亿美元左右。",
+        ),
+    ]
+    question = Question.parse("2026年全球HBM市场规模预计能到多少？", "zh", glossary)
+    evidence = select_evidence(question, docs, glossary)
+    picked = best_quantity(question, evidence)
+    assert picked is not None and picked[1].raw.startswith("580亿美元")
+    assert evidence[0].doc_id == "n1.md"

@@ -56,3 +56,12 @@ def test_a_follow_up_replaces_the_company_asked_about_not_the_source_named_first
         rewrite_follow_up("And UBTech's?", history, glossary)
         == "In China Mobile's procurement, what was UBTech's unit price?"
     )
+
+
+@pytest.mark.unit
+def test_a_name_the_dictionary_knows_is_found_inside_a_longer_capitalised_run():
+    from rag.plan.question import _latin_names
+
+    names = _latin_names("In China Mobile's tender, what did the winner bid?", Glossary())
+    assert ("China Mobile", "中国移动通信", "移动通信", "中国移动") in names
+    assert ("Mobile",) not in names
