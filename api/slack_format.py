@@ -51,7 +51,11 @@ def format_source(citation: Citation) -> str:
     head = f"*[{citation.n}]* {escape(citation.title)}"
     if citation.date:
         head += f" · {citation.date}"
-    return f"{head}\n>{escape(_shorten(citation.quote, MAX_QUOTE_CHARS))}"
+    # A table row's caption and header say what its bare cells are.
+    context = (
+        f"\n>_{escape(_shorten(citation.context, MAX_QUOTE_CHARS))}_" if citation.context else ""
+    )
+    return f"{head}{context}\n>{escape(_shorten(citation.quote, MAX_QUOTE_CHARS))}"
 
 
 def format_tool_call(call: ToolCall) -> str:

@@ -261,12 +261,26 @@ def _unit_after(unit: str, cell: re.Match[str]) -> str:
     return f"{cell.group(1)}{cell.group(2)}{unit}{cell.group(3)}"
 
 
-def _with_row_units(text: str) -> str:
+# The unit a table's caption gives its cells: "（单位：亿元，另注明者除外）", "(RMB bn)".
+_CAPTION_UNIT = re.compile(
+    r"单位\s*[:：]\s*([^，,;；）)\s]{1,8})|[（(]((?:RMB|US\$|USD)\s*[a-z]{2,8})[）)]", re.I
+)
+_ROW_LABEL = re.compile(r"^\s*\|[^|\n]*?(?=\|)")
+
+
+def _with_row_units(text: str, context: str = "") -> str:
     """Table rows with the unit of their label written after each bare figure cell, so a
-    quoted row states what its cells mean ("1041.86" in a "（亿元）" row is 1041.86亿元)."""
+    quoted row states what its cells mean ("1041.86" in a "（亿元）" row is 1041.86亿元).
+    `context`: the caption and header row a citation shows above a quoted row; a row whose
+    label names no unit takes the caption's."""
+    caption = _CAPTION_UNIT.search(context) if context else None
+    caption_unit = (caption.group(1) or caption.group(2)).strip() if caption else None
     lines = []
     for line in text.split("\n"):
         label = _ROW_LABEL_UNIT.match(line)
+        if not label and caption_unit and (plain := _ROW_LABEL.match(line)):
+            cells = line[plain.end() :]
+            line = line[: plain.end()] + _BARE_CELL.sub(partial(_unit_after, caption_unit), cells)
         if label and not re.search(r"\d", label.group(2)):
             unit = label.group(2).strip()
             # "RMB bn" reads after a figure as "bn RMB"
@@ -278,11 +292,11 @@ def _with_row_units(text: str) -> str:
     return "\n".join(lines)
 
 
-def read_figures(text: str, row_units: bool = True) -> list[Figure]:
+def read_figures(text: str, row_units: bool = True, context: str = "") -> list[Figure]:
     """Every figure `text` states, left to right (`row_units`: a table row's bare cells in the
-    unit its label names)."""
+    unit its label names, or the caption in `context` does)."""
     figures: list[Figure] = []
-    text = _with_row_units(text) if row_units else text
+    text = _with_row_units(text, context) if row_units else text
     for match in _FIGURE.finditer(text):
         a = match.group("a")
         if not a or not (first := _number(a)):

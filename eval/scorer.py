@@ -192,10 +192,13 @@ def keywords_match(groups: Sequence[Sequence[str]], text: str) -> bool:
 
 
 def _quoted_figures(answer: Answer) -> list[Figure]:
-    """What the quotes state, a table row's cells both in its label's unit and as written
-    (an answer may repeat a row's bare "1041.86")."""
+    """What the quotes state, a table row's cells both in its label's unit (or its caption's,
+    which the citation shows above it) and as written (an answer may repeat a bare "1041.86")."""
     return [
-        f for c in answer.citations for units in (True, False) for f in read_figures(c.quote, units)
+        f
+        for c in answer.citations
+        for units in (True, False)
+        for f in read_figures(c.quote, units, c.context)
     ]
 
 
@@ -254,7 +257,9 @@ def citation_correct(case: Case, answer: Answer) -> bool:
     if case.kind == "calculator" or answer.tool_calls:
         return True  # a computed figure is traced to its tool call, whose operands are cited
     quotes = [
-        read_figures(c.quote) for c in answer.citations if source_name(c.source) == case.source
+        read_figures(c.quote, context=c.context)
+        for c in answer.citations
+        if source_name(c.source) == case.source
     ]
     return all(
         any(find_value(v, figs, check_qualifier=False) is not None for figs in quotes)

@@ -134,12 +134,28 @@ def _load_html(data: bytes) -> LoadedDocument:
 # So the inflated content of all pages together is bounded, before any is parsed.
 _MAX_PDF_PAGES = 2000
 _MAX_PDF_CONTENT = 16 * 1024 * 1024
+# Dictionaries nested deeper than this are no document: the parser recurses per level, and
+# whether it hits Python's recursion limit depends on the stack left in the calling thread.
+_MAX_PDF_NESTING = 256
+_PDF_STREAM = re.compile(rb"stream\r?\n.*?endstream", re.DOTALL)
+_PDF_DICT = re.compile(rb"<<|>>")
+
+
+def _pdf_nesting(data: bytes) -> int:
+    """How deep the file's dictionaries nest, outside its (binary) streams."""
+    depth = deepest = 0
+    for match in _PDF_DICT.finditer(_PDF_STREAM.sub(b" ", data)):
+        depth = depth + 1 if match.group(0) == b"<<" else max(0, depth - 1)
+        deepest = max(deepest, depth)
+    return deepest
 
 
 def _load_pdf(data: bytes) -> LoadedDocument:
     from pypdf import PdfReader
     from pypdf.errors import LimitReachedError
 
+    if (nesting := _pdf_nesting(data)) > _MAX_PDF_NESTING:
+        raise LoadError("malformed", f"not a readable PDF: dictionaries nested {nesting} deep")
     try:
         reader = PdfReader(io.BytesIO(data))
         if len(reader.pages) > _MAX_PDF_PAGES:

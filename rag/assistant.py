@@ -480,6 +480,7 @@ class Assistant:
                 start=evidence[n - 1].start,
                 end=evidence[n - 1].end,
                 score=round(evidence[n - 1].retrieval_score, 6),
+                context=evidence[n - 1].table_context,
             )
             for n in cited_numbers(text)
             if 1 <= n <= len(evidence)

@@ -56,7 +56,7 @@ class Glossary:
             (a, b, g[0])
             for g in found
             for a, b in spans[id(g)]
-            if _outside_longer([(a, b)], g, found, spans)
+            if _outside_longer([(a, b)], g, found, spans) and not _defined_otherwise(text, a, b, g)
         ]
         out.sort(key=lambda m: (m[0], -m[1]))
         kept: list[tuple[int, int, str]] = []
@@ -120,6 +120,22 @@ def _word_pattern(alias: str) -> re.Pattern[str]:
     """A Latin alias as a whole word, plurals allowed (compiled once: glossaries that the
     notes extend hold more aliases than `re`'s own cache)."""
     return re.compile(rf"(?<![A-Za-z]){re.escape(alias)}(?:s|es)?(?![A-Za-z])", re.IGNORECASE)
+
+
+_GLOSS_AFTER = re.compile(r"\s*[（(]([^（）()]{1,20})[）)]")
+
+
+def _defined_otherwise(text: str, start: int, end: int, group: list[str]) -> bool:
+    """A short acronym glossed by a parenthesis that gives none of the entity's names means
+    something else there: "DS（半导体）部门" is a division, not the DeepSeek a note calls DS."""
+    alias = text[start:end]
+    if not (alias.isascii() and len(alias) <= 3):
+        return False
+    gloss = _GLOSS_AFTER.match(text, end)
+    if gloss is None:
+        return False
+    inside = gloss.group(1).lower()
+    return not any(a.lower() in inside for a in group if a != alias)
 
 
 def _spans(text: str, group: list[str]) -> list[tuple[int, int]]:

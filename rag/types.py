@@ -50,6 +50,9 @@ class Citation(Frozen):
     start: int
     end: int
     score: float
+    # For a table row: the table's caption and header row, which say what its bare cells
+    # are ("（单位：亿元）", "| 指标 | 贵州茅台 | 五粮液 |"). Shown above the quote.
+    context: str = ""
 
 
 class ToolCall(Frozen):

@@ -64,6 +64,7 @@ CSS = """
 #rna-chat .rna-quote { margin: 0.2em 0 0.2em 0.6em !important; padding: 0.3em 0.6em;
   border-left: 3px solid var(--color-accent); background: var(--background-fill-secondary); }
 .rna-cite-meta { font-size: 0.8em; opacity: 0.65; }
+.rna-cite-context { font-size: 0.82em; opacity: 0.75; margin: 0.2em 0 0 0.6em; }
 .rna-tool { font-size: 0.92em; margin: 0.2em 0; }
 .rna-tool-name { font-size: 0.8em; padding: 0 0.4em; border-radius: 4px;
   background: var(--background-fill-secondary); }

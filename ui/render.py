@@ -60,7 +60,12 @@ def render_citation(citation: Citation) -> str:
         f'<details class="rna-cite" data-n="{citation.n}">'
         f'<summary><span class="rna-cite-n">[{citation.n}]</span> '
         f'<span class="rna-cite-title">{esc(citation.title)}</span>{date}</summary>'
-        f'<blockquote class="rna-quote">{_one_line(citation.quote)}</blockquote>'
+        + (
+            f'<div class="rna-cite-context">{_one_line(citation.context)}</div>'
+            if citation.context
+            else ""
+        )
+        + f'<blockquote class="rna-quote">{_one_line(citation.quote)}</blockquote>'
         f'<div class="rna-cite-meta">{esc(citation.source)} · chars {citation.start}–'
         f"{citation.end} · score {citation.score:.2f}</div>"
         "</details>"

@@ -23,7 +23,7 @@ from pathlib import Path
 
 # How the lexicon is derived from the names notes write: a keyword index built by other
 # derivation code is rebuilt (its lexicon would lack what this code adds).
-DERIVATION = "2"  # 2: short and romanised forms of Chinese names
+DERIVATION = "3"  # 2: short and romanised forms of Chinese names; 3: table captions kept
 
 _CJK = "\u4e00-\u9fff"
 # Listing codes with their exchange: A-shares, Hong Kong, Korea (KS/KQ), Tokyo (T), Taiwan

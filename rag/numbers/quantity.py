@@ -27,7 +27,7 @@ Kind = Literal[
     "number",  # a bare number with no unit
 ]
 Qualifier = Literal["exact", "approx", "over", "at_least", "under", "at_most"]
-Currency = Literal["USD", "CNY", "HKD", "EUR", "JPY"]
+Currency = Literal["USD", "CNY", "HKD", "EUR", "JPY", "KRW", "GBP", "TWD"]
 
 LOWER_BOUNDS: frozenset[str] = frozenset({"over", "at_least"})
 UPPER_BOUNDS: frozenset[str] = frozenset({"under", "at_most"})

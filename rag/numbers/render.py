@@ -41,8 +41,14 @@ _EN_SCALES = (
     (Decimal(10**6), "million"),
 )
 _ZH_SCALES = ((Decimal(10**12), "万亿"), (Decimal(10**8), "亿"), (Decimal(10**4), "万"))
-_EN_CURRENCY = {"USD": "US$", "CNY": "RMB ", "HKD": "HK$", "EUR": "€", "JPY": "JPY "}
-_ZH_CURRENCY = {"USD": "美元", "CNY": "元", "HKD": "港元", "EUR": "欧元", "JPY": "日元"}
+_EN_CURRENCY = {
+    "USD": "US$", "CNY": "RMB ", "HKD": "HK$", "EUR": "€", "JPY": "JPY ", "KRW": "KRW ",
+    "GBP": "£", "TWD": "NT$",
+}  # fmt: skip
+_ZH_CURRENCY = {
+    "USD": "美元", "CNY": "元", "HKD": "港元", "EUR": "欧元", "JPY": "日元", "KRW": "韩元",
+    "GBP": "英镑", "TWD": "新台币",
+}  # fmt: skip
 
 
 def format_decimal(value: Decimal, max_decimals: int = 2, *, thousands: bool = False) -> str:

@@ -61,6 +61,14 @@ class Evidence:
     lead: str = ""
     # The heading it sits under ("## 订单账本：…中国移动1.24亿元集采"): what its section is about.
     heading: str = ""
+    caption: str = ""  # a table row's caption ("表1：…（单位：亿元）"), when its chunk holds it
+
+    @property
+    def table_context(self) -> str:
+        """What a reader of a quoted table row needs above it: caption and header row."""
+        if self.header is None:
+            return ""
+        return "\n".join(part for part in (self.caption, self.header) if part)
 
     def names(self, name: Sequence[str]) -> bool:
         """Whether its note, heading, section or sentence names `name` (any alias)."""
@@ -209,6 +217,10 @@ def select_evidence(
         lines = sentence_offsets(doc)
         facts_by_sentence = chunk_facts(doc, glossary)
         under = headings.split(HEADING_JOIN)[-1] if headings else ""
+        # The sentence before a header row is the table's caption; a chunk that starts inside
+        # a table has its caption from the chunk before (derived with the keyword index).
+        caption = str(doc.metadata.get("caption") or "") if header else ""
+        before_table = ""
         for index, (offset, sentence, start, end) in enumerate(lines):
             if is_question(sentence):
                 carried = []  # a new question starts a new subject
@@ -222,11 +234,13 @@ def select_evidence(
                 following = lines[index + 1][1] if index + 1 < len(lines) else ""
                 if tables.is_rule(following):
                     header = sentence  # a header row frames the rows below it; no fact
+                    caption = before_table
                     continue
             elif tables.is_rule(sentence):
                 continue
             else:
                 header = None
+                before_table = sentence
             in_table = header is not None and tables.is_row(sentence)
             own_spans = frozenset(
                 s for _, _, s in spans_in(f"{header} {sentence}" if in_table else sentence)
@@ -323,6 +337,7 @@ def select_evidence(
                     header=header if in_table else None,
                     facts=facts,
                     heading=under,
+                    caption=caption if in_table else "",
                 )
             )
     # The markets and products the question names that some candidate's note, section or

@@ -221,6 +221,7 @@ class HybridRetriever(BaseRetriever):
                 "keyword_rank": keyword_rank.get(chunk_id, -1),
                 # Its figures as facts, derived with the index (rag/facts/extract.py).
                 "facts": self.keyword_index.facts_of(chunk_id),
+                "caption": self.keyword_index.caption_of(chunk_id),
             }
             results.append(Document(id=chunk_id, page_content=doc.page_content, metadata=meta))
         return results

@@ -84,6 +84,7 @@ class KeywordIndex:
         self.glossary = glossary or Glossary()
         self.derivation = f"{DERIVATION}/{facts_key(self.glossary)}"
         self._facts: dict[str, str] = {}  # chunk id -> its facts as stored (parsed on use)
+        self._captions: dict[str, str] = {}  # chunk id -> caption of the table it starts in
         self._lock = threading.Lock()
         self._bm25: bm25s.BM25 | None = None
         self._ids: list[str] = []
@@ -104,8 +105,10 @@ class KeywordIndex:
         entity_sources: Sequence[Sequence[str]] = (),
         chunk_sources: Sequence[str] = (),
         facts: dict[str, list[Fact]] | None = None,
+        captions: dict[str, str] | None = None,
     ) -> None:
-        """Index the texts and swap the new index in atomically (readers never see half)."""
+        """Index the texts and swap the new index in atomically (readers never see half).
+        `captions`: for a chunk that starts inside a table, the caption written before it."""
         self.directory.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=".build-", dir=self.directory))
         # The notes' names segment as words, at build and at query time alike.
@@ -131,6 +134,9 @@ class KeywordIndex:
         (staging / "sources.json").write_text(json.dumps(list(chunk_sources)), encoding="utf-8")
         stored_facts = {chunk_id: facts_json(f) for chunk_id, f in (facts or {}).items()}
         (staging / "facts.json").write_text(json.dumps(stored_facts), encoding="utf-8")
+        (staging / "captions.json").write_text(
+            json.dumps(captions or {}, ensure_ascii=False), encoding="utf-8"
+        )
         final = self.directory / version
         if final.exists():
             shutil.rmtree(final)
@@ -149,6 +155,7 @@ class KeywordIndex:
             [list(s) for s in entity_sources],
             list(chunk_sources),
             stored_facts,
+            dict(captions or {}),
         )
 
     def stored_version(self) -> str | None:
@@ -182,8 +189,13 @@ class KeywordIndex:
         facts: dict[str, str] = {}
         if (folder / "facts.json").exists():
             facts = json.loads((folder / "facts.json").read_text(encoding="utf-8"))
+        captions: dict[str, str] = {}
+        if (folder / "captions.json").exists():
+            captions = json.loads((folder / "captions.json").read_text(encoding="utf-8"))
         bm25 = bm25s.BM25.load(str(folder / "bm25")) if ids else None
-        self._install(bm25, ids, version, lexicon, data.get("entity_sources", []), sources, facts)
+        self._install(
+            bm25, ids, version, lexicon, data.get("entity_sources", []), sources, facts, captions
+        )
         return True
 
     def _install(
@@ -195,9 +207,11 @@ class KeywordIndex:
         entity_sources: list[list[str]],
         chunk_sources: list[str],
         facts: dict[str, str],
+        captions: dict[str, str] | None = None,
     ) -> None:
         with self._lock:
             self._facts = facts
+            self._captions = captions or {}
             self._bm25, self._ids, self.version = bm25, ids, version
             self._position = {chunk_id: i for i, chunk_id in enumerate(ids)}
             self.lexicon = lexicon
@@ -225,6 +239,10 @@ class KeywordIndex:
     def chunks_of_source(self, source: str) -> list[str]:
         """Ids of one note's chunks."""
         return list(self._chunks_by_source.get(source, []))
+
+    def caption_of(self, chunk_id: str) -> str:
+        """The caption of the table a chunk starts inside ("表1：…（单位：亿元）"), or ""."""
+        return self._captions.get(chunk_id, "")
 
     def facts_of(self, chunk_id: str) -> list[Fact] | None:
         """The chunk's facts as derived with this index; None when it holds none for it."""

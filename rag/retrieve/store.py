@@ -223,4 +223,5 @@ def rebuild_keyword_index(
         entity_sources=entity_sources(entities, texts, sources),
         chunk_sources=sources,
         facts=facts,
+        captions={ids[i]: caption for i, caption in captions.items() if caption},
     )

@@ -26,7 +26,7 @@ ANSWER_KEYS = {
     "verification",
     "timings_ms",
 }
-CITATION_KEYS = {"n", "source", "title", "date", "quote", "start", "end", "score"}
+CITATION_KEYS = {"n", "source", "title", "date", "quote", "start", "end", "score", "context"}
 
 
 @pytest.fixture

@@ -234,3 +234,14 @@ def test_case_model_rejects_inconsistent_cases() -> None:
             history=[],
         )  # type: ignore[arg-type]
     assert case(kind="follow_up", keywords=[["a"]]).history == [Message(role="user", content="x")]
+
+
+@pytest.mark.unit
+def test_a_quoted_table_row_reads_its_cells_in_the_caption_unit_its_citation_shows():
+    from eval.figures import read_figures
+
+    row = "| Q3单季营业收入 | 390.64 | 81.74 |"
+    bare = read_figures(row)
+    shown = read_figures(row, context="表1：核心指标（单位：亿元，另注明者除外）\n| 指标 | A | B |")
+    assert all(f.kind == "number" for f in bare)
+    assert [f.raw for f in shown] == ["390.64亿元", "81.74亿元"]

@@ -234,3 +234,21 @@ def test_any_document_text_round_trips_as_text_not_markup(text: str) -> None:
         or "<br>" in html
     )
     assert parser.text["rna-cite-title"] == text
+
+
+@pytest.mark.unit
+def test_a_table_row_citation_shows_its_caption_and_header_above_the_row():
+    citation = Citation(
+        n=1,
+        source="notes/baijiu.pdf",
+        title="白酒三季报",
+        date="2025-10-31",
+        quote="| Q3单季营业收入 | 390.64 | 81.74 |",
+        start=10,
+        end=40,
+        score=0.5,
+        context="表1：核心指标（单位：亿元）\n| 指标 | 贵州茅台 | 五粮液 |",
+    )
+    html = render_citation(citation)
+    assert html.index("rna-cite-context") < html.index("rna-quote")
+    assert "单位：亿元" in html and "<script" not in html

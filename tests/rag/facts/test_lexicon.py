@@ -143,3 +143,15 @@ def test_a_two_character_name_counts_when_its_parenthesis_gives_a_code_or_latin_
     assert ["台积电", "2330.TW"] in entities
     assert not {"公司", "市场"} & set(firsts)
     assert STOCK_CODE.fullmatch("000660.KS") and STOCK_CODE.fullmatch("7203.T")
+
+
+@pytest.mark.unit
+def test_a_short_acronym_glossed_as_something_else_is_not_the_entity():
+    from rag.glossary import Glossary
+
+    glossary = Glossary(entities=[["深度求索", "DS", "DeepSeek"], ["三星", "Samsung"]])
+    text = "三星旗下DS（半导体）部门营收33.1万亿韩元；DS（DeepSeek）发布新模型。"
+    mentions = glossary.entity_mentions(text)
+    division = text.index("DS（半导体）")
+    assert not any(start == division for start, _, _ in mentions)  # a division, no DeepSeek
+    assert [name for _, _, name in mentions][:2] == ["三星", "深度求索"]  # "DS（DeepSeek）" is

@@ -719,3 +719,18 @@ def test_a_price_keeps_its_denominator(text: str, unit: str, en: str, zh: str) -
     (q,) = extract_quantities(text)
     assert q.kind == "money" and q.unit == unit
     assert render(q, "en") == en and render(q, "zh") == zh
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize(
+    ("text", "currency", "en", "zh"),
+    [
+        ("合并营收86.1万亿韩元", "KRW", "KRW 86.1 trillion", "86.1万亿韩元"),
+        ("revenue of £3.2bn", "GBP", "£3.2 billion", "32亿英镑"),
+        ("营收2000万新台币", "TWD", "NT$20 million", "2000万新台币"),
+    ],
+)
+def test_more_currencies_are_money(text: str, currency: str, en: str, zh: str) -> None:
+    (q,) = extract_quantities(text)
+    assert q.kind == "money" and q.currency == currency
+    assert render(q, "en") == en and render(q, "zh") == zh
