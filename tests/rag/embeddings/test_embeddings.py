@@ -302,7 +302,7 @@ def fake_convert(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
 
 @pytest.mark.unit
 def test_concurrent_first_uses_convert_once(tmp_path: Path, fake_convert: list[Path]) -> None:
-    settings_ = Settings(cache_dir=tmp_path)
+    settings_ = Settings(cache_dir=tmp_path, embedding_dtype="float32")
     results: list[Path] = []
     threads = [
         threading.Thread(target=lambda: results.append(conv.ensure_e5_model(settings_)))
@@ -327,14 +327,14 @@ def test_a_crash_leaves_no_half_model(tmp_path: Path, monkeypatch: pytest.Monkey
 
     monkeypatch.setattr(conv, "convert", crash)
     with pytest.raises(MemoryError):
-        conv.ensure_e5_model(Settings(cache_dir=tmp_path))
+        conv.ensure_e5_model(Settings(cache_dir=tmp_path, embedding_dtype="float32"))
     assert not (tmp_path / conv.MODEL_DIRNAME).exists()
     assert not list(tmp_path.glob("*.tmp-*"))
 
 
 @pytest.mark.unit
 def test_a_stale_stamp_rebuilds(tmp_path: Path, fake_convert: list[Path]) -> None:
-    settings_ = Settings(cache_dir=tmp_path)
+    settings_ = Settings(cache_dir=tmp_path, embedding_dtype="float32")
     target = conv.ensure_e5_model(settings_)
     stamp = target / conv.STAMP_FILE
     stamp.write_text(
@@ -420,6 +420,29 @@ def test_awkward_strings_match(
         assert "～" in e5.model.tokenizer.convert_ids_to_tokens(ids)
     cos = _cosines([e5.embed_query(text)], [engine.embed_query(text)])[0]
     assert cos >= 0.999
+
+
+@pytest.mark.integration
+def test_the_bfloat16_copy_gives_the_same_vectors_from_half_the_file() -> None:
+    """The served bfloat16 model is stored in bfloat16 (loading float32 weights into a
+    bfloat16 model holds both while it casts): the same vectors as the float32 folder loaded
+    in bfloat16, from a file half the size."""
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+    full = conv.ensure_e5_model(Settings(embedding_dtype="float32"))
+    half = conv.ensure_e5_model(Settings(embedding_dtype="bfloat16"))
+    assert half != full and (half / conv.STAMP_FILE).exists()
+    size = (half / "model.safetensors").stat().st_size
+    assert size < 0.55 * (full / "model.safetensors").stat().st_size
+    cast = SentenceTransformer(
+        str(full), device="cpu", model_kwargs={**conv.LOAD_MODEL_KWARGS, "dtype": torch.bfloat16}
+    )
+    stored = SentenceTransformer(
+        str(half), device="cpu", model_kwargs={**conv.LOAD_MODEL_KWARGS, "dtype": torch.bfloat16}
+    )
+    texts = ["query: " + q for q in QUERIES]
+    assert np.array_equal(cast.encode(texts), stored.encode(texts))
 
 
 @pytest.mark.integration
