@@ -85,6 +85,12 @@ class Settings(BaseSettings):
     )
     llm_threads: int = Field(2, ge=1)
     llm_context_tokens: int = Field(2048, ge=512)
+    llm_prompt_cache_mib: int = Field(
+        256,
+        ge=0,
+        description="RAM llama.cpp's server may use for cached prompts (its own default "
+        "allows 8192 MiB).",
+    )
     llm_max_tokens: int = Field(200, ge=16)
     llm_timeout_s: float = Field(
         40.0, gt=0, description="Past this the deterministic answer is served."

@@ -79,6 +79,7 @@ class EmbeddedLlamaServer:
             params.n_ctx = self.settings.llm_context_tokens * self.settings.llm_concurrency
             params.n_batch = min(N_BATCH, self.settings.llm_context_tokens)
             params.n_parallel = self.settings.llm_concurrency
+            params.cache_ram_mib = self.settings.llm_prompt_cache_mib
             params.cpuparams.n_threads = self.settings.llm_threads
             params.cpuparams_batch.n_threads = self.settings.llm_threads
             params.sampling.seed = SEED

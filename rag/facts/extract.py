@@ -291,9 +291,9 @@ def extract_facts(
                 framing = before_spans  # "A收入36.34亿元，…，前三季度国际收入占比37%": not A's
             # English writes a period after its figure ("RMB12.4bn for the nine months, after
             # RMB8.1bn in the first half"), Chinese before it ("前三季度营收…，其中第三季度…").
-            before, after = period_before(sentence, at), _period_after(sentence, q.end or at)
+            ahead, after = period_before(sentence, at), _period_after(sentence, q.end or at)
             english = not re.search(r"[\u4e00-\u9fff]", sentence)
-            period = ((after or before) if english else (before or after)) or (
+            period = ((after or ahead) if english else (ahead or after)) or (
                 next(iter(framing)) if len(framing) == 1 and not dated else None
             )
             facts.append(

@@ -344,10 +344,10 @@ def select_evidence(
     # sentence names too (HBM): a sentence of another note's market ranks below theirs.
     entity_aliases = {a.lower() for g in question.entities for a in g}
     wanted = [n for n in question.names if not {a.lower() for a in n} & entity_aliases]
-    named = [n for n in (*wanted, *question.subjects) if any(c.names(n) for c in candidates)]
-    if named:
+    shared = [n for n in (*wanted, *question.subjects) if any(c.names(n) for c in candidates)]
+    if shared:
         candidates = [
-            c if all(c.names(n) for n in named) else replace(c, score=round(c.score - 4, 3))
+            c if all(c.names(n) for n in shared) else replace(c, score=round(c.score - 4, 3))
             for c in candidates
         ]
     candidates.sort(key=lambda e: -e.score)

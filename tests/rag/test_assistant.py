@@ -104,3 +104,14 @@ def test_calculations_are_planned_from_the_question_and_cited_operands(
 def _assistant(indexed, llm=None) -> Assistant:
     settings, embeddings, store = indexed
     return Assistant(settings, embeddings=embeddings, vector_store=store, llm=llm)
+
+
+@pytest.mark.integration
+def test_a_which_company_question_is_answered_by_the_quoted_sentence_not_the_model(indexed):
+    """The grounding check verifies figures, not names: a name the model writes would go
+    unchecked, so a which-company question gets the sentence that names it, quoted."""
+    llm = GenericFakeChatModel(messages=iter([AIMessage("是一家不存在的公司[1]。")]))
+    answer = _assistant(indexed, llm).ask(AskRequest(question="海外太空算力以哪家公司为代表？"))
+    assert answer.verification["status"] == "deterministic"
+    assert answer.verification["reason"] == "name asked"
+    assert "不存在" not in answer.answer and answer.citations
