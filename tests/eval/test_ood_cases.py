@@ -38,6 +38,11 @@ def note_text(name: str) -> str:
         document = docx.Document(str(path))
         cells = [c.text for t in document.tables for row in t.rows for c in row.cells]
         return "\n".join([p.text for p in document.paragraphs] + cells)
+    if path.suffix in (".html", ".htm"):
+        soup = BeautifulSoup(path.read_text(encoding="utf-8"), "lxml")
+        for tag in soup(["script", "style", "noscript", "head"]):
+            tag.decompose()  # visible text only: not the <title> or <meta> content
+        return soup.get_text("\n")
     return path.read_text(encoding="utf-8")
 
 
