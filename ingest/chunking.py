@@ -14,10 +14,15 @@ import re
 from dataclasses import dataclass
 
 from rag.facts import tables
-from rag.sentences import HEADING, HEADING_JOIN, sentence_spans
+from rag.sentences import (
+    ANSWER_TURN,
+    HEADING,
+    HEADING_JOIN,
+    QUESTION_TURN,
+    is_question,
+    sentence_spans,
+)
 
-_QUESTION_START = re.compile(r"^\s*Q\s*[:：]")
-_ANSWER_START = re.compile(r"^\s*A\s*[:：]")
 _SOFT_BREAK = re.compile(r"[，,、:：]")
 _TIMESTAMP = re.compile(r"\d{4}[/-]\d{1,2}[/-]\d{1,2} \d{1,2}:\d{2}(?::\d{2})?")
 _CJK = re.compile(r"[\u3400-\u9fff]")
@@ -38,9 +43,10 @@ def _split_exported(text: str, span: Span) -> list[Span]:
     cut = None
     if (stamp := _TIMESTAMP.search(piece)) and stamp.end() < len(piece):
         cut = stamp.end()
-    elif piece.endswith(("?", "？")) and " " in piece:
+    elif piece.endswith(("?", "？")) and " " in piece and not QUESTION_TURN.match(piece):
         head, _, tail = piece.rpartition(" ")
-        if len(tail) >= 6 and _CJK.search(tail) and _CJK.search(head):
+        inside_brackets = head.count("（") + head.count("(") > head.count("）") + head.count(")")
+        if len(tail) >= 6 and _CJK.search(tail) and _CJK.search(head) and not inside_brackets:
             cut = len(head) + 1
     if cut is None:
         return [span]
@@ -64,11 +70,6 @@ def split_sentences(text: str) -> list[Span]:
         for trimmed in _trim(text, Span(start, end)):
             spans.extend(_split_exported(text, trimmed))
     return spans
-
-
-def _is_question(sentence: str) -> bool:
-    stripped = sentence.strip()
-    return bool(_QUESTION_START.match(stripped)) or stripped.endswith(("?", "？"))
 
 
 def _cut_long(text: str, span: Span, max_chars: int) -> list[Span]:
@@ -107,7 +108,7 @@ def chunk_spans(text: str, max_chars: int = 300) -> list[Span]:
                 header = raw.strip()
         elif not tables.is_rule(raw):
             header = None
-        question = _is_question(raw) and not _ANSWER_START.match(raw)
+        question = is_question(raw.strip()) and not ANSWER_TURN.match(raw)
         new_block = (question and not previous_was_question) or (
             heading is not None and not only_headings
         )

@@ -95,6 +95,17 @@ def _load_markdown(data: bytes) -> LoadedDocument:
     return LoadedDocument(text, declared, match.end())
 
 
+# Elements that end a paragraph: each becomes its own block, a blank line from the next, as
+# in the .docx loader (cleaning joins single line breaks after CJK text, as a PDF wraps them).
+_HTML_BLOCKS = (
+    "p", "div", "li", "blockquote", "pre", "section", "article", "dd", "dt", "figcaption", "tr",
+)  # fmt: skip
+_HTML_META = {
+    "date": ("date", "article:published_time", "pubdate", "publishdate", "dc.date"),
+    "institution": ("source", "og:site_name", "dc.publisher", "publisher"),
+}
+
+
 def _load_html(data: bytes) -> LoadedDocument:
     from bs4 import BeautifulSoup
 
@@ -104,11 +115,12 @@ def _load_html(data: bytes) -> LoadedDocument:
     meta: dict[str, Any] = {}
     if soup.title and soup.title.string:
         meta["title"] = soup.title.string.strip()
-    for name in ("date", "article:published_time", "pubdate"):
-        found = soup.find("meta", attrs={"name": name}) or soup.find("meta", property=name)
-        if found and found.get("content"):
-            meta["date"] = str(found["content"])
-            break
+    for key, names in _HTML_META.items():
+        for name in names:
+            found = soup.find("meta", attrs={"name": name}) or soup.find("meta", property=name)
+            if found and str(found.get("content") or "").strip():
+                meta[key] = str(found["content"]).strip()
+                break
     body = soup.body or soup
     for table in body.find_all("table"):
         rows = []
@@ -120,13 +132,22 @@ def _load_html(data: bytes) -> LoadedDocument:
                 span = int(colspan) if colspan.isdigit() else 1
                 row += [text] * max(1, min(span, 20))
             rows.append(row)
-        table.replace_with(soup.new_string("\n" + markdown_table(rows) + "\n"))
+        # The caption is the line before the header row: what the table's rows are of.
+        caption = table.find("caption")
+        above = caption.get_text(" ", strip=True) + "\n" if caption else ""
+        table.replace_with(soup.new_string(f"\n\n{above}{markdown_table(rows)}\n\n"))
     for level in range(1, 7):  # headings as markdown headings: the chunker reads sections
         for heading in body.find_all(f"h{level}"):
             title = heading.get_text(" ", strip=True)
-            heading.replace_with(soup.new_string(f"\n{'#' * level} {title}\n" if title else ""))
-    text = "\n".join(line.strip() for line in body.get_text("\n").splitlines() if line.strip())
-    return LoadedDocument(text, meta)
+            heading.replace_with(soup.new_string(f"\n\n{'#' * level} {title}\n\n" if title else ""))
+    for br in body.find_all("br"):
+        br.replace_with(soup.new_string("\n"))
+    for block in body.find_all(_HTML_BLOCKS):
+        block.insert_before(soup.new_string("\n\n"))
+        block.insert_after(soup.new_string("\n\n"))
+    blocks = re.split(r"\n\s*\n", body.get_text())
+    paragraphs = ["\n".join(ln.strip() for ln in b.splitlines() if ln.strip()) for b in blocks]
+    return LoadedDocument("\n\n".join(p for p in paragraphs if p), meta)
 
 
 # Text extraction parses each page's content stream in Python (measured ~6 µs a byte), and

@@ -22,6 +22,12 @@ _INSTITUTION_LINE = re.compile(
     r"([^\n]{2,60}?)[ \t]*$",
     re.MULTILINE | re.IGNORECASE,
 )
+# The same inside a byline ("2025年10月28日　来源：医药财经观察　记者 林溪"): a name up to a space.
+_INSTITUTION_IN_BYLINE = re.compile(
+    r"(?:^|[ \t\u3000])(?:研究机构|发布机构|来源|出品)[ \t]*[:：][ \t]*"
+    r"([\u4e00-\u9fffA-Za-z0-9（）()·&]{2,30})",
+    re.MULTILINE,
+)
 _SENTENCE_BREAK = re.compile(r"[。！？!?]\s*|\s{2,}|\n")
 
 
@@ -86,6 +92,8 @@ def extract_metadata(
         institution = author.group(1)
     if not institution and (line := _INSTITUTION_LINE.search(cleaned[:1500])):
         institution = line.group(1)
+    if not institution and (byline := _INSTITUTION_IN_BYLINE.search(cleaned[:1500])):
+        institution = byline.group(1)
     url = str(declared.get("url") or "") or None
     if not url and (link := _SOURCE_LINK.search(original)):
         url = link.group(1)

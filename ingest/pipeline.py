@@ -54,7 +54,7 @@ from rag.types import Chunk, DocumentInfo, IngestReport
 log = logging.getLogger(__name__)
 
 # Bump when cleaning or chunking changes: it is part of every chunk's hash, so a bump re-indexes.
-PIPELINE_VERSION = "10"  # 10: two-character names with a code (美光(Micron, MU.US)), KS/T/TW codes
+PIPELINE_VERSION = "11"  # 11: interview turns (问：/答：, Analyst:), HTML paragraphs and captions
 UPLOADS = "uploads"
 # Files in a corpus folder that are configuration, not documents.
 NOT_DOCUMENTS = frozenset({"glossary.yaml", "README.md"})

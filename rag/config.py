@@ -91,6 +91,11 @@ class Settings(BaseSettings):
         description="RAM llama.cpp's server may use for cached prompts (its own default "
         "allows 8192 MiB).",
     )
+    llm_repack_weights: bool = Field(
+        False,
+        description="Let llama.cpp repack the weights for its CPU kernels: a second copy of "
+        "the model in RAM (~600 MB) for a few percent of speed (benchmarks/llm_memory_bench.py).",
+    )
     llm_max_tokens: int = Field(200, ge=16)
     llm_timeout_s: float = Field(
         40.0, gt=0, description="Past this the deterministic answer is served."

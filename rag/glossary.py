@@ -44,6 +44,7 @@ class Glossary:
         longer name of another entity is not a mention: 平安银行 names the bank, not 平安."""
         found = self.matches(text, self.entities)
         spans = {id(g): _spans(text, g) for g in found}
+        found = [g for g in found if spans[id(g)]]
         kept = [g for g in found if _outside_longer(spans[id(g)], g, found, spans)]
         return sorted(kept, key=lambda g: min(_position(text, a) for a in g))
 
@@ -52,6 +53,7 @@ class Glossary:
         a name inside a longer name of another entity is not one."""
         found = self.matches(text, self.entities)
         spans = {id(g): _spans(text, g) for g in found}
+        found = [g for g in found if spans[id(g)]]
         out = [
             (a, b, g[0])
             for g in found
@@ -138,17 +140,29 @@ def _defined_otherwise(text: str, start: int, end: int, group: list[str]) -> boo
     return not any(a.lower() in inside for a in group if a != alias)
 
 
+# Endings that make a name of their own: 平安银行 is a bank, not 中国平安 (平安).
+_ORG_ENDING = re.compile(
+    r"(?:银行|证券|保险|人寿|财险|基金|资本|信托|期货|控股|集团|科技|股份|医药|药业|生物|汽车|电子|能源)"
+)
+
+
 def _spans(text: str, group: list[str]) -> list[tuple[int, int]]:
-    """Where the aliases of a group occur in `text`."""
+    """Where the aliases of a group occur in `text`. A short form followed by an ending that
+    makes another name ("理想" in 理想科技, when the entity is 理想汽车) is not one of them."""
     out = []
+    longer = [a for a in group if not a.isascii()]
     for alias in group:
         if alias.isascii():
             out += [m.span() for m in _word_pattern(alias).finditer(text)]
-        else:
-            start = text.find(alias)
-            while start >= 0:
-                out.append((start, start + len(alias)))
-                start = text.find(alias, start + 1)
+            continue
+        short = any(len(o) > len(alias) and alias in o for o in longer)
+        start = text.find(alias)
+        while start >= 0:
+            end = start + len(alias)
+            ending = _ORG_ENDING.match(text, end) if short else None
+            if ending is None or any(text.startswith(o, start) for o in longer if o != alias):
+                out.append((start, end))
+            start = text.find(alias, start + 1)
     return out
 
 

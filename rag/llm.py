@@ -80,6 +80,8 @@ class EmbeddedLlamaServer:
             params.n_batch = min(N_BATCH, self.settings.llm_context_tokens)
             params.n_parallel = self.settings.llm_concurrency
             params.cache_ram_mib = self.settings.llm_prompt_cache_mib
+            # Repacked weights are an anonymous copy beside the mapped file, not a view of it.
+            params.no_extra_bufts = not self.settings.llm_repack_weights
             params.cpuparams.n_threads = self.settings.llm_threads
             params.cpuparams_batch.n_threads = self.settings.llm_threads
             params.sampling.seed = SEED

@@ -53,9 +53,22 @@ def is_heading(sentence: str) -> bool:
     return bool(HEADING.match(sentence.strip()))
 
 
-_QUESTION = re.compile(r"^\s*Q\s*[:：]|[?？]\s*$")
+# Speaker turns of a call transcript or an interview, optionally in bold ("**主持人：**"): who
+# asks, and who answers.
+QUESTION_TURN = re.compile(
+    r"^\s*(?:\*\*)?\s*(?:Q|问|提问|Question|主持人|Host|Moderator|Interviewer|Analyst|投资者)"
+    r"\s*(?:\*\*)?\s*[:：]",
+    re.IGNORECASE,
+)
+ANSWER_TURN = re.compile(
+    r"^\s*(?:\*\*)?\s*(?:A|答|回答|Answer|专家|Expert|嘉宾|Guest|管理层|Management)"
+    r"\s*(?:\*\*)?\s*[:：]",
+    re.IGNORECASE,
+)
+_ASKED = re.compile(r"[?？]\s*$")
 
 
 def is_question(sentence: str) -> bool:
-    """An interviewer's question ("Q：…", or a sentence ending in ?): it asks, it states no fact."""
-    return bool(_QUESTION.search(sentence))
+    """An interviewer's question ("Q：…", "问：…", "主持人：…", or a sentence ending in ?): it
+    asks, it states no fact."""
+    return bool(QUESTION_TURN.match(sentence) or _ASKED.search(sentence))

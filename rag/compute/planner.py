@@ -136,7 +136,7 @@ MULTIPLE_EN = re.compile(
 )
 # "单Wh净利", "每台价格", "per Wh": an amount per unit of something the question counts.
 PER_UNIT = re.compile(
-    r"[单每]\s*([A-Za-z]{1,5}|[根条台颗片个家块套张只件辆吨股])(?![A-Za-z])|"
+    r"[单每]\s*([A-Za-z]{1,5}|[根条台颗片个家块套张只件辆车吨股])(?![A-Za-z])|"
     r"\bper\s+([A-Za-z]{1,10})\b",
     re.I,
 )
@@ -328,7 +328,9 @@ def _figure(
             quantities=tuple(
                 q
                 for q in ev.quantities
-                if (year is None or q.year == year)
+                # a figure that writes no year is of the one year its sentence's headings
+                # (or title) frame it with
+                if (year is None or q.year == year or (q.year is None and ev.years == {year}))
                 and (kinds is None or q.kind in kinds)
                 and q not in unasked
             ),

@@ -30,7 +30,7 @@ from rag.sentences import is_heading, is_question, sentence_spans
 Change = Literal["yoy", "qoq", "change"]
 
 # Bump when attribution changes: stored facts of another version are recomputed on read.
-FACTS_VERSION = "25"
+FACTS_VERSION = "30"
 
 
 class Fact(BaseModel):
@@ -92,7 +92,15 @@ def states_change(text: str, q: Quantity) -> bool:
         or re.match(r"[+＋\-−]", q.raw.strip())
         or re.search(r"[+＋]\s*$", head)  # "(+10.9%)": a plus sign only ever signs a change
         or re.search(r"(?:\d|\b(?:million|billion|bn|mn|tn)|[亿万元])\s*[（(]\s*$", head, re.I)
+        # "profit attributable 19.6% to US$264.3m": a percent that takes an amount somewhere
+        # is the change that got it there, its verb shared with the clause before.
+        or _TO_AMOUNT.match(text[q.end : q.end + 24])
     )
+
+
+_TO_AMOUNT = re.compile(
+    r"\s+to\s+(?:US\$|HK\$|RMB|CNY|USD|HKD|EUR|[$€£¥])\s?\d[\d,.]*(?!\s*%)", re.IGNORECASE
+)
 
 
 def change_of(text: str, q: Quantity) -> Change | None:
@@ -145,6 +153,14 @@ def metric_before(
         if best is None or key[:2] > best[:2]:
             best = key
     return best[2] if best else None
+
+
+def without_names(text: str, mentions: Sequence[tuple[int, int, str]]) -> str:
+    """`text` with the entity names it mentions blanked, offsets kept: a metric word inside a
+    name ("COSCO Shipping Ports", "Bank of Communications") measures nothing."""
+    for start, end, _ in mentions:
+        text = text[:start] + " " * (end - start) + text[end:]
+    return text
 
 
 _JOINER = re.compile(r"^\s*(?:[、,，/&和与及]|以及|\band\b)\s*$", re.IGNORECASE)
@@ -251,6 +267,7 @@ def extract_facts(
             # opens with frames the clauses after it, not the aside written later.
             carried_spans = frozenset({spans_in(sentence)[0][2]})
         mentions = glossary.entity_mentions(sentence)
+        unnamed = without_names(sentence, mentions)  # where metric words are looked for
         quantities = [q for q in extract_quantities(sentence, doc_year) if q.kind != "duration"]
         if in_table:
             assert header is not None
@@ -302,7 +319,7 @@ def extract_facts(
                     quantity=q,
                     entity=entity,
                     own_clause=own_clause,
-                    metric=metric_before(sentence, at, vocab, relative=q.kind in RELATIVE_KINDS),
+                    metric=metric_before(unnamed, at, vocab, relative=q.kind in RELATIVE_KINDS),
                     period=period,
                     change=change_of(sentence, q),
                 )
@@ -310,7 +327,7 @@ def extract_facts(
         stated = [f for f in facts if f.sentence == offset]
         if is_heading(sentence):
             carried_metrics = {}  # a new section measures its own things
-        elif metric_before(sentence, len(sentence), vocab) is None:
+        elif metric_before(unnamed, len(sentence), vocab) is None:
             for i, fact in enumerate(facts):
                 key = (fact.quantity.kind, fact.quantity.currency)
                 if fact.sentence == offset and fact.metric is None and key in carried_metrics:
@@ -378,13 +395,22 @@ def _span_opens_a_later_clause(sentence: str, q: Quantity, quantities: list[Quan
     """Whether a Chinese sentence's periods are all written in clauses after this figure's,
     past other figures: Chinese writes a period before what it dates, so "体外诊断收入36.34亿元，
     同比下降2.81%，…，前三季度国际收入占比37%" dates the 37%, and the 36.34亿元 keeps the period
-    of the clause before. (English writes it after: "…RMB10bn, up 5%, for the nine months".)"""
+    of the clause before. English writes a period after its figure ("…RMB10bn, up 5%, for the
+    nine months"), so there it opens a later clause only when a figure of that clause follows
+    it: "Revenue rose 11.4% to US$1.23bn, although 3Q25 profit grew only 0.8%" dates the 0.8%."""
     found = spans_in(sentence)
-    if not found or q.end is None or not re.search(r"[\u4e00-\u9fff]", sentence[: q.start or 0]):
+    if not found or q.end is None:
         return False
     clause_end = next((m.start() for m in _CLAUSE_END.finditer(sentence, q.end)), len(sentence))
     if found[0][0] < clause_end:
         return False
+    if not re.search(r"[\u4e00-\u9fff]", sentence[: q.start or 0]):
+        span_clause_end = next(
+            (m.start() for m in _CLAUSE_END.finditer(sentence, found[0][1])), len(sentence)
+        )
+        return any(
+            o.start is not None and found[0][1] <= o.start < span_clause_end for o in quantities
+        )
     return any(
         o is not q and o.start is not None and q.end <= o.start < found[0][0] for o in quantities
     )
@@ -486,7 +512,9 @@ def _table_fact(
         None,
     )
     caption_spans = spans_in(caption)
-    metric = metric_before(context, placed.start or 0, vocab)
+    metric = metric_before(
+        without_names(context, glossary.entity_mentions(context)), placed.start or 0, vocab
+    )
     if metric is None and _CHANGE_COLUMN.match(column_label.strip()):
         metric = _metric_to_the_left(row, header, q, vocab)
     return Fact(

@@ -220,7 +220,7 @@ _CJK_ONLY = re.compile(rf"^[{_CJK}]+$")
 
 
 @cache
-def _places() -> tuple[str, ...]:
+def place_names() -> tuple[str, ...]:
     words = [
         w
         for line in _PLACES_FILE.read_text(encoding="utf-8").splitlines()
@@ -237,7 +237,7 @@ def short_forms(name: str) -> list[str]:
     if not _CJK_ONLY.match(name) or len(name) < 4:
         return []
     out: list[str] = []
-    place = next((p for p in _places() if name.startswith(p) and len(name) - len(p) >= 2), None)
+    place = next((p for p in place_names() if name.startswith(p) and len(name) - len(p) >= 2), None)
     rest = name[len(place) :] if place else name
     if place and not _ORG_ENDING.fullmatch(rest) and not _DROPPABLE_ENDING.fullmatch(rest):
         out.append(rest)
@@ -260,7 +260,7 @@ def romanised(name: str) -> list[str]:
 
     if _ORG_ENDING.search(name) or _DROPPABLE_ENDING.search(name):
         return []  # English translates the ending ("… Bank", "… Technology"): no spelling
-    place = next((p for p in _places() if name.startswith(p) and len(name) - len(p) >= 2), None)
+    place = next((p for p in place_names() if name.startswith(p) and len(name) - len(p) >= 2), None)
     if place in ("中国", "中华", "中華"):
         return []  # "China …" is translated, not spelled
     forms = [spell(name)]

@@ -226,6 +226,13 @@ def _number_at(text: str, pos: int) -> tuple[Decimal, Decimal, int, bool, bool] 
     return parsed[0], parsed[1], pos + len(run), True, False
 
 
+_MILLION_M = re.compile(r"m(?![A-Za-z0-9²³])")
+_CURRENCY_BEFORE = re.compile(
+    r"(?:US\$|HK\$|NT\$|S\$|A\$|RMB|CNY|USD|HKD|EUR|GBP|[$€£¥])\s?$", re.I
+)
+_UNIT_AFTER_M = re.compile(r"m\s+[A-Z]{2,}\b")
+
+
 def _scan_atom(text: str, pos: int, *, allow_bare_cjk: bool) -> _Atom | None:
     """One figure starting at pos: numeral, 多, multiplier, and a %/倍/currency/unit marker."""
     start = pos
@@ -274,6 +281,13 @@ def _scan_atom(text: str, pos: int, *, allow_bare_cjk: bool) -> _Atom | None:
         elif em:
             scale = Decimal(EN_SCALE[(em.group(1) or em.group(2)).lower()])
             has_scale, end = True, em.end()
+        elif _MILLION_M.match(text, end) and (
+            _CURRENCY_BEFORE.search(text[max(0, start - 5) : start])
+            or _UNIT_AFTER_M.match(text, end)
+        ):
+            # "US$264.3m", "113.28m TEU": m is a million after money or before a unit's
+            # acronym; elsewhere it may be metres ("7m cables").
+            scale, has_scale, end = Decimal(10**6), True, end + 1
         low, high = low * scale, high * scale
     if has_scale and not more and text.startswith(("多", "余"), end):
         more, end = True, end + 1  # "5,000多根", "20多亿"? (亿 then 多)

@@ -23,6 +23,7 @@ from rag.plan.question import (
     broader_metrics,
     general_metric_vocab,
     specs_in,
+    states_per_unit,
 )
 from rag.retrieve.keyword import tokenize
 
@@ -215,6 +216,8 @@ def best_quantity(question: Question, evidence: list[Evidence]) -> tuple[int, Qu
     # amounts for the answer, not for the operands computing it; a capacity may be one.
     operand = question.asks_change is None
     relative = not operand and question.asks_relative
+    # a change of a price ("均价下跌了百分之多少") is a percent, no amount per unit
+    per_unit = not (operand or question.asks_change or relative) and question.asks_per_unit
     points = points_in(question.text)
     asked_point = points[-1][1] if points else None
     for i, ev in enumerate(evidence):
@@ -244,6 +247,8 @@ def best_quantity(question: Question, evidence: list[Evidence]) -> tuple[int, Qu
                 continue  # another company's, metric's or period's figure, or a change for a level
             # A table cell is read with its row and column labels, a sentence's figure in it.
             text, placed = ev.figure_context(q)
+            if per_unit and not states_per_unit(text, placed):
+                continue  # a total (or a count of the units) for an amount per unit
             when = relative_time_before(text, placed.start) if placed.start is not None else None
             if asked_when and when is not None and when != asked_when:
                 continue  # this week's price for last week's, a column to its left

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from functools import cache, cached_property, lru_cache
 
 from rag.dictionary import chinese_forms
+from rag.facts.lexicon import place_names, short_forms
 from rag.facts.periods import (
     Period,
     RelativeTime,
@@ -22,7 +23,7 @@ from rag.facts.periods import (
     spans_in,
 )
 from rag.glossary import Glossary, finance_terms, mentions
-from rag.numbers import extract_years
+from rag.numbers import Quantity, extract_years
 from rag.retrieve.keyword import tokenize
 from rag.types import Language
 
@@ -120,6 +121,11 @@ class Question:
     @cached_property
     def asked_noun(self) -> str | None:
         return asked_noun(self.text)
+
+    @cached_property
+    def asks_per_unit(self) -> bool:
+        """An amount per unit ("revenue per TEU", "单车利润"): no total answers it."""
+        return asks_per_unit(self.text)
 
     @cached_property
     def asks_relative(self) -> bool:
@@ -347,7 +353,8 @@ def _leading_chinese_name(text: str, glossary: Glossary) -> tuple[str, ...] | No
     run = head.group(0)
     cut = _SUBJECT_END.search(run)
     name = run[: cut.start()] if cut else run
-    for group in glossary.matches(name):  # a known name or term ends the subject where it starts
+    known = glossary.entities_in(name) + glossary.matches(name, glossary.topics + glossary.terms)
+    for group in known:  # a known name or term ends the subject where it starts
         for alias in group:
             pos = name.find(alias) if not alias.isascii() else -1
             if pos == 0:
@@ -355,7 +362,11 @@ def _leading_chinese_name(text: str, glossary: Glossary) -> tuple[str, ...] | No
             if pos > 0:
                 name = name[:pos]
     if 3 <= len(name) <= 8 and _ORG_SHAPE.search(name):
-        return (name,)
+        # The notes may write the shorter name (零跑汽车 -> 零跑) — unless it is a place or
+        # already another company's name (平安银行 is not 中国平安's 平安).
+        places = set(place_names())
+        shorter = [s for s in short_forms(name) if s not in places and glossary.group_of(s) is None]
+        return (name, *shorter)
     return None
 
 
@@ -467,9 +478,35 @@ def asked_noun(text: str) -> str | None:
 
 
 _ASKS_MONEY = re.compile(
-    r"多少(?:美元|元|钱|人民币)|单价|价格|售价|how much (?:money|does .{1,40} cost)|\bprice\b|\bcost\b",
+    r"多少(?:美元|元|钱|人民币)|单价|价格|售价|how much (?:money|does .{1,40} cost)|\bprice\b|\bcost\b"
+    # an amount per unit ("revenue per TEU", "单车利润"): never a count of those units
+    r"|\b(?:revenue|sales|profit|income|earnings|margin)s?\s+(?:per|a|each)\s+[A-Za-z]"
+    r"|[单每][\u4e00-\u9fff]?(?:收入|营收|利润|净利|盈利|毛利)",
     re.I,
 )
+
+
+# An amount per unit: "revenue per TEU", "单车利润", "每股收益", "均价".
+_ASKS_PER_UNIT = re.compile(
+    r"\bper\s+(?!cent\b)[A-Za-z]|[单每](?:车|吨|台|辆|股|位|件|瓦|片|颗|根|千瓦时|瓦时)|单价|均价",
+    re.I,
+)
+_PER_UNIT_BEFORE = re.compile(r"\bper\b|\beach\b|[单每](?!季|月|年|日|周)|均价|单价|/", re.I)
+_PER_UNIT_AFTER = re.compile(r"^\s*(?:per\b|each\b|/|／|每)", re.I)
+
+
+def asks_per_unit(text: str) -> bool:
+    return bool(_ASKS_PER_UNIT.search(text))
+
+
+def states_per_unit(text: str, q: Quantity) -> bool:
+    """Whether a figure is an amount per unit: "0.45元/Wh", "US$1,280 per TEU", "单车均价约26万元",
+    "revenue per TEU was US$1,280" (in its clause)."""
+    if q.unit and "/" in q.unit:
+        return True
+    start, end = q.start or 0, q.end or 0
+    clause = re.split(r"[，,；;。]", text[max(0, start - 40) : start])[-1]
+    return bool(_PER_UNIT_BEFORE.search(clause) or _PER_UNIT_AFTER.match(text[end : end + 8]))
 
 
 _ASKS_COUNT = re.compile(r"多少(?:根|条|台|颗|片|个|套|家|万根|万台)|how many\b", re.I)

@@ -20,6 +20,27 @@ def test_qa_pairs_start_chunks_and_keep_their_question():
     assert meta and "110万根" in meta[0].text
 
 
+def test_interview_turns_in_either_language_start_chunks_under_their_question():
+    text = (
+        "问：先从比亚迪（002594.SZ / 1211.HK）10月的数据讲起，怎么看？\n\n"
+        "答：比亚迪10月销量44.2万辆，同比下降12%。\n\n"
+        "问：最后请专家谈谈明年的行业展望。\n\n"
+        "答：明年购置税减半，一季度会有需求前移。\n\n"
+        "**Analyst:** And margins?\n\n**Management:** Gross margin was 17.6% in Q3."
+    )
+    spans = chunk_spans(text, max_chars=300)
+    sections = [s.section for s in spans]
+    # A turn is one question even with a space inside its brackets; a 问 turn ending in 。
+    # is still a question; "Analyst:" asks as "Q:" does.
+    assert sections == [
+        "问：先从比亚迪（002594.SZ / 1211.HK）10月的数据讲起，怎么看？",
+        "问：最后请专家谈谈明年的行业展望。",
+        "**Analyst:** And margins?",
+    ]
+    assert "44.2万辆" in text[spans[0].start : spans[0].end]
+    assert "购置税" in text[spans[1].start : spans[1].end]
+
+
 def test_corpus_chunks_quote_the_original_text():
     chunks = corpus_chunks(Settings(corpus_dir=CORPUS))
     assert 40 <= len(chunks) <= 80

@@ -151,5 +151,41 @@ def test_docx_and_html_headings_become_markdown_headings_and_paragraphs_stay_apa
         "复投料均价50元/kg",
     ]
 
-    html = load_bytes("a.html", b"<body><h2>Bank of Ningbo</h2><p>NIM was 1.76%</p></body>")
-    assert "## Bank of Ningbo\nNIM was 1.76%" in html.text
+    html = load_bytes(
+        "a.html",
+        "<body><h2>宁波银行</h2><p>净息差1.76%</p><p>不良率0.76%，<b>拨备覆盖率</b>374%</p>"
+        "<div>2025年8月29日<br>来源：某某财经</div></body>".encode(),
+    )
+    # Each block its own paragraph (cleaning joins lines after CJK text, not paragraphs);
+    # inline tags stay inside their sentence.
+    assert html.text.split("\n\n") == [
+        "## 宁波银行",
+        "净息差1.76%",
+        "不良率0.76%，拨备覆盖率374%",
+        "2025年8月29日\n来源：某某财经",
+    ]
+
+
+def test_an_html_table_keeps_its_caption_as_the_line_above_its_header_row() -> None:
+    page = load_bytes(
+        "t.html",
+        "<body><table><caption>表：2025年授权交易</caption><tr><th>授权方</th><th>首付款</th></tr>"
+        "<tr><td>三生制药</td><td>12.5亿美元</td></tr></table></body>".encode(),
+    )
+    assert (
+        "表：2025年授权交易\n| 授权方 | 首付款 |\n|---|---|\n| 三生制药 | 12.5亿美元 |" in page.text
+    )
+
+
+def test_a_news_byline_names_the_institution_and_a_meta_tag_the_date() -> None:
+    from ingest.clean import clean
+    from ingest.metadata import extract_metadata
+
+    loaded = load_bytes(
+        "n.html",
+        "<html><head><title>创新药出海</title><meta name='date' content='2025-10-28'>"
+        "<meta name='author' content='林溪'></head><body><p>2025年10月28日　来源：医药财经观察　"
+        "记者 林溪</p><p>前三季度累计交易103笔。</p></body></html>".encode(),
+    )
+    meta = extract_metadata(loaded.text, clean(loaded.text).text, loaded.metadata, "x")
+    assert (meta["date"], meta["institution"]) == ("2025-10-28", "医药财经观察")

@@ -158,3 +158,43 @@ def test_a_sentence_naming_no_metric_continues_the_one_before():
     assert facts["约420亿美元"].metric == "市场规模"
     assert facts["约550亿美元"].metric == "市场规模"
     assert facts["约60万台"].metric is None  # a new question: nothing carried into its answer
+
+
+@pytest.mark.unit
+def test_a_metric_word_inside_a_company_name_measures_nothing():
+    glossary = Glossary(entities=[["COSCO Shipping Ports"], ["Harbour Revenue Group"]])
+    vocab = general_metric_vocab() | {"shipping"}  # a user's term ("shipping" = shipments)
+    table = (
+        "| Company | Revenue | YoY | Net profit attributable | YoY |\n|---|---|---|---|---|\n"
+        "| COSCO Shipping Ports | US$1.23bn | +11.4% | US$264.3m | +19.6% |\n"
+    )
+    facts = {f.quantity.raw: f for f in extract_facts(table, glossary, vocab)}
+    # A change column measures the metric to its left, not a word of the row's name.
+    assert (
+        facts["11.4%"].metric == "revenue"
+        and facts["US$264.3m"].metric == "net profit attributable"
+    )
+    assert facts["19.6%"].metric == "net profit attributable"
+    sentence = extract_facts("Harbour Revenue Group handled 113.28m TEU.", glossary, vocab)
+    assert [f.metric for f in sentence] == [None]
+
+
+@pytest.mark.unit
+def test_an_english_period_dates_the_figure_after_it_in_a_later_clause_not_those_before():
+    facts = _facts(
+        "CATL grew revenue 11.4% to US$1.23bn, although 3Q25 profit grew only 0.8% to US$82.5m."
+    )
+    assert facts["0.8%"].period == "q3"
+    assert facts["11.4%"].period is None and facts["US$1.23bn"].period is None
+    # "…RMB10bn, up 5%, for the nine months": written last, it dates the figures before it.
+    tail = _facts("CATL's revenue was RMB10bn, up 5%, for the nine months.")
+    assert tail["RMB10bn"].period == "9m"
+
+
+@pytest.mark.unit
+def test_a_percent_that_takes_an_amount_somewhere_is_a_change():
+    facts = _facts(
+        "BYD's revenue rose 11.4% to RMB 1.23bn and profit attributable 19.6% to RMB 264m."
+    )
+    assert facts["19.6%"].change == "change" and facts["11.4%"].change == "change"
+    assert facts["RMB 264m"].change is None

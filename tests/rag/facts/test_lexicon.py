@@ -155,3 +155,16 @@ def test_a_short_acronym_glossed_as_something_else_is_not_the_entity():
     division = text.index("DS（半导体）")
     assert not any(start == division for start, _, _ in mentions)  # a division, no DeepSeek
     assert [name for _, _, name in mentions][:2] == ["三星", "深度求索"]  # "DS（DeepSeek）" is
+
+
+@pytest.mark.unit
+def test_a_short_form_followed_by_a_company_ending_names_another_company():
+    from rag.glossary import Glossary
+
+    glossary = Glossary(entities=[["理想汽车", "理想"], ["中国平安", "平安"], ["比亚迪", "BYD"]])
+    assert glossary.entities_in("平安银行上半年净息差1.8%") == []
+    assert glossary.entity_mentions("理想科技营收10亿元，理想三季度交付9.3万辆") == [
+        (11, 13, "理想汽车")
+    ]
+    # The full name with a company ending is still that company.
+    assert [g[0] for g in glossary.entities_in("比亚迪股份三季度营收")] == ["比亚迪"]

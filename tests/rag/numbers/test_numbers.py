@@ -734,3 +734,26 @@ def test_more_currencies_are_money(text: str, currency: str, en: str, zh: str) -
     (q,) = extract_quantities(text)
     assert q.kind == "money" and q.currency == currency
     assert render(q, "en") == en and render(q, "zh") == zh
+
+
+@pytest.mark.unit
+def test_month_ranges_and_lists_are_periods_not_figures():
+    from rag.numbers import extract_quantities
+
+    assert [q.raw for q in extract_quantities("1-10月累计约46.6万辆，1~9月326万辆")] == [
+        "约46.6万辆",
+        "326万辆",
+    ]
+    assert [q.raw for q in extract_quantities("11、12两个月合计还要卖大约90万辆")] == ["大约90万辆"]
+    assert [q.kind for q in extract_quantities("周期为5-10个月")] == ["duration"]
+
+
+@pytest.mark.unit
+def test_a_lowercase_m_is_a_million_after_money_or_before_a_units_acronym_not_metres():
+    from rag.numbers import extract_quantities
+
+    (profit,) = extract_quantities("profit attributable rose to US$264.3m.")
+    assert (profit.kind, profit.low, profit.currency) == ("money", 264_300_000, "USD")
+    (volume,) = extract_quantities("handled 113.28m TEU in 9M25")
+    assert volume.low == 113_280_000
+    assert extract_quantities("a 7m cable") == []

@@ -65,3 +65,29 @@ def test_a_name_the_dictionary_knows_is_found_inside_a_longer_capitalised_run():
     names = _latin_names("In China Mobile's tender, what did the winner bid?", Glossary())
     assert ("China Mobile", "中国移动通信", "移动通信", "中国移动") in names
     assert ("Mobile",) not in names
+
+
+@pytest.mark.unit
+def test_a_chinese_name_asked_may_be_written_shorter_unless_that_is_another_companys():
+    from rag.plan.question import Question
+
+    leap = Question.parse("零跑汽车2026年的年销量目标是多少？", "zh", Glossary())
+    assert ("零跑汽车", "零跑") in leap.names
+    # 理想 is another company's (known) name here: the question's own name stays whole.
+    li = Question.parse(
+        "理想科技上半年营收是多少？", "zh", Glossary(entities=[["理想汽车", "理想"]])
+    )
+    assert not any("理想" in n and "理想科技" not in n for n in li.names)
+
+
+@pytest.mark.unit
+def test_an_amount_per_unit_is_asked_and_stated_per_unit():
+    from rag.numbers import extract_quantities
+    from rag.plan.question import asks_per_unit, states_per_unit
+
+    assert asks_per_unit("What was China Merchants Port's average revenue per TEU in 3Q25?")
+    assert asks_per_unit("比亚迪三季度单车利润是多少？")
+    assert not asks_per_unit("What share of revenue came from overseas?")
+    text = "Revenue per TEU was US$1,280 in 3Q25, and throughput 53.22m TEU; 单车均价约26.0万元。"
+    stated = {q.raw: states_per_unit(text, q) for q in extract_quantities(text)}
+    assert stated == {"US$1,280": True, "53.22m": False, "约26.0万元": True}
