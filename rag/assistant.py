@@ -22,7 +22,7 @@ from rag.facts.lexicon import STOCK_CODE
 from rag.glossary import Glossary
 from rag.language import detect_language
 from rag.pick.choose import about_entity, best_quantity, coverage_gap
-from rag.pick.evidence import Evidence, by_named_source, select_evidence
+from rag.pick.evidence import Evidence, by_named_source, row_evidence, select_evidence
 from rag.plan.follow_up import rewrite_follow_up
 from rag.plan.question import Question, per_entity_questions
 from rag.render.answer import abstention, deterministic_answer, llm_prompt, per_entity_answer
@@ -197,6 +197,29 @@ class Assistant:
                 )
         return None
 
+    def _estimates(
+        self, question: Question, evidence: list[Evidence], filters: Filters | None
+    ) -> tuple[str, list[Evidence]] | None:
+        """The asked figure as each note that states it gives it (rag/pick/estimates.py), when
+        two or more notes do."""
+        from rag.pick.estimates import estimates_for, row_of
+        from rag.render.answer import estimates_answer
+
+        picked = best_quantity(question, evidence) if question.asks_figure else None
+        if picked is None:
+            return None
+        rows = self._all_fact_rows()
+        row = row_of(evidence[picked[0]], picked[1].raw, rows)
+        if row is None:
+            return None
+
+        def answers(other: FactRow) -> bool:
+            found = best_quantity(question, [row_evidence(other)])
+            return found is not None and found[1].raw.strip() == other.value.strip()
+
+        found = estimates_for(row, rows, filters, answers)
+        return estimates_answer(found, question.language) if found else None
+
     # -- answering --------------------------------------------------------------------------------
 
     def ask(self, request: AskRequest, *, use_llm: bool = True) -> Answer:
@@ -326,6 +349,13 @@ class Assistant:
                 timings,
                 started,
             )
+            return
+
+        estimates = self._estimates(question, evidence, request.filters)
+        if estimates is not None:  # several notes give this figure: each, latest first
+            text, cited = estimates
+            verification.update(status="deterministic", llm="skipped", reason="several notes")
+            yield self._final(text, language, False, cited, [], verification, timings, started)
             return
 
         fallback = deterministic_answer(question, evidence)

@@ -13,8 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from rag.numbers import extract_quantities
-from rag.pick.evidence import Evidence
+from rag.pick.evidence import Evidence, row_evidence
 from rag.plan.question import Question
 from rag.types import FactRow, ToolCall
 
@@ -124,7 +123,7 @@ def ranking_answer(
 ) -> tuple[str, list[Evidence], ToolCall]:
     """The answer, one evidence sentence per entity (its citation marker is its position),
     and the comparison as a tool call. `name` gives an entity's name in the answer's language."""
-    evidence = [_evidence(row) for row in ranking.rows]
+    evidence = [row_evidence(row) for row in ranking.rows]
     marker = {id(row): i + 1 for i, row in enumerate(ranking.rows)}
     each = [f"{name(r.entity or '')} {_shown(r, language)} [{marker[id(r)]}]" for r in ranking.rows]
     chosen = [
@@ -149,20 +148,3 @@ def ranking_answer(
         formula=f"{ranking.order} of {n}",
     )
     return text, evidence, call
-
-
-def _evidence(row: FactRow) -> Evidence:
-    return Evidence(
-        chunk_id="",
-        doc_id=row.doc_id,
-        title=row.title,
-        date=row.date,
-        text=row.quote,
-        start=row.start,
-        end=row.end,
-        score=0.0,
-        retrieval_score=0.0,
-        years=frozenset({row.year}) if row.year else frozenset(),
-        quantities=tuple(extract_quantities(row.quote)),
-        entities=(row.entity,) if row.entity else (),
-    )

@@ -24,7 +24,13 @@ from rag.facts.periods import (
     spans_in,
 )
 from rag.glossary import Glossary, mentions
-from rag.numbers import Quantity, extract_years, render, resolve_relative_years
+from rag.numbers import (
+    Quantity,
+    extract_quantities,
+    extract_years,
+    render,
+    resolve_relative_years,
+)
 from rag.plan.question import (
     BARE_YEAR,
     LATIN_NAME,
@@ -35,7 +41,7 @@ from rag.plan.question import (
 )
 from rag.retrieve.keyword import tokenize
 from rag.sentences import HEADING_JOIN, is_heading, is_question
-from rag.types import Language
+from rag.types import FactRow, Language
 
 
 @dataclass(frozen=True)
@@ -144,6 +150,24 @@ def chunk_facts(doc: Document, glossary: Glossary) -> dict[int, list[Fact]]:
     for fact in facts:
         by_sentence.setdefault(fact.sentence, []).append(fact)
     return by_sentence
+
+
+def row_evidence(row: FactRow) -> Evidence:
+    """A fact row (rag/facts/rows.py) as evidence to cite: its quote, note and offsets."""
+    return Evidence(
+        chunk_id="",
+        doc_id=row.doc_id,
+        title=row.title,
+        date=row.date,
+        text=row.quote,
+        start=row.start,
+        end=row.end,
+        score=0.0,
+        retrieval_score=0.0,
+        years=frozenset({row.year}) if row.year else frozenset(),
+        quantities=tuple(extract_quantities(row.quote)),
+        entities=(row.entity,) if row.entity else (),
+    )
 
 
 def _doc_year(doc: Document) -> int | None:

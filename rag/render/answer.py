@@ -12,9 +12,10 @@ from rag.numbers import (
     render,
 )
 from rag.pick.choose import about_entity, best_quantity, covers_topics
-from rag.pick.evidence import Evidence
+from rag.pick.estimates import disagree
+from rag.pick.evidence import Evidence, row_evidence
 from rag.plan.question import Question
-from rag.types import Language
+from rag.types import FactRow, Language
 
 ABSTAIN = {
     "zh": "文档中没有提到{what}。",
@@ -50,6 +51,31 @@ def deterministic_answer(question: Question, evidence: list[Evidence]) -> str:
         quotes = " ".join(f"“{evidence[j].display('en')}” [{j + 1}]" for j in shown)
         return f"The notes say: {quotes}"
     return "".join(f"{evidence[j].display('zh')}[{j + 1}]" for j in shown)
+
+
+_ZH_COUNT = {2: "两", 3: "三", 4: "四", 5: "五", 6: "六", 7: "七", 8: "八", 9: "九"}
+
+
+def estimates_answer(rows: list[FactRow], language: Language) -> tuple[str, list[Evidence]]:
+    """Each note's figure for the same thing, latest note first, each cited with its note's
+    title and date, and whether they agree."""
+    evidence = [row_evidence(r) for r in rows]
+    differ = disagree(rows)
+
+    def source(r: FactRow) -> str:
+        sep = ", " if language == "en" else "，"
+        return sep.join(part for part in (r.title[:50], r.date or "") if part)
+
+    if language == "en":
+        items = "; ".join(
+            f"{r.value_en} ({r.value.strip()}) [{i}] — {source(r)}" for i, r in enumerate(rows, 1)
+        )
+        verdict = "disagree" if differ else "agree"
+        return f"{len(rows)} notes {verdict} (latest first): {items}.", evidence
+    count = _ZH_COUNT.get(len(rows), str(len(rows)))
+    items = "；".join(f"{r.value.strip()}[{i}]（{source(r)}）" for i, r in enumerate(rows, 1))
+    verdict = "不一致" if differ else "一致"
+    return f"{count}份纪要{verdict}（按日期从新到旧）：{items}。", evidence
 
 
 def _zh_figure(q: Quantity) -> str:
