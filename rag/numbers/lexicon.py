@@ -167,6 +167,18 @@ UNIT_EN = {
     "公里": "km",
     "吨": "tonnes",
     "字": "characters",
+    # general classifiers (量词) for what they count
+    "辆": "vehicles",
+    "架": "aircraft",
+    "艘": "vessels",
+    "笔": "deals",
+    "款": "models",
+    "户": "households",
+    "座": "sites",
+    "名": "people",
+    "位": "people",
+    "部": "units",
+    "枚": "pieces",
 }
 NOUN_EN = {
     "液冷服务器": "liquid-cooled servers",

@@ -757,3 +757,11 @@ def test_a_lowercase_m_is_a_million_after_money_or_before_a_units_acronym_not_me
     (volume,) = extract_quantities("handled 113.28m TEU in 9M25")
     assert volume.low == 113_280_000
     assert extract_quantities("a 7m cable") == []
+
+
+@pytest.mark.unit
+def test_general_classifiers_render_the_thing_they_count_in_english():
+    from rag.numbers import extract_quantities, render
+
+    rendered = [render(q, "en") for q in extract_quantities("交付70,289辆，共94笔交易，2架")]
+    assert rendered == ["70,289 vehicles", "94 deals", "2 aircraft"]
