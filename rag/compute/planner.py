@@ -111,7 +111,13 @@ CAGR = re.compile(
     r"复合增速|复合增长率|年均复合|年复合|年均增速|年均增长率|\bCAGR\b|\bcompound(?:ed)? annual",
     re.I,
 )
-ANNUALISE = re.compile(r"年化|全年化|\brun[- ]?rate\b|\bannuali[sz]", re.I)
+ANNUALISE = re.compile(
+    r"年化|全年化|\brun[- ]?rate\b|\bannuali[sz]"
+    # "at its 9M pace for the whole year", "按此节奏全年": a part year's pace kept all year
+    r"|\bpace\b.{0,60}\b(?:whole|full|entire)[- ]year\b|\b(?:whole|full|entire)[- ]year\b.{0,60}\bpace\b"
+    r"|(?:按|照)(?:此|这个|目前|当前|现在)的?(?:速度|节奏|进度|增速)",
+    re.I,
+)
 WORK_BACK = re.compile(
     r"倒推|反推|倒算|推算|\bwork(?:ing)? back\b|\bback out\b|"
     r"\bgiven the (?:year[- ]on[- ]year|yoy|reported|stated) (?:change|growth|increase|decline)",
@@ -312,6 +318,15 @@ def _figure(
             for ev in candidates
         ]
         of_period = [ev for ev in of_period if ev.quantities]
+        # The asked metric's figures, when some sentence of the period states it: a figure
+        # naming no metric (a volume beside it) is then no operand for it.
+        asked = {a.lower() for group in question.metrics for a in group}
+        named = [
+            replace(ev, quantities=tuple(q for q in ev.quantities if _metric_of(ev, q) in asked))
+            for ev in of_period
+        ]
+        if asked and any(ev.quantities for ev in named):
+            of_period = [ev for ev in named if ev.quantities]
         picked = best_quantity(sub, of_period)
         return _Operand(picked[1], of_period[picked[0]], label) if picked else None
     for ev in candidates:
@@ -339,6 +354,10 @@ def _figure(
         if picked is not None:
             return _Operand(picked[1], ev, label)
     return None
+
+
+def _metric_of(ev: Evidence, q: Quantity) -> str | None:
+    return next((f.metric for f in facts_of(ev) if f.quantity == q), None)
 
 
 def _measures_asked(

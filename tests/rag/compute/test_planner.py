@@ -244,3 +244,18 @@ def test_how_much_larger_a_contract_compares_amounts_not_counts():
     calc = plan_and_compute(parsed, docs, glossary, retrieve=lambda _: docs)
     assert calc is not None and calc.tool_calls, calc
     assert "31.95 million" in calc.answer  # 7,800万 − 4,605万, not 9 − 68 projects
+
+
+@pytest.mark.unit
+def test_a_pace_kept_for_the_whole_year_annualises_the_asked_metric_not_a_volume_beside_it():
+    docs = _docs(
+        "| Company | 9M25 revenue | 9M25 net profit attributable | 9M25 volume |\n|---|---|---|---|\n"
+        "| Acme Robotics | RMB 16.76bn | RMB 2.70bn | 20.18m units |\n"
+    )
+    computed = _plan(
+        "If Acme Robotics kept its 9M25 pace for the whole year, what would its full-year net "
+        "profit attributable be?",
+        docs,
+    )
+    assert computed is not None and computed.tool_calls
+    assert "RMB 3.6 billion" in computed.answer and "units" not in computed.answer

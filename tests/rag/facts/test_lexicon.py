@@ -168,3 +168,15 @@ def test_a_short_form_followed_by_a_company_ending_names_another_company():
     ]
     # The full name with a company ending is still that company.
     assert [g[0] for g in glossary.entities_in("比亚迪股份三季度营收")] == ["比亚迪"]
+
+
+@pytest.mark.unit
+def test_an_english_chunk_is_about_the_name_opening_a_clause_not_an_object_named_later():
+    from rag.facts.lexicon import subjects_before
+
+    text = (
+        "## OOIL\n\nOrient Overseas (东方海外国际, 0316.HK; OOIL), about 71% owned by COSCO, saw "
+        "revenue fall. We estimate profit at US$1.5bn."
+    )
+    subject = subjects_before(text, [["东方海外国际", "0316.HK", "OOIL"], ["COSCO"]])
+    assert subject(len(text) - 5) == "东方海外国际"
