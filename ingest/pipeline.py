@@ -54,7 +54,8 @@ from rag.types import Chunk, DocumentInfo, IngestReport
 log = logging.getLogger(__name__)
 
 # Bump when cleaning or chunking changes: it is part of every chunk's hash, so a bump re-indexes.
-PIPELINE_VERSION = "13"  # 13: an English chunk is about the name that opens a clause, not an object named last
+# 13: an English chunk is about the name that opens a clause, not an object named last
+PIPELINE_VERSION = "13"
 UPLOADS = "uploads"
 # Files in a corpus folder that are configuration, not documents.
 NOT_DOCUMENTS = frozenset({"glossary.yaml", "README.md"})
