@@ -19,8 +19,9 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.background import BackgroundTask
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
-from api.deps import GateDep, ServiceDep, SettingsDep
+from api.deps import FeedbackDep, GateDep, ServiceDep, SettingsDep
 from api.errors import ApiError, ErrorBody, ErrorDetail, responses
+from api.feedback_store import FeedbackStore
 from api.limits import Ticket, ask_service, check_ask_limits
 from rag.config import Settings
 from rag.service import AnsweringService
@@ -88,12 +89,18 @@ after the stream started ends it with an `error` event (`{"error": {"code", "mes
 
 @router.post("/ask", response_model=Answer, responses=responses(400, 401, 413, 422, 503))
 async def ask(
-    request: AskRequest, service: ServiceDep, gate: GateDep, settings: SettingsDep
+    request: AskRequest,
+    service: ServiceDep,
+    gate: GateDep,
+    settings: SettingsDep,
+    feedback: FeedbackDep,
 ) -> Answer:
-    """Answer one question with numbered citations and any calculator trace."""
+    """Answer one question with numbered citations and any calculator trace; its
+    `answer_id` names it for `POST /v1/feedback`."""
     check_ask_input(request, settings)
     async with gate.admit() as ticket:
-        return await ask_service(service, request, ticket)
+        answer = await ask_service(service, request, ticket)
+    return await run_in_threadpool(feedback.remember, request, answer, "api")
 
 
 @router.post(
@@ -105,21 +112,25 @@ async def ask(
     },
 )
 async def ask_stream(
-    request: AskRequest, service: ServiceDep, gate: GateDep, settings: SettingsDep
+    request: AskRequest,
+    service: ServiceDep,
+    gate: GateDep,
+    settings: SettingsDep,
+    feedback: FeedbackDep,
 ) -> EventSourceResponse:
     """Stream verified text as it is checked, then the final answer."""
     check_ask_input(request, settings)
     ticket = gate.admit()  # decided before the 200 goes out, so overload is still a 503
     return EventSourceResponse(
-        _sse_events(service, request, ticket), background=BackgroundTask(ticket.leave)
+        _sse_events(service, request, ticket, feedback), background=BackgroundTask(ticket.leave)
     )
 
 
 async def _sse_events(
-    service: AnsweringService, request: AskRequest, ticket: Ticket
+    service: AnsweringService, request: AskRequest, ticket: Ticket, feedback: FeedbackStore
 ) -> AsyncIterator[ServerSentEvent]:
     # aclosing: when the client leaves, the inner generator's cleanup runs now, not at GC.
-    async with aclosing(stream_service(service, request, ticket)) as events:
+    async with aclosing(stream_service(service, request, ticket, feedback)) as events:
         async for event in events:
             if isinstance(event, ErrorDetail):
                 data = ErrorBody(error=event).model_dump_json()
@@ -132,12 +143,16 @@ async def _sse_events(
 
 
 async def stream_service(
-    service: AnsweringService, request: AskRequest, ticket: Ticket
+    service: AnsweringService,
+    request: AskRequest,
+    ticket: Ticket,
+    feedback: FeedbackStore | None = None,
 ) -> AsyncGenerator[StreamEvent | ErrorDetail]:
     """The service's events, pulled in worker threads while holding an answering slot.
 
-    Ends with the `final` event, or with an ErrorDetail when the service failed or broke its
-    contract; the underlying generator is closed even when the client goes away.
+    Ends with the `final` event (its answer kept in `feedback` for rating), or with an
+    ErrorDetail when the service failed or broke its contract; the underlying generator is
+    closed even when the client goes away.
     """
     async with ticket:
         events: Iterator[StreamEvent] | None = None
@@ -149,7 +164,12 @@ async def stream_service(
             async for event in iterate_in_threadpool(events):
                 if event.type == "final":
                     if event.answer is not None:
-                        event = event.model_copy(update={"answer": ticket.mark(event.answer)})
+                        answer = ticket.mark(event.answer)
+                        if feedback is not None:
+                            answer = await run_in_threadpool(
+                                feedback.remember, request, answer, "api"
+                            )
+                        event = event.model_copy(update={"answer": answer})
                     yield event
                     return
                 yield event

@@ -10,9 +10,11 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security.utils import get_authorization_scheme_param
 from pydantic import SecretStr
 
 from api.errors import ApiError
+from api.feedback_store import FeedbackStore
 from api.limits import AnswerGate
 from api.slack_bot import SlackBot
 from ingest.library import DocumentLibrary
@@ -57,6 +59,10 @@ def get_slack(request: Request) -> SlackBot:
     return request.app.state.slack
 
 
+def get_feedback(request: Request) -> FeedbackStore:
+    return request.app.state.feedback
+
+
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 ServiceDep = Annotated[AnsweringService, Depends(get_service)]
 FactTablesDep = Annotated[FactTables, Depends(get_fact_tables)]
@@ -64,16 +70,24 @@ LibraryDep = Annotated[DocumentLibrary, Depends(get_library)]
 GateDep = Annotated[AnswerGate, Depends(get_gate)]
 LibraryLockDep = Annotated[asyncio.Lock, Depends(get_library_lock)]
 SlackDep = Annotated[SlackBot, Depends(get_slack)]
+FeedbackDep = Annotated[FeedbackStore, Depends(get_feedback)]
 
 _bearer = HTTPBearer(auto_error=False, description="One of RNA_API_KEYS, when keys are set.")
 
 
 def key_matches(presented: str, keys: Sequence[SecretStr]) -> bool:
     """Constant-time comparison against every key (no early exit that leaks which one)."""
+    return key_position(presented, keys) is not None
+
+
+def key_position(presented: str, keys: Sequence[SecretStr]) -> int | None:
+    """The 1-based position of the presented key in `keys` (compared with every key in
+    constant time), or None."""
     given = presented.encode()
-    found = False
-    for key in keys:
-        found |= hmac.compare_digest(given, key.get_secret_value().encode())
+    found = None
+    for position, key in enumerate(keys, 1):
+        if hmac.compare_digest(given, key.get_secret_value().encode()) and found is None:
+            found = position
     return found
 
 
@@ -88,3 +102,20 @@ async def require_api_key(
         raise ApiError(401, "missing_api_key", "send 'Authorization: Bearer <key>'", challenge)
     if not key_matches(credentials.credentials, settings.api_keys):
         raise ApiError(401, "invalid_api_key", "the API key is not valid", challenge)
+
+
+async def caller_key(request: Request, settings: SettingsDep) -> str | None:
+    """Which API key the caller holds, as "key-N" (its position in RNA_API_KEYS: nothing
+    derived from the secret is stored), or None without keys. Read from the header itself
+    rather than through `HTTPBearer`, which would declare auth in the schema even when no keys
+    are set; `require_api_key` on the router does the checking."""
+    if not settings.api_keys:
+        return None
+    scheme, token = get_authorization_scheme_param(request.headers.get("Authorization"))
+    if scheme.lower() != "bearer" or not token:
+        return None
+    position = key_position(token, settings.api_keys)
+    return None if position is None else f"key-{position}"
+
+
+CallerKeyDep = Annotated[str | None, Depends(caller_key)]

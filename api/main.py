@@ -15,9 +15,10 @@ from fastapi import Depends, FastAPI
 from fastapi.responses import RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
-from api import ask, documents, facts, health, openai_compat, slack
+from api import ask, documents, facts, feedback, health, openai_compat, slack
 from api.deps import key_matches, require_api_key
 from api.errors import install_error_handlers
+from api.feedback_store import FeedbackStore
 from api.limits import AnswerGate
 from api.slack_bot import SlackBot
 from ingest.library import DocumentLibrary
@@ -53,6 +54,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     finally:
         if task is not None and not task.done():
             task.cancel()  # the thread finishes on its own; the process is exiting
+        state.feedback.close()  # reopened on next use (tests serve one app more than once)
 
 
 async def _warm_up(gate: AnswerGate, warm_up: Any) -> None:
@@ -100,9 +102,11 @@ def create_app(
     *,
     service: AnsweringService | None = None,
     library: DocumentLibrary | None = None,
+    feedback_store: FeedbackStore | None = None,
     mount_ui: bool = True,
 ) -> FastAPI:
-    """The API app. Without `service`/`library` the lifespan builds the real ones."""
+    """The API app. Without `service`/`library` the lifespan builds the real ones; without
+    `feedback_store`, ratings and kept answers go to `<data_dir>/feedback.sqlite3`."""
     settings = settings or get_settings()
     app = FastAPI(
         title="Research-notes assistant",
@@ -115,7 +119,9 @@ def create_app(
     app.state.library = library
     app.state.gate = answer_gate(settings)
     app.state.library_lock = asyncio.Lock()
-    app.state.slack = SlackBot(settings)
+    # Opened on first use; the commit of the running code is read once, here.
+    app.state.feedback = feedback_store or FeedbackStore.from_settings(settings)
+    app.state.slack = SlackBot(settings, feedback=app.state.feedback)
     install_error_handlers(app)
 
     # Without keys there is no auth at all, so the OpenAPI schema declares none either.
@@ -129,6 +135,7 @@ def create_app(
         max_body_size=settings.max_upload_bytes + MULTIPART_OVERHEAD,
     )
     app.include_router(facts.router, dependencies=auth, max_body_size=JSON_BODY_LIMIT)
+    app.include_router(feedback.router, dependencies=auth, max_body_size=JSON_BODY_LIMIT)
     app.include_router(slack.router, max_body_size=JSON_BODY_LIMIT)
 
     home = "/ui/" if mount_ui and _mount_ui(app, settings) else "/docs"
@@ -156,6 +163,7 @@ def _mount_ui(app: FastAPI, settings: Settings) -> bool:
         concurrency_limit=None,
         queue_size=None,
         admission=app.state.gate,
+        feedback=app.state.feedback,
     )
     keys = settings.api_keys
     # Browsers can't send our bearer header: with keys set, the UI asks for one as password.

@@ -7,8 +7,9 @@ and echoed. Extras ride along without breaking OpenAI clients:
 * request: optional `language`, `filters`, `top_k` (the `openai` client sends them via
   `extra_body=`);
 * response: `sources` (the citations, numbered as in the text) and `answer` (the full Answer:
-  abstained, tool_calls with formulas, verification, timings). When streaming, both come in
-  the last chunk, the one whose `finish_reason` is `stop`.
+  abstained, tool_calls with formulas, verification, timings, and the `answer_id` to rate it
+  with at `POST /v1/feedback`). When streaming, both come in the last chunk, the one whose
+  `finish_reason` is `stop`.
 
 Streamed deltas carry verified text only (see `/v1/ask/stream`): joined, they are the final
 answer, with no draft and no "corrected answer" after it.
@@ -27,10 +28,12 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 from sse_starlette import EventSourceResponse
 from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
 
 from api.ask import check_ask_input, stream_service
-from api.deps import GateDep, ServiceDep, SettingsDep
+from api.deps import FeedbackDep, GateDep, ServiceDep, SettingsDep
 from api.errors import ApiError, ErrorBody, ErrorDetail, responses
+from api.feedback_store import FeedbackStore
 from api.limits import Ticket, ask_service
 from rag.service import AnsweringService
 from rag.types import Answer, AskRequest, Citation, Filters, Language, Message
@@ -137,7 +140,11 @@ async def list_models() -> ModelList:
     },
 )
 async def chat_completions(
-    body: ChatCompletionRequest, service: ServiceDep, gate: GateDep, settings: SettingsDep
+    body: ChatCompletionRequest,
+    service: ServiceDep,
+    gate: GateDep,
+    settings: SettingsDep,
+    feedback: FeedbackDep,
 ) -> ChatCompletion | EventSourceResponse:
     request = to_ask_request(body)
     # Empty and system messages are not history, but they still count here: one system
@@ -154,10 +161,11 @@ async def chat_completions(
     created = int(time.time())
     if body.stream:
         ticket = gate.admit()
-        chunks = _chunks(service, request, ticket, completion_id, created, body.model)
+        chunks = _chunks(service, request, ticket, feedback, completion_id, created, body.model)
         return EventSourceResponse(chunks, background=BackgroundTask(ticket.leave))
     async with gate.admit() as ticket:
         answer = await ask_service(service, request, ticket)
+    answer = await run_in_threadpool(feedback.remember, request, answer, "api")
     return ChatCompletion(
         id=completion_id,
         created=created,
@@ -191,6 +199,7 @@ async def _chunks(
     service: AnsweringService,
     request: AskRequest,
     ticket: Ticket,
+    feedback: FeedbackStore,
     completion_id: str,
     created: int,
     model: str,
@@ -198,7 +207,7 @@ async def _chunks(
     yield _chunk(completion_id, created, model, {"role": "assistant", "content": ""})
     streamed = ""
     failed = False
-    async with aclosing(stream_service(service, request, ticket)) as events:
+    async with aclosing(stream_service(service, request, ticket, feedback)) as events:
         async for event in events:
             if isinstance(event, ErrorDetail):  # the openai client raises APIError on this
                 failed = True

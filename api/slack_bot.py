@@ -2,7 +2,7 @@
 
 Slack wants an acknowledgement within 3 s, so routes only verify and schedule; the answer is
 posted later with the Web API (`chat.postMessage`, in the thread) or a slash command's
-`response_url`.
+`response_url`, with 👍/👎 buttons when it was kept for feedback (api/feedback_store.py).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import re
 import time
 from collections import OrderedDict
 from collections.abc import Mapping
+from typing import Any
 from urllib.parse import urlparse
 
 from slack_sdk import WebClient
@@ -20,11 +21,12 @@ from slack_sdk.webhook import WebhookClient
 from starlette.concurrency import run_in_threadpool
 
 from api.errors import ApiError
+from api.feedback_store import FeedbackStore
 from api.limits import AnswerGate, ask_service, check_ask_limits
-from api.slack_format import escape, format_answer
+from api.slack_format import answer_blocks, escape, format_answer, reason_modal
 from rag.config import Settings
 from rag.service import AnsweringService
-from rag.types import AskRequest
+from rag.types import Answer, AskRequest, Language
 
 log = logging.getLogger(__name__)
 
@@ -58,8 +60,9 @@ def question_from(text: str) -> str:
 
 
 class SlackBot:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, feedback: FeedbackStore | None = None) -> None:
         self.settings = settings
+        self.feedback = feedback  # where answers are kept for their 👍/👎 buttons
         secret = settings.slack_signing_secret
         self.verifier = SignatureVerifier(secret.get_secret_value()) if secret else None
         token = settings.slack_bot_token
@@ -99,6 +102,14 @@ class SlackBot:
 
         A busy model is no reason to refuse: the gate hands the question to its lane without
         the LLM, and only when that is full too does the channel read "ask again"."""
+        text, _ = await self.answer_message(service, gate, question)
+        return text
+
+    async def answer_message(
+        self, service: AnsweringService, gate: AnswerGate, question: str
+    ) -> tuple[str, list[dict[str, Any]] | None]:
+        """(mrkdwn text, Block Kit blocks): an answer is kept for feedback and its blocks
+        carry 👍/👎 buttons; busy, limit and failure messages are text alone (blocks None)."""
         request = AskRequest(question=question, language=None, top_k=None)
         try:
             check_ask_limits(request, self.settings)
@@ -107,12 +118,19 @@ class SlackBot:
         except ApiError as exc:
             if exc.status_code == 503:
                 wait = (exc.headers or {}).get("Retry-After", "a few")
-                return f":hourglass: {BUSY.format(seconds=wait)}"
-            return f":warning: {escape(str(exc.detail))}"
+                return f":hourglass: {BUSY.format(seconds=wait)}", None
+            return f":warning: {escape(str(exc.detail))}", None
         except Exception:
             log.exception("Slack answer failed")
-            return ":x: Sorry, answering failed. Please try again later."
-        return format_answer(answer)
+            return ":x: Sorry, answering failed. Please try again later.", None
+        answer = await self._keep(request, answer)
+        text = format_answer(answer)
+        return text, answer_blocks(text, answer)
+
+    async def _keep(self, request: AskRequest, answer: Answer) -> Answer:
+        if self.feedback is None:
+            return answer
+        return await run_in_threadpool(self.feedback.remember, request, answer, "slack")
 
     async def reply_in_thread(
         self,
@@ -122,18 +140,21 @@ class SlackBot:
         channel: str,
         thread_ts: str,
     ) -> None:
-        if self.client is None:
+        client = self.client
+        if client is None:
             log.warning("Slack event dropped: RNA_SLACK_BOT_TOKEN is not set")
             return
-        text = await self.answer(service, gate, question)
-        try:
+        text, blocks = await self.answer_message(service, gate, question)
+        try:  # `text` stays the notification's fallback for the blocks (None: not sent)
             await run_in_threadpool(
-                self.client.chat_postMessage,
-                channel=channel,
-                thread_ts=thread_ts,
-                text=text,
-                unfurl_links=False,
-                unfurl_media=False,
+                lambda: client.chat_postMessage(
+                    channel=channel,
+                    thread_ts=thread_ts,
+                    text=text,
+                    unfurl_links=False,
+                    unfurl_media=False,
+                    blocks=blocks,
+                )
             )
         except Exception:
             log.exception("chat.postMessage failed")
@@ -141,12 +162,51 @@ class SlackBot:
     async def reply_to_command(
         self, service: AnsweringService, gate: AnswerGate, question: str, response_url: str
     ) -> None:
-        text = await self.answer(service, gate, question)
+        text, blocks = await self.answer_message(service, gate, question)
         try:
             webhook = WebhookClient(response_url)
-            await run_in_threadpool(webhook.send, text=text, response_type="in_channel")
+            await run_in_threadpool(
+                lambda: webhook.send(text=text, blocks=blocks, response_type="in_channel")
+            )
         except Exception:
             log.exception("posting to response_url failed")
+
+    async def confirm(self, response_url: str, text: str) -> None:
+        """An ephemeral note to the person who clicked (a feedback button's response_url)."""
+        if not self.response_url_allowed(response_url):
+            log.warning("feedback confirmation dropped: response_url is not a Slack URL")
+            return
+        try:
+            webhook = WebhookClient(response_url)
+            await run_in_threadpool(
+                lambda: webhook.send(text=text, response_type="ephemeral", replace_original=False)
+            )
+        except Exception:
+            log.exception("posting the feedback confirmation failed")
+
+    async def ask_reason(
+        self,
+        trigger_id: str,
+        feedback_id: int,
+        language: Language | None,
+        response_url: str,
+        fallback: str,
+    ) -> None:
+        """Open the modal asking a 👎 for its reason (views.open, within the trigger's 3 s);
+        without a bot token or when Slack refuses, just confirm the rating."""
+        client = self.client
+        if client is None or not trigger_id:
+            await self.confirm(response_url, fallback)
+            return
+        try:
+            await run_in_threadpool(
+                lambda: client.views_open(
+                    trigger_id=trigger_id, view=reason_modal(feedback_id, language)
+                )
+            )
+        except Exception:
+            log.exception("views.open failed")
+            await self.confirm(response_url, fallback)
 
     def response_url_allowed(self, url: str) -> bool:
         parsed = urlparse(url)

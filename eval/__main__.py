@@ -8,6 +8,7 @@
     python -m eval --baseline --baseline-n 24       # also a naive LangChain RAG, side by side
     python -m eval --suite seed --suite ood-dev --suite ood-test --gate
                                                     # each suite on its own index (eval/suites.yaml)
+    python -m eval --from-feedback [--out PATH|-]   # the 👎 feedback as candidate cases to review
 
 Writes <out>/results.json (every case, every answer) and eval/REPORT.md with a PNG chart; with
 --suite, <out>/<suite>/results.json and one report with a section per suite.
@@ -461,7 +462,12 @@ def main(argv: list[str] | None = None) -> int:
         metavar="N",
         help="run a stratified subset of N cases (every kind and language; e.g. the LLM-mode gate)",
     )
-    parser.add_argument("--out", type=Path, default=EVAL_DIR / "results")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        help="results folder (default eval/results); with --from-feedback the candidates' "
+        "YAML file (default eval/candidates/feedback.yaml; - for stdout)",
+    )
     parser.add_argument("--report", type=Path, default=EVAL_DIR / "REPORT.md")
     parser.add_argument("--gate", action="store_true", help="exit 1 when below eval/gate.yaml")
     parser.add_argument("--gate-file", type=Path, default=EVAL_DIR / "gate.yaml")
@@ -473,7 +479,26 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--baseline-n", type=int, default=24, help="size of that subset")
     parser.add_argument("--quiet", action="store_true", help="no per-case lines")
+    parser.add_argument(
+        "--from-feedback",
+        action="store_true",
+        help="write the thumbs-down feedback as candidate cases for a person to review "
+        "(eval/feedback.py), then exit; nothing is run",
+    )
+    parser.add_argument(
+        "--feedback-db",
+        type=Path,
+        help="the feedback store to read (default: <RNA_DATA_DIR>/feedback.sqlite3)",
+    )
     args = parser.parse_args(argv)
+    if args.from_feedback:
+        from eval.feedback import DEFAULT_OUT, export
+        from rag.config import get_settings
+
+        db = args.feedback_db or get_settings().feedback_db
+        out = args.out or DEFAULT_OUT
+        return export(db, None if str(out) == "-" else out)
+    args.out = args.out or EVAL_DIR / "results"
 
     target = args.url or "in-process rag.assistant"
     settings_note = "-"

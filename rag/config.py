@@ -148,6 +148,13 @@ class Settings(BaseSettings):
         "https://slack.com/api/", description="Web API base (tests point it at a local stand-in)."
     )
 
+    # Feedback
+    commit: str | None = Field(
+        None,
+        description="Git commit recorded with each answer kept for feedback; unset: "
+        "`git rev-parse HEAD` of the checkout at start (`unknown` outside one).",
+    )
+
     @property
     def chroma_dir(self) -> Path:
         return self.data_dir / "chroma"
@@ -159,6 +166,10 @@ class Settings(BaseSettings):
     @property
     def record_db_url(self) -> str:
         return f"sqlite:///{self.data_dir / 'records.sqlite'}"
+
+    @property
+    def feedback_db(self) -> Path:
+        return self.data_dir / "feedback.sqlite3"
 
     @model_validator(mode="after")
     def _refuse_unsafe(self) -> Settings:

@@ -80,6 +80,11 @@ class Answer(Frozen):
         "'not in the notes'.",
     )
     timings_ms: dict[str, float] = Field(default_factory=dict)
+    answer_id: str | None = Field(
+        None,
+        description="Names this answer for feedback (POST /v1/feedback): set when the API, the "
+        "chat or Slack kept the answer; None when it was not kept (then send its content).",
+    )
 
 
 class Message(Frozen):
@@ -148,3 +153,43 @@ class IngestReport(Frozen):
     unchanged: int = 0
     skipped: list[str] = Field(default_factory=list, description="Files not ingested, with why.")
     seconds: float = 0.0
+
+
+Rating = Literal["up", "down"]
+FeedbackSurface = Literal["api", "ui", "slack"]
+FEEDBACK_REASON_MAX_CHARS = 1000
+
+
+class FeedbackEntry(Frozen):
+    """A person's 👍/👎 on one answer, with what was asked and answered (api/feedback_store.py).
+
+    A reason longer than FEEDBACK_REASON_MAX_CHARS is refused, never cut."""
+
+    rating: Rating
+    reason: str | None = Field(None, max_length=FEEDBACK_REASON_MAX_CHARS)
+    question: str
+    history: list[Message] = Field(default_factory=list, description="Earlier turns, if any.")
+    answer: str
+    citations: list[Citation] = Field(default_factory=list)
+    language: Language | None = None
+    verification_status: str | None = Field(
+        None, description="The answer's verification.status (verified, fallback, abstained...)."
+    )
+    surface: FeedbackSurface = Field(description="Where it was given: api, ui or slack.")
+    user: str | None = Field(
+        None,
+        description="Who rated: the API key's position in RNA_API_KEYS (key-1) and the "
+        "client's own user id, a Slack user id, or the chat's login name or browser session.",
+    )
+    answer_id: str | None = None
+    commit: str | None = Field(
+        None, description="Git commit of the code that answered (None: the running code's)."
+    )
+
+
+class Feedback(FeedbackEntry):
+    """A stored FeedbackEntry."""
+
+    id: int
+    created_at: str = Field(description="When it was given (UTC, ISO 8601).")
+    commit: str

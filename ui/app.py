@@ -1,5 +1,8 @@
 """The Gradio chat: streamed, cited answers plus a documents panel.
 
+With a feedback store, every answer has 👍/👎 buttons (Gradio's `.like()`); a 👎 asks for an
+optional reason, and each rating is stored with that turn's question, answer and citations.
+
 `build_ui(service, library)` returns a `gradio.Blocks`; `mount_ui(app, service, library)` mounts
 it on a FastAPI app with the stylesheet it needs (Gradio 6 takes css at mount/launch time, not
 in the Blocks constructor). `python -m ui` serves it alone with the real service.
@@ -23,7 +26,7 @@ from starlette.concurrency import iterate_in_threadpool
 from ingest.library import DocumentLibrary, RejectedFile
 from rag.facts.rows import to_csv, to_xlsx
 from rag.service import AnsweringService, FactTables
-from rag.types import Answer, AskRequest
+from rag.types import FEEDBACK_REASON_MAX_CHARS, Answer, AskRequest, FeedbackEntry
 from ui.render import (
     DOCUMENT_HEADERS,
     FACT_HEADERS,
@@ -42,6 +45,8 @@ from ui.render import (
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
+
+    from api.feedback_store import FeedbackStore
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +111,24 @@ def _fail_message(error: Exception) -> str:
     return f"No answer this time: {_reason(error)}. Please try again."
 
 
+FEEDBACK_UP = "✔ Thanks: your 👍 is recorded · 已记录"
+FEEDBACK_DOWN = "✔ Your 👎 is recorded. What was wrong? (optional) · 已记录，哪里不对？（可选）"
+FEEDBACK_WITHDRAWN = "Your rating is withdrawn · 已撤回评价"
+FEEDBACK_REASON_SAVED = "✔ Thanks: the reason is saved · 原因已保存"
+FEEDBACK_NOT_AN_ANSWER = "Only a finished answer can be rated · 只能评价已完成的回答"
+FeedbackUpdate = tuple[str, Any, str, int | None]
+"""(status line, the reason row's update, the reason box's text, the 👎 awaiting a reason)"""
+
+
+def _rater(request: gr.Request | None) -> str | None:
+    """Who rates in the chat: the login name, else the browser session."""
+    if request is None:
+        return None
+    if request.username:
+        return str(request.username)
+    return f"session:{request.session_hash}" if request.session_hash else None
+
+
 class UiActions:
     """The UI's event handlers over one service and one library (testable without a browser)."""
 
@@ -114,10 +137,12 @@ class UiActions:
         service: AnsweringService,
         library: DocumentLibrary,
         admission: Admission | None = None,
+        feedback: FeedbackStore | None = None,
     ) -> None:
         self.service = service
         self.library = library
         self.admission = admission
+        self.feedback = feedback  # ratings and the answers they rate (None: no buttons)
         self._downloads: Path | None = None  # where the figures' CSV/XLSX files are written
 
     async def respond_admitted(
@@ -185,8 +210,77 @@ class UiActions:
             message = "The answer stream ended without a final answer."
             yield chat_messages(turns, (question, render_error(message))), turns, ""
             return
-        turns = [*turns, (question, mark(final) if mark is not None else final)]
+        final = mark(final) if mark is not None else final
+        if self.feedback is not None:  # named by answer_id, so a rating can be replaced
+            final = self.feedback.remember(request, final, "ui")
+        turns = [*turns, (question, final)]
         yield chat_messages(turns), turns, ""
+
+    def rate(
+        self, turns: list[Turn] | None, event: gr.LikeData, request: gr.Request | None = None
+    ) -> FeedbackUpdate:
+        """A 👍/👎 on a chat message: stored with that turn's question (and earlier turns),
+        answer and citations; a 👎 then offers the reason box; clicking the same thumb again
+        takes the rating back."""
+        hidden = gr.Row(visible=False)
+        turns = list(turns or [])
+        index = event.index[0] if isinstance(event.index, list | tuple) else event.index
+        if self.feedback is None:
+            return "", hidden, "", None
+        # The chat shows each turn as a user then an assistant message; a pending, busy or
+        # failed message has no turn behind it.
+        if not isinstance(index, int) or index % 2 != 1 or index // 2 >= len(turns):
+            return FEEDBACK_NOT_AN_ANSWER, hidden, "", None
+        question, answer = turns[index // 2]
+        user = _rater(request)
+        try:
+            if event.liked not in (True, False):  # "" : the thumb was clicked off again
+                if answer.answer_id and user:
+                    self.feedback.withdraw(answer.answer_id, "ui", user)
+                return FEEDBACK_WITHDRAWN, hidden, "", None
+            stored = self.feedback.record(
+                FeedbackEntry(
+                    rating="up" if event.liked else "down",
+                    question=question,
+                    history=history_from_turns(turns[: index // 2], MAX_HISTORY_MESSAGES),
+                    answer=answer.answer,
+                    citations=answer.citations,
+                    language=answer.language,
+                    verification_status=answer.verification.get("status"),
+                    surface="ui",
+                    user=user,
+                    answer_id=answer.answer_id,
+                )
+            )
+        except Exception as error:
+            log.exception("storing feedback failed")
+            return describe_error("record", "feedback", _reason(error)), hidden, "", None
+        if stored.rating == "up":
+            return FEEDBACK_UP, hidden, "", None
+        return FEEDBACK_DOWN, gr.Row(visible=True), "", stored.id
+
+    def save_reason(
+        self, pending: int | None, reason: str | None, request: gr.Request | None = None
+    ) -> FeedbackUpdate:
+        """The optional reason of the 👎 just given; one over the limit is refused (the box
+        keeps it to shorten), never cut."""
+        hidden = gr.Row(visible=False)
+        reason = (reason or "").strip() or None
+        if self.feedback is None or pending is None:
+            return "", hidden, "", None
+        if reason is not None and len(reason) > FEEDBACK_REASON_MAX_CHARS:
+            message = (
+                f"the reason has {len(reason)} characters; the limit is "
+                f"{FEEDBACK_REASON_MAX_CHARS} · 原因过长"
+            )
+            return describe_error("save", "reason", message), gr.Row(visible=True), reason, pending
+        try:
+            self.feedback.set_reason(pending, reason, user=_rater(request))
+        except Exception as error:
+            log.exception("storing the feedback reason failed")
+            failed = describe_error("save", "reason", _reason(error))
+            return failed, gr.Row(visible=True), reason or "", pending
+        return FEEDBACK_REASON_SAVED, hidden, "", None
 
     def clear(self) -> tuple[list, list[Turn], str]:
         return [], [], ""
@@ -280,14 +374,15 @@ def build_ui(
     concurrency_limit: int | None = 1,
     queue_size: int | None = None,
     admission: Admission | None = None,
+    feedback: FeedbackStore | None = None,
 ) -> gr.Blocks:
     """The chat and documents panel over one answering service and one document library.
 
     `concurrency_limit` events of each kind run at once (None: no limit); `queue_size` bounds
     the waiting ones (None: no bound). With `admission` (the API's gate) answers are admitted
-    like the API's: a busy model degrades them to answers without it. Mount the result with
-    `css=CSS` (see `mount_ui`)."""
-    actions = UiActions(service, library, admission)
+    like the API's: a busy model degrades them to answers without it. With `feedback`, every
+    answer has 👍/👎 buttons stored there. Mount the result with `css=CSS` (see `mount_ui`)."""
+    actions = UiActions(service, library, admission, feedback)
     with gr.Blocks(title="Research notes assistant", analytics_enabled=False) as demo:
         turns_state = gr.State([])
         gr.Markdown(
@@ -301,10 +396,25 @@ def build_ui(
                 label="Chat",
                 height=520,
                 latex_delimiters=[],
-                feedback_options=None,
+                feedback_options=("Like", "Dislike") if feedback is not None else None,
                 buttons=[],  # a copy would be our HTML, not the answer text
                 placeholder="Ask about the expert-call notes · 询问专家纪要",
             )
+            feedback_status = gr.Markdown(elem_id="rna-feedback-status")
+            with gr.Row(visible=False, elem_id="rna-feedback-reason-row") as reason_row:
+                reason_box = gr.Textbox(
+                    label="What was wrong? (optional) · 哪里不对？（可选）",
+                    placeholder="e.g. that figure is Meta's, not Nvidia's · "
+                    "例如：这是Meta的数字，不是英伟达的",
+                    max_length=FEEDBACK_REASON_MAX_CHARS,
+                    max_lines=4,
+                    elem_id="rna-feedback-reason",
+                    scale=6,
+                )
+                reason_send = gr.Button(
+                    "Send reason · 提交原因", elem_id="rna-feedback-send", scale=1
+                )
+            pending_feedback = gr.State(None)  # the 👎 a reason would be added to
             with gr.Row():
                 question = gr.Textbox(
                     elem_id="rna-question",
@@ -379,6 +489,18 @@ def build_ui(
             concurrency_id="answer",
             **chat_io,
         )
+        if feedback is not None:
+            feedback_io: dict[str, Any] = {
+                "outputs": [feedback_status, reason_row, reason_box, pending_feedback],
+                **private,
+            }
+            chatbot.like(actions.rate, inputs=[turns_state], **feedback_io)
+            gr.on(
+                [reason_send.click, reason_box.submit],
+                actions.save_reason,
+                inputs=[pending_feedback, reason_box],
+                **feedback_io,
+            )
         cleared = {"outputs": [chatbot, turns_state, question], "queue": False, **private}
         clear_btn.click(actions.clear, **cleared)
         chatbot.clear(actions.clear, **cleared)
@@ -448,6 +570,7 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO)
 
     # Heavy imports only now: building the UI for the API must not load models.
+    from api.feedback_store import FeedbackStore
     from api.main import answer_gate  # the API's admission: a busy model degrades, not waits
     from ingest.library import build_library
     from rag.assistant import build_assistant
@@ -460,6 +583,7 @@ def main(argv: list[str] | None = None) -> None:
         concurrency_limit=None,  # the gate bounds answering work
         queue_size=None,
         admission=answer_gate(settings),
+        feedback=FeedbackStore.from_settings(settings),
     )
     ui.launch(
         server_name=settings.host,

@@ -211,6 +211,10 @@ class HybridRetriever(BaseRetriever):
         keyword_rank = {chunk_id: r for r, (chunk_id, _) in enumerate(keyword)}
         results = []
         for chunk_id in top:
+            if chunk_id not in by_id:
+                # The keyword index still names a chunk a delete just removed from the store
+                # (its rebuild follows): the store is the truth, so it is no result.
+                continue
             doc = by_id[chunk_id]
             meta = {
                 **doc.metadata,

@@ -7,14 +7,18 @@ Slack's Web API.
 
 from __future__ import annotations
 
+import atexit
 import json
+import shutil
 import socket
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -31,8 +35,23 @@ SLACK_SECRET = "test-signing-secret"
 SLACK_TOKEN = "xoxb-test-token"
 
 
+_SCRATCH_DATA: list[Path] = []
+
+
+def _scratch_data_dir() -> Path:
+    """One throw-away data dir per test process (removed at exit): what an app writes there
+    (kept answers, feedback) never lands in the repo's data/."""
+    if not _SCRATCH_DATA:
+        path = Path(tempfile.mkdtemp(prefix="rna-api-tests-"))
+        atexit.register(shutil.rmtree, path, ignore_errors=True)
+        _SCRATCH_DATA.append(path)
+    return _SCRATCH_DATA[0]
+
+
 def api_settings(**overrides: Any) -> Settings:
-    """Settings that ignore any .env file, for hermetic tests."""
+    """Settings that ignore any .env file, for hermetic tests (data_dir: a scratch folder
+    unless given)."""
+    overrides.setdefault("data_dir", _scratch_data_dir())
     return Settings(_env_file=None, environment="test", **overrides)  # type: ignore[call-arg]
 
 

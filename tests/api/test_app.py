@@ -25,6 +25,7 @@ ANSWER_KEYS = {
     "tool_calls",
     "verification",
     "timings_ms",
+    "answer_id",
 }
 CITATION_KEYS = {"n", "source", "title", "date", "quote", "start", "end", "score", "context"}
 

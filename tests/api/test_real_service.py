@@ -85,9 +85,16 @@ def test_real_service_over_http(fake_settings: Settings) -> None:
         )
         rejected = client.post("/v1/documents", files={"file": ("x.exe", b"MZ")})
         assert rejected.status_code == 415, rejected.text
+        asked = {"question": "测试公司2026年出货量预计为多少？"}
+        assert client.post("/v1/ask", json=asked).status_code == 200
         assert client.delete(f"/v1/documents/{doc_id}").status_code == 200
         assert client.delete(f"/v1/documents/{doc_id}").status_code == 404
         assert client.get("/v1/documents").json()["count"] == before
+        # Asked again at once, before the keyword index has caught up with the delete: an
+        # answer from what the store still holds, never a 500 nor the deleted note's figure.
+        gone = client.post("/v1/ask", json=asked)
+        assert gone.status_code == 200, gone.text
+        assert "42万台" not in gone.json()["answer"]
 
 
 def test_python_m_api_serves(fake_settings: Settings, tmp_path: Path) -> None:

@@ -48,6 +48,8 @@ OPERATIONS = {
     "DELETE /v1/documents/{doc_id}",
     "GET /v1/documents/{doc_id}/facts",
     "GET /v1/facts",
+    "POST /v1/feedback",
+    "GET /v1/feedback",
 }
 
 

@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 
 from api.slack_bot import question_from
-from api.slack_format import MAX_QUOTE_CHARS, escape, format_answer
+from api.slack_format import (
+    MAX_QUOTE_CHARS,
+    REASON_VIEW,
+    SECTION_CHARS,
+    answer_blocks,
+    escape,
+    format_answer,
+    reason_modal,
+)
 from rag.types import Answer, Citation, ToolCall
 
 pytestmark = pytest.mark.unit
@@ -94,3 +102,40 @@ def test_escape_and_question_from_mentions() -> None:
     assert escape("<@U1> & >") == "&lt;@U1&gt; &amp; &gt;"
     assert question_from("<@U0BOT>  英伟达2026年AEC需求量？ ") == "英伟达2026年AEC需求量？"
     assert question_from("hey <@U0BOT|research> what is <@U2> doing") == "hey what is doing"
+
+
+def test_answer_blocks_carry_the_text_and_buttons_named_by_the_answer() -> None:
+    answer = Answer(answer="About 1.7 million cables [1].", language="en", citations=[CITE])
+    text = format_answer(answer)
+    assert answer_blocks(text, answer) == [
+        {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+    ]
+    kept = answer.model_copy(update={"answer_id": "a" * 32})
+    *sections, actions = answer_blocks(text, kept)
+    assert sections == answer_blocks(text, answer)
+    assert actions["block_id"] == "rna_feedback"
+    assert [(b["action_id"], b["text"]["text"], b["value"]) for b in actions["elements"]] == [
+        ("rna_feedback_up", "👍 Helpful", "a" * 32),
+        ("rna_feedback_down", "👎 Not right", "a" * 32),
+    ]
+
+
+def test_a_long_answer_is_split_into_sections_slack_accepts() -> None:
+    paragraphs = ["段" * 1800, "落" * 1800, "长" * 7000, "尾"]
+    text = "\n\n".join(paragraphs)
+    answer = Answer(answer="x", language="zh", answer_id="b" * 32)
+    sections = [b["text"]["text"] for b in answer_blocks(text, answer)[:-1]]
+    assert all(0 < len(part) <= SECTION_CHARS for part in sections)
+    assert "".join(sections).replace("\n\n", "") == "".join(paragraphs)  # nothing lost
+    assert sections[0] == "段" * 1800  # cut at a paragraph break where one fits
+
+
+def test_the_reason_modal() -> None:
+    modal = reason_modal(7, "en")
+    assert modal["callback_id"] == REASON_VIEW and modal["private_metadata"] == (
+        '{"feedback_id": 7, "language": "en"}'
+    )
+    assert len(modal["title"]["text"]) <= 24  # Slack's limit for a modal title
+    assert len(reason_modal(7, "zh")["title"]["text"]) <= 24
+    field = modal["blocks"][1]
+    assert field["optional"] is True and field["element"]["max_length"] == 1000

@@ -14,10 +14,21 @@ import pytest
 from openpyxl import load_workbook
 from pydantic import SecretStr
 
+from api.feedback_store import FeedbackStore
 from rag.facts.rows import COLUMNS
 from rag.types import Answer, AskRequest, StreamEvent
-from tests.fakes import FACT_DOC_ID, FACT_DOC_TITLE, FakeAssistant, FakeLibrary
-from ui.app import EXAMPLES, UiActions, build_ui, password_check
+from tests.fakes import FACT_DOC_ID, FACT_DOC_TITLE, NV_QUOTE, FakeAssistant, FakeLibrary
+from ui.app import (
+    EXAMPLES,
+    FEEDBACK_DOWN,
+    FEEDBACK_NOT_AN_ANSWER,
+    FEEDBACK_REASON_SAVED,
+    FEEDBACK_UP,
+    FEEDBACK_WITHDRAWN,
+    UiActions,
+    build_ui,
+    password_check,
+)
 from ui.render import DRAFT_LABEL, FACT_HEADERS, fact_rows, render_answer
 
 pytestmark = pytest.mark.unit
@@ -282,3 +293,70 @@ def test_a_service_without_fact_tables_says_so(library: FakeLibrary) -> None:
 
     status, rows, _, _ = UiActions(AnswersOnly(), library).show_facts(FACT_DOC_ID)  # type: ignore[arg-type]
     assert "not available" in status and rows == []
+
+
+@pytest.fixture
+def feedback(tmp_path: Path) -> Iterator[FeedbackStore]:
+    store = FeedbackStore(tmp_path / "feedback.sqlite3", commit="ui-commit")
+    yield store
+    store.close()
+
+
+def liked(index: int, value: bool | str) -> gr.LikeData:
+    return gr.LikeData(target=None, data={"index": index, "value": ["…"], "liked": value})
+
+
+def test_without_a_feedback_store_there_are_no_thumbs(
+    service: FakeAssistant, library: FakeLibrary, feedback: FeedbackStore
+) -> None:
+    def chatbot(blocks: gr.Blocks) -> Any:
+        return next(b for b in blocks.blocks.values() if isinstance(b, gr.Chatbot))
+
+    assert chatbot(build_ui(service, library)).feedback_options is None
+    with_store = chatbot(build_ui(service, library, feedback=feedback))
+    assert tuple(with_store.feedback_options) == ("Like", "Dislike") and with_store.likeable
+
+
+def test_a_thumbs_down_is_stored_with_its_turn_and_takes_a_reason(
+    service: FakeAssistant, library: FakeLibrary, feedback: FeedbackStore
+) -> None:
+    actions = UiActions(service, library, feedback=feedback)
+    *_, (_, turns, _) = actions.respond("英伟达2026年AEC需求量是多少？", [], "auto")
+    *_, (chat, turns, _) = actions.respond("And in English?", turns, "en")
+    assert [a.answer_id is not None for _, a in turns] == [True, True]  # kept when answered
+    session = gr.Request(session_hash="tab-1")
+
+    status, row, text, pending = actions.rate(turns, liked(3, False), session)
+    assert (status, row.visible, text) == (FEEDBACK_DOWN, True, "")
+    stored = feedback.get(pending)  # type: ignore[arg-type]
+    assert stored is not None and stored.rating == "down" and stored.surface == "ui"
+    assert stored.question == "And in English?" and stored.answer == turns[1][1].answer
+    assert [m.content for m in stored.history][:1] == ["英伟达2026年AEC需求量是多少？"]
+    assert stored.citations[0].quote == NV_QUOTE and stored.user == "session:tab-1"
+    assert (stored.answer_id, stored.commit) == (turns[1][1].answer_id, "ui-commit")
+
+    too_long = "错" * 1001
+    status, row, text, still = actions.save_reason(pending, too_long, session)
+    assert "1001 characters" in status and row.visible and text == too_long
+    assert still == pending and feedback.get(pending).reason is None  # type: ignore[arg-type, union-attr]
+    status, row, text, done = actions.save_reason(pending, " 是Meta的数字 ", session)
+    assert (status, row.visible, text, done) == (FEEDBACK_REASON_SAVED, False, "", None)
+    assert feedback.get(pending).reason == "是Meta的数字"  # type: ignore[arg-type, union-attr]
+
+    # A 👍 on the same answer replaces the 👎; clicking it off takes it back.
+    assert actions.rate(turns, liked(3, True), session)[0] == FEEDBACK_UP
+    assert feedback.list()[1] == 1 and feedback.list()[0][0].rating == "up"
+    assert actions.rate(turns, liked(3, ""), session)[0] == FEEDBACK_WITHDRAWN
+    assert feedback.list() == ([], 0)
+
+
+def test_only_finished_answers_can_be_rated(
+    service: FakeAssistant, library: FakeLibrary, feedback: FeedbackStore
+) -> None:
+    actions = UiActions(service, library, feedback=feedback)
+    *_, (_, turns, _) = actions.respond("NV 2026?", [], "auto")
+    for index in (0, 2, 3, [5]):  # a question, a pending or busy message past the turns
+        status, row, _, pending = actions.rate(turns, liked(index, False))  # type: ignore[arg-type]
+        assert (status, row.visible, pending) == (FEEDBACK_NOT_AN_ANSWER, False, None)
+    assert feedback.list() == ([], 0)
+    assert actions.rate(turns, liked(1, True))[0] == FEEDBACK_UP  # no session: still stored

@@ -109,3 +109,29 @@ def test_a_chinese_question_finds_an_english_note_through_the_dictionary(
     docs = retriever.invoke("哪家银行营业收入增长最快？", k=5, language="zh")
     first = docs[0].metadata["source"]
     assert (first == "banks.md") is (weight is None), [d.metadata["source"] for d in docs]
+
+
+@pytest.mark.integration
+def test_a_chunk_deleted_from_the_store_before_the_keyword_index_catches_up_is_no_result(
+    tmp_path,
+):
+    """A delete reaches Chroma at once and the keyword index on its rebuild: a question asked
+    in between is answered from what the store holds, never from the deleted note."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "steel.md").write_text(
+        "# 宝钢股份中报\n\n宝钢股份(600019.SH)上半年营收1502亿元。", "utf-8"
+    )
+    (corpus / "autos.md").write_text("# 汽车中报\n\n长城汽车上半年营收923亿元。", "utf-8")
+    settings = Settings(corpus_dir=corpus, data_dir=tmp_path / "data", llm="none")
+    indexer = Indexer(settings, embeddings=HashEmbeddings())
+    indexer.ingest_all()
+    keyword = KeywordIndex(settings.keyword_dir, [], Glossary())
+    retriever = HybridRetriever(
+        vector_store=indexer.vector_store, keyword_index=keyword, glossary=Glossary()
+    )
+    collection = indexer.vector_store._collection
+    steel = collection.get(where={"source": "steel.md"})["ids"]
+    collection.delete(ids=steel)  # the store forgets the note; the keyword index not yet
+    docs = retriever.invoke("宝钢股份上半年营收是多少？", k=5)
+    assert all(d.metadata["source"] != "steel.md" for d in docs)
