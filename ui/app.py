@@ -26,7 +26,7 @@ from starlette.concurrency import iterate_in_threadpool
 from ingest.library import DocumentLibrary, RejectedFile
 from rag.facts.rows import to_csv, to_xlsx
 from rag.service import AnsweringService, FactTables
-from rag.types import FEEDBACK_REASON_MAX_CHARS, Answer, AskRequest, FeedbackEntry
+from rag.types import FEEDBACK_REASON_MAX_CHARS, Answer, AskRequest, FeedbackEntry, Filters
 from ui.render import (
     DOCUMENT_HEADERS,
     FACT_HEADERS,
@@ -146,12 +146,19 @@ class UiActions:
         self._downloads: Path | None = None  # where the figures' CSV/XLSX files are written
 
     async def respond_admitted(
-        self, question: str, turns: list[Turn] | None, language: str
+        self,
+        question: str,
+        turns: list[Turn] | None,
+        language: str,
+        notes: list[str] | None = None,
+        date_from: str = "",
+        date_to: str = "",
     ) -> AsyncIterator[tuple[Any, list[Turn], str]]:
         """`respond` through the shared admission: a busy model means an answer without it
         (not a wait), and only a full house means "ask again in N s"."""
         if self.admission is None or not (question or "").strip():
-            async for update in iterate_in_threadpool(self.respond(question, turns, language)):
+            updates = self.respond(question, turns, language, notes, date_from, date_to)
+            async for update in iterate_in_threadpool(updates):
                 yield update
             return
         try:
@@ -163,7 +170,14 @@ class UiActions:
             return
         async with ticket:
             updates = self.respond(
-                question, turns, language, use_llm=ticket.use_llm, mark=ticket.mark
+                question,
+                turns,
+                language,
+                notes,
+                date_from,
+                date_to,
+                use_llm=ticket.use_llm,
+                mark=ticket.mark,
             )
             async for update in iterate_in_threadpool(updates):
                 yield update
@@ -173,6 +187,9 @@ class UiActions:
         question: str,
         turns: list[Turn] | None,
         language: str,
+        notes: list[str] | None = None,
+        date_from: str = "",
+        date_to: str = "",
         *,
         use_llm: bool = True,
         mark: Callable[[Answer], Answer] | None = None,
@@ -182,10 +199,16 @@ class UiActions:
         if not question:
             yield chat_messages(turns), turns, ""
             return
+        try:
+            filters = chat_filters(notes, date_from, date_to)
+        except ValueError as bad:
+            yield chat_messages(turns, (question, render_error(str(bad)))), turns, question
+            return
         request = AskRequest(
             question=question,
             history=history_from_turns(turns, MAX_HISTORY_MESSAGES),
             language=None if language == "auto" else language,  # type: ignore[arg-type]
+            filters=filters,
         )
         yield chat_messages(turns, (question, render_draft(""))), turns, ""
         draft = ""
@@ -287,6 +310,14 @@ class UiActions:
 
     def list_docs(self) -> list[list[str]]:
         return document_rows(self.library.list())
+
+    def note_choices(self) -> Any:
+        """The chat's note filter: every document in the index, by its id."""
+        try:
+            return gr.update(choices=[row[0] for row in self.list_docs()])
+        except Exception:
+            log.exception("listing documents failed")
+            return gr.update()
 
     def load_docs(self) -> tuple[str, list[list[str]]]:
         """(status, rows) for the documents panel; a library that fails says so in the status."""
@@ -429,6 +460,23 @@ def build_ui(
                     LANGUAGES, value="auto", label="Answer language · 回答语言", elem_id="rna-lang"
                 )
                 clear_btn = gr.Button("Clear · 清空", elem_id="rna-clear", scale=0)
+            with (
+                gr.Accordion("Filters · 筛选", open=False, elem_id="rna-filters"),
+                gr.Row(),
+            ):
+                filter_notes = gr.Dropdown(
+                    choices=[],
+                    multiselect=True,
+                    label="Only these notes · 仅这些文档",
+                    elem_id="rna-filter-notes",
+                    scale=2,
+                )
+                filter_from = gr.Textbox(
+                    label="From · 起始日期", placeholder="YYYY-MM-DD", elem_id="rna-filter-from"
+                )
+                filter_to = gr.Textbox(
+                    label="To · 截止日期", placeholder="YYYY-MM-DD", elem_id="rna-filter-to"
+                )
             gr.Examples(EXAMPLES, inputs=[question], label="Examples · 示例")
 
         with gr.Tab("Documents · 文档", elem_id="rna-docs-tab"):
@@ -478,7 +526,7 @@ def build_ui(
         # The REST API (api/) is the documented one: these endpoints serve this page only.
         private: dict[str, Any] = {"api_visibility": "private"}
         chat_io: dict[str, Any] = {
-            "inputs": [question, turns_state, language],
+            "inputs": [question, turns_state, language, filter_notes, filter_from, filter_to],
             "outputs": [chatbot, turns_state, question],
             **private,
         }
@@ -522,10 +570,32 @@ def build_ui(
             actions.show_facts, inputs=[delete_id], outputs=facts_out, **private
         )
         demo.load(actions.load_docs, outputs=docs_out, **private)
+        # The note filter offers what the index holds, now and after each upload or delete.
+        for changed in (demo.load, upload_file.upload, delete_btn.click, refresh_btn.click):
+            changed(actions.note_choices, outputs=[filter_notes], **private)
     # One answer at a time by default (a local LLM on 2 cores); Gradio shows waiting users
     # their place in the queue, and refuses new ones past `queue_size`.
     demo.queue(max_size=queue_size)
     return demo
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def chat_filters(notes: list[str] | None, date_from: str, date_to: str) -> Filters | None:
+    """The chat's filters as the retrieval's (None: none set). A date that is no ISO date is
+    refused with a message rather than ignored."""
+    dates = [(date_from or "").strip(), (date_to or "").strip()]
+    for date in dates:
+        if date and not _ISO_DATE.fullmatch(date):
+            raise ValueError(f"Dates are written YYYY-MM-DD (got “{date}”) · 日期格式为 YYYY-MM-DD")
+    if dates[0] and dates[1] and dates[0] > dates[1]:
+        raise ValueError("The start date is after the end date · 起始日期晚于截止日期")
+    if not notes and not any(dates):
+        return None
+    return Filters(
+        doc_ids=list(notes) if notes else None, date_from=dates[0] or None, date_to=dates[1] or None
+    )
 
 
 def mount_ui(

@@ -360,3 +360,16 @@ def test_only_finished_answers_can_be_rated(
         assert (status, row.visible, pending) == (FEEDBACK_NOT_AN_ANSWER, False, None)
     assert feedback.list() == ([], 0)
     assert actions.rate(turns, liked(1, True))[0] == FEEDBACK_UP  # no session: still stored
+
+
+def test_chat_filters_become_the_retrievals_and_bad_dates_are_refused() -> None:
+    from rag.types import Filters
+    from ui.app import chat_filters
+
+    assert chat_filters(None, "", "") is None
+    assert chat_filters(["a.md"], "2025-01-01", "") == Filters(
+        doc_ids=["a.md"], date_from="2025-01-01"
+    )
+    for bad in (("", "12/01/2025", ""), ("", "2025-12-01", "2025-11-01")):
+        with pytest.raises(ValueError):
+            chat_filters(*bad)

@@ -87,3 +87,21 @@ def test_growth_question_shows_the_calculator_trace(
     assert answer.locator(".rna-status").inner_text() == "✓ computed by the calculator"
     details = answer.locator(".rna-details-body")
     assert not details.is_visible() and "status: computed" in (details.text_content() or "")
+
+
+def test_chat_filters_restrict_the_notes_an_answer_may_cite(
+    live_server: str, page: Any, artifacts: Path
+) -> None:
+    page.goto(f"{live_server}/ui/")
+    question = "What is Nvidia's 2026 AEC demand?"
+    unfiltered = ask(page, question)
+    assert "2025-11-12" in unfiltered.inner_text()  # the AEC call answers it
+    page.locator("#rna-filters").get_by_text("Filters · 筛选").click()
+    page.locator("#rna-filter-from textarea, #rna-filter-from input").first.fill("2025-12-01")
+    filtered = ask(page, question)
+    page.screenshot(path=str(artifacts / "ui-real-filters.png"), full_page=True)
+    # Only the December note may answer now: the November call is never cited.
+    assert "2025-11-12" not in filtered.inner_text()
+    page.locator("#rna-filter-from textarea, #rna-filter-from input").first.fill("12/01/2025")
+    refused = ask(page, question)
+    assert "YYYY-MM-DD" in refused.inner_text()
