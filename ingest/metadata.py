@@ -6,6 +6,8 @@ import re
 from datetime import date, datetime
 from typing import Any
 
+from rag.types import DocType
+
 _TIMESTAMP = re.compile(r"(\d{4})[/-](\d{1,2})[/-](\d{1,2})[ T]\d{1,2}:\d{2}(?::\d{2})?")
 _DATES = (
     re.compile(r"(?<!\d)(\d{4})-(\d{1,2})-(\d{1,2})(?!\d)"),
@@ -61,6 +63,44 @@ def _title_before_timestamp(text: str) -> tuple[str | None, str | None]:
     pieces = _SENTENCE_BREAK.split(head)
     title = pieces[-1].strip() if pieces else ""
     return (title if 4 <= len(title) <= 120 else None), _valid(*match.groups())
+
+
+# Words a declared type may use for each kind ("doc_type: sector note" is a broker's).
+_DECLARED = {
+    "expert_call": re.compile(r"expert|call|transcript|interview|纪要|专家|调研|电话会", re.I),
+    "broker_note": re.compile(r"broker|sector|research|report|note|研报|点评|报告", re.I),
+    "news": re.compile(r"news|article|press|新闻|报道|资讯", re.I),
+}
+# A transcript's speaker turns; a broker's rating, target price or forecast; a news byline.
+_BROKER = re.compile(
+    r"评级|目标价|买入|增持|盈利预测|投资建议|维持.{0,4}推荐|风险提示|"
+    r"\b(?:target price|price target|TP|Buy|Overweight|Outperform|rating|our estimates?)\b",
+)
+_NEWS = re.compile(r"记者|来源[:：]|新华社|财联社|\b(?:Reuters|Bloomberg|reporter|correspondent)\b")
+
+
+def document_type(declared: dict[str, Any], cleaned: str, title: str) -> DocType:
+    """What kind of document a note is: what its file declares (front matter `doc_type`), else
+    read from its text — speaker turns make an expert call, a rating or target price a broker
+    note, a byline news; "other" when nothing says."""
+    from rag.sentences import ANSWER_TURN, QUESTION_TURN
+
+    stated = str(declared.get("doc_type") or declared.get("type") or "").strip()
+    if stated:
+        for kind, words in _DECLARED.items():
+            if words.search(stated):
+                return kind  # type: ignore[return-value]
+        return "other"
+    lines = cleaned.splitlines()
+    turns = sum(1 for ln in lines if QUESTION_TURN.match(ln) or ANSWER_TURN.match(ln))
+    if turns >= 2 or _DECLARED["expert_call"].search(title):
+        return "expert_call"
+    head = cleaned[:3000]
+    if _BROKER.search(head) or re.search(r"点评|深度|研报|首次覆盖|季报|年报|中报", title):
+        return "broker_note"
+    if _NEWS.search(head):
+        return "news"
+    return "other"
 
 
 def extract_metadata(

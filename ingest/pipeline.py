@@ -37,7 +37,7 @@ from langchain_core.vectorstores import VectorStore
 from ingest.chunking import chunk_spans
 from ingest.clean import clean
 from ingest.loaders import SUPPORTED_SUFFIXES, LoadError, load_bytes
-from ingest.metadata import extract_metadata
+from ingest.metadata import document_type, extract_metadata
 from rag.config import Settings
 from rag.facts.lexicon import names_json, subjects_before
 from rag.glossary import Glossary
@@ -54,8 +54,8 @@ from rag.types import Chunk, DocumentInfo, IngestReport
 log = logging.getLogger(__name__)
 
 # Bump when cleaning or chunking changes: it is part of every chunk's hash, so a bump re-indexes.
-# 13: an English chunk is about the name that opens a clause, not an object named last
-PIPELINE_VERSION = "13"
+# 14: the document type (expert call, broker note, news) in every chunk's metadata
+PIPELINE_VERSION = "14"
 UPLOADS = "uploads"
 # Files in a corpus folder that are configuration, not documents.
 NOT_DOCUMENTS = frozenset({"glossary.yaml", "README.md"})
@@ -84,6 +84,7 @@ def prepare(doc_id: str, name: str, data: bytes, max_chars: int) -> PreparedDocu
         date=meta["date"],
         institution=meta["institution"],
         url=meta["url"],
+        doc_type=document_type(loaded.metadata, cleaned.text, meta["title"] or ""),
         content_hash=hashlib.sha256(loaded.text.encode("utf-8")).hexdigest(),
     )
     chunks, documents = [], []
@@ -111,6 +112,7 @@ def prepare(doc_id: str, name: str, data: bytes, max_chars: int) -> PreparedDocu
             "date": info.date,
             "date_int": int(info.date.replace("-", "")) if info.date else None,
             "institution": info.institution,
+            "doc_type": info.doc_type,
             "url": info.url,
             "start": start,
             "end": end,
@@ -349,6 +351,7 @@ class Indexer:
                     title=str(meta.get("title", doc_id)),
                     date=meta.get("date"),  # type: ignore[arg-type]
                     institution=meta.get("institution"),  # type: ignore[arg-type]
+                    doc_type=meta.get("doc_type", "other"),  # type: ignore[arg-type]
                     url=meta.get("url"),  # type: ignore[arg-type]
                     content_hash=str(meta.get("doc_hash", "")),
                 )

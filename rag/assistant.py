@@ -213,7 +213,16 @@ class Assistant:
         if row is None:
             return None
 
+        typed: dict[str, str] = {}
+        if filters is not None and filters.doc_types:  # the note kinds the request admits
+            from rag.retrieve.store import chunk_documents
+
+            chunks = chunk_documents(self.vector_store)  # type: ignore[arg-type]
+            typed = {str(c.metadata.get("source")): str(c.metadata.get("doc_type")) for c in chunks}
+
         def answers(other: FactRow) -> bool:
+            if typed and typed.get(other.doc_id) not in (filters.doc_types or []):  # type: ignore[union-attr]
+                return False
             found = best_quantity(question, [row_evidence(other)])
             return found is not None and found[1].raw.strip() == other.value.strip()
 

@@ -13,6 +13,10 @@ class Frozen(BaseModel):
     model_config = ConfigDict(frozen=True)
 
 
+DocType = Literal["expert_call", "broker_note", "news", "other"]
+DOC_TYPES: tuple[DocType, ...] = ("expert_call", "broker_note", "news", "other")
+
+
 class DocumentInfo(Frozen):
     """One source document after loading and cleaning."""
 
@@ -22,6 +26,9 @@ class DocumentInfo(Frozen):
     date: str | None = Field(None, description="ISO date (YYYY-MM-DD) the document is about.")
     institution: str | None = None
     url: str | None = None
+    doc_type: DocType = Field(
+        "other", description="Declared in the file's front matter (doc_type), else read from it."
+    )
     content_hash: str = Field(description="sha256 of the original text.")
 
 
@@ -98,6 +105,7 @@ class Filters(Frozen):
     doc_ids: list[str] | None = None
     date_from: str | None = None
     date_to: str | None = None
+    doc_types: list[DocType] | None = None
 
 
 class AskRequest(Frozen):

@@ -26,7 +26,14 @@ from starlette.concurrency import iterate_in_threadpool
 from ingest.library import DocumentLibrary, RejectedFile
 from rag.facts.rows import to_csv, to_xlsx
 from rag.service import AnsweringService, FactTables
-from rag.types import FEEDBACK_REASON_MAX_CHARS, Answer, AskRequest, FeedbackEntry, Filters
+from rag.types import (
+    DOC_TYPES,
+    FEEDBACK_REASON_MAX_CHARS,
+    Answer,
+    AskRequest,
+    FeedbackEntry,
+    Filters,
+)
 from ui.render import (
     DOCUMENT_HEADERS,
     FACT_HEADERS,
@@ -153,11 +160,12 @@ class UiActions:
         notes: list[str] | None = None,
         date_from: str = "",
         date_to: str = "",
+        doc_types: list[str] | None = None,
     ) -> AsyncIterator[tuple[Any, list[Turn], str]]:
         """`respond` through the shared admission: a busy model means an answer without it
         (not a wait), and only a full house means "ask again in N s"."""
         if self.admission is None or not (question or "").strip():
-            updates = self.respond(question, turns, language, notes, date_from, date_to)
+            updates = self.respond(question, turns, language, notes, date_from, date_to, doc_types)
             async for update in iterate_in_threadpool(updates):
                 yield update
             return
@@ -176,6 +184,7 @@ class UiActions:
                 notes,
                 date_from,
                 date_to,
+                doc_types,
                 use_llm=ticket.use_llm,
                 mark=ticket.mark,
             )
@@ -190,6 +199,7 @@ class UiActions:
         notes: list[str] | None = None,
         date_from: str = "",
         date_to: str = "",
+        doc_types: list[str] | None = None,
         *,
         use_llm: bool = True,
         mark: Callable[[Answer], Answer] | None = None,
@@ -200,7 +210,7 @@ class UiActions:
             yield chat_messages(turns), turns, ""
             return
         try:
-            filters = chat_filters(notes, date_from, date_to)
+            filters = chat_filters(notes, date_from, date_to, doc_types)
         except ValueError as bad:
             yield chat_messages(turns, (question, render_error(str(bad)))), turns, question
             return
@@ -477,6 +487,12 @@ def build_ui(
                 filter_to = gr.Textbox(
                     label="To · 截止日期", placeholder="YYYY-MM-DD", elem_id="rna-filter-to"
                 )
+                filter_types = gr.Dropdown(
+                    choices=list(DOC_TYPES),
+                    multiselect=True,
+                    label="Document type · 文档类型",
+                    elem_id="rna-filter-types",
+                )
             gr.Examples(EXAMPLES, inputs=[question], label="Examples · 示例")
 
         with gr.Tab("Documents · 文档", elem_id="rna-docs-tab"):
@@ -526,7 +542,15 @@ def build_ui(
         # The REST API (api/) is the documented one: these endpoints serve this page only.
         private: dict[str, Any] = {"api_visibility": "private"}
         chat_io: dict[str, Any] = {
-            "inputs": [question, turns_state, language, filter_notes, filter_from, filter_to],
+            "inputs": [
+                question,
+                turns_state,
+                language,
+                filter_notes,
+                filter_from,
+                filter_to,
+                filter_types,
+            ],
             "outputs": [chatbot, turns_state, question],
             **private,
         }
@@ -582,7 +606,9 @@ def build_ui(
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
-def chat_filters(notes: list[str] | None, date_from: str, date_to: str) -> Filters | None:
+def chat_filters(
+    notes: list[str] | None, date_from: str, date_to: str, doc_types: list[str] | None = None
+) -> Filters | None:
     """The chat's filters as the retrieval's (None: none set). A date that is no ISO date is
     refused with a message rather than ignored."""
     dates = [(date_from or "").strip(), (date_to or "").strip()]
@@ -591,10 +617,13 @@ def chat_filters(notes: list[str] | None, date_from: str, date_to: str) -> Filte
             raise ValueError(f"Dates are written YYYY-MM-DD (got “{date}”) · 日期格式为 YYYY-MM-DD")
     if dates[0] and dates[1] and dates[0] > dates[1]:
         raise ValueError("The start date is after the end date · 起始日期晚于截止日期")
-    if not notes and not any(dates):
+    if not notes and not any(dates) and not doc_types:
         return None
     return Filters(
-        doc_ids=list(notes) if notes else None, date_from=dates[0] or None, date_to=dates[1] or None
+        doc_ids=list(notes) if notes else None,
+        date_from=dates[0] or None,
+        date_to=dates[1] or None,
+        doc_types=[t for t in DOC_TYPES if t in (doc_types or [])] or None,
     )
 
 

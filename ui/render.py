@@ -18,7 +18,7 @@ DRAFT_LABEL = "checking figures… 核对数字中"
 DETAILS_LABEL = "details · 详情"
 SOURCES_LABEL = "Sources · 来源"
 CALC_LABEL = "Calculation · 计算"
-DOCUMENT_HEADERS = ["doc_id", "title", "date", "institution"]
+DOCUMENT_HEADERS = ["doc_id", "title", "date", "institution", "type"]
 FACT_HEADERS = [
     "entity · 主体", "metric · 指标", "period · 期间", "value · 原文数值",
     "normalised · 标准化", "unit · 单位", "change · 变动", "quote · 原句",
@@ -186,7 +186,7 @@ def history_from_turns(turns: Sequence[Turn], max_messages: int = 20) -> list[Me
 
 def document_rows(docs: Sequence[DocumentInfo]) -> list[list[str]]:
     """Rows for the documents table (plain text: the table component escapes it)."""
-    return [[d.doc_id, d.title, d.date or "", d.institution or ""] for d in docs]
+    return [[d.doc_id, d.title, d.date or "", d.institution or "", d.doc_type] for d in docs]
 
 
 def fact_rows(rows: Sequence[FactRow]) -> list[list[str]]:

@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 
 
 def chroma_where(filters: Filters | None) -> dict[str, Any] | None:
-    """A Chroma `where` clause for document ids and an inclusive ISO date range."""
+    """A Chroma `where` clause for document ids, an inclusive ISO date range and document types."""
     if filters is None:
         return None
     clauses: list[dict[str, Any]] = []
@@ -47,6 +47,8 @@ def chroma_where(filters: Filters | None) -> dict[str, Any] | None:
         clauses.append({"date_int": {"$gte": int(filters.date_from.replace("-", ""))}})
     if filters.date_to:
         clauses.append({"date_int": {"$lte": int(filters.date_to.replace("-", ""))}})
+    if filters.doc_types:
+        clauses.append({"doc_type": {"$in": list(filters.doc_types)}})
     if not clauses:
         return None
     return clauses[0] if len(clauses) == 1 else {"$and": clauses}

@@ -189,3 +189,17 @@ def test_a_news_byline_names_the_institution_and_a_meta_tag_the_date() -> None:
     )
     meta = extract_metadata(loaded.text, clean(loaded.text).text, loaded.metadata, "x")
     assert (meta["date"], meta["institution"]) == ("2025-10-28", "医药财经观察")
+
+
+def test_a_documents_type_is_what_it_declares_else_what_its_text_shows() -> None:
+    from ingest.metadata import document_type
+
+    assert document_type({"doc_type": "sector note"}, "", "") == "broker_note"
+    assert document_type({"doc_type": "expert_call"}, "", "") == "expert_call"
+    call = "问：明年销量怎么看？\n\n答：约150万辆。\n\n问：价格呢？\n\n答：稳定。"
+    assert document_type({}, call, "新能源车交流") == "expert_call"
+    broker = "维持“买入”评级，目标价168元。公司三季度营收1041亿元。"
+    assert document_type({}, broker, "宁德时代三季报点评") == "broker_note"
+    news = "2025年10月28日　来源：医药财经观察　记者 林溪\n\n前三季度交易103笔。"
+    assert document_type({}, news, "创新药出海") == "news"
+    assert document_type({}, "液冷服务器渗透率提升。", "液冷") == "other"

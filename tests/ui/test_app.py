@@ -126,7 +126,7 @@ def test_upload_adds_and_lists(actions: UiActions, tmp_path: Path) -> None:
     path.write_text("英伟达2026年AEC需求量预计为170万根", encoding="utf-8")
     message, rows, cleared = actions.upload(str(path))
     assert "added" in message and "note.txt" in message
-    assert rows == [["uploads/note.txt", "note.txt", "", ""]]
+    assert rows == [["uploads/note.txt", "note.txt", "", "", "other"]]
     assert cleared is None
 
 
@@ -369,6 +369,9 @@ def test_chat_filters_become_the_retrievals_and_bad_dates_are_refused() -> None:
     assert chat_filters(None, "", "") is None
     assert chat_filters(["a.md"], "2025-01-01", "") == Filters(
         doc_ids=["a.md"], date_from="2025-01-01"
+    )
+    assert chat_filters([], "", "", ["news", "expert_call"]) == Filters(
+        doc_types=["expert_call", "news"]
     )
     for bad in (("", "12/01/2025", ""), ("", "2025-12-01", "2025-11-01")):
         with pytest.raises(ValueError):

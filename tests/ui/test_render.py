@@ -189,7 +189,7 @@ def test_history_is_plain_text_and_capped() -> None:
 
 def test_document_rows() -> None:
     doc = DocumentInfo(doc_id="uploads/a.txt", source="uploads/a.txt", title="A", content_hash="h")
-    assert document_rows([doc]) == [["uploads/a.txt", "A", "", ""]]
+    assert document_rows([doc]) == [["uploads/a.txt", "A", "", "", "other"]]
 
 
 def test_reports_and_errors_are_escaped() -> None:

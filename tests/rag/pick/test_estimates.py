@@ -90,3 +90,8 @@ def test_two_calls_giving_one_figure_are_both_shown_dated_latest_first(
     # Restricted to one note, the answer is that note's figure alone.
     only = two_calls.ask(AskRequest(question=question, filters=Filters(doc_ids=["nov.md"])))
     assert "130万辆" not in only.answer and "150万辆" in only.answer
+    # Both are expert calls (speaker turns): a filter on news admits neither.
+    calls = two_calls.ask(AskRequest(question=question, filters=Filters(doc_types=["expert_call"])))
+    assert calls.verification["reason"] == "several notes"
+    news = two_calls.ask(AskRequest(question=question, filters=Filters(doc_types=["news"])))
+    assert "130万辆" not in news.answer and "150万辆" not in news.answer
