@@ -197,6 +197,23 @@ class Assistant:
                 )
         return None
 
+    def _notes_naming(self, filters: Filters) -> Filters | None:
+        """The filters with `doc_ids` narrowed to the notes that name the company (any alias
+        its group has: 比亚迪 / BYD / 002594.SZ); None when no note does."""
+        company = (filters.company or "").strip()
+        group = self.glossary.group_of(company) or next(
+            iter(self.glossary.entities_in(company)), [company]
+        )
+        aliases = [a for a in dict.fromkeys([company, *group]) if len(a) >= 2]
+        collection = self.vector_store._collection  # type: ignore[attr-defined]
+        contains: list[dict[str, str]] = [{"$contains": a} for a in aliases]
+        where_document = contains[0] if len(contains) == 1 else {"$or": contains}
+        got = collection.get(where_document=where_document, include=["metadatas"])
+        sources = {str(m.get("source")) for m in got["metadatas"] or []}
+        if filters.doc_ids:
+            sources &= set(filters.doc_ids)
+        return filters.model_copy(update={"doc_ids": sorted(sources)}) if sources else None
+
     def _estimates(
         self, question: Question, evidence: list[Evidence], filters: Filters | None
     ) -> tuple[str, list[Evidence]] | None:
@@ -255,6 +272,19 @@ class Assistant:
         started = time.perf_counter()
         timings: dict[str, float] = {}
         language = request.language or detect_language(request.question)
+        if request.filters is not None and (request.filters.company or "").strip():
+            narrowed = self._notes_naming(request.filters)
+            if narrowed is None:  # no note names that company: nothing may answer
+                company = request.filters.company
+                text = (
+                    f"No note in the index names “{company}”."
+                    if language == "en"
+                    else f"索引中没有提到“{company}”的文档。"
+                )
+                record: dict[str, object] = {"status": "abstained", "reason": "company"}
+                yield self._final(text, language, True, [], [], record, {}, started)
+                return
+            request = request.model_copy(update={"filters": narrowed})
         standalone = rewrite_follow_up(request.question, request.history, self.glossary)
 
         t = time.perf_counter()

@@ -106,6 +106,11 @@ class Filters(Frozen):
     date_from: str | None = None
     date_to: str | None = None
     doc_types: list[DocType] | None = None
+    company: str | None = Field(
+        None,
+        max_length=100,
+        description="Only notes that name this company (any of its names, either language).",
+    )
 
 
 class AskRequest(Frozen):

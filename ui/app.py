@@ -161,11 +161,14 @@ class UiActions:
         date_from: str = "",
         date_to: str = "",
         doc_types: list[str] | None = None,
+        company: str = "",
     ) -> AsyncIterator[tuple[Any, list[Turn], str]]:
         """`respond` through the shared admission: a busy model means an answer without it
         (not a wait), and only a full house means "ask again in N s"."""
         if self.admission is None or not (question or "").strip():
-            updates = self.respond(question, turns, language, notes, date_from, date_to, doc_types)
+            updates = self.respond(
+                question, turns, language, notes, date_from, date_to, doc_types, company
+            )
             async for update in iterate_in_threadpool(updates):
                 yield update
             return
@@ -185,6 +188,7 @@ class UiActions:
                 date_from,
                 date_to,
                 doc_types,
+                company,
                 use_llm=ticket.use_llm,
                 mark=ticket.mark,
             )
@@ -200,6 +204,7 @@ class UiActions:
         date_from: str = "",
         date_to: str = "",
         doc_types: list[str] | None = None,
+        company: str = "",
         *,
         use_llm: bool = True,
         mark: Callable[[Answer], Answer] | None = None,
@@ -210,7 +215,7 @@ class UiActions:
             yield chat_messages(turns), turns, ""
             return
         try:
-            filters = chat_filters(notes, date_from, date_to, doc_types)
+            filters = chat_filters(notes, date_from, date_to, doc_types, company)
         except ValueError as bad:
             yield chat_messages(turns, (question, render_error(str(bad)))), turns, question
             return
@@ -487,6 +492,9 @@ def build_ui(
                 filter_to = gr.Textbox(
                     label="To · 截止日期", placeholder="YYYY-MM-DD", elem_id="rna-filter-to"
                 )
+                filter_company = gr.Textbox(
+                    label="Company · 公司", placeholder="比亚迪 / BYD", elem_id="rna-filter-company"
+                )
                 filter_types = gr.Dropdown(
                     choices=list(DOC_TYPES),
                     multiselect=True,
@@ -550,6 +558,7 @@ def build_ui(
                 filter_from,
                 filter_to,
                 filter_types,
+                filter_company,
             ],
             "outputs": [chatbot, turns_state, question],
             **private,
@@ -607,7 +616,11 @@ _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def chat_filters(
-    notes: list[str] | None, date_from: str, date_to: str, doc_types: list[str] | None = None
+    notes: list[str] | None,
+    date_from: str,
+    date_to: str,
+    doc_types: list[str] | None = None,
+    company: str = "",
 ) -> Filters | None:
     """The chat's filters as the retrieval's (None: none set). A date that is no ISO date is
     refused with a message rather than ignored."""
@@ -617,13 +630,15 @@ def chat_filters(
             raise ValueError(f"Dates are written YYYY-MM-DD (got “{date}”) · 日期格式为 YYYY-MM-DD")
     if dates[0] and dates[1] and dates[0] > dates[1]:
         raise ValueError("The start date is after the end date · 起始日期晚于截止日期")
-    if not notes and not any(dates) and not doc_types:
+    company = (company or "").strip()[:100]
+    if not notes and not any(dates) and not doc_types and not company:
         return None
     return Filters(
         doc_ids=list(notes) if notes else None,
         date_from=dates[0] or None,
         date_to=dates[1] or None,
         doc_types=[t for t in DOC_TYPES if t in (doc_types or [])] or None,
+        company=company or None,
     )
 
 

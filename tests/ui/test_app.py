@@ -373,6 +373,7 @@ def test_chat_filters_become_the_retrievals_and_bad_dates_are_refused() -> None:
     assert chat_filters([], "", "", ["news", "expert_call"]) == Filters(
         doc_types=["expert_call", "news"]
     )
+    assert chat_filters(None, "", "", None, " 比亚迪 ") == Filters(company="比亚迪")
     for bad in (("", "12/01/2025", ""), ("", "2025-12-01", "2025-11-01")):
         with pytest.raises(ValueError):
             chat_filters(*bad)

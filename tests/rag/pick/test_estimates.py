@@ -95,3 +95,13 @@ def test_two_calls_giving_one_figure_are_both_shown_dated_latest_first(
     assert calls.verification["reason"] == "several notes"
     news = two_calls.ask(AskRequest(question=question, filters=Filters(doc_types=["news"])))
     assert "130万辆" not in news.answer and "150万辆" not in news.answer
+
+
+@pytest.mark.integration
+def test_a_company_filter_reads_only_the_notes_naming_it_in_any_of_its_names(two_calls):
+    question = "2026年海外销量预计是多少？"  # names no company: the filter says whose
+    by_code = two_calls.ask(AskRequest(question=question, filters=Filters(company="BYD")))
+    assert {c.source for c in by_code.citations} <= {"nov.md", "dec.md"} and by_code.citations
+    none = two_calls.ask(AskRequest(question=question, filters=Filters(company="理想汽车")))
+    assert none.abstained and none.verification["reason"] == "company"
+    assert "理想汽车" in none.answer and not none.citations
