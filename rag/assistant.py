@@ -230,15 +230,16 @@ class Assistant:
         if row is None:
             return None
 
-        typed: dict[str, str] = {}
-        if filters is not None and filters.doc_types:  # the note kinds the request admits
-            from rag.retrieve.store import chunk_documents
+        typed: set[str] | None = None
+        if filters is not None and filters.doc_types:  # the notes of the kinds it admits
+            from rag.retrieve.hybrid import chroma_where
 
-            chunks = chunk_documents(self.vector_store)  # type: ignore[arg-type]
-            typed = {str(c.metadata.get("source")): str(c.metadata.get("doc_type")) for c in chunks}
+            where = chroma_where(Filters(doc_types=filters.doc_types))
+            got = self.vector_store._collection.get(where=where, include=["metadatas"])  # type: ignore[attr-defined]
+            typed = {str(m.get("source")) for m in got["metadatas"] or []}
 
         def answers(other: FactRow) -> bool:
-            if typed and typed.get(other.doc_id) not in (filters.doc_types or []):  # type: ignore[union-attr]
+            if typed is not None and other.doc_id not in typed:
                 return False
             found = best_quantity(question, [row_evidence(other)])
             return found is not None and found[1].raw.strip() == other.value.strip()

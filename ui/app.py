@@ -157,18 +157,13 @@ class UiActions:
         question: str,
         turns: list[Turn] | None,
         language: str,
-        notes: list[str] | None = None,
-        date_from: str = "",
-        date_to: str = "",
-        doc_types: list[str] | None = None,
-        company: str = "",
+        *filters: Any,
     ) -> AsyncIterator[tuple[Any, list[Turn], str]]:
         """`respond` through the shared admission: a busy model means an answer without it
-        (not a wait), and only a full house means "ask again in N s"."""
+        (not a wait), and only a full house means "ask again in N s". `filters`: the chat's
+        filter inputs, in `respond`'s order."""
         if self.admission is None or not (question or "").strip():
-            updates = self.respond(
-                question, turns, language, notes, date_from, date_to, doc_types, company
-            )
+            updates = self.respond(question, turns, language, *filters)
             async for update in iterate_in_threadpool(updates):
                 yield update
             return
@@ -181,16 +176,7 @@ class UiActions:
             return
         async with ticket:
             updates = self.respond(
-                question,
-                turns,
-                language,
-                notes,
-                date_from,
-                date_to,
-                doc_types,
-                company,
-                use_llm=ticket.use_llm,
-                mark=ticket.mark,
+                question, turns, language, *filters, use_llm=ticket.use_llm, mark=ticket.mark
             )
             async for update in iterate_in_threadpool(updates):
                 yield update

@@ -50,25 +50,30 @@ class TestHybridRetrieverStandard(RetrieversIntegrationTests):
         return "英伟达2026年AEC需求量"
 
 
-@pytest.mark.integration
-def test_a_question_naming_a_company_reads_only_the_notes_that_name_it(tmp_path):
-    """Real Chroma and BM25: a note about another company never reaches the answer, however
-    well its words match ("revenue grew" in both)."""
+def _two_notes(tmp_path, steel: str, autos: str) -> tuple[HybridRetriever, Indexer]:
+    """A real Chroma and BM25 over two notes (hash embeddings), and their indexer."""
     corpus = tmp_path / "corpus"
     corpus.mkdir()
-    (corpus / "steel.md").write_text(
-        "# 宝钢股份中报\n\n宝钢股份(600019.SH)上半年营收增长3.1%，达1502亿元。", "utf-8"
-    )
-    (corpus / "autos.md").write_text(
-        "# 汽车中报\n\n上半年营收增长23%，营收增长较快，营收增长。",
-        "utf-8",
-    )
+    (corpus / "steel.md").write_text(steel, "utf-8")
+    (corpus / "autos.md").write_text(autos, "utf-8")
     settings = Settings(corpus_dir=corpus, data_dir=tmp_path / "data", llm="none")
     indexer = Indexer(settings, embeddings=HashEmbeddings())
     indexer.ingest_all()
     keyword = KeywordIndex(settings.keyword_dir, [], Glossary())
     retriever = HybridRetriever(
         vector_store=indexer.vector_store, keyword_index=keyword, glossary=Glossary()
+    )
+    return retriever, indexer
+
+
+@pytest.mark.integration
+def test_a_question_naming_a_company_reads_only_the_notes_that_name_it(tmp_path):
+    """Real Chroma and BM25: a note about another company never reaches the answer, however
+    well its words match ("revenue grew" in both)."""
+    retriever, _ = _two_notes(
+        tmp_path,
+        "# 宝钢股份中报\n\n宝钢股份(600019.SH)上半年营收增长3.1%，达1502亿元。",
+        "# 汽车中报\n\n上半年营收增长23%，营收增长较快，营收增长。",
     )
     docs = retriever.invoke("宝钢股份上半年营收增长多少？", k=5)
     assert docs and {d.metadata["source"] for d in docs} == {"steel.md"}
@@ -117,18 +122,10 @@ def test_a_chunk_deleted_from_the_store_before_the_keyword_index_catches_up_is_n
 ):
     """A delete reaches Chroma at once and the keyword index on its rebuild: a question asked
     in between is answered from what the store holds, never from the deleted note."""
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "steel.md").write_text(
-        "# 宝钢股份中报\n\n宝钢股份(600019.SH)上半年营收1502亿元。", "utf-8"
-    )
-    (corpus / "autos.md").write_text("# 汽车中报\n\n长城汽车上半年营收923亿元。", "utf-8")
-    settings = Settings(corpus_dir=corpus, data_dir=tmp_path / "data", llm="none")
-    indexer = Indexer(settings, embeddings=HashEmbeddings())
-    indexer.ingest_all()
-    keyword = KeywordIndex(settings.keyword_dir, [], Glossary())
-    retriever = HybridRetriever(
-        vector_store=indexer.vector_store, keyword_index=keyword, glossary=Glossary()
+    retriever, indexer = _two_notes(
+        tmp_path,
+        "# 宝钢股份中报\n\n宝钢股份(600019.SH)上半年营收1502亿元。",
+        "# 汽车中报\n\n长城汽车上半年营收923亿元。",
     )
     collection = indexer.vector_store._collection
     steel = collection.get(where={"source": "steel.md"})["ids"]
