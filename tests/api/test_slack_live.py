@@ -78,7 +78,8 @@ def test_app_mention_answered_in_thread_once(live: LiveServer, slack_api: SlackS
 
     # Slack retries the same event (same event_id, signed afresh): acknowledged, never
     # answered twice. (A replay of the very same signed request is a 401: test_hostile.py.)
-    retry = post_event(live, body, {**signed(body, age_s=1), "X-Slack-Retry-Num": "1"})
+    # Signed a second later than the first (never the same second: that would be a replay).
+    retry = post_event(live, body, {**signed(body, age_s=-1), "X-Slack-Retry-Num": "1"})
     assert retry.status_code == 200 and retry.json() == {"ok": True, "duplicate": True}
     time.sleep(0.5)
     assert len(slack_api.posts(POST_MESSAGE)) == before + 1
