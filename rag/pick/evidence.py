@@ -225,6 +225,12 @@ def select_evidence(
         question = replace(question, terms=question.terms | extra)
     candidates: list[Evidence] = []
     asked = [set(group) for group in question.entities]
+    # A question asking no figure ("what is the brand of X's sodium-ion batteries") is
+    # answered by the sentence sharing most of what it asks beyond the entity's name, which is
+    # scored once below (named, carried or framed), not again as shared words. (A figure
+    # question is scored on its metric and figures instead.)
+    name_tokens = {t for group in question.entities for a in group for t in tokenize(a)}
+    content_terms = question.terms if question.asks_figure else question.terms - name_tokens
     asks_who = bool(question.asks_who)
     for rank, doc in enumerate(docs):
         doc_year = _doc_year(doc)
@@ -275,8 +281,8 @@ def select_evidence(
             carried_spans = spans
             tokens = set(tokenize(sentence))
             # Shared words, damped for long sentences that share many by sheer length.
-            overlap = len(tokens & question.terms) / (1 + max(0, len(tokens) - 30) / 60)
-            section_overlap = len(set(tokenize(section)) & question.terms) if section else 0
+            overlap = len(tokens & content_terms) / (1 + max(0, len(tokens) - 30) / 60)
+            section_overlap = len(set(tokenize(section)) & content_terms) if section else 0
             years = (
                 {m.year for m in extract_years(sentence)}
                 | period_years(sentence)

@@ -29,10 +29,13 @@ from rag.types import Language
 
 _ASKS_FIGURE = re.compile(
     r"多少|几|多大|多高|规模|比例|占比|份额|价值|产能|需求|毛利|涨幅|增长|"
-    r"how (?:many|much|big|large|high)|what (?:is|are|was|were)|number|share|ratio|margin|"
+    r"how (?:many|much|big|large|high)|number|share|ratio|margin|"
     r"value|demand|capacity|size|revenue|price|cost|reach",
     re.IGNORECASE,
 )
+
+
+_WHAT_IS = re.compile(r"\bwhat (?:is|are|was|were)\b", re.IGNORECASE)
 
 
 # "in 2026" — but not "每台2000元" or "US$2,000": a figure with a unit is not a year.
@@ -161,13 +164,19 @@ class Question:
                 names.append(name)
         if n := _leading_chinese_name(text, glossary):
             names.append(n)
+        metrics = asked_metrics(text, glossary)
         return cls(
             text=text,
             language=language,
             terms=frozenset(terms),
             entities=tuple(entities),
             years=frozenset(years),
-            asks_figure=bool(_ASKS_FIGURE.search(text))
+            # "What is X's revenue" asks a figure through the metric it names; "what is the
+            # brand name" names none and asks a name.
+            asks_figure=bool(
+                _ASKS_FIGURE.search(text)
+                or (_WHAT_IS.search(text) and (metrics or ASKS_CHANGE.search(text)))
+            )
             and not (_ASKS_WHICH.search(text) and not ASKS_AMOUNT.search(text)),
             topics=tuple(tuple(g) for g in glossary.topics_in(text)),
             names=tuple(names),
@@ -175,7 +184,7 @@ class Question:
             specs=specs_in(text),
             period=question_period(text),
             when=asked[-1][1] if (asked := relative_times(text)) else None,
-            metrics=asked_metrics(text, glossary),
+            metrics=metrics,
             metric_vocab=metric_vocab(glossary),
             qualifiers=tuple(
                 tuple(g)

@@ -404,3 +404,28 @@ def test_a_market_named_by_acronym_ranks_its_notes_sentences_above_another_marke
     picked = best_quantity(question, evidence)
     assert picked is not None and picked[1].raw.startswith("580亿美元")
     assert evidence[0].doc_id == "n1.md"
+
+
+@pytest.mark.unit
+def test_a_question_asking_a_name_is_answered_by_the_sentence_that_names_it():
+    """ "What is the brand of …" asks no figure: the sentence sharing what is asked beyond the
+    company's name answers, not the one repeating the name beside a figure."""
+    glossary = Glossary(entities=[["Zhongxin Turbine", "中信风机"]]).with_lexicon([], [])
+    text = (
+        "中信风机三季度风机对外销售容量5.2GW，同比增长31%。"
+        "公司海上风机品牌“海鲲”已在福建完成吊装。"
+        "中信风机的在手订单仍以陆上机组为主。"
+    )
+    doc = Document(page_content=text, metadata={"source": "wind.md", "title": "t", "start": 0})
+    brand = Question.parse(
+        "What is the brand name of Zhongxin Turbine's offshore turbines?", "en", glossary
+    )
+    assert not brand.asks_figure
+    answer = deterministic_answer(brand, select_evidence(brand, [doc], glossary))
+    assert "海鲲" in answer
+    # A what-question naming a metric or a change still asks a figure.
+    for text in (
+        "What was Zhongxin Turbine's Q3 revenue?",
+        "What was Zhongxin Turbine's sales growth in Q3?",
+    ):
+        assert Question.parse(text, "en", glossary).asks_figure, text
