@@ -144,7 +144,13 @@ class FactRow(Frozen):
         "", description='Year and span: "2025 9M", "2026 FY", "2026"; relative years resolved.'
     )
     year: int | None = None
-    span: Literal["fy", "h1", "h2", "9m", "q1", "q2", "q3", "q4"] | None = None
+    span: (
+        Literal[
+            "fy", "h1", "h2", "9m", "q1", "q2", "q3", "q4",
+            "m01", "m02", "m03", "m04", "m05", "m06", "m07", "m08", "m09", "m10", "m11", "m12",
+        ]
+        | None
+    ) = None  # fmt: skip
     value: str = Field(description="The figure as the note writes it.")
     value_en: str = Field(description="The figure normalised, in English.")
     value_zh: str = Field(description="The figure normalised, in Chinese.")

@@ -22,7 +22,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from rag.facts import tables
-from rag.facts.periods import Span, heading_spans, period_before, spans_in
+from rag.facts.periods import Span, carried_spans_in, heading_spans, period_before, spans_in
 from rag.glossary import Glossary
 from rag.numbers import RELATIVE_KINDS, Quantity, extract_quantities
 from rag.sentences import is_heading, is_question, sentence_spans
@@ -261,11 +261,14 @@ def extract_facts(
         )
         before_spans = carried_spans
         spans = own_spans or carried_spans
-        carried_spans = spans
+        # What the next sentences inherit leaves out comparison bases ("环比9月的…").
+        carried_spans = carried_spans_in(sentence) if own_spans and not in_table else spans
+        carried_spans = carried_spans or before_spans
         if len(own_spans) > 1 and not in_table and re.search(r"[\u4e00-\u9fff]", sentence):
             # "第三季度A收入…，前三季度该产线占比…；" then "B收入…": the period the sentence
             # opens with frames the clauses after it, not the aside written later.
-            carried_spans = frozenset({spans_in(sentence)[0][2]})
+            opening = [span for _, _, span in spans_in(sentence) if span in carried_spans]
+            carried_spans = frozenset(opening[:1]) or carried_spans
         mentions = glossary.entity_mentions(sentence)
         unnamed = without_names(sentence, mentions)  # where metric words are looked for
         quantities = [q for q in extract_quantities(sentence, doc_year) if q.kind != "duration"]

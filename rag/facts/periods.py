@@ -15,7 +15,10 @@ from typing import Literal
 
 from rag.sentences import HEADING_JOIN
 
-Span = Literal["fy", "h1", "h2", "9m", "q1", "q2", "q3", "q4"]
+Span = Literal[
+    "fy", "h1", "h2", "9m", "q1", "q2", "q3", "q4",
+    "m01", "m02", "m03", "m04", "m05", "m06", "m07", "m08", "m09", "m10", "m11", "m12",
+]  # fmt: skip
 
 _QUARTER = {"一": "q1", "二": "q2", "三": "q3", "四": "q4", "1": "q1", "2": "q2", "3": "q3", "4": "q4",
             "first": "q1", "second": "q2", "third": "q3", "fourth": "q4"}  # fmt: skip
@@ -23,8 +26,33 @@ _QUARTER = {"一": "q1", "二": "q2", "三": "q3", "四": "q4", "1": "q1", "2": 
 # A word edge for Latin codes only: "Q3单季" and "1H25净利润" still read as periods.
 _ASCII_EDGE = r"(?:(?<![A-Za-z])(?=[A-Za-z0-9])|(?<=[A-Za-z0-9])(?![A-Za-z0-9]))"  # 2025Q3 too
 _TO = "[-‐‑–—－~～至到]"  # "1-9月", "1—9月", "1～6月", "1至6月": every dash and word for "to"
+_MONTH_ZH = r"(?<!{TO})(?<!{TO}\s)(1[0-2]|0?[1-9])\s*月(?:份)?(?!\s*\d{1,2}\s*[日号])(?!末|底|初|中旬|上旬|下旬)"
+_MONTH_EN = (
+    r"(?P<en>January|February|March|April|May|June|July|August|September|October|November|"
+    r"December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec)\.?"
+    r"(?!\s*(?:{TO}|to|through|and)\s*(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec))"
+)
+_MONTH_NUMBER = {
+    name: i
+    for i, names in enumerate(
+        (("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",),
+         ("jun", "june"), ("jul", "july"), ("aug", "august"), ("sep", "sept", "september"),
+         ("oct", "october"), ("nov", "november"), ("dec", "december")),
+        start=1,
+    )
+    for name in names
+}  # fmt: skip
 _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
-    (span, re.compile(pattern.replace("{B}", _ASCII_EDGE).replace("{TO}", _TO), re.IGNORECASE))
+    (
+        span,
+        re.compile(
+            pattern.replace("{MONTH_ZH}", _MONTH_ZH)
+            .replace("{MONTH_EN}", _MONTH_EN)
+            .replace("{B}", _ASCII_EDGE)
+            .replace("{TO}", _TO),
+            0 if span == "month" else re.IGNORECASE,  # "may" is no month; "May 2025" is
+        ),
+    )
     for span, pattern in (
         (
             "9m",
@@ -46,6 +74,15 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         (
             "fy",
             r"全年|年度(?!报告)|full[- ]year|{B}FY(?:\s?(?:20)?\d{2})?{B}|{B}annual{B}|whole\s+year",
+        ),
+        # A single month ("10月销量", "in October 2025", "Sep-25"), after the ranges above took
+        # theirs ("1-9月", "Jan-Sep"): not a month inside a range ("1-10月", "January to
+        # October"), a day ("12月26日", "October 26"), or a balance date ("9月末", "end-June").
+        (
+            "month",
+            r"(?<![\d.]){MONTH_ZH}|"
+            r"(?<![A-Za-z])(?<!end[- ])(?<!end of )(?<!end of the )(?<!to )(?<!through )(?<!{TO})"
+            r"(?:{MONTH_EN})(?![A-Za-z])(?!\s*\d{1,2}(?:st|nd|rd|th)?(?![\d]))",
         ),
     )
 )
@@ -73,11 +110,31 @@ def spans_in(text: str) -> list[tuple[int, int, Span]]:
             if kind == "q":
                 key = next(g for g in match.groups() if g)
                 span: Span = _QUARTER[key.lower()]  # type: ignore[assignment]
+            elif kind == "month":
+                name = match.group("en")
+                number = _MONTH_NUMBER[name.lower()] if name else int(match.group(1))
+                span = f"m{number:02d}"  # type: ignore[assignment]
             else:
                 span = kind  # type: ignore[assignment]
             found.append((start, end, span))
             taken.append((start, end))
     return sorted(found)
+
+
+# A period right after a comparison word is the base a figure is compared with ("环比9月的
+# 396,270辆", "up 11.5% from September"), not the period the text goes on to speak of.
+_COMPARED_WITH = re.compile(
+    r"(?:环比|同比|较|相比|对比|比|than|vs\.?|versus|from|compared (?:with|to)|against)\s*(?:the\s+)?$",
+    re.IGNORECASE,
+)
+
+
+def carried_spans_in(text: str) -> frozenset[Span]:
+    """The periods a sentence frames what follows it with: those it names, less the bases
+    of its comparisons."""
+    return frozenset(
+        span for start, _, span in spans_in(text) if not _COMPARED_WITH.search(text[:start])
+    )
 
 
 def _year_near(text: str, start: int, end: int) -> int | None:

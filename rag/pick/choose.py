@@ -336,6 +336,8 @@ def fact_fit(fact: Fact, question: Question, sentence: str = "") -> float | None
         if fact.period != question.period.span:
             return None
         score += 3
+    elif question.period is not None and question.period.span != "fy" and fact.quantity.year:
+        score -= 3  # a year's figure with no part of it named is the whole year's, likely
     asks = question.asks_change
     if asks is None:
         return score

@@ -18,6 +18,7 @@ from rag.dictionary import english_in, translations_in
 from rag.facts import tables
 from rag.facts.extract import Fact, chunk_sentences, extract_facts
 from rag.facts.periods import (
+    carried_spans_in,
     heading_spans,
     heading_years,
     period_years,
@@ -278,7 +279,11 @@ def select_evidence(
             # "前三季度营收…；归母净利润490.34亿元…" : the clause after the semicolon keeps
             # the period of the one before, as it keeps its subject.
             spans = own_spans or carried_spans
-            carried_spans = spans
+            # What the next sentences inherit leaves out comparison bases ("环比9月的…").
+            if own_spans and not in_table:
+                carried_spans = carried_spans_in(sentence) or carried_spans
+            else:
+                carried_spans = spans
             tokens = set(tokenize(sentence))
             # Shared words, damped for long sentences that share many by sheer length.
             overlap = len(tokens & content_terms) / (1 + max(0, len(tokens) - 30) / 60)

@@ -198,3 +198,13 @@ def test_a_percent_that_takes_an_amount_somewhere_is_a_change():
     )
     assert facts["19.6%"].change == "change" and facts["11.4%"].change == "change"
     assert facts["RMB 264m"].change is None
+
+
+def test_a_month_frames_the_next_sentences_but_a_comparison_base_does_not():
+    facts = _facts(
+        "远航科技10月货运量1,204万吨，同比增长8%；不过环比9月的1,150万吨只增长4.7%。"
+        "其中国际航线货运量312万吨。"
+    )
+    assert facts["1,204万吨"].period == "m10"
+    assert facts["1,150万吨"].period == "m09"  # the base, written before it
+    assert facts["312万吨"].period == "m10"  # the month the text speaks of, not the base

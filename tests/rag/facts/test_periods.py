@@ -104,3 +104,37 @@ def test_balance_sheet_dates_are_points_not_spans():
     assert point_of(text, figures[0], figures) == "opening"
     assert point_of(text, figures[1], figures) == "closing"
     assert point_of("应收账款30.0亿元", 5) is None
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize(
+    ("text", "spans"),
+    [
+        ("远航物流10月货运量1,204万吨，9月份为1,150万吨", ["m10", "m09"]),
+        ("Passenger traffic in March 2025 rose 8%, after February's 6%", ["m03", "m02"]),
+        ("Sep-25 shipments of 12,000 units", ["m09"]),
+        # ranges, days and balance dates are no single month
+        ("1-10月累计运量9,860万吨", []),
+        ("1—11月销量", []),
+        ("Deliveries from January to October reached 1.2 million", []),
+        ("公司于12月26日发布公告", []),
+        ("截至9月末存款余额3.2万亿元", []),
+        ("at end-June, deposits were RMB3.2tn", []),
+        ("October 26, 2025: the board approved", []),
+        ("we may see a rebound", []),  # "may" is no month
+        ("前三季度收入、第四季度", ["9m", "q4"]),
+    ],
+)
+def test_a_single_month_is_a_period(text: str, spans: list[str]) -> None:
+    assert [s for _, _, s in spans_in(text)] == spans
+    if spans:
+        assert question_period(f"{text}？") is not None
+
+
+@pytest.mark.unit
+def test_the_base_of_a_comparison_frames_nothing_after_it() -> None:
+    from rag.facts.periods import carried_spans_in
+
+    assert carried_spans_in("远航物流10月货运量环比9月的1,150万吨增长4.7%") == {"m10"}
+    assert carried_spans_in("不过环比9月的1,150万吨增长4.7%") == frozenset()
+    assert carried_spans_in("Volume rose 4.7% from September") == frozenset()

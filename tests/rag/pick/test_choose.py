@@ -6,6 +6,7 @@ import pytest
 from langchain_core.documents import Document
 
 from rag.glossary import Glossary
+from rag.language import detect_language
 from rag.pick.choose import best_quantity, coverage_gap
 from rag.pick.evidence import select_evidence
 from rag.plan.question import Question, asked_noun, specs_in
@@ -429,3 +430,18 @@ def test_a_question_asking_a_name_is_answered_by_the_sentence_that_names_it():
         "What was Zhongxin Turbine's sales growth in Q3?",
     ):
         assert Question.parse(text, "en", glossary).asks_figure, text
+
+
+@pytest.mark.unit
+def test_a_month_asked_is_answered_by_that_months_figure_not_the_years():
+    glossary = Glossary(entities=[["远航汽车", "Yuanhang Auto"]]).with_lexicon([], [])
+    text = "远航汽车2025年销量有望达到120万辆。10月销量11.2万辆，同比增长8%；不过环比9月的10.5万辆只增长6.7%。"
+    doc = Document(page_content=text, metadata={"source": "auto.md", "title": "t", "start": 0})
+    for asked, figure in (
+        ("远航汽车10月销量是多少辆？", "11.2万辆"),
+        ("How many vehicles did Yuanhang Auto sell in September?", "10.5万辆"),
+        ("远航汽车2025年销量预计是多少辆？", "120万辆"),
+    ):
+        question = Question.parse(asked, detect_language(asked), glossary)
+        picked = best_quantity(question, select_evidence(question, [doc], glossary))
+        assert picked is not None and picked[1].raw.strip().endswith(figure), asked
