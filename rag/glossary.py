@@ -112,6 +112,17 @@ def _finance_terms() -> tuple[tuple[str, ...], ...]:
     return tuple(tuple(g) for g in Glossary.load(FINANCE_TERMS).terms)
 
 
+@cache
+def counted_or_not() -> dict[str, tuple[str, str]]:
+    """English words naming either of two terms (rag/data/finance_terms.yaml): "sales" is
+    销量 when the question counts things, 营业收入 otherwise."""
+    data = yaml.safe_load(FINANCE_TERMS.read_text(encoding="utf-8")) or {}
+    return {
+        str(k).lower(): (str(v[0]), str(v[1]))
+        for k, v in (data.get("counted_or_not") or {}).items()
+    }
+
+
 def finance_terms() -> list[list[str]]:
     """The general bilingual finance vocabulary shipped with the product (rag/data/)."""
     return [list(g) for g in _finance_terms()]

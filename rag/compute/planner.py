@@ -49,7 +49,7 @@ from rag.pick.choose import (
     specs_of,
 )
 from rag.pick.evidence import Evidence, select_evidence
-from rag.plan.question import Question
+from rag.plan.question import Question, read_as_in
 from rag.types import ToolCall
 
 # English intent words match whole words only ("assumed" is no sum, "Singapore" no gap).
@@ -132,6 +132,13 @@ SHARE_EN = re.compile(
     r"\busing\s+(.{3,80}?)\s+(?:over|divided by|relative to)\s+(.{3,80}?)[?？.]*$",
     re.I,
 )
+# "What share of BYD's October sales was sold overseas?": the whole, then what narrows it.
+SHARE_OF_WHOLE_EN = re.compile(
+    r"\bwhat (?:share|percentage|proportion|fraction|portion|part) of\s+(.{3,80}?)\s+"
+    r"(?:was|were|is|are|came|comes|come|went|goes|go)\s+((?:(?:sold|made|generated|earned|"
+    r"booked|delivered)\s+|(?:from|to|in)\s+).{2,40}?)[?？.]*$",
+    re.I,
+)
 # "合同负债是年初的多少倍", "how many times its 2024 level": one figure as a multiple of another.
 MULTIPLE_ZH = re.compile(r"([\u4e00-\u9fffA-Za-z0-9（）()]{2,30}?)是(.{2,30}?)的(?:多少|几)倍")
 MULTIPLE_EN = re.compile(
@@ -188,6 +195,14 @@ def plan_and_compute(
         return _cagr(question, docs, glossary)
     if ANNUALISE.search(text):
         computed = _annualise(question, docs, glossary)
+        if computed is not None:
+            return computed
+    if whole := SHARE_OF_WHOLE_EN.search(question.text):
+        computed = _of_two_phrases(
+            question, docs, glossary, retrieve, (), share, ("part", "whole"),
+            ("A share of", "占比约"),
+            pieces=(f"{whole.group(1)} {whole.group(2)}", whole.group(1)),
+        )  # fmt: skip
         if computed is not None:
             return computed
     if SHARE_ZH.search(question.text) or SHARE_EN.search(question.text):
@@ -1247,13 +1262,17 @@ def _of_two_phrases(
     operation: Callable[[Quantity, Quantity], CalcResult],
     inputs: tuple[str, str],
     leads: tuple[str, str],
+    pieces: tuple[str, str] | None = None,
 ) -> Calculation | None:
-    """One operation over the two figures a question names as phrases (the first two groups
-    of the first pattern that matches)."""
-    match = next((m for p in patterns if (m := p.search(question.text))), None)
-    if match is None:
-        return None
-    first, second = [g for g in match.groups() if g is not None][:2]
+    """One operation over the two figures a question names as phrases: `pieces`, else the
+    first two groups of the first pattern that matches."""
+    if pieces is None:
+        match = next((m for p in patterns if (m := p.search(question.text))), None)
+        if match is None:
+            return None
+        pieces = tuple([g for g in match.groups() if g is not None][:2])  # type: ignore[assignment]
+        assert pieces is not None
+    first, second = pieces
     ops = _two_pieces(question, docs, glossary, retrieve, first, second)
     if ops is None:
         return None
@@ -1280,7 +1299,7 @@ def _two_pieces(
     its own question. A phrase that names no company, metric or period takes the question's
     (and the first phrase's): "三季度末合同负债是年初的多少倍" compares 合同负债 at two dates."""
     pieces = [first.strip(), second.strip()]
-    subs = [Question.parse(piece, question.language, glossary) for piece in pieces]
+    subs = [read_as_in(Question.parse(p, question.language, glossary), question) for p in pieces]
     head = subs[0]
     for i, sub in enumerate(subs):
         if not sub.entities and question.entities:

@@ -22,7 +22,7 @@ from rag.facts.periods import (
     relative_times,
     spans_in,
 )
-from rag.glossary import Glossary, finance_terms, mentions
+from rag.glossary import Glossary, counted_or_not, finance_terms, mentions
 from rag.numbers import Quantity, extract_years
 from rag.retrieve.keyword import tokenize
 from rag.types import Language
@@ -249,12 +249,36 @@ def is_metric_group(group: Sequence[str]) -> bool:
     )
 
 
+# A question that counts things: "how many vehicles", "units sold", "sold overseas".
+_COUNTS = re.compile(r"\bhow many\b|\b(?:sold|sell|sells|selling|units|volumes?)\b", re.I)
+
+
 def asked_metrics(text: str, glossary: Glossary) -> tuple[tuple[str, ...], ...]:
     """The metric groups a question names, longest names first: "net margin" asks 净利率, not
-    also the 毛利率 that a bare "margin" would name."""
+    also the 毛利率 that a bare "margin" would name. A word naming either of two terms
+    ("sales") names the counted one when the question counts things."""
     groups = [g for g in glossary.matches(text, glossary.terms) if is_metric_group(g)]
+    counted = bool(_COUNTS.search(text))
+    meant: dict[str, str] = {}  # the term a word naming either of two stands for here
+    for word, (count_term, other_term) in counted_or_not().items():
+        if mentions(text, word):
+            meant[count_term if counted else other_term] = word
+            unchosen = other_term if counted else count_term
+            groups = [
+                g
+                for g in groups
+                if unchosen not in g or any(mentions(text, a) for a in g if a.lower() != word)
+            ]
+    groups += [g for g in glossary.terms if set(g) & set(meant) and g not in groups]
     low = text.lower()
-    found = [(g, [a.lower() for a in g if a.lower() in low or mentions(text, a)]) for g in groups]
+    found = [
+        (
+            g,
+            [a.lower() for a in g if a.lower() in low or mentions(text, a)]
+            + [meant[a] for a in g if a in meant],
+        )
+        for g in groups
+    ]
     longest = [max((len(a) for a in hits), default=0) for _, hits in found]
     kept = []
     for (group, hits), size in zip(found, longest, strict=True):
@@ -265,6 +289,20 @@ def asked_metrics(text: str, glossary: Glossary) -> tuple[tuple[str, ...], ...]:
         if hits and not inside_longer:
             kept.append((size, tuple(group)))
     return tuple(g for _, g in sorted(kept, key=lambda item: -item[0]))
+
+
+def read_as_in(phrase: Question, whole: Question) -> Question:
+    """A phrase of a question (a calculation's operand) reads a word naming either of two
+    terms ("sales") as the whole question does ("…sales was sold overseas": 销量)."""
+    for word, terms in counted_or_not().items():
+        if not mentions(phrase.text, word):
+            continue
+        either = [g for g in phrase.metrics if set(g) & set(terms)]
+        wanted = [g for g in whole.metrics if set(g) & set(terms)]
+        if wanted and either != wanted:
+            kept = [g for g in phrase.metrics if g not in either]
+            phrase = replace(phrase, metrics=tuple(kept + [g for g in wanted if g not in kept]))
+    return phrase
 
 
 _VOCABS: dict[int, tuple[Glossary, frozenset[str]]] = {}

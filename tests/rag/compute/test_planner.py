@@ -259,3 +259,35 @@ def test_a_pace_kept_for_the_whole_year_annualises_the_asked_metric_not_a_volume
     )
     assert computed is not None and computed.tool_calls
     assert "RMB 3.6 billion" in computed.answer and "units" not in computed.answer
+
+
+@pytest.mark.unit
+def test_what_share_of_a_whole_went_somewhere_is_the_narrowed_part_over_the_whole():
+    glossary = Glossary(entities=[["远航汽车", "Yuanhang Auto"]]).with_lexicon([], [])
+    docs = _docs(
+        "答：远航汽车10月新能源汽车销量120,000辆，同比增长12%，环比增长5%。"
+        "海外销量30,000辆，同比增长约80%。10月营业收入达到210亿元。"
+    )
+    parsed = Question.parse(
+        "What share of Yuanhang Auto's October sales was sold overseas?", "en", glossary
+    )
+    calc = plan_and_compute(parsed, docs, glossary, retrieve=lambda _: docs)
+    assert calc is not None and calc.tool_calls, calc
+    assert calc.tool_calls[0].name == "share"
+    assert calc.tool_calls[0].inputs == {"part": "30,000辆", "whole": "120,000辆"}
+    assert calc.tool_calls[0].output.startswith("25")
+
+
+@pytest.mark.unit
+def test_sales_are_counted_when_the_question_counts_things_else_revenue():
+    from rag.plan.question import asked_metrics
+
+    general = Glossary().with_lexicon([], [])
+
+    def first(text: str) -> str:
+        return [g[0] for g in asked_metrics(text, general)][-1]
+
+    assert first("What were Yuanhang Auto's Q3 sales?") == "营业收入"
+    assert first("How many units were sold in Q3, in sales terms?") == "销量"
+    assert first("What were sales volumes in Q3?") == "销量"
+    assert first("What was sales revenue in Q3?") == "营业收入"

@@ -91,3 +91,17 @@ def test_an_amount_per_unit_is_asked_and_stated_per_unit():
     text = "Revenue per TEU was US$1,280 in 3Q25, and throughput 53.22m TEU; 单车均价约26.0万元。"
     stated = {q.raw: states_per_unit(text, q) for q in extract_quantities(text)}
     assert stated == {"US$1,280": True, "53.22m": False, "约26.0万元": True}
+
+
+@pytest.mark.unit
+def test_a_follow_up_replaces_a_name_no_note_spells():
+    history = [
+        Message(role="user", content="What was Horizon Auto's vehicle margin in Q2 2025?"),
+        Message(role="assistant", content="19.4% [1]"),
+    ]
+    assert rewrite_follow_up("And Zeekr's?", history, Glossary()) == (
+        "What was Zeekr's vehicle margin in Q2 2025?"
+    )
+    # An all-caps word may be a product (HBM), never swapped for a company.
+    hbm = [Message(role="user", content="2025年三季度HBM营收是多少？")]
+    assert rewrite_follow_up("And Micron?", hbm, Glossary()) == "2025年三季度HBM营收是多少？ And Micron?"
