@@ -43,6 +43,11 @@ def _singular(word: str) -> str:
     return word
 
 
+def is_english_word(word: str) -> bool:
+    """Whether CC-CEDICT glosses some Chinese word with this English word alone."""
+    return word.lower() in _index() or _singular(word.lower()) in _index()
+
+
 def candidates(text: str) -> list[str]:
     """Chinese words CC-CEDICT gives for the English content words and two- or three-word
     phrases of `text` ("last week's average price" -> 上周, 平均, 价格, 均价 …)."""

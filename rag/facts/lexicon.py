@@ -23,7 +23,8 @@ from pathlib import Path
 
 # How the lexicon is derived from the names notes write: a keyword index built by other
 # derivation code is rebuilt (its lexicon would lack what this code adds).
-DERIVATION = "3"  # 2: short and romanised forms of Chinese names; 3: table captions kept
+DERIVATION = "4"  # 2: short and romanised forms of Chinese names; 3: table captions kept;
+# 4: Latin names without their generic tail ("Unitree Robotics" -> Unitree)
 
 _CJK = "\u4e00-\u9fff"
 # Listing codes with their exchange: A-shares, Hong Kong, Korea (KS/KQ), Tokyo (T), Taiwan
@@ -248,6 +249,32 @@ def short_forms(name: str) -> list[str]:
     return [s for s in dict.fromkeys(out) if s != name and len(s) >= 2]
 
 
+# English words that end a company's full name but not the name analysts say: "Unitree
+# Robotics" is Unitree, "Kweichow Moutai Co., Ltd." Kweichow Moutai.
+_LATIN_ENDING = re.compile(
+    r"(?:[\s,]+(?:Robotics?|Technology|Technologies|Tech|Holdings?|Group|Inc\.?|Incorporated|"
+    r"Ltd\.?|Limited|Co\.?|Company|Corp\.?|Corporation|Motors?|Automobiles?|Automotive|"
+    r"Pharmaceuticals?|Pharma|Biotech|Biotechnology|Biosciences|Therapeutics|Medical|"
+    r"Electronics|Semiconductors?|Energy|Industries|International|Intelligent|AG|SE|SA|PLC|"
+    r"NV|LLC))+\.?$",
+    re.IGNORECASE,
+)
+
+
+def latin_short_forms(name: str) -> list[str]:
+    """A Latin company name without its generic tail, when what is left is a name and not an
+    everyday English word or a place ("Horizon", "China"): those would match other text."""
+    from rag.dictionary import is_english_word
+
+    if not name.isascii() or not (tail := _LATIN_ENDING.search(name)) or tail.start() == 0:
+        return []
+    rest = name[: tail.start()].strip(" ,.")
+    words = rest.split()
+    if not words or len(rest) < 3 or (len(words) == 1 and is_english_word(rest)):
+        return []
+    return [rest]
+
+
 def romanised(name: str) -> list[str]:
     """Pinyin spellings of a Chinese name as English writes company names: syllables joined
     per word, place apart ("山西汾酒" -> "Shanxi Fenjiu", "Fenjiu"; "五粮液" -> "Wuliangye")."""
@@ -278,7 +305,7 @@ def with_short_forms(entities: Sequence[Sequence[str]]) -> list[list[str]]:
         forms: list[str] = []
         for alias in group:
             shorts = short_forms(alias)
-            forms += shorts
+            forms += shorts + latin_short_forms(alias)
             for chinese in [alias, *shorts]:
                 forms += romanised(chinese)
         known = {a.lower() for a in group}

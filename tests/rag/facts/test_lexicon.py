@@ -180,3 +180,17 @@ def test_an_english_chunk_is_about_the_name_opening_a_clause_not_an_object_named
     )
     subject = subjects_before(text, [["东方海外国际", "0316.HK", "OOIL"], ["COSCO"]])
     assert subject(len(text) - 5) == "东方海外国际"
+
+
+@pytest.mark.unit
+def test_a_latin_name_is_also_said_without_its_generic_tail_unless_that_leaves_a_word():
+    from rag.facts.lexicon import latin_short_forms, with_short_forms
+
+    assert latin_short_forms("Zhiyuan Robotics") == ["Zhiyuan"]
+    assert latin_short_forms("Kweichow Moutai Co., Ltd.") == ["Kweichow Moutai"]
+    assert latin_short_forms("Horizon Robotics") == []  # "horizon" is an everyday word
+    assert latin_short_forms("China Robotics") == []
+    assert latin_short_forms("Li Auto Inc.") == ["Li Auto"]
+    groups = with_short_forms([["远智科技", "Yuanzhi Robotics"], ["远智医疗", "Yuanzhi Medical"]])
+    # "Yuanzhi" would name both: added to neither
+    assert not any("Yuanzhi" in g for g in groups)
