@@ -140,9 +140,9 @@ MEASURE_UNITS = (
 )  # noqa: SIM905
 
 # English names for measure words and for the nouns these notes count (zh → en).
+# Measure words that always count the same kind of thing. 根 and 条 count whatever is long
+# and thin (cables, roads, news items): their noun comes from the question, or none is said.
 UNIT_EN = {
-    "根": "cables",
-    "条": "cables",
     "台": "units",
     "颗": "chips",
     "片": "pieces",

@@ -150,16 +150,22 @@ def _en_unit_plural(q: Quantity) -> str:
 
 
 def render(
-    q: Quantity, language: Language, *, with_unit: bool = True, max_decimals: int = 2
+    q: Quantity,
+    language: Language,
+    *,
+    with_unit: bool = True,
+    max_decimals: int = 2,
+    counted: str | None = None,
 ) -> str:
-    """A figure in the answer's language: 170万根 → "1.7 million cables" / "170万根";
-    130亿至150亿美元 → "US$13–15 billion" / "130亿至150亿美元"; qualifiers as words."""
+    """A figure in the answer's language: 8万台 → "80,000 units" / "8万台"; 170万根 → "1.7
+    million" (a measure word with no one noun), or "1.7 million cables" when the question
+    counts cables (`counted`); 130亿至150亿美元 → "US$13–15 billion"; qualifiers as words."""
     if language == "en":
-        return _render_en(q, with_unit, max_decimals)
+        return _render_en(q, with_unit, max_decimals, counted)
     return _render_zh(q, with_unit, max_decimals)
 
 
-def _render_en(q: Quantity, with_unit: bool, d: int) -> str:
+def _render_en(q: Quantity, with_unit: bool, d: int, counted: str | None = None) -> str:
     qual = _EN_QUALIFIER[q.qualifier]
     if q.kind == "ratio" and q.ratio:
         return f"{qual}{format_decimal(q.ratio[0], 4)}:{format_decimal(q.ratio[1], 4)}"
@@ -176,7 +182,7 @@ def _render_en(q: Quantity, with_unit: bool, d: int) -> str:
     if q.kind == "money" and q.currency:
         per = _per_unit_en(q.unit)  # RMB 0.295/W, RMB 10,000/tonne
         return f"{qual}{_EN_CURRENCY[q.currency]}{number}{per}"
-    unit = _en_unit(q) if with_unit else ""
+    unit = (_en_unit(q) or (counted if q.kind == "count" else None) or "") if with_unit else ""
     return f"{qual}{number} {unit}".rstrip()
 
 

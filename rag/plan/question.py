@@ -506,6 +506,21 @@ _NOT_NOUNS = frozenset(
 )
 
 
+# "How many AEC cables will…": the plural noun a count question counts, in English words.
+_EN_COUNTED_PHRASE = re.compile(
+    r"\bhow many\s+((?:[A-Za-z0-9-]+\s+){0,2}?[a-z][a-z-]*s)\b(?=\s+(?:will|would|did|does|do|are|"
+    r"is|was|were|has|have|had|can|could|should|in|of|for|at|from|to|does)\b|\s*[?？]|$)",
+    re.I,
+)
+
+
+def counted_in_english(text: str) -> str | None:
+    """The plural noun an English count question counts: "How many AEC cables will…" ->
+    "cables"; None for a question that counts nothing by name."""
+    match = _EN_COUNTED_PHRASE.search(text)
+    return match.group(1).split()[-1] if match else None
+
+
 def asked_noun(text: str) -> str | None:
     """The thing a count question counts: "How many TPUs…" -> "TPU", "多少颗TPU" -> "TPU"."""
     match = _EN_COUNTED.search(text) or _ZH_COUNTED.search(text)

@@ -14,7 +14,7 @@ from rag.numbers import (
 from rag.pick.choose import about_entity, best_quantity, covers_topics
 from rag.pick.estimates import disagree
 from rag.pick.evidence import Evidence, row_evidence
-from rag.plan.question import Question
+from rag.plan.question import Question, counted_in_english
 from rag.types import FactRow, Language
 
 ABSTAIN = {
@@ -39,7 +39,8 @@ def deterministic_answer(question: Question, evidence: list[Evidence]) -> str:
         lead = per_year if len(question.years) > 1 and len(per_year) > 1 else [q]
         if language == "en":
             figures = "; ".join(
-                (f"{f.year}: " if len(lead) > 1 else "") + f"{render(f, 'en')} ({f.raw.strip()})"
+                (f"{f.year}: " if len(lead) > 1 else "")
+                + f"{render(f, 'en', counted=counted_in_english(question.text))} ({f.raw.strip()})"
                 for f in lead
             )
             return f"{figures[0].upper()}{figures[1:]} [{i + 1}]. Source: “{ev.display('en')}”"

@@ -138,6 +138,9 @@ def _after_unit_word(answer: str, figure: Quantity, holder: Evidence) -> int:
         rendered = " ".join(render(q, "en") for q in holder.quantities if same_value(figure, q))
         if re.search(rf"\b{re.escape(word.group(1))}\b", rendered, re.IGNORECASE):
             return end + word.end()
+        counts = any(q.kind == "count" and same_value(figure, q) for q in holder.quantities)
+        if counts and (figure.unit or "").lower() == word.group(1).lower():
+            return end + word.end()  # the noun the answer gives a measure word ("…根": cables)
     return end
 
 

@@ -561,12 +561,12 @@ def test_same_value_tolerance_is_relative() -> None:
 @pytest.mark.parametrize(
     ("text", "en", "zh"),
     [
-        ("170万根", "1.7 million cables", "170万根"),
+        ("170万根", "1.7 million", "170万根"),  # 根 counts whatever is long: no one noun
         ("130亿至150亿美元", "US$13–15 billion", "130亿至150亿美元"),
         ("约25亿元人民币", "about RMB 2.5 billion", "约25亿元"),
-        ("两百多万根", "over 2 million cables", "超过200万根"),
+        ("两百多万根", "over 2 million", "超过200万根"),
         ("超过10万美元", "over US$100,000", "超过10万美元"),
-        ("不到100万根", "less than 1 million cables", "不到100万根"),
+        ("不到100万根", "less than 1 million", "不到100万根"),
         ("至少200万", "at least 2 million", "至少200万"),
         ("8万至12万台", "80,000–120,000 units", "8万至12万台"),
         ("约为5万颗卫星", "about 50,000 satellites", "约5万颗"),
@@ -587,7 +587,8 @@ def test_render(text: str, en: str, zh: str) -> None:
 
 def test_render_rounds_without_noise() -> None:
     q = quantity(D(1) / D(3) * 10**6, kind="count", unit="根")
-    assert render(q, "en") == "333,333.33 cables"
+    assert render(q, "en") == "333,333.33"
+    assert render(q, "en", counted="cables") == "333,333.33 cables"  # the question's noun
     assert render(quantity("1700000.0000000001"), "en") == "1.7 million"
     assert format_decimal(D("0.000001")) == "0.000001"
     assert format_decimal(D("142.857142"), 1) == "142.9"

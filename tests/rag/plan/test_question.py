@@ -104,4 +104,24 @@ def test_a_follow_up_replaces_a_name_no_note_spells():
     )
     # An all-caps word may be a product (HBM), never swapped for a company.
     hbm = [Message(role="user", content="2025年三季度HBM营收是多少？")]
-    assert rewrite_follow_up("And Micron?", hbm, Glossary()) == "2025年三季度HBM营收是多少？ And Micron?"
+    assert (
+        rewrite_follow_up("And Micron?", hbm, Glossary())
+        == "2025年三季度HBM营收是多少？ And Micron?"
+    )
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize(
+    ("question", "noun"),
+    [
+        ("How many subsea cables will the operator lay in 2026?", "cables"),
+        ("How many robots did the company ship?", "robots"),
+        ("How many TPUs will Google deploy?", "TPUs"),
+        ("What is the 2026 demand for subsea cables?", None),
+    ],
+)
+def test_the_noun_an_english_count_question_counts(question: str, noun: str | None) -> None:
+    """What a measure word with no one English noun (根, 条) is rendered with: the question's."""
+    from rag.plan.question import counted_in_english
+
+    assert counted_in_english(question) == noun
