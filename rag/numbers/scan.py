@@ -201,7 +201,8 @@ def _number_at(text: str, pos: int) -> tuple[Decimal, Decimal, int, bool, bool] 
     m = RE_ARABIC.match(text, pos)
     if m is not None:
         prev = text[pos - 1] if pos else " "
-        # Identifiers glued to letters are names, not figures: GB200, H100, GPT-4 (but credo60%).
+        # Identifiers glued to letters are names, not figures: GB200, H100, GPT-4 (but a percent
+        # glued to a name is a share: "TSMC60%").
         glued_currency = any(text.endswith(k, 0, pos) for k in CURRENCY_PREFIX if k.isalpha())
         if (
             prev.isascii()
