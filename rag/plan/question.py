@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import cache, cached_property, lru_cache
 
-from rag.dictionary import chinese_forms
+from rag.dictionary import chinese_forms, company_forms
 from rag.facts.lexicon import place_names, short_forms
 from rag.facts.periods import (
     Period,
@@ -486,7 +486,15 @@ def _latin_names(text: str, glossary: Glossary) -> list[tuple[str, ...]]:
         after = rest[run[-1].end() : run[-1].end() + 2]
         if _KNOWN in before.lstrip(" ")[-1:] + after.strip(" ")[:1]:
             continue  # "Kweichow Moutai": the words beside a known name are part of it
-        names += [(w, w[:-1]) if w.endswith("s") else (w,) for w in words]
+        # A company the dictionary names ("Xiaomi" -> 小米): the notes may write it in Chinese.
+        whole = " ".join(words)
+        if forms := company_forms(whole):
+            names.append((whole, *forms))
+            continue
+        names += [
+            (w, *company_forms(w)) if company_forms(w) else (w, w[:-1]) if w.endswith("s") else (w,)
+            for w in words
+        ]
     return names
 
 

@@ -3,6 +3,7 @@
 import pytest
 
 from rag.dictionary import candidates, translations_in
+from rag.glossary import Glossary
 
 
 @pytest.mark.unit
@@ -56,3 +57,32 @@ def test_english_glosses_are_content_words_without_measure_word_notes():
     words = english_glosses(["银行", "笔"])
     assert "bank" in words
     assert not any(w.startswith("cl") or not w.isalpha() for w in words)
+
+
+@pytest.mark.unit
+def test_a_company_the_dictionary_names_is_found_by_its_chinese_name():
+    from rag.dictionary import company_forms
+    from rag.plan.question import _latin_names
+
+    assert company_forms("Xiaomi") == ["小米"]
+    assert company_forms("Geely") == ["吉利"]
+    assert company_forms("geely") == []  # only as the dictionary capitalises a name
+    assert company_forms("Lucky") == []
+    assert ("Huawei", "华为") in _latin_names("Is Huawei a supplier of the project?", Glossary())
+
+
+@pytest.mark.unit
+def test_a_question_naming_a_company_in_english_is_answered_from_its_chinese_sentence():
+    from langchain_core.documents import Document
+
+    from rag.pick.choose import coverage_gap
+    from rag.pick.evidence import select_evidence
+    from rag.plan.question import Question
+    from rag.render.answer import deterministic_answer
+
+    text = "吉利汽车三季度交付约76万辆，同比增长40%。长安汽车三季度交付约68万辆。"
+    doc = Document(page_content=text, metadata={"source": "auto.md", "title": "t", "start": 0})
+    question = Question.parse("How many vehicles did Geely deliver in Q3?", "en", Glossary())
+    evidence = select_evidence(question, [doc], Glossary())
+    assert coverage_gap(question, evidence, text) is None
+    assert "76万辆" in deterministic_answer(question, evidence)
