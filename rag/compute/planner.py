@@ -46,6 +46,7 @@ from rag.pick.choose import (
     named_specs,
     named_topics,
     names_any,
+    names_the_companies,
     specs_of,
 )
 from rag.pick.evidence import Evidence, select_evidence
@@ -310,7 +311,11 @@ def _figure(
     # The market or product the question names (HBM) must frame an operand: judged over all
     # the candidates, as each is then read alone.
     topics = named_topics(question, candidates)  # the other companies asked are no topic
-    candidates = [e for e in candidates if all(names_any(e, name) for name in topics)]
+    candidates = [
+        e
+        for e in candidates
+        if all(names_any(e, name) for name in topics) and names_the_companies(e, question)
+    ]
     specs = named_specs(question, candidates)  # likewise the grade or model asked ("183N")
     candidates = [e for e in candidates if specs <= specs_of(e)]
     label = str(year) if year else (entity[0] if entity else "")

@@ -173,6 +173,14 @@ def names_any(evidence: Evidence, name: Sequence[str]) -> bool:
     return evidence.names(name)
 
 
+def names_the_companies(evidence: Evidence, question: Question) -> bool:
+    """Whether the sentence itself (its clause lead or table header too) names each company
+    the question names by a dictionary name: a note's section naming several companies
+    ("零跑、理想、小米分别怎么看？") makes no sentence under it any one's."""
+    own = f"{evidence.lead} {evidence.text} {evidence.header or ''}"
+    return all(any(mentions(own, a) for a in company) for company in question.companies)
+
+
 def asks_measure(text: str, q: Quantity) -> bool:
     """Whether a question asks for a measure in the figure's unit ("多少GW", "how many GWh",
     "多少吨"): measured in the notes beside other figures, a measure is otherwise no answer."""
@@ -225,6 +233,8 @@ def best_quantity(question: Question, evidence: list[Evidence]) -> tuple[int, Qu
             continue
         if not all(names_any(ev, name) for name in topics):
             continue  # another note's (or section's) market, not the one the question names
+        if not names_the_companies(ev, question):
+            continue
         if not specs <= specs_of(ev):
             continue  # the price of another grade or model than the one asked ("183N")
         if question.qualifiers and not all(

@@ -104,6 +104,9 @@ class Question:
     # Terms the notes themselves define ("HBM（高带宽内存）", "TSV") that the question names by
     # their Latin acronym, as it would any Latin name: what its figure is about.
     subjects: tuple[tuple[str, ...], ...] = ()
+    # Names the dictionary knows as companies ("Xiaomi": 小米) that no note's lexicon holds:
+    # a figure is theirs only from a sentence that names them itself.
+    companies: tuple[tuple[str, ...], ...] = ()
 
     # What kind of answer the text asks for, read once per question (a copy with other text,
     # e.g. a calculation's sub-question, reads its own).
@@ -165,6 +168,9 @@ class Question:
         if n := _leading_chinese_name(text, glossary):
             names.append(n)
         metrics = asked_metrics(text, glossary)
+        companies = tuple(
+            n for n in names if n[1:] and list(n[1:]) == company_forms(n[0]) and n not in entities
+        )
         return cls(
             text=text,
             language=language,
@@ -197,6 +203,7 @@ class Question:
                 for g in glossary.matches(text, glossary.terms)
                 if not _is_vocabulary(g) and any(_ACRONYM.fullmatch(a) and a in text for a in g)
             ),
+            companies=companies,
         )
 
 

@@ -86,3 +86,18 @@ def test_a_question_naming_a_company_in_english_is_answered_from_its_chinese_sen
     evidence = select_evidence(question, [doc], Glossary())
     assert coverage_gap(question, evidence, text) is None
     assert "76万辆" in deterministic_answer(question, evidence)
+
+
+@pytest.mark.unit
+def test_a_dictionary_company_is_answered_only_from_a_sentence_naming_it():
+    """A section asking about several companies makes no sentence under it any one's."""
+    from langchain_core.documents import Document
+
+    from rag.pick.choose import best_quantity
+    from rag.pick.evidence import select_evidence
+    from rag.plan.question import Question
+
+    text = "问：新势力吉利、长安分别怎么看？\n答：长安汽车三季度交付约68万辆。三季度交付约5万辆的是另一家。"
+    doc = Document(page_content=text, metadata={"source": "a.md", "title": "t", "start": 0})
+    question = Question.parse("How many vehicles did Geely deliver in Q3?", "en", Glossary())
+    assert best_quantity(question, select_evidence(question, [doc], Glossary())) is None
