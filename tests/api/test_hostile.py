@@ -286,7 +286,8 @@ def test_slack_replay_is_refused_and_not_answered_again(
     assert _answered(service, slack_api, before) == 1
     if kind == "events":
         # Slack's own retry is signed afresh: it passes verification and is dropped by event_id.
-        retry = {**signed(body, age_s=-1), "Content-Type": ctype, "X-Slack-Retry-Num": "1"}  # a later second
+        # Signed a second later than the first (the same second would be a replay).
+        retry = {**signed(body, age_s=-1), "Content-Type": ctype, "X-Slack-Retry-Num": "1"}
         reply = client.post(path, content=body, headers=retry)
         assert reply.status_code == 200 and reply.json()["duplicate"] is True
         assert _answered(service, slack_api, before) == 1
