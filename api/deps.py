@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 from collections.abc import Sequence
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -20,6 +20,9 @@ from api.slack_bot import SlackBot
 from ingest.library import DocumentLibrary
 from rag.config import Settings
 from rag.service import AnsweringService, FactTables
+
+if TYPE_CHECKING:  # api.grid_jobs answers through api.ask, which depends on this module
+    from api.grid_jobs import GridRunner
 
 
 def get_app_settings(request: Request) -> Settings:
@@ -63,6 +66,10 @@ def get_feedback(request: Request) -> FeedbackStore:
     return request.app.state.feedback
 
 
+def get_grid(request: Request) -> GridRunner:
+    return request.app.state.grid
+
+
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 ServiceDep = Annotated[AnsweringService, Depends(get_service)]
 FactTablesDep = Annotated[FactTables, Depends(get_fact_tables)]
@@ -71,6 +78,7 @@ GateDep = Annotated[AnswerGate, Depends(get_gate)]
 LibraryLockDep = Annotated[asyncio.Lock, Depends(get_library_lock)]
 SlackDep = Annotated[SlackBot, Depends(get_slack)]
 FeedbackDep = Annotated[FeedbackStore, Depends(get_feedback)]
+GridDep = Annotated["GridRunner", Depends(get_grid)]
 
 _bearer = HTTPBearer(auto_error=False, description="One of RNA_API_KEYS, when keys are set.")
 

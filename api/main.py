@@ -15,10 +15,12 @@ from fastapi import Depends, FastAPI
 from fastapi.responses import RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
-from api import ask, documents, facts, feedback, health, openai_compat, slack
+from api import ask, documents, facts, feedback, grid, health, openai_compat, slack
 from api.deps import key_matches, require_api_key
 from api.errors import install_error_handlers
 from api.feedback_store import FeedbackStore
+from api.grid_jobs import GridRunner, direct_answerer, gated_answerer
+from api.grid_store import GridStore
 from api.limits import AnswerGate
 from api.slack_bot import SlackBot
 from ingest.library import DocumentLibrary
@@ -44,6 +46,17 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         from ingest.library import build_library
 
         state.library = await run_in_threadpool(build_library, state.settings)
+    if state.settings.chroma_mode == "embedded":
+        # Open the index once before anything else does: chromadb registers a path's client
+        # before it has started it, so two first opens at once (the warm-up, and the chat and
+        # Grid tabs listing notes at page load) failed with "Could not connect to tenant".
+        await run_in_threadpool(_open_library, state.library)
+    # Grid cells: through the API's gate with the LLM, or straight in the grid's worker.
+    if state.settings.grid_use_llm:
+        answer = gated_answerer(state.service, state.gate, asyncio.get_running_loop())
+    else:
+        answer = direct_answerer(state.service, state.gate)
+    await run_in_threadpool(state.grid.start, answer)
     warm_up = getattr(state.service, "warm_up", None)
     task = None
     if callable(warm_up):
@@ -55,6 +68,14 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if task is not None and not task.done():
             task.cancel()  # the thread finishes on its own; the process is exiting
         state.feedback.close()  # reopened on next use (tests serve one app more than once)
+        await run_in_threadpool(state.grid.stop)  # running grids: interrupted, cells kept
+
+
+def _open_library(library: DocumentLibrary) -> None:
+    try:
+        library.list()
+    except Exception:  # not fatal: /readyz and the routes report an unreachable index
+        log.warning("the document library could not be read at start", exc_info=True)
 
 
 async def _warm_up(gate: AnswerGate, warm_up: Any) -> None:
@@ -122,6 +143,8 @@ def create_app(
     # Opened on first use; the commit of the running code is read once, here.
     app.state.feedback = feedback_store or FeedbackStore.from_settings(settings)
     app.state.slack = SlackBot(settings, feedback=app.state.feedback)
+    # Grid jobs in `<data_dir>/grid.sqlite3`; the lifespan starts and stops their worker.
+    app.state.grid = GridRunner(GridStore.from_settings(settings), settings)
     install_error_handlers(app)
 
     # Without keys there is no auth at all, so the OpenAPI schema declares none either.
@@ -136,6 +159,7 @@ def create_app(
     )
     app.include_router(facts.router, dependencies=auth, max_body_size=JSON_BODY_LIMIT)
     app.include_router(feedback.router, dependencies=auth, max_body_size=JSON_BODY_LIMIT)
+    app.include_router(grid.router, dependencies=auth, max_body_size=JSON_BODY_LIMIT)
     app.include_router(slack.router, max_body_size=JSON_BODY_LIMIT)
 
     home = "/ui/" if mount_ui and _mount_ui(app, settings) else "/docs"
@@ -164,6 +188,7 @@ def _mount_ui(app: FastAPI, settings: Settings) -> bool:
         queue_size=None,
         admission=app.state.gate,
         feedback=app.state.feedback,
+        grid=app.state.grid,
     )
     keys = settings.api_keys
     # Browsers can't send our bearer header: with keys set, the UI asks for one as password.

@@ -141,6 +141,27 @@ class Settings(BaseSettings):
     max_history_messages: int = 20
     max_upload_bytes: int = 10 * 1024 * 1024
 
+    # Documents x questions grid (POST /v1/grid, the UI's Grid tab)
+    grid_max_documents: int = Field(20, ge=1, description="Notes (rows) in one grid at most.")
+    grid_max_questions: int = Field(
+        10, ge=1, description="Questions (columns) in one grid at most."
+    )
+    grid_max_cells: int = Field(
+        100, ge=1, description="Cells (notes x questions) in one grid at most."
+    )
+    grid_max_jobs: int = Field(
+        4,
+        ge=1,
+        description="Grids running at once across all keys and chat users (one per key or "
+        "user); past it 503 + Retry-After.",
+    )
+    grid_use_llm: bool = Field(
+        True,
+        description="Answer grid cells with the LLM, one at a time through the same admission "
+        "as /v1/ask (a busy model degrades them to the verified quote); false: always the "
+        "verified quote, ~0.1 s a cell.",
+    )
+
     # Slack
     slack_signing_secret: SecretStr | None = None
     slack_bot_token: SecretStr | None = None
@@ -170,6 +191,10 @@ class Settings(BaseSettings):
     @property
     def feedback_db(self) -> Path:
         return self.data_dir / "feedback.sqlite3"
+
+    @property
+    def grid_db(self) -> Path:
+        return self.data_dir / "grid.sqlite3"
 
     @model_validator(mode="after")
     def _refuse_unsafe(self) -> Settings:

@@ -212,3 +212,70 @@ class Feedback(FeedbackEntry):
     id: int
     created_at: str = Field(description="When it was given (UTC, ISO 8601).")
     commit: str
+
+
+# -- documents x questions grid (api/grid.py, api/grid_jobs.py, the UI's Grid tab) ----------
+
+GridState = Literal["running", "done", "cancelled", "interrupted", "failed"]
+GridCellStatus = Literal["answered", "not_in_note", "error"]
+
+
+class GridRequest(Frozen):
+    """Ask every question of one note at a time: the notes are the rows, the questions the
+    columns; each cell is answered with retrieval restricted to that one note."""
+
+    documents: list[str] = Field(min_length=1, description="doc_ids of the notes (rows).")
+    questions: list[str] = Field(min_length=1, description="The questions (columns).")
+    language: Language | None = Field(None, description="Overrides each detected language.")
+
+
+class GridDocument(Frozen):
+    """A row of the grid: the note as it was listed when the grid was submitted."""
+
+    doc_id: str
+    title: str
+    date: str | None = None
+
+
+class GridCell(Frozen):
+    """One note's answer to one question: `answered` (with its citations, all from that
+    note), `not_in_note` (the note does not say) or `error` (the answer failed; `answer`
+    says why)."""
+
+    row: int = Field(description="Index of the note in `documents`.")
+    col: int = Field(description="Index of the question in `questions`.")
+    doc_id: str
+    question: str
+    status: GridCellStatus
+    answer: str
+    citations: list[Citation] = Field(default_factory=list)
+    seconds: float = Field(
+        0.0, description="From the cell's start to its answer, any wait for a slot included."
+    )
+
+
+class GridProgress(Frozen):
+    done: int = Field(description="Finished cells (any status).")
+    total: int
+    answered: int = 0
+    not_in_note: int = 0
+    error: int = 0
+
+
+class GridJob(Frozen):
+    """A grid job: `running` until every cell is done, or `cancelled`, `interrupted` (the
+    server stopped; finished cells are kept and `POST …/resume` answers the rest) or `failed`.
+    """
+
+    id: str
+    state: GridState
+    created_at: str = Field(description="UTC, ISO 8601.")
+    updated_at: str
+    documents: list[GridDocument]
+    questions: list[str]
+    language: Language | None = None
+    progress: GridProgress
+    cells: list[GridCell] = Field(
+        default_factory=list, description="Finished cells, by row then column."
+    )
+    error: str | None = Field(None, description="Why it stopped, when it did not finish.")

@@ -1,4 +1,9 @@
-"""The Gradio chat: streamed, cited answers plus a documents panel.
+"""The Gradio chat: streamed, cited answers plus a documents panel and a documents ×
+questions grid.
+
+With a grid runner (api/grid_jobs.py), the Grid tab asks chosen questions of chosen notes as a
+background job: a progress bar that a timer polls, a notes × questions table of answers with
+their citations (or "not in this note"), Cancel, and CSV/XLSX downloads.
 
 With a feedback store, every answer has 👍/👎 buttons (Gradio's `.like()`); a 👎 asks for an
 optional reason, and each rating is stored with that turn's question, answer and citations.
@@ -23,6 +28,9 @@ import gradio as gr
 from pydantic import SecretStr
 from starlette.concurrency import iterate_in_threadpool
 
+from api.errors import ApiError
+from api.grid_export import to_csv as grid_csv
+from api.grid_export import to_xlsx as grid_xlsx
 from ingest.library import DocumentLibrary, RejectedFile
 from rag.facts.rows import to_csv, to_xlsx
 from rag.service import AnsweringService, FactTables
@@ -33,6 +41,9 @@ from rag.types import (
     AskRequest,
     FeedbackEntry,
     Filters,
+    GridCell,
+    GridJob,
+    GridRequest,
 )
 from ui.render import (
     DOCUMENT_HEADERS,
@@ -43,9 +54,11 @@ from ui.render import (
     describe_facts,
     describe_report,
     document_rows,
+    esc,
     fact_rows,
     history_from_turns,
     render_busy,
+    render_citation,
     render_draft,
     render_error,
 )
@@ -54,6 +67,7 @@ if TYPE_CHECKING:
     from fastapi import FastAPI
 
     from api.feedback_store import FeedbackStore
+    from api.grid_jobs import GridRunner
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +112,20 @@ CSS = """
 .rna-ok { color: #15803d; }
 .rna-err { color: #b91c1c; font-weight: 600; }
 .rna-warn { color: #a16207; }
+.rna-grid-wrap { overflow-x: auto; }
+table.rna-grid { border-collapse: collapse; width: 100%; font-size: 0.9em; }
+table.rna-grid th, table.rna-grid td { border: 1px solid var(--border-color-primary);
+  padding: 0.45em 0.6em; vertical-align: top; text-align: left; }
+table.rna-grid thead th { background: var(--background-fill-secondary); }
+.rna-grid-note { min-width: 11em; max-width: 18em; }
+.rna-grid-cell { min-width: 15em; max-width: 30em; }
+.rna-grid-not_in_note .rna-grid-answer { opacity: 0.6; font-style: italic; }
+.rna-grid-error .rna-grid-answer { color: #b91c1c; }
+.rna-grid-pending { opacity: 0.45; }
+.rna-grid .rna-quote { margin: 0.2em 0 0.2em 0.6em; padding: 0.3em 0.6em;
+  border-left: 3px solid var(--color-accent); background: var(--background-fill-secondary); }
+.rna-grid-progress progress { width: 100%; height: 0.8em; }
+.rna-grid-progress-text { font-size: 0.9em; }
 """
 
 
@@ -145,12 +173,19 @@ class UiActions:
         library: DocumentLibrary,
         admission: Admission | None = None,
         feedback: FeedbackStore | None = None,
+        grid: GridRunner | None = None,
     ) -> None:
         self.service = service
         self.library = library
         self.admission = admission
         self.feedback = feedback  # ratings and the answers they rate (None: no buttons)
-        self._downloads: Path | None = None  # where the figures' CSV/XLSX files are written
+        self.grid = grid  # documents × questions jobs (None: no Grid tab)
+        self._downloads: Path | None = None  # where the CSV/XLSX downloads are written
+
+    def _download_dir(self) -> Path:
+        if self._downloads is None:
+            self._downloads = Path(tempfile.mkdtemp(prefix="rna-downloads-"))
+        return self._downloads
 
     async def respond_admitted(
         self,
@@ -384,11 +419,9 @@ class UiActions:
             return describe_error("list", f"figures of {doc_id}", _reason(error)), [], off, off
         if rows is None:
             return describe_error("list", doc_id, "no document with this doc_id"), [], off, off
-        if self._downloads is None:
-            self._downloads = Path(tempfile.mkdtemp(prefix="rna-facts-"))
         stem = re.sub(r"[^\w.-]+", "_", doc_id.rsplit("/", 1)[-1].rsplit(".", 1)[0]) or "facts"
-        csv_path = self._downloads / f"{stem}-facts.csv"
-        xlsx_path = self._downloads / f"{stem}-facts.xlsx"
+        csv_path = self._download_dir() / f"{stem}-facts.csv"
+        xlsx_path = self._download_dir() / f"{stem}-facts.xlsx"
         csv_path.write_text(to_csv(rows), encoding="utf-8-sig")
         xlsx_path.write_bytes(to_xlsx(rows))
         return (
@@ -397,6 +430,203 @@ class UiActions:
             gr.DownloadButton(value=str(csv_path), interactive=bool(rows)),
             gr.DownloadButton(value=str(xlsx_path), interactive=bool(rows)),
         )
+
+    # -- the grid --------------------------------------------------------------------------
+
+    def grid_choices(self) -> Any:
+        """The Grid tab's notes: every document of the library, shown by title and date."""
+        try:
+            docs = self.library.list()
+        except Exception:
+            log.exception("listing documents failed")
+            return gr.update()
+        return gr.update(choices=[(note_label(d.title, d.date), d.doc_id) for d in docs])
+
+    def grid_all_notes(self) -> Any:
+        """Every note of the library, chosen."""
+        update = self.grid_choices()
+        choices = update.get("choices") if isinstance(update, dict) else None
+        if choices is None:
+            return update
+        return gr.update(choices=choices, value=[value for _, value in choices])
+
+    def grid_run(
+        self,
+        notes: list[str] | None,
+        questions: str,
+        language: str,
+        request: gr.Request | None = None,
+    ) -> GridView:
+        """Start a grid of the chosen notes and the typed questions (one a line)."""
+        lines = [line.strip() for line in (questions or "").splitlines() if line.strip()]
+        if self.grid is None:
+            return _grid_refusal("Grids are not available here · 此处不支持表格")
+        if not notes:
+            return _grid_refusal("Choose at least one note · 请至少选择一篇文档")
+        if not lines:
+            return _grid_refusal("Type at least one question, one a line · 请输入问题，每行一个")
+        grid_request = GridRequest(
+            documents=list(notes),
+            questions=lines,
+            language=None if language == "auto" else language,  # type: ignore[arg-type]
+        )
+        try:
+            job = self.grid.submit(
+                grid_request, owner=_grid_owner(request), documents=self.library.list()
+            )
+        except ApiError as refused:
+            running = (refused.headers or {}).get("Location", "").rsplit("/", 1)[-1]
+            if refused.code == "grid_running" and running:
+                # The user's earlier grid: show it again (its Cancel is right there).
+                shown = self.grid_poll(running, "")
+                message = "Your earlier grid is still running · 上一个表格仍在运行"
+                return (shown[0], shown[1], _grid_message(message), *shown[3:])
+            return _grid_refusal(str(refused.detail))
+        except Exception as error:
+            log.exception("starting a grid failed")
+            return _grid_refusal(_reason(error))
+        return self._grid_view(job, "")
+
+    def grid_poll(self, job_id: str | None, seen: str | None) -> GridView:
+        """The job's progress and table now (the table only when a cell or the state
+        changed); the timer stops once the job is finished."""
+        if self.grid is None or not job_id:
+            return (gr.skip(),) * 8 + (gr.Timer(active=False),)  # type: ignore[return-value]
+        job = self.grid.get(job_id)
+        if job is None:  # kept jobs are pruned: stop polling it
+            gone = _grid_refusal("That grid is gone · 该表格已不存在")
+            return (*gone[:8], gr.Timer(active=False))
+        return self._grid_view(job, seen or "", gr.skip())
+
+    def grid_cancel(self, job_id: str | None, seen: str | None) -> GridView:
+        """Stop the running grid; its finished cells stay."""
+        if self.grid is None or not job_id:
+            return self.grid_poll(job_id, seen)
+        job = self.grid.cancel(job_id)
+        if job is None:
+            return _grid_refusal("That grid is gone · 该表格已不存在")
+        return self._grid_view(job, "")
+
+    def grid_reattach(self, request: gr.Request | None = None) -> GridView:
+        """On page load: the user's grid that is still running, if any (a login keeps it)."""
+        if self.grid is None:
+            return self.grid_poll(None, None)
+        try:
+            running = self.grid.running_job(_grid_owner(request))
+        except Exception:
+            log.exception("looking up the running grid failed")
+            running = None
+        return self.grid_poll(running, "")
+
+    def _grid_view(self, job: GridJob, seen: str, message: Any = "") -> GridView:
+        """The outputs showing `job`; `message` replaces the message line (gr.skip(): keep
+        it, as a poll does)."""
+        now = f"{job.id}:{job.state}:{job.progress.done}"
+        finished = job.state != "running"
+        off = gr.DownloadButton(value=None, interactive=False)
+        csv_button, xlsx_button = off, off
+        if finished and now != seen:
+            stem = f"grid-{job.id[:8]}"
+            csv_path = self._download_dir() / f"{stem}.csv"
+            xlsx_path = self._download_dir() / f"{stem}.xlsx"
+            csv_path.write_text(grid_csv(job), encoding="utf-8-sig")
+            xlsx_path.write_bytes(grid_xlsx(job))
+            csv_button = gr.DownloadButton(value=str(csv_path), interactive=True)
+            xlsx_button = gr.DownloadButton(value=str(xlsx_path), interactive=True)
+        elif finished:
+            csv_button = xlsx_button = gr.skip()
+        return (
+            job.id,
+            now,
+            message,
+            render_grid_progress(job),
+            render_grid_table(job) if now != seen else gr.skip(),
+            csv_button,
+            xlsx_button,
+            gr.Button(interactive=not finished),
+            gr.Timer(active=not finished),
+        )
+
+
+GridView = tuple[Any, Any, Any, Any, Any, Any, Any, Any, Any]
+"""(job id, what was last shown, message, progress, table, CSV button, XLSX button, Cancel
+button, timer): the Grid tab's outputs, in this order."""
+
+GRID_NOT_IN_NOTE = "not in this note · 本纪要未提及"
+GRID_STATES = {
+    "running": "running · 进行中",
+    "done": "done · 完成",
+    "cancelled": "cancelled · 已取消",
+    "interrupted": "interrupted · 已中断",
+    "failed": "failed · 失败",
+}
+
+
+def _grid_owner(request: gr.Request | None) -> str:
+    """Whose grid it is, for "one running grid each": the chat's login or browser session."""
+    return f"ui:{_rater(request) or 'anonymous'}"
+
+
+def _grid_message(message: str) -> str:
+    return f'<span class="rna-err">✘ {esc(message)}</span>' if message else ""
+
+
+def _grid_refusal(message: str) -> GridView:
+    """Only the message changes: a grid shown (and its timer) stays."""
+    return (gr.skip(), gr.skip(), _grid_message(message), *(gr.skip(),) * 6)  # type: ignore[return-value]
+
+
+def note_label(title: str, date: str | None) -> str:
+    return f"{title} · {date}" if date else title
+
+
+def render_grid_progress(job: GridJob) -> str:
+    """A progress bar and what it counts (HTML, escaped)."""
+    p = job.progress
+    counts = f"{p.answered} answered · {p.not_in_note} not in the note · {p.error} errors"
+    reason = f" — {esc(job.error)}" if job.error and job.state != "cancelled" else ""
+    return (
+        f'<div class="rna-grid-progress" data-state="{esc(job.state)}" data-done="{p.done}" '
+        f'data-total="{p.total}"><progress value="{p.done}" max="{p.total}"></progress>'
+        f'<div class="rna-grid-progress-text"><strong>{p.done} / {p.total}</strong> cells · '
+        f"{esc(GRID_STATES.get(job.state, job.state))} · {counts}{reason}</div></div>"
+    )
+
+
+def render_grid_cell(cell: GridCell | None) -> str:
+    """One cell: the answer with its citations (closed: title and date; open: the quote),
+    "not in this note", the error, or "…" while it waits."""
+    if cell is None:
+        return '<td class="rna-grid-cell rna-grid-pending">…</td>'
+    if cell.status == "not_in_note":
+        body = f'<div class="rna-grid-answer">{esc(GRID_NOT_IN_NOTE)}</div>'
+    elif cell.status == "error":
+        body = f'<div class="rna-grid-answer">error · 出错: {esc(cell.answer)}</div>'
+    else:
+        cites = "".join(render_citation(c) for c in sorted(cell.citations, key=lambda c: c.n))
+        body = f'<div class="rna-grid-answer">{esc(cell.answer)}</div>{cites}'
+    return (
+        f'<td class="rna-grid-cell rna-grid-{cell.status}" data-status="{cell.status}">{body}</td>'
+    )
+
+
+def render_grid_table(job: GridJob) -> str:
+    """Notes as rows, questions as columns (HTML; everything from a note or user escaped)."""
+    by_place = {(c.row, c.col): c for c in job.cells}
+    head = "".join(f"<th>{esc(q)}</th>" for q in job.questions)
+    rows = []
+    for r, doc in enumerate(job.documents):
+        note = (
+            f'<th class="rna-grid-note" data-doc-id="{esc(doc.doc_id)}">{esc(doc.title)}'
+            f'<div class="rna-cite-meta">{esc(doc.date or "")} · {esc(doc.doc_id)}</div></th>'
+        )
+        cells = "".join(render_grid_cell(by_place.get((r, c))) for c in range(len(job.questions)))
+        rows.append(f"<tr>{note}{cells}</tr>")
+    return (
+        f'<div class="rna-grid-wrap"><table class="rna-grid" data-job="{esc(job.id)}">'
+        f"<thead><tr><th>Note · 文档</th>{head}</tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table></div>"
+    )
 
 
 def build_ui(
@@ -407,14 +637,16 @@ def build_ui(
     queue_size: int | None = None,
     admission: Admission | None = None,
     feedback: FeedbackStore | None = None,
+    grid: GridRunner | None = None,
 ) -> gr.Blocks:
     """The chat and documents panel over one answering service and one document library.
 
     `concurrency_limit` events of each kind run at once (None: no limit); `queue_size` bounds
     the waiting ones (None: no bound). With `admission` (the API's gate) answers are admitted
     like the API's: a busy model degrades them to answers without it. With `feedback`, every
-    answer has 👍/👎 buttons stored there. Mount the result with `css=CSS` (see `mount_ui`)."""
-    actions = UiActions(service, library, admission, feedback)
+    answer has 👍/👎 buttons stored there. With `grid` (a started GridRunner), a Grid tab runs
+    documents × questions grids on it. Mount the result with `css=CSS` (see `mount_ui`)."""
+    actions = UiActions(service, library, admission, feedback, grid)
     with gr.Blocks(title="Research notes assistant", analytics_enabled=False) as demo:
         turns_state = gr.State([])
         gr.Markdown(
@@ -533,6 +765,68 @@ def build_ui(
                     "Download XLSX · 下载", interactive=False, elem_id="rna-facts-xlsx", size="sm"
                 )
 
+        if grid is not None:
+            with gr.Tab("Grid · 表格", elem_id="rna-grid-tab"):
+                gr.Markdown(
+                    "Ask each question of each note on its own: a row per note, a column per "
+                    "question, every answer cited from its row's note. "
+                    "逐篇文档回答每个问题：每行一篇文档，每列一个问题。"
+                )
+                with gr.Row():
+                    with gr.Column(scale=3):
+                        grid_notes = gr.Dropdown(
+                            choices=[],
+                            multiselect=True,
+                            label="Notes (rows) · 文档（行）",
+                            elem_id="rna-grid-notes",
+                        )
+                        grid_all = gr.Button(
+                            "All notes · 全部文档", size="sm", elem_id="rna-grid-all", scale=0
+                        )
+                    grid_language = gr.Radio(
+                        LANGUAGES,
+                        value="auto",
+                        label="Answer language · 回答语言",
+                        elem_id="rna-grid-lang",
+                        scale=1,
+                    )
+                grid_questions = gr.Textbox(
+                    label="Questions (columns), one a line · 问题（列），每行一个",
+                    placeholder="What is Nvidia's 2026 AEC demand?\n光模块行业为何具备投资价值？",
+                    lines=3,
+                    max_lines=12,
+                    elem_id="rna-grid-questions",
+                )
+                with gr.Row():
+                    grid_run = gr.Button(
+                        "Run · 运行", variant="primary", elem_id="rna-grid-run", scale=2
+                    )
+                    grid_cancel = gr.Button(
+                        "Cancel · 取消",
+                        variant="stop",
+                        interactive=False,
+                        elem_id="rna-grid-cancel",
+                        scale=1,
+                    )
+                    grid_csv_button = gr.DownloadButton(
+                        "Download CSV · 下载",
+                        interactive=False,
+                        elem_id="rna-grid-csv",
+                        scale=1,
+                    )
+                    grid_xlsx_button = gr.DownloadButton(
+                        "Download XLSX · 下载",
+                        interactive=False,
+                        elem_id="rna-grid-xlsx",
+                        scale=1,
+                    )
+                grid_message = gr.HTML(elem_id="rna-grid-message", js_on_load=None)
+                grid_progress = gr.HTML(elem_id="rna-grid-progress", js_on_load=None)
+                grid_table = gr.HTML(elem_id="rna-grid-table", js_on_load=None)
+                grid_job = gr.State(None)  # the id of the grid shown
+                grid_seen = gr.State("")  # its state and cell count when last shown
+                grid_timer = gr.Timer(1.0, active=False)
+
         # The REST API (api/) is the documented one: these endpoints serve this page only.
         private: dict[str, Any] = {"api_visibility": "private"}
         chat_io: dict[str, Any] = {
@@ -592,6 +886,41 @@ def build_ui(
         # The note filter offers what the index holds, now and after each upload or delete.
         for changed in (demo.load, upload_file.upload, delete_btn.click, refresh_btn.click):
             changed(actions.note_choices, outputs=[filter_notes], **private)
+        if grid is not None:
+            grid_out = [
+                grid_job,
+                grid_seen,
+                grid_message,
+                grid_progress,
+                grid_table,
+                grid_csv_button,
+                grid_xlsx_button,
+                grid_cancel,
+                grid_timer,
+            ]
+            grid_run.click(
+                actions.grid_run,
+                inputs=[grid_notes, grid_questions, grid_language],
+                outputs=grid_out,
+                **private,
+            )
+            grid_cancel.click(
+                actions.grid_cancel, inputs=[grid_job, grid_seen], outputs=grid_out, **private
+            )
+            # A poll is a cheap read of the job store: no progress spinner. (Queued: an update
+            # sent outside the queue links its downloads at the root, not under the mount.)
+            grid_timer.tick(
+                actions.grid_poll,
+                inputs=[grid_job, grid_seen],
+                outputs=grid_out,
+                show_progress="hidden",
+                concurrency_limit=None,
+                **private,
+            )
+            demo.load(actions.grid_reattach, outputs=grid_out, **private)
+            for changed in (demo.load, upload_file.upload, delete_btn.click, refresh_btn.click):
+                changed(actions.grid_choices, outputs=[grid_notes], **private)
+            grid_all.click(actions.grid_all_notes, outputs=[grid_notes], **private)
     # One answer at a time by default (a local LLM on 2 cores); Gradio shows waiting users
     # their place in the queue, and refuses new ones past `queue_size`.
     demo.queue(max_size=queue_size)
@@ -671,19 +1000,31 @@ def main(argv: list[str] | None = None) -> None:
 
     # Heavy imports only now: building the UI for the API must not load models.
     from api.feedback_store import FeedbackStore
+    from api.grid_jobs import GridRunner, direct_answerer
+    from api.grid_store import GridStore
     from api.main import answer_gate  # the API's admission: a busy model degrades, not waits
     from ingest.library import build_library
     from rag.assistant import build_assistant
     from rag.config import get_settings
 
     settings = get_settings()  # refuses a non-loopback host without RNA_API_KEYS
+    service = build_assistant(settings)
+    library = build_library(settings)
+    try:  # the index opened once, before the page's first reads race to open it (api/main.py)
+        library.list()
+    except Exception:
+        log.warning("the document library could not be read at start", exc_info=True)
+    # Alone, grid cells are answered without the LLM (the gate lives on Gradio's loop).
+    grid = GridRunner(GridStore.from_settings(settings), settings)
+    grid.start(direct_answerer(service))
     ui = build_ui(
-        build_assistant(settings),
-        build_library(settings),
+        service,
+        library,
         concurrency_limit=None,  # the gate bounds answering work
         queue_size=None,
         admission=answer_gate(settings),
         feedback=FeedbackStore.from_settings(settings),
+        grid=grid,
     )
     ui.launch(
         server_name=settings.host,

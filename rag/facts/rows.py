@@ -218,11 +218,12 @@ def row_values(row: FactRow) -> list[object]:
 
 # A cell a spreadsheet would run as a formula ("=HYPERLINK(…)", "@SUM(…)", "+cmd|…"); a signed
 # figure ("-18.69%", "+41.21%") is data and stays as written.
-_FORMULA = re.compile(r"^(?:[=@\t\r]|[+\-](?![\d.,\s]*\d[\d.,]*\s*%?\s*$))")
+FORMULA = re.compile(r"^(?:[=@\t\r]|[+\-](?![\d.,\s]*\d[\d.,]*\s*%?\s*$))")
 
 
-def _safe_text(value: object) -> object:
-    if isinstance(value, str) and _FORMULA.match(value):
+def safe_text(value: object) -> object:
+    """A text a spreadsheet would run as a formula, quoted; anything else as it is."""
+    if isinstance(value, str) and FORMULA.match(value):
         return "'" + value
     return value
 
@@ -233,7 +234,7 @@ def to_csv(rows: Iterable[FactRow]) -> str:
     writer = csv.writer(out)
     writer.writerow(COLUMNS)
     for row in rows:
-        writer.writerow(["" if v is None else _safe_text(v) for v in row_values(row)])
+        writer.writerow(["" if v is None else safe_text(v) for v in row_values(row)])
     return out.getvalue()
 
 

@@ -50,6 +50,10 @@ OPERATIONS = {
     "GET /v1/facts",
     "POST /v1/feedback",
     "GET /v1/feedback",
+    "POST /v1/grid",
+    "GET /v1/grid/{job_id}",
+    "POST /v1/grid/{job_id}/cancel",
+    "POST /v1/grid/{job_id}/resume",
 }
 
 
