@@ -26,10 +26,8 @@ import logging
 import re
 import sqlite3
 import subprocess
-import threading
 import uuid
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,6 +35,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
+from api.sqlite_store import SqliteStore
 from rag.config import REPO_ROOT, Settings
 from rag.types import (
     FEEDBACK_REASON_MAX_CHARS,
@@ -176,65 +175,20 @@ class KeptAnswer:
         )
 
 
-class FeedbackStore:
+class FeedbackStore(SqliteStore):
     """Ratings and the answers they rate, in one SQLite file (opened on first use)."""
 
+    schema = _SCHEMA
+    schema_version = SCHEMA_VERSION
+
     def __init__(self, path: Path, *, commit: str, keep_answers: int = KEEP_ANSWERS) -> None:
-        self.path = Path(path)
+        super().__init__(path)
         self.commit = commit
         self.keep_answers = keep_answers
-        self._lock = threading.Lock()
-        self._conn: sqlite3.Connection | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> FeedbackStore:
         return cls(settings.feedback_db, commit=code_commit(settings.commit))
-
-    # -- connection ------------------------------------------------------------------------
-
-    def _connect(self) -> sqlite3.Connection:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        # isolation_level=None: no implicit transactions; _transaction() opens each one.
-        conn = sqlite3.connect(self.path, timeout=10, check_same_thread=False, isolation_level=None)
-        conn.row_factory = sqlite3.Row
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")  # WAL: durable across process crashes
-        conn.execute("PRAGMA busy_timeout=10000")
-        with self._transaction_on(conn, write=True):
-            for statement in _SCHEMA.split(";"):
-                if statement.strip():
-                    conn.execute(statement)
-            conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-        return conn
-
-    @staticmethod
-    @contextmanager
-    def _transaction_on(conn: sqlite3.Connection, *, write: bool) -> Iterator[sqlite3.Connection]:
-        # A writer takes the file's write lock at once (IMMEDIATE), so it never fails half-way
-        # on a lock another process holds; a reader sees one consistent snapshot.
-        conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-        try:
-            yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
-
-    @contextmanager
-    def _transaction(self, *, write: bool = True) -> Iterator[sqlite3.Connection]:
-        """One transaction on the shared connection, the lock held throughout."""
-        with self._lock:
-            if self._conn is None:
-                self._conn = self._connect()
-            with self._transaction_on(self._conn, write=write) as conn:
-                yield conn
-
-    def close(self) -> None:
-        """Close the connection (the next use opens it again)."""
-        with self._lock:
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
 
     # -- answers ---------------------------------------------------------------------------
 
