@@ -260,16 +260,27 @@ def is_metric_group(group: Sequence[str]) -> bool:
 _COUNTS = re.compile(r"\bhow many\b|\b(?:sold|sell|sells|selling|units|volumes?)\b", re.I)
 
 
+# A question that asks an amount of money: "revenue", "RMB", "US$", "how much money".
+_IN_MONEY = re.compile(
+    r"\b(?:revenues?|turnover|income|money|value|yuan|rmb|usd|dollars?|bn|billion|million)\b|[$¥]",
+    re.I,
+)
+
+
 def asked_metrics(text: str, glossary: Glossary) -> tuple[tuple[str, ...], ...]:
     """The metric groups a question names, longest names first: "net margin" asks 净利率, not
     also the 毛利率 that a bare "margin" would name. A word naming either of two terms
     ("sales") names the counted one when the question counts things."""
     groups = [g for g in glossary.matches(text, glossary.terms) if is_metric_group(g)]
     counted = bool(_COUNTS.search(text))
+    in_money = bool(_IN_MONEY.search(text))
     meant: dict[str, str] = {}  # the term a word naming either of two stands for here
     for word, (count_term, other_term) in counted_or_not().items():
         if mentions(text, word):
             meant[count_term if counted else other_term] = word
+            if not counted and not in_money:
+                meant[count_term] = word  # neither said: the figure's unit decides
+                continue
             unchosen = other_term if counted else count_term
             groups = [
                 g
