@@ -352,6 +352,8 @@ def extract_facts(
                 None,
             )
             carried = None if subject_now == _SHARED else subject_now or carried
+            if is_heading(sentence) and len({name for _, _, name in mentions}) > 1:
+                carried = None  # a heading naming several heads a comparison of them
     return facts
 
 
@@ -500,16 +502,17 @@ def _table_fact(
 ) -> Fact:
     """A cell's figure: its column or row label says whom, what and when, and in which unit
     (or the table's caption does)."""
-    label = tables.cell_label(row, header, q.start or 0)
-    if label is not None:
-        row_label, _, column_label = label.partition("，")
+    labels = tables.cell_labels(row, header, q.start or 0)
+    # Kept apart: a label may hold commas of its own ("经销商数量（家，最新披露）").
+    row_label, column_label = labels or ("", "")
+    label = f"{row_label}，{column_label}" if labels else None
+    if labels is not None:
         q = with_unit(q, label_unit(row_label, column_label, caption, header.split("|")[1]))
     if label is None:
         context, placed = row, q
     else:
         context = f"{label} {q.raw}"
         placed = q.model_copy(update={"start": len(label) + 1, "end": len(label) + 1 + len(q.raw)})
-    row_label, _, column_label = (label or "").partition("，")
     labelled = next(
         (m[2] for part in (column_label, row_label) for m in glossary.entity_mentions(part)),
         None,

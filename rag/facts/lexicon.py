@@ -360,6 +360,9 @@ _OPENS_CLAUSE = re.compile(
 )
 
 
+_NO_ONE = "\x00"  # a heading naming several entities: its section is about none by default
+
+
 def subjects_before(
     text: str, entities: Sequence[Sequence[str]], title: str = ""
 ) -> Callable[[int], str | None]:
@@ -396,8 +399,12 @@ def subjects_before(
     heading_starts = [start for start, _ in headings]
 
     def first_named(start: int, end: int) -> str | None:
+        """The one entity a heading names; one naming several ("同业比较：A、B实现正增长")
+        heads a comparison, and the sentences under it are about none of them by default."""
         i = bisect_right(positions, start - 1)
-        return mentions[i][1] if i < len(mentions) and mentions[i][0] < end else None
+        j = bisect_right(positions, end - 1)
+        named = {name for _, name in mentions[i:j]}
+        return named.pop() if len(named) == 1 else _NO_ONE if named else None
 
     named_in_title = sorted(
         (m.start(), name) for pattern, name in patterns for m in pattern.finditer(title)
@@ -411,8 +418,11 @@ def subjects_before(
         if h < 0:
             return last[1] if last else None
         start, end = headings[h]
-        if last is not None and last[0] >= start:
+        if last is not None and last[0] >= end:
             return last[1]  # named in this section, before the position
-        return first_named(start, end) or title_subject or (last[1] if last else None)
+        first = first_named(start, end)
+        if first == _NO_ONE:
+            return None
+        return first or title_subject or (last[1] if last else None)
 
     return subject

@@ -26,12 +26,18 @@ def cells(row: str) -> list[str]:
     return [c.strip() for c in row.strip().strip("|").split("|")]
 
 
-def cell_label(row: str, header: str | None, position: int) -> str | None:
-    """ "row label，column label" of the cell holding `position`, or None outside a table."""
+def cell_labels(row: str, header: str | None, position: int) -> tuple[str, str] | None:
+    """(row label, column label) of the cell holding `position`, or None outside a table."""
     if header is None or not is_row(row) or row.strip() == header.strip():
         return None
     column = row[:position].count("|") - 1  # cells before it; the first holds the row label
     head, here = cells(header), cells(row)
     if column <= 0 or column >= len(head) or not here:
         return None
-    return f"{here[0]}，{head[column]}"
+    return here[0], head[column]
+
+
+def cell_label(row: str, header: str | None, position: int) -> str | None:
+    """ "row label，column label" of the cell holding `position`, or None outside a table."""
+    labels = cell_labels(row, header, position)
+    return f"{labels[0]}，{labels[1]}" if labels else None

@@ -259,7 +259,9 @@ def select_evidence(
             if is_heading(sentence):
                 under = sentence.strip().lstrip("#").strip()
             if is_heading(sentence) and offset not in facts_by_sentence:
-                carried = glossary.entities_in(sentence) or carried
+                # A heading naming several companies heads a comparison: none is its subject.
+                named_here = glossary.entities_in(sentence)
+                carried = named_here if len(named_here) == 1 else [] if named_here else carried
                 continue  # a heading without figures frames its section; it is no evidence
             if tables.is_row(sentence):
                 following = lines[index + 1][1] if index + 1 < len(lines) else ""

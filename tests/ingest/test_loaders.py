@@ -203,3 +203,4 @@ def test_a_documents_type_is_what_it_declares_else_what_its_text_shows() -> None
     news = "2025年10月28日　来源：医药财经观察　记者 林溪\n\n前三季度交易103笔。"
     assert document_type({}, news, "创新药出海") == "news"
     assert document_type({}, "液冷服务器渗透率提升。", "液冷") == "other"
+

@@ -4,6 +4,7 @@ and table labels (sentences written for these tests, in the shapes of broker not
 import pytest
 
 from rag.facts.extract import extract_facts, facts_from_json, facts_json
+from rag.facts.lexicon import subjects_before
 from rag.glossary import Glossary
 from rag.plan.question import general_metric_vocab
 
@@ -208,3 +209,29 @@ def test_a_month_frames_the_next_sentences_but_a_comparison_base_does_not():
     assert facts["1,204万吨"].period == "m10"
     assert facts["1,150万吨"].period == "m09"  # the base, written before it
     assert facts["312万吨"].period == "m10"  # the month the text speaks of, not the base
+
+
+def test_a_row_label_with_a_comma_of_its_own_keeps_its_unit_over_the_captions():
+    table = (
+        "表3：两家电池厂核心指标（单位：亿元，另注明者除外）\n"
+        "| 指标 | 宁德时代 | 比亚迪 |\n|---|---|---|\n"
+        "| 营业收入 | 2830.72 | 5662.66 |\n"
+        "| 员工人数（人，年末） | 131988 | 900000 |\n"
+    )
+    facts = {f.quantity.raw: f for f in extract_facts(table, GLOSSARY, general_metric_vocab())}
+    assert facts["2830.72"].quantity.kind == "money"
+    assert facts["131988"].quantity.kind == "count" and facts["131988"].quantity.unit == "人"
+    assert facts["900000"].entity == "比亚迪"
+
+
+def test_a_heading_naming_several_companies_frames_its_section_with_none():
+    text = "## 同业比较：宁德时代、比亚迪均实现增长\n\n板块前三季度装机量合计512GWh。"
+    assert _facts(text)["512GWh"].entity is None
+    # At ingest each chunk is given whom its text is about: a comparison section, no one.
+    note = (
+        "# 宁德时代三季报点评\n\n## 海外加速\n\n前三季度海外收入820亿元。\n\n"
+        "## 同业比较：宁德时代、比亚迪均实现增长\n\n板块前三季度装机量合计512GWh。"
+    )
+    subject = subjects_before(note, [["宁德时代", "CATL"], ["比亚迪", "BYD"]], "宁德时代三季报点评")
+    assert subject(note.index("前三季度海外")) == "宁德时代"  # the title's company
+    assert subject(note.index("板块")) is None
