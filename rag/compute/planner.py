@@ -329,6 +329,8 @@ def _figure(
                     f.quantity
                     for f in facts_of(ev)
                     if (kinds is None or f.quantity.kind in kinds)
+                    # another company's figure in a sentence about the one asked is not its
+                    and (entity is None or f.entity is None or f.entity in entity)
                     # a figure of a year with no span is a full year's ("2024年营收1741.44亿元")
                     and (
                         f.period == period or (period == "fy" and not f.period and f.quantity.year)
@@ -1217,6 +1219,8 @@ def _derived(
     a, b = ops[0].quantity, ops[1].quantity
     if (a.low, a.high) == (b.low, b.high) or a.kind != b.kind:
         return None  # one figure read twice, or two figures of different kinds
+    if not _one_series(ops[0], ops[1], entity):
+        return None  # one company's nine months minus another's quarter is no half-year
     if a.year and b.year and a.year != b.year:
         return None  # last year's full year minus this year's nine months is no quarter
     evidence, marker = _cite([ops[0], ops[1]])
@@ -1236,6 +1240,22 @@ def _derived(
         result, terms, question, f"{label}, as the {how_en} of the two:", f"{label}（{how_zh}）约"
     )
     return Calculation(text, evidence, [call])
+
+
+def _one_series(a: _Operand, b: _Operand, entity: tuple[str, ...] | None) -> bool:
+    """Whether two period figures can be one series: not two companies' (nor another than the
+    one asked), so that their sum or difference is a period of that company. (Requiring one
+    metric word as well lost a correct case: notes vary the word, "营收" then "营业收入".)"""
+    fa, fb = _fact_of(a), _fact_of(b)
+    if fa is None or fb is None:
+        return False
+    if fa.entity and fb.entity and fa.entity != fb.entity:
+        return False
+    return entity is None or all(not f.entity or f.entity in entity for f in (fa, fb))
+
+
+def _fact_of(op: _Operand) -> Fact | None:
+    return next((f for f in facts_of(op.evidence) if f.quantity == op.quantity), None)
 
 
 def _share(

@@ -81,6 +81,19 @@ def test_a_missing_period_is_the_sum_or_difference_of_two_of_the_same_year():
 
 
 @pytest.mark.unit
+def test_a_derived_period_never_combines_two_companies_figures():
+    glossary = Glossary(entities=[["远航风电"], ["青禾能源"]]).with_lexicon([], [])
+    docs = _docs(
+        "远航风电前三季度营业收入609.45亿元，同比下降10.26%；青禾能源第三季度营业收入390.64亿元。",
+    )
+    question = Question.parse("风电板块2025年上半年营业收入是多少？", "zh", glossary)
+    assert derived_period(question, docs, glossary) is None
+    own = _docs("远航风电前三季度营业收入609.45亿元；第三季度营业收入81.74亿元。")
+    half = derived_period(Question.parse("远航风电上半年营业收入是多少？", "zh", glossary), own, glossary)
+    assert half is not None and "527.71亿元" in half.answer, half
+
+
+@pytest.mark.unit
 def test_a_ratio_stated_as_its_terms_is_a_share():
     docs = _docs(
         "Acme Robotics' 2025 revenue was RMB 1.71bn and its recurring net profit attributable "
