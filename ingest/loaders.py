@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -209,7 +210,9 @@ _MAX_TABLE_PDF_PAGES = 60
 
 def _pdf_pages_with_tables(data: bytes, pages: int) -> list[str] | None:
     """Each page's text with its tables as markdown rows, in reading order (the text above a
-    table, the table, the text below); None when the PDF is too long or pdfplumber fails."""
+    table, the table, the text below); None when the PDF is too long or pdfplumber fails.
+    Lines set larger than the body text become markdown headings, so a printed note keeps
+    the sections (and the title's year and period) that frame its sentences."""
     if pages > _MAX_TABLE_PDF_PAGES:
         return None
     import logging
@@ -220,28 +223,78 @@ def _pdf_pages_with_tables(data: bytes, pages: int) -> list[str] | None:
     out = []
     try:
         with pdfplumber.open(io.BytesIO(data)) as pdf:
+            levels = _heading_levels([c["size"] for page in pdf.pages for c in page.chars])
             for page in pdf.pages:
                 parts, top = [], 0.0
                 for table in sorted(page.find_tables(), key=lambda t: t.bbox[1]):
                     x0, table_top, x1, bottom = table.bbox
                     if table_top > top:
-                        parts.append(_region_text(page, top, table_top))
+                        parts.append(_region_text(page, top, table_top, levels))
                     rows = [
                         [(c or "").replace("\n", " ").strip() for c in r] for r in table.extract()
                     ]
                     parts.append(markdown_table(rows))
                     top = max(top, bottom)
-                parts.append(_region_text(page, top, page.height))
+                parts.append(_region_text(page, top, page.height, levels))
                 out.append("\n".join(p for p in parts if p.strip()))
     except Exception:  # pdfplumber meets what pypdf reads: fall back to its plain text
         return None
     return out
 
 
-def _region_text(page: Any, top: float, bottom: float) -> str:
+# A line set this much larger than the body text is a heading (a 13 pt section title over
+# 11 pt text); its rank among the larger sizes is its level.
+_HEADING_SIZE_RATIO = 1.15
+_MAX_HEADING_CHARS = 80
+
+
+def _heading_levels(sizes: list[float]) -> dict[float, int]:
+    """Heading level by font size: the body's size is the one most characters are set in;
+    each distinct larger size, largest first, is level 1, 2, … (at most 3)."""
+    if not sizes:
+        return {}
+    counts = Counter(round(s, 1) for s in sizes)
+    body = counts.most_common(1)[0][0]
+    larger = sorted({s for s in counts if s >= body * _HEADING_SIZE_RATIO}, reverse=True)
+    return {size: min(rank + 1, 3) for rank, size in enumerate(larger)}
+
+
+def _region_text(page: Any, top: float, bottom: float, levels: dict[float, int]) -> str:
     if bottom - top < 1:
         return ""
-    return page.crop((0, top, page.width, bottom), strict=False).extract_text() or ""
+    region = page.crop((0, top, page.width, bottom), strict=False)
+    if not levels:
+        return region.extract_text() or ""
+    out: list[str] = []
+    heading: tuple[int, list[str]] | None = None  # a heading wraps over lines of one size
+    for line in region.extract_text_lines(return_chars=True):
+        sizes = Counter(round(c["size"], 1) for c in line["chars"] if c["text"].strip())
+        level = levels.get(sizes.most_common(1)[0][0]) if sizes else None
+        if level and heading and heading[0] == level:
+            heading[1].append(line["text"])
+            continue
+        if heading:
+            out.append(_heading_line(*heading))
+            heading = None
+        if level and len(line["text"]) <= _MAX_HEADING_CHARS:
+            heading = (level, [line["text"]])
+        else:
+            out.append(line["text"])
+    if heading:
+        out.append(_heading_line(*heading))
+    return "\n".join(out)
+
+
+def _heading_line(level: int, lines: list[str]) -> str:
+    """One markdown heading from its wrapped lines: CJK lines join directly, Latin with a space."""
+    text = lines[0].strip()
+    for line in lines[1:]:
+        line = line.strip()
+        cjk_join = re.match(r"[\u3000-\u9fff\uff00-\uffef]", line) or re.search(
+            r"[\u3000-\u9fff\uff00-\uffef]$", text
+        )
+        text += line if cjk_join else f" {line}"
+    return f"\n{'#' * level} {text}\n"
 
 
 # python-docx parses all of document.xml: 20 MB of it (a 97 KB upload) took 62 s and 405 MB

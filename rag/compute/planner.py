@@ -349,6 +349,14 @@ def _figure(
         ]
         if asked and any(ev.quantities for ev in named):
             of_period = [ev for ev in named if ev.quantities]
+        # A figure of a part of the whole asked ("茅台酒收入" of a product, when the company's
+        # revenue is asked; "i茅台" within "直销渠道") is the operand only when nothing else is.
+        whole = [
+            replace(ev, quantities=tuple(q for q in ev.quantities if _of_series_asked(q, ev, sub)))
+            for ev in of_period
+        ]
+        if any(ev.quantities for ev in whole):
+            of_period = [ev for ev in whole if ev.quantities]
         picked = best_quantity(sub, of_period)
         return _Operand(picked[1], of_period[picked[0]], label) if picked else None
     for ev in candidates:
@@ -376,6 +384,63 @@ def _figure(
         if picked is not None:
             return _Operand(picked[1], ev, label)
     return None
+
+
+# Words that open a figure's clause without narrowing what it measures.
+_NOT_A_PART = re.compile(
+    r"其中|公司|实现|单看|单季|合计|累计|共计|同期|报告期|本期|分别|仅|约|达到|达|为|的|了|"
+    r"是多少|多少|是|有|大约|如何|怎样|请问|[？?]|"
+    r"[\s\d.,，、：:；;（）()%％年月日]"
+)
+
+
+def _series_words(q: Quantity, ev: Evidence, question: Question) -> list[str] | None:
+    """What a period figure's clause says it measures beyond the asked company and metric
+    (see `_series_in`). None for English, which states the measure after the figure as often."""
+    subject = q.subject or ""
+    if not subject or not re.search(r"[\u4e00-\u9fff]", subject):
+        return None
+    fact_metric = _metric_of(ev, q)
+    return _series_in(subject, question, frozenset({fact_metric} if fact_metric else ()))
+
+
+def _series_in(
+    text: str,
+    question: Question,
+    metrics: frozenset[str] = frozenset(),
+    *,
+    asked: bool = False,
+) -> list[str]:
+    """The words of `text` left without periods, metric words, the asked company's names
+    (standing alone, not inside a product's name such as "茅台酒"), connectives and
+    question words: the part of the company measured ("直销渠道", "系列酒"), if any."""
+    for start, end, _ in reversed(spans_in(text)):
+        text = text[:start] + " " + text[end:]
+    words = {a for g in question.metrics for a in g} | set(metrics)
+    for word in sorted(words, key=len, reverse=True):
+        if not word.isascii():
+            text = text.replace(word, " ")
+    full = {g[0] for g in question.entities}
+    for alias in sorted({a for g in question.entities for a in g}, key=len, reverse=True):
+        if alias.isascii():  # "000858.SZ", "CATL"
+            text = re.sub(rf"(?<![A-Za-z0-9]){re.escape(alias)}(?![A-Za-z])", " ", text, flags=re.I)
+        elif alias in full or asked:  # "远航风电直销渠道": the company, then what of it
+            text = text.replace(alias, " ")
+        else:  # a short name inside a longer word is a product's name ("茅台酒")
+            text = re.sub(rf"{re.escape(alias)}(?![\u4e00-\u9fff])", " ", text)
+    return [part for part in _NOT_A_PART.sub(" ", text).split() if part]
+
+
+def _of_series_asked(q: Quantity, ev: Evidence, question: Question) -> bool:
+    """Whether a period figure measures the part of the company the question asks: the
+    whole when it names no part, else a part named alike."""
+    words = _series_words(q, ev, question)
+    if words is None or question.language != "zh":
+        return True  # an English question's words are not the note's: nothing to compare
+    asked = _series_in(question.text, question, asked=True)
+    if not asked:
+        return all(part in question.text for part in words)
+    return bool(words) and _share_a_word("".join(words), "".join(asked))
 
 
 def _metric_of(ev: Evidence, q: Quantity) -> str | None:
@@ -1219,7 +1284,7 @@ def _derived(
     a, b = ops[0].quantity, ops[1].quantity
     if (a.low, a.high) == (b.low, b.high) or a.kind != b.kind:
         return None  # one figure read twice, or two figures of different kinds
-    if not _one_series(ops[0], ops[1], entity):
+    if not _one_series(ops[0], ops[1], entity, question):
         return None  # one company's nine months minus another's quarter is no half-year
     if a.year and b.year and a.year != b.year:
         return None  # last year's full year minus this year's nine months is no quarter
@@ -1242,7 +1307,9 @@ def _derived(
     return Calculation(text, evidence, [call])
 
 
-def _one_series(a: _Operand, b: _Operand, entity: tuple[str, ...] | None) -> bool:
+def _one_series(
+    a: _Operand, b: _Operand, entity: tuple[str, ...] | None, question: Question
+) -> bool:
     """Whether two period figures can be one series: not two companies' (nor another than the
     one asked), so that their sum or difference is a period of that company. (Requiring one
     metric word as well lost a correct case: notes vary the word, "营收" then "营业收入".)"""
@@ -1251,7 +1318,24 @@ def _one_series(a: _Operand, b: _Operand, entity: tuple[str, ...] | None) -> boo
         return False
     if fa.entity and fb.entity and fa.entity != fb.entity:
         return False
+    # One part of the whole ("i茅台单季收入") and the whole ("营业收入") are two series; one
+    # series is named alike in both clauses ("直销渠道收入", "直销收入").
+    wa = _series_words(a.quantity, a.evidence, question)
+    wb = _series_words(b.quantity, b.evidence, question)
+    if wa is not None and wb is not None:
+        ja, jb = "".join(wa), "".join(wb)
+        if bool(ja) != bool(jb) or (ja and not _share_a_word(ja, jb)):
+            return False
     return entity is None or all(not f.entity or f.entity in entity for f in (fa, fb))
+
+
+def _share_a_word(a: str, b: str) -> bool:
+    """Whether two strings share two characters in a row (a word, in Chinese), or the
+    shorter is one character the longer holds."""
+    short, long = sorted((a, b), key=len)
+    if len(short) < 2:
+        return short in long
+    return any(short[i : i + 2] in long for i in range(len(short) - 1))
 
 
 def _fact_of(op: _Operand) -> Fact | None:

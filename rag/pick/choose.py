@@ -69,6 +69,8 @@ def coverage_gap(
     for aliases in question.names:
         if not any(mentions(haystack, a) or a.lower() in haystack.lower() for a in aliases):
             return "name"
+    if not all(word in haystack for word in question.subject_words):
+        return "name"  # "古井贡酒…": the notes retrieved never write what it asks about
     relevant = [e for e in evidence if about_entity(e, question)]
     if not relevant:
         return "entity"
@@ -252,6 +254,8 @@ def best_quantity(question: Question, evidence: list[Evidence]) -> tuple[int, Qu
                 continue
             if noun and q.kind == "count" and not counts_noun(q, ev, noun):
                 continue
+            if question.metrics and ev.header and fact.metric is None and fact.change is None:
+                continue  # a table row's labels name what its cells measure: not the metric asked
             fit = fact_fit(fact, question, ev.text)
             if fit is None:
                 continue  # another company's, metric's or period's figure, or a change for a level

@@ -107,6 +107,10 @@ class Question:
     # Names the dictionary knows as companies ("Xiaomi": 小米) that no note's lexicon holds:
     # a figure is theirs only from a sentence that names them itself.
     companies: tuple[tuple[str, ...], ...] = ()
+    # The words of what a Chinese question opens with, when that is no name the notes know
+    # ("古井贡酒2025年…", "白酒板块前三季度…"): the retrieved notes must write each of them, or
+    # they are about something else (another company's figure would answer it).
+    subject_words: tuple[str, ...] = ()
 
     # What kind of answer the text asks for, read once per question (a copy with other text,
     # e.g. a calculation's sub-question, reads its own).
@@ -167,6 +171,7 @@ class Question:
                 names.append(name)
         if n := _leading_chinese_name(text, glossary):
             names.append(n)
+        subject_words = () if n else _leading_subject_words(text, glossary)
         metrics = asked_metrics(text, glossary)
         companies = tuple(
             n for n in names if n[1:] and list(n[1:]) == company_forms(n[0]) and n not in entities
@@ -204,6 +209,7 @@ class Question:
                 if not _is_vocabulary(g) and any(_ACRONYM.fullmatch(a) and a in text for a in g)
             ),
             companies=companies,
+            subject_words=subject_words,
         )
 
 
@@ -433,6 +439,53 @@ def _leading_chinese_name(text: str, glossary: Glossary) -> tuple[str, ...] | No
         shorter = [s for s in short_forms(name) if s not in places and glossary.group_of(s) is None]
         return (name, *shorter)
     return None
+
+
+def _leading_subject(text: str, glossary: Glossary) -> str | None:
+    """The Chinese run a question opens with, up to its period, a question word or the first
+    name or term the glossary knows; None when it opens with a known name or term."""
+    head = re.match(r"[\u4e00-\u9fff]{2,10}", text.strip())
+    if not head:
+        return None
+    run = head.group(0)
+    cut = _SUBJECT_END.search(run)
+    name = run[: cut.start()] if cut else run
+    known = glossary.entities_in(name) + glossary.matches(name, glossary.topics + glossary.terms)
+    for group in known:  # a known name or term ends the subject where it starts
+        for alias in group:
+            pos = name.find(alias) if not alias.isascii() else -1
+            if pos == 0:
+                return None
+            if pos > 0:
+                name = name[:pos]
+    return name if len(name) >= 2 else None
+
+
+def _leading_subject_words(text: str, glossary: Glossary) -> tuple[str, ...]:
+    """The nouns of the run a question opens with (jieba's part-of-speech tags): what it
+    asks about, not how ("根据…", "如果…", "表中…" frame the question, they name nothing)."""
+    import rjieba
+
+    subject = _leading_subject(text, glossary)
+    if subject is None:
+        return ()
+    tagged = rjieba.tag(subject)
+    if tagged and (tagged[0][1][:1] in ("p", "c") or tagged[0][0] in _FRAMING):
+        tagged = tagged[1:]  # "根据…", "如果…", "表中…" frame the question; they name nothing
+    return tuple(
+        word
+        for word, tag in tagged
+        # function words (adverbs, pronouns, numerals, measure and place words) name nothing
+        if len(word) >= 2
+        and tag[:1] not in ("p", "c", "u", "d", "r", "m", "q", "f")
+        and not word.isascii()
+    )
+
+
+# Verbs and nouns that open a question to frame it, not to name what it asks about.
+_FRAMING = frozenset(
+    "结合 参考 对比 相比 相较 比较 假设 假定 考虑 综合 基于 依据 按照 表中 文中 上表 下表 图中".split()
+)
 
 
 def acronym_candidates(name: str, glossary: Glossary) -> list[list[str]]:

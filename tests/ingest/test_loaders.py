@@ -204,3 +204,49 @@ def test_a_documents_type_is_what_it_declares_else_what_its_text_shows() -> None
     assert document_type({}, news, "创新药出海") == "news"
     assert document_type({}, "液冷服务器渗透率提升。", "液冷") == "other"
 
+
+def _pdf_with_sizes(lines: list[tuple[int, str]]) -> bytes:
+    """A one-page PDF setting each (size, text) line in Helvetica, top to bottom."""
+    y, ops = 760, []
+    for size, text in lines:
+        ops.append(f"BT /F1 {size} Tf 72 {y} Td ({text}) Tj ET")
+        y -= size + 10
+    stream = "\n".join(ops).encode()
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out, offsets = b"%PDF-1.4\n", []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
+    return out
+
+
+def test_pdf_lines_set_larger_than_the_body_become_headings():
+    pdf = _pdf_with_sizes(
+        [
+            (18, "Harbor Wind Q3 2025 review"),
+            (13, "Orders"),
+            (11, "Turbine orders reached 4.2 GW in the quarter."),
+            (11, "Offshore made up 1.1 GW of them."),
+            (13, "Margins"),
+            (11, "Gross margin was 18.5%, up 2.1 points."),
+        ]
+    )
+    text = load_bytes("wind.pdf", pdf).text
+    assert "# Harbor Wind Q3 2025 review" in text
+    assert "## Orders" in text and "## Margins" in text
+    assert "\nTurbine orders reached 4.2 GW in the quarter." in text
+    assert not any(line.startswith("#") and "GW" in line for line in text.splitlines())

@@ -89,7 +89,9 @@ def test_a_derived_period_never_combines_two_companies_figures():
     question = Question.parse("风电板块2025年上半年营业收入是多少？", "zh", glossary)
     assert derived_period(question, docs, glossary) is None
     own = _docs("远航风电前三季度营业收入609.45亿元；第三季度营业收入81.74亿元。")
-    half = derived_period(Question.parse("远航风电上半年营业收入是多少？", "zh", glossary), own, glossary)
+    half = derived_period(
+        Question.parse("远航风电上半年营业收入是多少？", "zh", glossary), own, glossary
+    )
     assert half is not None and "527.71亿元" in half.answer, half
 
 
@@ -306,3 +308,23 @@ def test_sales_are_counted_when_the_question_counts_things_in_money_when_it_asks
     assert heads("What were Yuanhang Auto's Q3 sales in RMB?") == {"营业收入"}
     # Neither said: either may answer, and the figure's unit (辆 or 亿元) tells which it is.
     assert heads("What is Yuanhang Auto's overseas sales target for 2026?") == {"营业收入", "销量"}
+
+
+@pytest.mark.unit
+def test_a_derived_period_takes_the_series_asked_not_a_product_named_after_the_company():
+    glossary = Glossary(entities=[["远航风电", "远航"]]).with_lexicon([], [])
+    docs = _docs(
+        "远航风电前三季度营业收入1284.54亿元；第三季度营业收入390.64亿元。",
+        "前三季度远航风机收入1105.14亿元；第三季度远航风机收入349.24亿元。",
+        "远航风电前三季度直销渠道收入555.55亿元；第三季度直销收入155.46亿元；线上平台单季收入19.31亿元。",
+    )
+
+    def derive(question: str):
+        return derived_period(Question.parse(question, "zh", glossary), docs, glossary)
+
+    company = derive("远航风电2025年上半年营业收入是多少？")
+    assert company is not None and "893.9亿元" in company.answer, company
+    product = derive("远航风机2025年上半年收入是多少？")
+    assert product is not None and "755.9亿元" in product.answer, product
+    channel = derive("远航风电直销渠道2025年上半年收入是多少？")
+    assert channel is not None and "400.09亿元" in channel.answer, channel

@@ -445,3 +445,21 @@ def test_a_month_asked_is_answered_by_that_months_figure_not_the_years():
         question = Question.parse(asked, detect_language(asked), glossary)
         picked = best_quantity(question, select_evidence(question, [doc], glossary))
         assert picked is not None and picked[1].raw.strip().endswith(figure), asked
+
+
+@pytest.mark.unit
+def test_a_question_opening_with_a_name_no_note_writes_is_not_answered_by_anothers_figure():
+    glossary = Glossary(entities=[["远航风电"]]).with_lexicon([], [])
+    note = _evidence("远航风电第三季度营业收入81.74亿元，同比下降12.0%。")
+    # A brand-like name with no company ending, which no note writes: abstain.
+    unknown = Question.parse("青峰塔2025年第三季度营业收入是多少？", "zh", glossary)
+    assert unknown.subject_words and coverage_gap(unknown, [note]) == "name"
+    # What only frames the question ("根据…", "如果…") names nothing the note must write.
+    framed = Question.parse("根据前三季度数据，远航风电第三季度营业收入是多少？", "zh", glossary)
+    assert framed.subject_words == ()
+    known = Question.parse("远航风电第三季度营业收入是多少？", "zh", glossary)
+    assert known.subject_words == () and coverage_gap(known, [note]) is None
+    # A sector the note writes word by word ("风电…板块") is covered.
+    sector = Question.parse("风电板块第三季度营业收入是多少？", "zh", glossary)
+    board = _evidence("风电板块第三季度营业收入合计812.3亿元。")
+    assert coverage_gap(sector, [board]) is None
