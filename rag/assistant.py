@@ -24,7 +24,7 @@ from rag.language import detect_language
 from rag.pick.choose import about_entity, best_quantity, coverage_gap
 from rag.pick.evidence import Evidence, by_named_source, row_evidence, select_evidence
 from rag.plan.follow_up import rewrite_follow_up
-from rag.plan.question import Question, per_entity_questions
+from rag.plan.question import Question, per_entity_questions, spelled_entities
 from rag.render.answer import abstention, deterministic_answer, llm_prompt, per_entity_answer
 from rag.retrieve.hybrid import HybridRetriever
 from rag.retrieve.keyword import KeywordIndex
@@ -316,6 +316,9 @@ class Assistant:
             # Ranked sources of the retrieved chunks: the eval's recall@k and MRR read these.
             "retrieval": [str(d.metadata.get("source", "")) for d in docs],
         }
+        if language == "en" and (spelled := spelled_entities(question.text, glossary)):
+            # "Kweichow Moutai" answered as 贵州茅台: shown, as it was not the notes' spelling.
+            verification["read_as"] = [group[0] for group in spelled]
 
         if ranked is not None:  # "Which bank grew fastest?": compared in code, every figure cited
             text, ranked_evidence, call = ranked

@@ -155,7 +155,8 @@ class Question:
         entities = [tuple(g) for g in glossary.entities_in(text)]
         names: list[tuple[str, ...]] = []
         ambiguous: tuple[str, ...] = ()
-        for name in _latin_names(text, glossary):
+        latin = _latin_names(text, glossary)
+        for name in latin:
             candidates = acronym_candidates(name[0], glossary)
             known = [g for form in name[1:] for g in glossary.entities_in(form)]
             if known and tuple(known[0]) not in entities:  # "China Mobile" -> 中国移动
@@ -172,6 +173,8 @@ class Question:
         if n := _leading_chinese_name(text, glossary):
             names.append(n)
         subject_words = () if n else _leading_subject_words(text, glossary)
+        # In the order the question names them: "A higher than B" is A − B.
+        entities.sort(key=lambda group: _named_at(text, group, latin))
         metrics = asked_metrics(text, glossary)
         companies = tuple(
             n for n in names if n[1:] and list(n[1:]) == company_forms(n[0]) and n not in entities
@@ -562,6 +565,9 @@ def _latin_names(text: str, glossary: Glossary) -> list[tuple[str, ...]]:
         if forms := company_forms(whole):
             names.append((whole, *forms))
             continue
+        if group := spelled_like(words, glossary):  # "Kweichow Moutai" for "Guizhou Maotai"
+            names.append((whole, *group))
+            continue
         names += [
             (w, *company_forms(w)) if company_forms(w) else (w, w[:-1]) if w.endswith("s") else (w,)
             for w in words
@@ -570,6 +576,58 @@ def _latin_names(text: str, glossary: Glossary) -> list[tuple[str, ...]]:
 
 
 _KNOWN = "\x00"  # where a known name stood in the question
+
+
+# Romanisations of one Chinese name differ by a letter or two (postal "Moutai" and pinyin
+# "Maotai", "Luzhou Laojiao" and "Lu Zhou Lao Jiao"); two different companies' names rarely
+# come this close (Haitian / Haitai: 0.77).
+_SPELLED_LIKE = 0.8
+
+
+def spelled_entities(text: str, glossary: Glossary) -> list[list[str]]:
+    """The entities a question names by another romanisation than the notes' ("Kweichow
+    Moutai" for Guizhou Maotai): retrieval reads their notes as it would for a known name."""
+    known = glossary.entities_in(text)
+    out: list[list[str]] = []
+    for name in _latin_names(text, glossary):
+        group = glossary.group_of(name[1]) if len(name) > 1 else None
+        # a spelling, not a name the glossary matched in the text itself
+        if (
+            group is not None
+            and group in glossary.entities
+            and group not in known + out
+            and not mentions(text, name[1])
+        ):
+            out.append(group)
+    return out
+
+
+def spelled_like(words: Sequence[str], glossary: Glossary) -> list[str] | None:
+    """The one entity whose Latin name (its own, or a pinyin form read at ingest) is spelled
+    like the question's name or one word of it ("Moutai" ~ "Maotai"); None when none is, or
+    when two entities are equally close."""
+    from difflib import SequenceMatcher
+
+    def key(text: str) -> str:
+        return re.sub(r"[^a-z]", "", text.lower())
+
+    asked = {key(w) for w in [" ".join(words), *words]}
+    asked = {a for a in asked if len(a) >= 5}
+    scores: dict[int, float] = {}
+    for index, group in enumerate(glossary.entities):
+        for alias in group:
+            if not alias.isascii() or len(key(alias)) < 5 or not alias[:1].isalpha():
+                continue
+            for a in asked:
+                ratio = SequenceMatcher(None, a, key(alias)).ratio()
+                if ratio >= _SPELLED_LIKE:
+                    scores[index] = max(scores.get(index, 0.0), ratio)
+    if not scores:
+        return None
+    ranked = sorted(scores.items(), key=lambda item: -item[1])
+    if len(ranked) > 1 and ranked[1][1] >= ranked[0][1] - 0.05:
+        return None  # as close to two companies: not a spelling of either
+    return list(glossary.entities[ranked[0][0]])
 
 
 _EN_COUNTED = re.compile(r"how many\s+(?:of\s+\S+\s+)?([A-Za-z][A-Za-z0-9-]*)", re.I)
@@ -722,6 +780,14 @@ def _coordinated(question: Question) -> bool:
         _CONJUNCTION.match(question.text[a_end:b_start])
         for (_, a_end), (b_start, _) in zip(starts, starts[1:], strict=False)
     )
+
+
+def _named_at(text: str, group: Sequence[str], names: Sequence[Sequence[str]]) -> int:
+    """Where the question first names an entity: by one of its aliases, or by the name it
+    was read from ("Kweichow Moutai")."""
+    spelled = [n[0] for n in names if len(n) > 1 and group[0] in n[1:]]
+    found = [m.start() for alias in [*group, *spelled] if (m := _find(text, alias))]
+    return min(found, default=len(text))
 
 
 def _find(text: str, alias: str) -> re.Match[str] | None:

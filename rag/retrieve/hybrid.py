@@ -152,7 +152,10 @@ class HybridRetriever(BaseRetriever):
 
         self._refresh_keyword_index()
         glossary = self.current_glossary()
-        named = glossary.entities_in(query)
+        from rag.plan.question import spelled_entities  # the plan reads names; lazily
+
+        spelled = spelled_entities(query, glossary) if language == "en" else []
+        named = glossary.entities_in(query) + spelled
         # A question about companies the notes name reads only the notes that name them: a
         # chunk of a note that never mentions the company is about someone else, and its
         # figure would be a neighbour's.
@@ -163,6 +166,7 @@ class HybridRetriever(BaseRetriever):
         dense = self.vector_store.similarity_search_with_score(query, k=n, filter=where)
         allowed = set(collection.get(where=where, include=[])["ids"]) if where else None
         tokens = tokenize(query) + [t for alias in glossary.expand(query) for t in tokenize(alias)]
+        tokens += [t for group in spelled for alias in group for t in tokenize(alias)]
         keyword = self.keyword_index.search(tokens, n, allowed_ids=allowed)
         # Those notes searched in every language they may be written in: a Chinese question
         # about a bank the notes cover in English, too.

@@ -7,6 +7,7 @@ import pytest
 from rag.glossary import Glossary
 from rag.language import detect_language
 from rag.plan.follow_up import rewrite_follow_up
+from rag.plan.question import Question, spelled_entities, spelled_like
 from rag.types import Message
 from tests.conftest import CORPUS
 
@@ -125,3 +126,18 @@ def test_the_noun_an_english_count_question_counts(question: str, noun: str | No
     from rag.plan.question import counted_in_english
 
     assert counted_in_english(question) == noun
+
+
+@pytest.mark.unit
+def test_a_name_spelled_in_another_romanisation_is_the_notes_company():
+    glossary = Glossary(
+        entities=[["明阳智能", "Mingyang"], ["海泰新能", "Haitai"], ["金风科技", "Goldwind"]]
+    ).with_lexicon([], [])
+    assert spelled_like(["Ming", "Yang"], glossary) == ["明阳智能", "Mingyang"]
+    assert spelled_like(["Haitian"], glossary) is None  # another company, not a spelling
+    question = Question.parse(
+        "How many points higher was Ming Yang's gross margin than Goldwind's?", "en", glossary
+    )
+    # In the order the question names them (A than B is A − B), the spelling resolved.
+    assert [g[0] for g in question.entities] == ["明阳智能", "金风科技"]
+    assert spelled_entities("What was Ming Yang's revenue?", glossary) == [["明阳智能", "Mingyang"]]
