@@ -968,6 +968,8 @@ def _per_unit(question: Question, docs: list[Document], glossary: Glossary) -> C
     if any(q.kind == "money" for q in figures):
         return None  # a rate per unit is given ("每台X元"): the total is asked, a product
     stated = [q for q in figures if q.kind in ("measure", "count")]
+    if not stated:
+        return _per_unit_of_notes(question, docs, glossary, per)
     if len(stated) != 1:
         return None
     units = stated[0]
@@ -1002,6 +1004,47 @@ def _per_unit(question: Question, docs: list[Document], glossary: Glossary) -> C
     else:
         text = f"{value}：{_cited_term(amount, cited, 'zh')} ÷ {units.raw.strip()}（{result.formula('zh')}）。"
     return Calculation(text, cited, [call])
+
+
+def _per_unit_of_notes(
+    question: Question, docs: list[Document], glossary: Glossary, per: str
+) -> Calculation | None:
+    """ "按三季度归母净利润和汽车销量计算，单车归母净利润", "net profit per vehicle sold": the
+    asked amount ÷ the count the notes state for the same company and period."""
+    entity = question.entities[0] if question.entities else None
+    year = min(question.years) if len(question.years) == 1 else None
+    period = question.period.span if question.period is not None else None
+    amount, units = (
+        _figure(question, docs, glossary, entity=entity, year=year, period=period, kinds=kinds)
+        for kinds in (frozenset({"money"}), frozenset({"count"}))
+    )
+    if amount is None or units is None or not _one_company(amount, units, entity):
+        return None
+    # The count divided by is one the question names (汽车销量), not any count nearby.
+    spent = _fact_of(amount)
+    named = {
+        a.lower()
+        for group in question.metrics
+        if not (spent and spent.metric and spent.metric.lower() in {x.lower() for x in group})
+        for a in group
+    }  # the metrics asked other than the amount's
+    counted = _fact_of(units)
+    if counted is None or counted.metric is None or counted.metric.lower() not in named:
+        return None
+    try:
+        result = per_unit(amount.quantity, units.quantity, units.quantity.unit or per)
+    except CalculatorError:
+        return None
+    evidence, marker = _cite([amount, units])
+    inputs = {"amount": amount.quantity.raw, "units": units.quantity.raw, "per": per}
+    call = _call(result, inputs, question)
+    terms = [_term(amount, marker[0], question), _term(units, marker[1], question)]
+    if question.language == "en":
+        text = f"About {result.text('en')} per {per}: {', '.join(terms)} ({result.formula('en')})."
+    else:
+        unit = units.quantity.unit or per
+        text = f"约{result.text('zh')}/{unit}：{'，'.join(terms)}（{result.formula('zh')}）。"
+    return Calculation(text, evidence, [call])
 
 
 def _product(question: Question, docs: list[Document], glossary: Glossary) -> Calculation | None:
@@ -1313,10 +1356,7 @@ def _one_series(
     """Whether two period figures can be one series: not two companies' (nor another than the
     one asked), so that their sum or difference is a period of that company. (Requiring one
     metric word as well lost a correct case: notes vary the word, "营收" then "营业收入".)"""
-    fa, fb = _fact_of(a), _fact_of(b)
-    if fa is None or fb is None:
-        return False
-    if fa.entity and fb.entity and fa.entity != fb.entity:
+    if not _one_company(a, b, entity):
         return False
     # One part of the whole ("i茅台单季收入") and the whole ("营业收入") are two series; one
     # series is named alike in both clauses ("直销渠道收入", "直销收入").
@@ -1326,6 +1366,16 @@ def _one_series(
         ja, jb = "".join(wa), "".join(wb)
         if bool(ja) != bool(jb) or (ja and not _share_a_word(ja, jb)):
             return False
+    return True
+
+
+def _one_company(a: _Operand, b: _Operand, entity: tuple[str, ...] | None) -> bool:
+    """Whether two operands are of one company (the one asked, if any): not two companies'."""
+    fa, fb = _fact_of(a), _fact_of(b)
+    if fa is None or fb is None:
+        return False
+    if fa.entity and fb.entity and fa.entity != fb.entity:
+        return False
     return entity is None or all(not f.entity or f.entity in entity for f in (fa, fb))
 
 

@@ -328,3 +328,23 @@ def test_a_derived_period_takes_the_series_asked_not_a_product_named_after_the_c
     assert product is not None and "755.9亿元" in product.answer, product
     channel = derive("远航风电直销渠道2025年上半年收入是多少？")
     assert channel is not None and "400.09亿元" in channel.answer, channel
+
+
+@pytest.mark.unit
+def test_an_amount_per_unit_divides_by_the_count_the_question_names():
+    glossary = Glossary(entities=[["远航风电"]]).with_lexicon([], [])
+    docs = _docs(
+        "远航风电第三季度归母净利润78.23亿元，同比下降32.6%；参股2家风场。",
+        "远航风电第三季度风机销量111.4万台，同比增长8%。",
+    )
+    question = "按三季度归母净利润和风机销量计算，远航风电三季度单台归母净利润约为多少元？"
+    calc = plan_and_compute(
+        Question.parse(question, "zh", glossary), docs, glossary, retrieve=lambda _: []
+    )
+    assert calc is not None and calc.tool_calls and "7022.44元/台" in calc.answer, calc
+    # A count the question does not name ("2家") is never what an amount is divided by.
+    english = "What was 远航风电's third-quarter net profit attributable per vehicle sold?"
+    calc = plan_and_compute(
+        Question.parse(english, "en", glossary), docs[:1], glossary, retrieve=lambda _: []
+    )
+    assert calc is None or not calc.tool_calls
