@@ -976,7 +976,8 @@ def _per_unit(question: Question, docs: list[Document], glossary: Glossary) -> C
     # The amount: the asked metric's figure, read from a question without the stated quantity.
     sub = replace(
         question,
-        text=question.text.replace(units.raw, " "),
+        # neither the quantity nor "单Wh": the amount is a total, not one per unit
+        text=question.text.replace(units.raw, " ").replace(match.group(0), " "),
         asks_change=False,
         years=question.years,
     )

@@ -133,7 +133,7 @@ CURRENCY_SUFFIX: dict[str, Currency] = {
 }
 
 # Measure words. Durations and measures are recognised so "3个月" is not read as 3 things.
-COUNT_UNITS = tuple("根条台颗片个家块套张只件辆人次座架款种项部枚份户位笔批轮")
+COUNT_UNITS = tuple("根条台颗片个家块套张只件辆人次座架款种项部枚份户位笔批轮瓶箱艘支盒袋罐粒")
 DURATION_UNITS = "个月 个季度 小时 分钟 秒 年 月 天 周".split()  # noqa: SIM905
 MEASURE_UNITS = (
     "千米 公里 米 吨 千瓦时 千瓦 兆瓦时 兆瓦 瓦 TWh GWh MWh kWh Wh GW MW kW 字 平方米".split()
@@ -294,8 +294,17 @@ RE_EN_SCALE = re.compile(
     r"\s?(thousand|million|billion|trillion)\b|(bn|mn|tn|k|K|M|B|b)(?![A-Za-z])"
 )
 # The denominator of a price: "元/W", "元/Wh", "美元/吨", "RMB/kg", "US$/share".
+# A price's denominator: a Latin unit or any Chinese measure or measure word ("元/瓶", "元/Wh").
 RE_PER_UNIT = re.compile(
-    r"\s?[/／]\s?([A-Za-z]{1,5}(?![A-Za-z])|千克|公斤|吨|瓦时|千瓦时|瓦|片|台|辆|股|件|只|套|平方米|人|户)"
+    r"\s?[/／]\s?([A-Za-z]{1,5}(?![A-Za-z])|"
+    + "|".join(
+        sorted(
+            {"千克", "公斤", "股", *COUNT_UNITS, *(u for u in MEASURE_UNITS if not u.isascii())},
+            key=len,
+            reverse=True,
+        )
+    )
+    + ")"
 )
 RE_PERCENT = re.compile(r"\s?(?:%|％|percent\b|per cent\b)", re.I)
 RE_POINTS = re.compile(r"个百分点|百分点|\s?(?:percentage points?\b|pp\b|ppts?\b|bps?\b)", re.I)

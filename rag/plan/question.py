@@ -24,6 +24,7 @@ from rag.facts.periods import (
 )
 from rag.glossary import Glossary, counted_or_not, finance_terms, mentions
 from rag.numbers import Quantity, extract_years
+from rag.numbers.lexicon import COUNT_UNITS, MEASURE_UNITS
 from rag.retrieve.keyword import tokenize
 from rag.types import Language
 
@@ -686,8 +687,12 @@ _ASKS_MONEY = re.compile(
 
 
 # An amount per unit: "revenue per TEU", "单车利润", "每股收益", "均价".
+# 单/每 before any measure word (量词) or measure ("单瓶", "每吨", "单GWh"): an amount per unit
+# ("单位", a unit of account, is none).
 _ASKS_PER_UNIT = re.compile(
-    r"\bper\s+(?!cent\b)[A-Za-z]|[单每](?:车|吨|台|辆|股|位|件|瓦|片|颗|根|千瓦时|瓦时)|单价|均价",
+    r"\bper\s+(?!cent\b)[A-Za-z]|单价|均价|(?:单(?!位)|每)(?:车|股|瓦时|"
+    + "|".join(sorted((*COUNT_UNITS, *MEASURE_UNITS), key=len, reverse=True))
+    + ")",
     re.I,
 )
 _PER_UNIT_BEFORE = re.compile(r"\bper\b|\beach\b|[单每](?!季|月|年|日|周)|均价|单价|/", re.I)

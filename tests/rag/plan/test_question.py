@@ -92,6 +92,10 @@ def test_an_amount_per_unit_is_asked_and_stated_per_unit():
     text = "Revenue per TEU was US$1,280 in 3Q25, and throughput 53.22m TEU; 单车均价约26.0万元。"
     stated = {q.raw: states_per_unit(text, q) for q in extract_quantities(text)}
     assert stated == {"US$1,280": True, "53.22m": False, "约26.0万元": True}
+    # Any measure word (量词) counts: a bottle, a vessel; "单位" is a unit of account.
+    assert asks_per_unit("青稞酒业三季度单瓶收入是多少？") and asks_per_unit("每艘船的造价是多少？")
+    assert not asks_per_unit("单位：亿元，前三季度营收是多少？")
+    assert [q.unit for q in extract_quantities("出厂价约980元/瓶，运费120元/箱")] == ["/瓶", "/箱"]
 
 
 @pytest.mark.unit
