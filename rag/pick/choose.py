@@ -248,7 +248,9 @@ def best_quantity(question: Question, evidence: list[Evidence]) -> tuple[int, Qu
             q = fact.quantity
             if q.kind == "number":
                 continue  # a bare number ("1类创新药") is no amount
-            if q.kind == "measure" and not (operand or asks_measure(question.text, q)):
+            if q.kind == "measure" and not (
+                operand or asks_measure(question.text, q) or _measures_metric_asked(fact, question)
+            ):
                 continue  # a length or a capacity answers only a question that asks one
             if relative and q.kind not in RELATIVE_KINDS:
                 continue
@@ -293,6 +295,13 @@ def best_quantity(question: Question, evidence: list[Evidence]) -> tuple[int, Qu
             if best is None or score > best[0]:
                 best = (score, i, q)
     return (best[1], best[2]) if best else None
+
+
+def _measures_metric_asked(fact: Fact, question: Question) -> bool:
+    """Whether a measure is stated for the metric the question names ("新增装机…9.66GW" for
+    "新增光伏装机是多少"): the metric's own unit, asked or not."""
+    asked = {a.lower() for group in question.metrics for a in group}
+    return fact.metric is not None and fact.metric.lower() in asked
 
 
 def facts_of(ev: Evidence) -> list[Fact]:

@@ -463,3 +463,16 @@ def test_a_question_opening_with_a_name_no_note_writes_is_not_answered_by_anothe
     sector = Question.parse("风电板块第三季度营业收入是多少？", "zh", glossary)
     board = _evidence("风电板块第三季度营业收入合计812.3亿元。")
     assert coverage_gap(sector, [board]) is None
+
+
+@pytest.mark.unit
+def test_a_measure_answers_the_metric_it_is_stated_for_without_its_unit_asked():
+    glossary = Glossary(entities=[["远航风电"]]).with_lexicon([], [])
+    sentence = _evidence("远航风电第三季度新增装机4.1GW，风机单机容量6.25MW。")
+    asked = Question.parse("远航风电第三季度新增装机是多少？", "zh", glossary)
+    assert asked.metrics
+    picked = best_quantity(asked, [sentence])
+    assert picked is not None and picked[1].raw == "4.1GW"
+    # A measure of another metric is no answer to a metric it is not stated for.
+    revenue = Question.parse("远航风电第三季度营收是多少？", "zh", glossary)
+    assert best_quantity(revenue, [sentence]) is None
