@@ -165,7 +165,29 @@ def names_in(text: str) -> tuple[list[list[str]], list[list[str]]]:
             if name and text.count(name) >= 2:
                 found[name] += 1
     entities += [[name] for name in found]
+    entities += dictionary_companies(text)
     return merge_groups(entities), merge_groups(terms)
+
+
+def dictionary_companies(text: str) -> list[list[str]]:
+    """Companies a note names by a Chinese name CC-CEDICT defines as a company or brand
+    ("小米" Xiaomi, "吉利" Geely), with that English name: brands written with no code or
+    company ending are then entities too. Only where the note writes the name as a word of
+    its own (jieba's segmentation): "国泰" inside "国泰君安" is another company."""
+    import rjieba
+
+    from rag.dictionary import _dictionary
+
+    cjk = [
+        (head, name)
+        for name, heads in _dictionary()[1].items()
+        for head in heads
+        if len(head) >= 2 and re.fullmatch(rf"[{_CJK}]+", head) and head in text
+    ]
+    if not cjk:
+        return []
+    words = set(rjieba.cut(text))
+    return [[head, name] for head, name in cjk if head in words and not name.isupper()]
 
 
 def merge_groups(groups: Iterable[Sequence[str]]) -> list[list[str]]:

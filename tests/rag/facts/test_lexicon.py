@@ -21,7 +21,8 @@ BANKS = (
 def test_a_name_and_the_aliases_and_codes_written_beside_it_are_one_entity() -> None:
     entities, _ = names_in(BATTERY)
     assert ["宁德时代", "300750.SZ", "CATL"] in entities
-    assert ["比亚迪", "002594.SZ", "1211.HK", "BYD"] in entities
+    # and the English name the dictionary gives the company joins its group
+    assert ["比亚迪", "002594.SZ", "1211.HK", "BYD", "BYD Company"] in entities
 
 
 def test_an_english_name_with_its_chinese_name_in_parentheses() -> None:
@@ -194,3 +195,13 @@ def test_a_latin_name_is_also_said_without_its_generic_tail_unless_that_leaves_a
     groups = with_short_forms([["远智科技", "Yuanzhi Robotics"], ["远智医疗", "Yuanzhi Medical"]])
     # "Yuanzhi" would name both: added to neither
     assert not any("Yuanzhi" in g for g in groups)
+
+
+def test_companies_the_dictionary_defines_are_entities_where_the_note_writes_them_as_words():
+    from rag.facts.lexicon import dictionary_companies
+
+    note = "吉利10月销量约30万辆，同比增长35%。国泰君安维持买入评级，看好吉利的出口。"
+    found = dictionary_companies(note)
+    assert ["吉利", "Geely"] in found
+    # "国泰" (Cathay Pacific) inside 国泰君安, a broker, is not that company.
+    assert not any(group[0] == "国泰" for group in found)
