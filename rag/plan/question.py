@@ -422,21 +422,8 @@ def _leading_chinese_name(text: str, glossary: Glossary) -> tuple[str, ...] | No
     """The organisation a Chinese question opens with ("洋河股份2025年营收…" -> 洋河股份) when
     it is shaped like one and the glossary does not know it: the evidence must then name it,
     or the notes do not cover that company."""
-    head = re.match(r"[\u4e00-\u9fff]{2,10}", text.strip())
-    if not head:
-        return None
-    run = head.group(0)
-    cut = _SUBJECT_END.search(run)
-    name = run[: cut.start()] if cut else run
-    known = glossary.entities_in(name) + glossary.matches(name, glossary.topics + glossary.terms)
-    for group in known:  # a known name or term ends the subject where it starts
-        for alias in group:
-            pos = name.find(alias) if not alias.isascii() else -1
-            if pos == 0:
-                return None  # the question opens with a known name or term
-            if pos > 0:
-                name = name[:pos]
-    if 3 <= len(name) <= 8 and _ORG_SHAPE.search(name):
+    name = _leading_subject(text, glossary)
+    if name is not None and 3 <= len(name) <= 8 and _ORG_SHAPE.search(name):
         # The notes may write the shorter name (零跑汽车 -> 零跑) — unless it is a place or
         # already another company's name (平安银行 is not 中国平安's 平安).
         places = set(place_names())
