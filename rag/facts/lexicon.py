@@ -20,11 +20,13 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 # How the lexicon is derived from the names notes write: a keyword index built by other
 # derivation code is rebuilt (its lexicon would lack what this code adds).
-DERIVATION = "4"  # 2: short and romanised forms of Chinese names; 3: table captions kept;
-# 4: Latin names without their generic tail ("Unitree Robotics" -> Unitree)
+DERIVATION = "5"  # 2: short and romanised forms of Chinese names; 3: table captions kept;
+# 4: Latin names without their generic tail ("Unitree Robotics" -> Unitree); 5: companies the
+# dictionary defines (小米 Xiaomi)
 
 _CJK = "\u4e00-\u9fff"
 # Listing codes with their exchange: A-shares, Hong Kong, Korea (KS/KQ), Tokyo (T), Taiwan
@@ -174,8 +176,6 @@ def dictionary_companies(text: str) -> list[list[str]]:
     ("小米" Xiaomi, "吉利" Geely), with that English name: brands written with no code or
     company ending are then entities too. Only where the note writes the name as a word of
     its own (jieba's segmentation): "国泰" inside "国泰君安" is another company."""
-    import rjieba
-
     from rag.dictionary import _dictionary
 
     cjk = [
@@ -186,8 +186,17 @@ def dictionary_companies(text: str) -> list[list[str]]:
     ]
     if not cjk:
         return []
-    words = set(rjieba.cut(text))
+    words = set(_plain_segmenter().cut(text))
     return [[head, name] for head, name in cjk if head in words and not name.isupper()]
+
+
+@cache
+def _plain_segmenter() -> Any:
+    """jieba with its own dictionary only: the words the keyword index teaches the shared one
+    (rag.retrieve.keyword.add_words) must not change which companies a note names."""
+    import rjieba
+
+    return rjieba.Jieba()
 
 
 def merge_groups(groups: Iterable[Sequence[str]]) -> list[list[str]]:
