@@ -317,7 +317,7 @@ class Assistant:
             "retrieval": [str(d.metadata.get("source", "")) for d in docs],
         }
         if language == "en" and (spelled := spelled_entities(question.text, glossary)):
-            # "Kweichow Moutai" answered as 贵州茅台: shown, as it was not the notes' spelling.
+            # A name in another romanisation ("Ming Yang" for 明阳): shown, as it was not the notes' spelling.
             verification["read_as"] = [group[0] for group in spelled]
 
         if ranked is not None:  # "Which bank grew fastest?": compared in code, every figure cited

@@ -349,8 +349,8 @@ def _figure(
         ]
         if asked and any(ev.quantities for ev in named):
             of_period = [ev for ev in named if ev.quantities]
-        # A figure of a part of the whole asked ("茅台酒收入" of a product, when the company's
-        # revenue is asked; "i茅台" within "直销渠道") is the operand only when nothing else is.
+        # A figure of a part of the whole asked ("远航风机收入" of a product, when the
+        # company's revenue is asked; an online platform within a channel) is the operand only when nothing else is.
         whole = [
             replace(ev, quantities=tuple(q for q in ev.quantities if _of_series_asked(q, ev, sub)))
             for ev in of_period
@@ -412,8 +412,8 @@ def _series_in(
     asked: bool = False,
 ) -> list[str]:
     """The words of `text` left without periods, metric words, the asked company's names
-    (standing alone, not inside a product's name such as "茅台酒"), connectives and
-    question words: the part of the company measured ("直销渠道", "系列酒"), if any."""
+    (standing alone, not inside a product's name such as "远航风机"), connectives and
+    question words: the part of the company measured ("直销渠道", "海上风机"), if any."""
     for start, end, _ in reversed(spans_in(text)):
         text = text[:start] + " " + text[end:]
     words = {a for g in question.metrics for a in g} | set(metrics)
@@ -426,7 +426,7 @@ def _series_in(
             text = re.sub(rf"(?<![A-Za-z0-9]){re.escape(alias)}(?![A-Za-z])", " ", text, flags=re.I)
         elif alias in full or asked:  # "远航风电直销渠道": the company, then what of it
             text = text.replace(alias, " ")
-        else:  # a short name inside a longer word is a product's name ("茅台酒")
+        else:  # a short name inside a longer word is a product's name ("远航风机")
             text = re.sub(rf"{re.escape(alias)}(?![\u4e00-\u9fff])", " ", text)
     return [part for part in _NOT_A_PART.sub(" ", text).split() if part]
 
@@ -1010,7 +1010,7 @@ def _per_unit(question: Question, docs: list[Document], glossary: Glossary) -> C
 def _per_unit_of_notes(
     question: Question, docs: list[Document], glossary: Glossary, per: str
 ) -> Calculation | None:
-    """ "按三季度归母净利润和汽车销量计算，单车归母净利润", "net profit per vehicle sold": the
+    """ "按三季度归母净利润和风机销量计算，单台归母净利润", "net profit per vehicle sold": the
     asked amount ÷ the count the notes state for the same company and period."""
     entity = question.entities[0] if question.entities else None
     year = min(question.years) if len(question.years) == 1 else None
@@ -1021,7 +1021,7 @@ def _per_unit_of_notes(
     )
     if amount is None or units is None or not _one_company(amount, units, entity):
         return None
-    # The count divided by is one the question names (汽车销量), not any count nearby.
+    # The count divided by is one the question names (风机销量), not any count nearby.
     spent = _fact_of(amount)
     named = {
         a.lower()
@@ -1359,7 +1359,7 @@ def _one_series(
     metric word as well lost a correct case: notes vary the word, "营收" then "营业收入".)"""
     if not _one_company(a, b, entity):
         return False
-    # One part of the whole ("i茅台单季收入") and the whole ("营业收入") are two series; one
+    # One part of the whole ("线上平台单季收入") and the whole ("营业收入") are two series; one
     # series is named alike in both clauses ("直销渠道收入", "直销收入").
     wa = _series_words(a.quantity, a.evidence, question)
     wb = _series_words(b.quantity, b.evidence, question)

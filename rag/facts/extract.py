@@ -503,7 +503,7 @@ def _table_fact(
     """A cell's figure: its column or row label says whom, what and when, and in which unit
     (or the table's caption does)."""
     labels = tables.cell_labels(row, header, q.start or 0)
-    # Kept apart: a label may hold commas of its own ("经销商数量（家，最新披露）").
+    # Kept apart: a label may hold commas of its own ("员工人数（人，年末）").
     row_label, column_label = labels or ("", "")
     label = f"{row_label}，{column_label}" if labels else None
     if labels is not None:

@@ -70,7 +70,7 @@ def coverage_gap(
         if not any(mentions(haystack, a) or a.lower() in haystack.lower() for a in aliases):
             return "name"
     if not all(word in haystack for word in question.subject_words):
-        return "name"  # "古井贡酒…": the notes retrieved never write what it asks about
+        return "name"  # "青峰塔…": the notes retrieved never write what it asks about
     relevant = [e for e in evidence if about_entity(e, question)]
     if not relevant:
         return "entity"

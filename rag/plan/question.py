@@ -109,7 +109,7 @@ class Question:
     # a figure is theirs only from a sentence that names them itself.
     companies: tuple[tuple[str, ...], ...] = ()
     # The words of what a Chinese question opens with, when that is no name the notes know
-    # ("古井贡酒2025年…", "白酒板块前三季度…"): the retrieved notes must write each of them, or
+    # ("青峰塔2025年…", "风电板块前三季度…"): the retrieved notes must write each of them, or
     # they are about something else (another company's figure would answer it).
     subject_words: tuple[str, ...] = ()
 
