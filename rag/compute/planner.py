@@ -35,7 +35,7 @@ from rag.compute.calculator import (
 )
 from rag.dictionary import english_in
 from rag.facts.extract import Fact, states_change
-from rag.facts.periods import Period, RelativeTime, relative_times, spans_in
+from rag.facts.periods import Period, RelativeTime, relative_times, spans_in, years_in
 from rag.glossary import Glossary
 from rag.numbers import Quantity, extract_quantities, render, same_value
 from rag.pick.choose import (
@@ -50,7 +50,7 @@ from rag.pick.choose import (
     specs_of,
 )
 from rag.pick.evidence import Evidence, select_evidence
-from rag.plan.question import Question, read_as_in
+from rag.plan.question import ASKS_CHANGE, Question, read_as_in
 from rag.types import ToolCall
 
 # English intent words match whole words only ("assumed" is no sum, "Singapore" no gap).
@@ -124,6 +124,15 @@ WORK_BACK = re.compile(
     r"\bgiven the (?:year[- ]on[- ]year|yoy|reported|stated) (?:change|growth|increase|decline)",
     re.I,
 )
+# The period before a change: "去年同期", "去年三季度", "the year before", "a year earlier".
+PRIOR_PERIOD = re.compile(
+    r"去年|上年|上一年|前一年|\b(?:the )?(?:year|quarter) before\b|\bprior[- ](?:year|period)\b|"
+    r"\bprevious (?:year|period)\b|\ba (?:year|quarter) (?:earlier|ago|before)\b|"
+    r"\bsame (?:period|quarter) (?:a|last) year\b",
+    re.I,
+)
+# The clauses of a question: its last is what it asks ("…同比增长14.85%，去年同期营收约多少？").
+_CLAUSE_END = re.compile(r"[，,；;。?？!！]|\.(?=\s|$)")
 SHARE_ZH = re.compile(
     r"([\u4e00-\u9fffA-Za-z0-9（）()]{2,30}?)占(.{2,30}?)的?(?:比重|比例|占比|份额|百分比)"
 )
@@ -160,7 +169,14 @@ REMAINDER = {"q4": "9m", "h2": "h1"}
 # What part of the year a figure covers, in months (annualising).
 MONTHS = {"h1": 6, "h2": 6, "9m": 9, "q1": 3, "q2": 3, "q3": 3, "q4": 3}
 # A period the notes do not state, as the difference of two they do.
-DERIVED = {"h1": ("9m", "q3"), "q3": ("9m", "h1"), "q4": ("fy", "9m"), "q2": ("h1", "q1")}
+DERIVED = {
+    "h1": ("9m", "q3"),
+    "q3": ("9m", "h1"),
+    "q4": ("fy", "9m"),
+    "h2": ("fy", "h1"),
+    "q2": ("h1", "q1"),
+    "q1": ("h1", "q2"),
+}
 DERIVED_SUM = {"9m": ("h1", "q3"), "fy": ("9m", "q4"), "h1": ("q1", "q2")}
 
 PERCENT_ASKED = re.compile(r"百分点|百分比|百分之|percentage points?|\bpp\b|percent|%|％", re.I)
@@ -188,7 +204,20 @@ def plan_and_compute(
 ) -> Calculation | None:
     """A computed, cited answer when the question is a calculation we recognise, else None."""
     text = intent_text(question)
-    if WORK_BACK.search(text):
+    if question.period is not None:
+        # "Adding H1 and Q3, what was … for the first nine months", "Q1, given its H1 and Q2
+        # figures": the two periods it names are the parts, or the whole and the other part.
+        named = {span for _, _, span in spans_in(question.text)}
+        for table, combine, asks in (
+            (DERIVED_SUM, None, SUM.search(text)),
+            (DERIVED, difference, True),
+        ):
+            parts = table.get(question.period.span)
+            if asks and parts and set(parts) <= named:
+                computed = _derived(question, docs, glossary, parts, combine)
+                if computed is not None:
+                    return computed
+    if WORK_BACK.search(text) or asks_before_change(question):
         computed = _work_back(question, docs, glossary)
         if computed is not None:
             return computed
@@ -238,14 +267,6 @@ def plan_and_compute(
         computed = _product(question, docs, glossary)
         if computed is not None:
             return computed
-    if SUM.search(text) and question.period is not None:
-        # "Adding H1 and Q3, what was … for the first nine months": the parts it names.
-        parts = DERIVED_SUM.get(question.period.span)
-        named = {span for _, _, span in spans_in(question.text)}
-        if parts and set(parts) <= named:
-            computed = _derived(question, docs, glossary, parts, None)
-            if computed is not None:
-                return computed
     if SUM.search(text) and len(question.entities) >= 2:
         return _sum(question, docs, glossary, retrieve)
     if SUM.search(text) and SUM_PARTS.search(text):
@@ -257,13 +278,30 @@ def plan_and_compute(
     return None
 
 
+def asks_before_change(question: Question) -> bool:
+    """Whether a question asks for the level before a change it names: its last clause asks a
+    level of an earlier period ("…同比下降55.14%，去年三季度归母净利润是多少", "Given its 9M25
+    profit and its YoY growth, what was its 9M24 profit?"), not a change itself."""
+    clauses = [c for c in _CLAUSE_END.split(question.text) if c.strip()]
+    if len(clauses) < 2 or ASKS_CHANGE.search(clauses[-1]):
+        return False
+    before = " ".join(clauses[:-1])
+    if not ASKS_CHANGE.search(before):
+        return False  # no change to work back from
+    if PRIOR_PERIOD.search(clauses[-1]):
+        return True
+    asked = {year for _, year in years_in(clauses[-1])}
+    stated = {year for _, year in years_in(before)}
+    return bool(asked and stated) and max(asked) < min(stated)
+
+
 def plan_from_stated_period(
     question: Question, docs: list[Document], glossary: Glossary
 ) -> Calculation | None:
     """The calculations that ask for a year the notes do not state: the figure before a
     reported change, or a part-year figure at its run-rate."""
     text = intent_text(question)
-    if WORK_BACK.search(text):
+    if WORK_BACK.search(text) or asks_before_change(question):
         return _work_back(question, docs, glossary)
     if ANNUALISE.search(text):
         return _annualise(question, docs, glossary)
@@ -1252,14 +1290,9 @@ def _work_back(question: Question, docs: list[Document], glossary: Glossary) -> 
         if picked is None:
             continue
         level = picked[1]
-        after = [
-            q
-            for q in ev.quantities
-            if (q.start or 0) > (level.start or 0) and states_change(ev.text, q)
-        ]
-        if not after:
+        change = _change_of(level, ev)
+        if change is None:
             continue
-        change = after[0]
         before = ev.text[max(0, (change.start or 0) - 10) : change.start or 0]
         decrease = bool(
             re.search(
@@ -1283,6 +1316,21 @@ def _work_back(question: Question, docs: list[Document], glossary: Glossary) -> 
         text = _explain(result, terms, question, "Before that change it was", "倒推前值约")
         return Calculation(text, cited, [call])
     return None
+
+
+def _change_of(level: Quantity, ev: Evidence) -> Quantity | None:
+    """The change stated for a level: the nearest change figure with no other level between
+    them, after it ("营收231.88亿元、同比增长14.85%") or before it ("rose 60.5% to RMB167.80bn
+    in 9M25, and Q3 … up 91.5%")."""
+    at = level.start or 0
+    levels = [q.start or 0 for q in ev.quantities if not states_change(ev.text, q) and q != level]
+    changes = [
+        q
+        for q in ev.quantities
+        if states_change(ev.text, q)
+        and not any(min(at, q.start or 0) < p < max(at, q.start or 0) for p in levels)
+    ]
+    return min(changes, key=lambda q: abs((q.start or 0) - at), default=None)
 
 
 def derived_period(

@@ -24,9 +24,9 @@ from typing import Any
 
 # How the lexicon is derived from the names notes write: a keyword index built by other
 # derivation code is rebuilt (its lexicon would lack what this code adds).
-DERIVATION = "5"  # 2: short and romanised forms of Chinese names; 3: table captions kept;
+DERIVATION = "6"  # 2: short and romanised forms of Chinese names; 3: table captions kept;
 # 4: Latin names without their generic tail ("Unitree Robotics" -> Unitree); 5: companies the
-# dictionary defines (小米 Xiaomi)
+# dictionary defines (小米 Xiaomi); 6: "Medicines" is a generic tail, "现更名X" names X
 
 _CJK = "\u4e00-\u9fff"
 # Listing codes with their exchange: A-shares, Hong Kong, Korea (KS/KQ), Tokyo (T), Taiwan
@@ -103,10 +103,18 @@ def _latin_name_before(text: str, end: int) -> str | None:
     return name if len(name) >= 2 else None
 
 
+# Words that introduce another name of the same company: "（现更名BeOne Medicines）", "(formerly X)".
+_OTHER_NAME = re.compile(
+    r"^(?:现(?:已)?更名为?|已更名为?|更名为|原名|曾用名|英文名|英文简称|又称|也称|"
+    r"(?:formerly|now|renamed|also known as|aka)\b)\s*",
+    re.IGNORECASE,
+)
+
+
 def _aliases(inside: str) -> list[str]:
     out = []
     for part in _SPLIT.split(inside.strip()):
-        part = part.strip(" \t\"'“”")
+        part = _OTHER_NAME.sub("", part.strip(" \t\"'“”")).strip()
         if not part:
             continue
         if STOCK_CODE.fullmatch(part):
@@ -285,7 +293,7 @@ def short_forms(name: str) -> list[str]:
 _LATIN_ENDING = re.compile(
     r"(?:[\s,]+(?:Robotics?|Technology|Technologies|Tech|Holdings?|Group|Inc\.?|Incorporated|"
     r"Ltd\.?|Limited|Co\.?|Company|Corp\.?|Corporation|Motors?|Automobiles?|Automotive|"
-    r"Pharmaceuticals?|Pharma|Biotech|Biotechnology|Biosciences|Therapeutics|Medical|"
+    r"Pharmaceuticals?|Pharma|Medicines?|Biotech|Biotechnology|Biosciences|Therapeutics|Medical|"
     r"Electronics|Semiconductors?|Energy|Industries|International|Intelligent|AG|SE|SA|PLC|"
     r"NV|LLC))+\.?$",
     re.IGNORECASE,

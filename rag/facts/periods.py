@@ -147,13 +147,23 @@ def _year_near(text: str, start: int, end: int) -> int | None:
     return None
 
 
+# Where a question gives what to compute from ("derived from its 9M and H1 figures", "given its
+# H1 and Q2", "根据上半年和二季度数据"): the periods up to the clause's end are operands.
+_BASIS = re.compile(
+    r"(?:\b(?:from|given|using|based on|with)\b|根据|依据|基于|按照)[^,，;；。?？]*", re.IGNORECASE
+)
+
+
 def question_period(text: str) -> Period | None:
     """The period a question asks about, if it names a span ("2025年前三季度", "Q3 2025"); of
-    several ("根据前三季度和Q3数据，上半年营收是多少") the last, the one its figure is asked for."""
+    several, the last one outside a clause giving the operands ("根据前三季度和Q3数据，上半年营收
+    是多少", "What was Q3 profit, derived from its 9M and H1 figures?"): the one asked for."""
     spans = spans_in(text)
     if not spans:
         return None
-    start, end, span = spans[-1]
+    basis = [m.span() for m in _BASIS.finditer(text)]
+    asked = [s for s in spans if not any(b <= s[0] < e for b, e in basis)] or spans
+    start, end, span = asked[-1]
     if _POINT_AFTER.match(text[end:]) or _POINT_BEFORE.search(text[:start]):
         return None  # "三季度末", "end of Q3": a date a balance is stated at, not a span's flow
     return Period(span, _year_near(text, start, end))

@@ -176,7 +176,8 @@ class Question:
         subject_words = () if n else _leading_subject_words(text, glossary)
         # In the order the question names them: "A higher than B" is A − B.
         entities.sort(key=lambda group: _named_at(text, group, latin))
-        metrics = asked_metrics(text, glossary)
+        # A metric word inside a name is no metric asked: "COSCO Shipping Ports" asks no shipments.
+        metrics = asked_metrics(_without_names(text, entities), glossary)
         companies = tuple(
             n for n in names if n[1:] and list(n[1:]) == company_forms(n[0]) and n not in entities
         )
@@ -215,6 +216,16 @@ class Question:
             companies=companies,
             subject_words=subject_words,
         )
+
+
+def _without_names(text: str, entities: Sequence[Sequence[str]]) -> str:
+    """`text` with the entities' names blanked out (longest first)."""
+    for alias in sorted({a for g in entities for a in g if len(a) >= 2}, key=len, reverse=True):
+        pattern = (
+            rf"(?<![A-Za-z]){re.escape(alias)}(?![A-Za-z])" if alias.isascii() else re.escape(alias)
+        )
+        text = re.sub(pattern, " ", text, flags=re.IGNORECASE)
+    return text
 
 
 def _without_periods(text: str) -> str:

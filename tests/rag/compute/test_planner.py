@@ -348,3 +348,47 @@ def test_an_amount_per_unit_divides_by_the_count_the_question_names():
         Question.parse(english, "en", glossary), docs[:1], glossary, retrieve=lambda _: []
     )
     assert calc is None or not calc.tool_calls
+
+
+@pytest.mark.unit
+def test_a_period_is_derived_from_the_two_the_question_names():
+    docs = _docs(
+        "Acme Robotics posted H1 2025 revenue of RMB 1.20bn, of which Q2 contributed RMB 0.70bn.",
+        "Acme Robotics' revenue for the first nine months of 2025 was RMB 2.00bn.",
+    )
+    first = _plan("What was Acme Robotics' Q1 2025 revenue, given its H1 and Q2 figures?", docs)
+    assert first is not None and "RMB 500 million" in first.answer, first
+    # The period asked comes first in English; the ones after "derived from" are operands.
+    third = _plan(
+        "What was Acme Robotics' Q3 2025 revenue, derived from its 9M and first-half figures?",
+        docs,
+    )
+    assert third is not None and "RMB 800 million" in third.answer, third
+    zh = _docs("恒瑞医药上半年归母净利润44.50亿元，其中二季度归母净利润21.30亿元。")
+    q1 = _plan("根据上半年和二季度数据，恒瑞医药一季度归母净利润是多少？", zh)
+    assert q1 is not None and "23.2亿元" in q1.answer, q1
+
+
+@pytest.mark.unit
+def test_the_level_before_a_change_the_question_states_is_worked_back():
+    docs = _docs("恒瑞医药前三季度营业收入230.00亿元，同比增长15.00%，主要来自创新药放量。")
+    calc = _plan("恒瑞医药前三季度营收230亿元、同比增长15%，去年同期营收约多少亿元？", docs)
+    assert calc is not None and calc.tool_calls, calc
+    assert "200亿元" in calc.answer, calc.answer  # 230 ÷ 1.15, not 230 × 1.15
+    fell = _docs("恒瑞医药三季度归母净利润30.00亿元，同比下降40.00%。")
+    back = _plan("恒瑞医药三季度归母净利润同比下降40%，去年三季度归母净利润是多少？", fell)
+    assert back is not None and "50亿元" in back.answer, back
+
+
+@pytest.mark.unit
+def test_english_writes_the_change_before_the_level_it_led_to():
+    docs = _docs(
+        "Acme Robotics' net profit attributable rose 25.0% to RMB 5.00bn in 9M25, and the "
+        "third quarter alone contributed RMB 2.40bn, up 60.0% YoY."
+    )
+    calc = _plan(
+        "Given Acme Robotics' 9M25 net profit attributable and its YoY growth, what was its "
+        "9M24 net profit attributable?",
+        docs,
+    )
+    assert calc is not None and "RMB 4 billion" in calc.answer, calc  # 5.00 ÷ 1.25, not ÷ 1.60

@@ -205,3 +205,10 @@ def test_companies_the_dictionary_defines_are_entities_where_the_note_writes_the
     assert ["吉利", "Geely"] in found
     # "国泰" (Cathay Pacific) inside 国泰君安, a broker, is not that company.
     assert not any(group[0] == "国泰" for group in found)
+
+
+@pytest.mark.unit
+def test_a_new_name_written_in_the_parenthesis_is_an_alias():
+    entities, _ = names_in("远航生物（现更名Farsail Medicines，06999.HK）主要依靠自主商业化。")
+    group = next(g for g in entities if "远航生物" in g)
+    assert "Farsail Medicines" in group and "06999.HK" in group

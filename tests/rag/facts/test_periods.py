@@ -138,3 +138,11 @@ def test_the_base_of_a_comparison_frames_nothing_after_it() -> None:
     assert carried_spans_in("远航物流10月货运量环比9月的1,150万吨增长4.7%") == {"m10"}
     assert carried_spans_in("不过环比9月的1,150万吨增长4.7%") == frozenset()
     assert carried_spans_in("Volume rose 4.7% from September") == frozenset()
+
+
+@pytest.mark.unit
+def test_the_period_asked_is_not_one_the_operands_are_given_for():
+    assert question_period("What was Q3 profit, derived from its 9M and H1 figures?").span == "q3"  # type: ignore[union-attr]
+    assert question_period("Q1 revenue, given its H1 and Q2 figures?").span == "q1"  # type: ignore[union-attr]
+    assert question_period("根据上半年和二季度数据，一季度营收是多少？").span == "q1"  # type: ignore[union-attr]
+    assert question_period("Backing out Q3 from the 9M figure, what was 1H25 profit?").span == "h1"  # type: ignore[union-attr]

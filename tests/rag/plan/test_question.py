@@ -145,3 +145,11 @@ def test_a_name_spelled_in_another_romanisation_is_the_notes_company():
     # In the order the question names them (A than B is A − B), the spelling resolved.
     assert [g[0] for g in question.entities] == ["明阳智能", "金风科技"]
     assert spelled_entities("What was Ming Yang's revenue?", glossary) == [["明阳智能", "Mingyang"]]
+
+
+@pytest.mark.unit
+def test_a_metric_word_inside_a_company_name_is_no_metric_asked():
+    glossary = Glossary(entities=[["Acme Shipping Ports", "远航港口"]]).with_lexicon([], [])
+    question = Question.parse("What was Acme Shipping Ports' 9M25 revenue?", "en", glossary)
+    asked = {a for group in question.metrics for a in group}
+    assert "revenue" in asked and "shipments" not in asked, question.metrics
