@@ -43,16 +43,47 @@ _DECLINE_BEFORE = re.compile(
 )
 
 
+# The largest decline is the lowest change: "降幅最大", "跌得最多", "fell the most".
+_DEEPEST = re.compile(
+    r"(?:降幅|跌幅|下降|下滑|减少|下跌)(?:幅度)?最(?:大|多|深)|"
+    r"\b(?:biggest|largest|steepest|sharpest|deepest|greatest)\s+(?:\w+\s+)?"
+    r"(?:declin\w*|drop|fall|decrease)\b|"
+    r"\b(?:fell|declined|dropped|decreased)\s+(?:the\s+)?most\b",
+    re.IGNORECASE,
+)
+# A place other than first: "排名第二", "第三大", "second-largest", "ranked third".
+_PLACE = re.compile(
+    r"(?:排名|排|位列|位居)?第([二三四五])(?=大|高|多|名|位|的|是)|"
+    r"\b(second|third|fourth|fifth)[- ](?:largest|highest|biggest|most|lowest|smallest|place)\b|"
+    r"\branked (second|third|fourth|fifth)\b",
+    re.IGNORECASE,
+)
+_PLACES = {"二": 1, "三": 2, "四": 3, "五": 4, "second": 1, "third": 2, "fourth": 3, "fifth": 4}
+# What a which-question counts or sums: "中标项目数量最多" is a count, "中标金额最高" an amount.
+_COUNTED = re.compile(r"数量|个数|数目|次数|笔数|\bnumber of\b|\bhow many\b", re.IGNORECASE)
+_AMOUNT = re.compile(r"金额|\bamount\b|\bvalue\b|\bhow much\b", re.IGNORECASE)
+
+
+def ranking_place(question: Question) -> int:
+    """Which place a which-question asks for, 0 for first ("排名第二的是哪家" is 1)."""
+    match = _PLACE.search(question.text)
+    return _PLACES[next(g for g in match.groups() if g).lower()] if match else 0
+
+
 def ranking_order(question: Question) -> Order | None:
     """The comparison a which-question asks for, if it asks one over a named metric."""
     if not question.metrics or not _WHICH.search(question.text):
         return None
+    if _DEEPEST.search(question.text):
+        return "lowest"
     if _DECLINED.search(question.text) and not _HIGHEST.search(question.text):
         return "declined" if not _LOWEST.search(question.text) else "lowest"
     if _HIGHEST.search(question.text):
         return "highest"
     if _LOWEST.search(question.text):
         return "lowest"
+    if _PLACE.search(question.text):
+        return "highest"  # "排名第二的是哪家": counted from the top
     return None
 
 
@@ -70,6 +101,7 @@ class Ranking:
     order: Order
     rows: list[FactRow]  # one per entity, ranked (highest first, lowest first, or as read)
     chosen: list[FactRow]  # the winner, or every entity that declined (may be none)
+    place: int = 0  # 0 for first, 1 for second…
 
 
 def rank(question: Question, rows: Sequence[FactRow], order: Order) -> Ranking | None:
@@ -78,6 +110,8 @@ def rank(question: Question, rows: Sequence[FactRow], order: Order) -> Ranking |
     metrics = {a.lower() for group in question.metrics for a in group}
     asked = {a.lower() for group in question.entities for a in group}
     wants_change = bool(question.asks_change) or order == "declined"
+    counted = bool(_COUNTED.search(question.text))
+    kind_asked = "count" if counted else "money" if _AMOUNT.search(question.text) else None
     per_entity: dict[str, FactRow] = {}
     for row in rows:
         if row.entity is None or (row.metric or "").lower() not in metrics:
@@ -93,7 +127,13 @@ def rank(question: Question, rows: Sequence[FactRow], order: Order) -> Ranking |
             continue
         if (row.change != "level") != wants_change:
             continue
-        per_entity.setdefault(row.entity, row)
+        if kind_asked and row.kind != kind_asked:
+            continue
+        held = per_entity.get(row.entity)
+        # A table row compares like with like: it outranks a figure a sentence states for
+        # the entity the paragraph is about (the sector's ratio in a bank's paragraph).
+        if held is None or (not _in_table(held) and _in_table(row)):
+            per_entity[row.entity] = row
     found = list(per_entity.values())
     if len(found) < 2:
         return None
@@ -105,9 +145,15 @@ def rank(question: Question, rows: Sequence[FactRow], order: Order) -> Ranking |
     if order == "declined":
         return Ranking(order, found, [r for r in found if signed(r) < 0])
     ranked = sorted(found, key=signed, reverse=order == "highest")
-    if signed(ranked[0]) == signed(ranked[1]):
-        return Ranking(order, ranked, [r for r in ranked if signed(r) == signed(ranked[0])])
-    return Ranking(order, ranked, [ranked[0]])
+    place = ranking_place(question)
+    if place >= len(ranked):
+        return None
+    tied = [r for r in ranked if signed(r) == signed(ranked[place])]
+    return Ranking(order, ranked, tied, place)
+
+
+def _in_table(row: FactRow) -> bool:
+    return row.quote.lstrip().startswith("|")
 
 
 def _shown(row: FactRow, language: str) -> str:
@@ -140,6 +186,8 @@ def ranking_answer(
             text = f"{lead} declined. All {n}: {'; '.join(each)}."
         else:
             word = "highest" if ranking.order == "highest" else "lowest"
+            if ranking.place:
+                word = f"{('second', 'third', 'fourth', 'fifth')[ranking.place - 1]}-{word}"
             text = f"{', '.join(chosen)}: the {word} of {n}. All {n}: {'; '.join(each)}."
     call = ToolCall(
         name="rank",

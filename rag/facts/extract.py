@@ -23,14 +23,14 @@ from pydantic import BaseModel, ConfigDict
 
 from rag.facts import tables
 from rag.facts.periods import Span, carried_spans_in, heading_spans, period_before, spans_in
-from rag.glossary import Glossary
+from rag.glossary import Glossary, finance_terms
 from rag.numbers import RELATIVE_KINDS, Quantity, extract_quantities
 from rag.sentences import is_heading, is_question, sentence_spans
 
 Change = Literal["yoy", "qoq", "change"]
 
 # Bump when attribution changes: stored facts of another version are recomputed on read.
-FACTS_VERSION = "34"
+FACTS_VERSION = "35"
 
 
 class Fact(BaseModel):
@@ -565,8 +565,11 @@ def table_caption(text: str, header: str) -> str:
 
 
 def facts_key(glossary: Glossary) -> str:
-    """What stored facts were computed with: this code's version and the entity names."""
-    digest = hashlib.sha256(json.dumps(glossary.entities, ensure_ascii=False).encode()).hexdigest()
+    """What stored facts were computed with: this code's version, the entity names and the
+    terms, users' and the shipped finance vocabulary (a metric word added to either changes
+    which metric a figure measures)."""
+    known = [glossary.entities, glossary.terms, finance_terms()]
+    digest = hashlib.sha256(json.dumps(known, ensure_ascii=False).encode()).hexdigest()
     return f"{FACTS_VERSION}:{digest[:16]}"
 
 

@@ -245,9 +245,10 @@ RE_QUARTER = re.compile(
     # Period codes with their year: 9M25, 1H25, 3Q24, FY2024, Q3'25 (not "9 million").
     r"|(?<![A-Za-z0-9])(?:9M|[1-4]Q|[12]H|Q[1-4]|H[12]|FY)\s?'?(?:20)?\d{2}(?![A-Za-z0-9])"
 )
-# Stock codes are names: 601628.SH, 2628.HK, 300750.SZ, NVDA.O.
+# Stock codes are names: 601628.SH, 2628.HK, 300750.SZ, 000660.KS, 2330.TW, NVDA.O.
 RE_STOCK_CODE = re.compile(
-    r"(?<![\dA-Za-z])(?:\d{6}\.(?:SH|SZ|SS|BJ)|\d{4,5}\.HK|\d{4}\.T)(?![A-Za-z])", re.IGNORECASE
+    r"(?<![\dA-Za-z])(?:\d{6}\.(?:SH|SZ|SS|BJ|KS|KQ)|\d{4,5}\.HK|\d{4}\.(?:T|TW|TWO))(?![A-Za-z])",
+    re.IGNORECASE,
 )
 RE_TIME = re.compile(r"(?<![\d:])(?:\d{2}:\d{2}(?::\d{2})?|\d{1,2}:\d{2}:\d{2})(?![\d:])")
 RE_CITATION_MARK = re.compile(

@@ -67,3 +67,43 @@ def test_the_lowest_level_in_chinese_and_no_ranking_without_the_metric():
     asked = Question.parse("Which mill had the highest gross margin?", "en", GLOSSARY)
     assert rank(asked, _rows(), "highest") is None  # no row states a gross margin
     assert ranking_order(Question.parse("What was Baosteel's revenue?", "en", GLOSSARY)) is None
+
+
+def test_the_largest_decline_is_the_lowest_change():
+    _, ranking = _ask("上半年归母净利润同比降幅最大的是哪家？")
+    assert ranking is not None and [r.entity for r in ranking.chosen] == ["Shougang"]
+    _, english = _ask("Which mill's net profit attributable fell the most YoY in H1 2025?")
+    assert english is not None and [r.entity for r in english.chosen] == ["Shougang"]
+
+
+def test_a_place_other_than_first_is_counted_from_the_top():
+    question, ranking = _ask("上半年营收排名第二的是哪家？")
+    assert ranking is not None and [r.entity for r in ranking.chosen] == ["Ansteel"]
+    text, _, _ = ranking_answer(ranking, "en", lambda e: e)
+    assert text.startswith("Ansteel (52.4"), text
+    # "第二季度" is a quarter, not a place.
+    assert ranking_order(Question.parse("第二季度营收最高的是哪家？", "zh", GLOSSARY)) == "highest"
+    _, second = _ask("Which mill had the second-highest revenue in H1 2025?")
+    assert second is not None and [r.entity for r in second.chosen] == ["Ansteel"]
+
+
+def test_a_table_row_outranks_a_figure_a_paragraph_carries_to_its_company():
+    paragraph = (
+        "Baosteel held its ground. Across the sector, the average gross margin was 2.0% in H1 2025."
+    )
+    table = (
+        "## Gross margin, H1 2025\n\n"
+        "| Mill | Gross margin |\n|---|---|\n| Baosteel | 8.5% |\n| Ansteel | 4.1% |\n"
+    )
+    docs = [
+        Document(
+            id=f"c{i}",
+            page_content=text,
+            metadata={"source": "steel.md", "title": "Steel", "date": "2025-09-01", "start": 0},
+        )
+        for i, text in enumerate((paragraph, table))
+    ]
+    rows = document_rows(docs, lambda _id: None, GLOSSARY)
+    question = Question.parse("Which mill had the lowest gross margin in H1 2025?", "en", GLOSSARY)
+    ranking = rank(question, rows, "lowest")
+    assert ranking is not None and [r.entity for r in ranking.chosen] == ["Ansteel"], ranking
