@@ -8,6 +8,7 @@ with the formula and the citations of every operand.
 
 from __future__ import annotations
 
+import calendar
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -179,6 +180,7 @@ DERIVED = {
 }
 DERIVED_SUM = {"9m": ("h1", "q3"), "fy": ("9m", "q4"), "h1": ("q1", "q2")}
 
+CHANGED = re.compile(r"变化|变动|\bchang(?:e|ed|es)\b", re.I)
 PERCENT_ASKED = re.compile(r"百分点|百分比|百分之|percentage points?|\bpp\b|percent|%|％", re.I)
 
 Retrieve = Callable[[str], list[Document]]
@@ -271,8 +273,16 @@ def plan_and_compute(
         return _sum(question, docs, glossary, retrieve)
     if SUM.search(text) and SUM_PARTS.search(text):
         return _sum_parts(question, docs, glossary)
-    if (GROWTH.search(text) or DIFFERENCE.search(text)) and len(question.years) >= 2:
-        return _between_years(question, docs, glossary, growth=not DIFFERENCE.search(text))
+    # "How much did it change versus September 2024, in percent?": a change asked in percent.
+    changed = bool(CHANGED.search(text) and PERCENT_ASKED.search(text))
+    if (GROWTH.search(text) or DIFFERENCE.search(text) or changed) and len(question.years) >= 2:
+        growth = changed or not DIFFERENCE.search(text)
+        return _between_years(question, docs, glossary, growth=growth)
+    if (GROWTH.search(text) or DIFFERENCE.search(text) or changed) and _two_spans(question):
+        growth = changed or bool(GROWTH.search(text)) or not DIFFERENCE.search(text)
+        computed = _between_spans(question, docs, glossary, growth=growth)
+        if computed is not None:
+            return computed
     if DIFFERENCE.search(text) and len(question.entities) >= 2:
         return _between_entities(question, docs, glossary, retrieve)
     return None
@@ -428,6 +438,10 @@ def _figure(
 _NOT_A_PART = re.compile(
     r"其中|公司|实现|单看|单季|合计|累计|共计|同期|报告期|本期|分别|仅|约|达到|达|为|的|了|"
     r"是多少|多少|是|有|大约|如何|怎样|请问|[？?]|"
+    # comparison words and connectives ("不过环比9月的…", "对比二季度，…")
+    r"环比|同比|对比|相比|较|不过|但是|但|而且|而|此外|另外|同时|"
+    # a transcript's speaker labels and markup ("答：", "**专家：**")
+    r"问|答|专家|主持人|分析师|\*+|#+|"
     r"[\s\d.,，、：:；;（）()%％年月日]"
 )
 
@@ -439,7 +453,21 @@ def _series_words(q: Quantity, ev: Evidence, question: Question) -> list[str] | 
     if not subject or not re.search(r"[\u4e00-\u9fff]", subject):
         return None
     fact_metric = _metric_of(ev, q)
-    return _series_in(subject, question, frozenset({fact_metric} if fact_metric else ()))
+    return _series_in(
+        _own_clause(subject), question, frozenset({fact_metric} if fact_metric else ())
+    )
+
+
+_CLAUSE_MARK = re.compile(r"[，,；;（(]")
+_TOPIC_CLAUSE = re.compile(r"(?:方面|而言|来看|[：:])\s*$")
+
+
+def _own_clause(subject: str) -> str:
+    """The words before a figure in its own clause, with a topic clause that frames it
+    ("直销渠道方面，单季收入…"): not what earlier clauses measured ("营业收入…，归母净利润")."""
+    clauses = _CLAUSE_MARK.split(subject)
+    framing = [c for c in clauses[:-1] if _TOPIC_CLAUSE.search(c)]
+    return " ".join([*framing, clauses[-1]])
 
 
 def _series_in(
@@ -624,6 +652,79 @@ def _between_years(
     return Calculation(text, evidence, calls)
 
 
+def _two_spans(question: Question) -> tuple[str, str] | None:
+    """Two quarters or two months the question compares ("三季度营收环比二季度增长了多少",
+    "October deliveries versus September"), earlier first; None unless exactly two."""
+    named = list(dict.fromkeys(span for _, _, span in spans_in(question.text)))
+    if len(named) != 2 or named[0][0] != named[1][0] or named[0][0] not in "qm":
+        return None
+    earlier, later = sorted(named)
+    return earlier, later
+
+
+def _between_spans(
+    question: Question, docs: list[Document], glossary: Glossary, *, growth: bool
+) -> Calculation | None:
+    """A change between two quarters or months of one year and one company: the later
+    figure against the earlier, as growth when asked in percent or as growth, else the
+    difference."""
+    spans = _two_spans(question)
+    if spans is None:
+        return None
+    entity = question.entities[0] if question.entities else None
+    year = min(question.years) if len(question.years) == 1 else None
+    amounts = frozenset({"money", "count", "measure", "number"})
+    ops = [
+        _figure(question, docs, glossary, entity=entity, year=year, period=span, kinds=amounts)
+        for span in spans
+    ]
+    start, end = ops
+    if start is None or end is None or start.quantity == end.quantity:
+        return None
+    if _kind_key(start) != _kind_key(end) or not _one_company(start, end, entity):
+        return None  # one company's September against another's October is no growth
+    if start.evidence.text != end.evidence.text and not _one_series(start, end, entity, question):
+        return None  # a product's quarter against the company's (one sentence compares like)
+    evidence, marker = _cite([start, end])
+    try:
+        _checked([start, end], [q for e in evidence for q in e.quantities])
+        change = difference(end.quantity, start.quantity)
+        rate = growth_rate(start.quantity, end.quantity) if growth else None
+    except CalculatorError:
+        return None
+    calls = [_call(change, {"a": end.quantity.raw, "b": start.quantity.raw}, question)]
+    if rate:
+        calls.append(_call(rate, {"start": start.quantity.raw, "end": end.quantity.raw}, question))
+    a, b = (_span_label(span, question.language) for span in spans)
+    s_term, e_term = _term(start, marker[0], question), _term(end, marker[1], question)
+    if question.language == "en":
+        text = f"From {s_term} in {a} to {e_term} in {b}: a change of {change.text('en')}"
+        text += (
+            f", growth of {rate.text('en')} ({rate.formula('en')})."
+            if rate
+            else f" ({change.formula('en')})."
+        )
+    else:
+        text = f"从{a}的{s_term}到{b}的{e_term}，变化{change.text('zh')}"
+        text += (
+            f"，增长{rate.text('zh')}（{rate.formula('zh')}）。"
+            if rate
+            else f"（{change.formula('zh')}）。"
+        )
+    return Calculation(text, evidence, calls)
+
+
+_QUARTERS_ZH = {"q1": "一季度", "q2": "二季度", "q3": "三季度", "q4": "四季度"}
+
+
+def _span_label(span: str, language: str) -> str:
+    """ "q3" as 三季度 / Q3, "m09" as 9月 / September."""
+    if span.startswith("m"):
+        month = int(span[1:])
+        return f"{month}月" if language == "zh" else calendar.month_name[month]
+    return _QUARTERS_ZH.get(span, span.upper()) if language == "zh" else span.upper()
+
+
 def _both_times(question: Question) -> bool:
     """The question names this week (month) and the last one: "本周比上周低多少元"."""
     return {which for _, (_, which) in relative_times(question.text)} == {"current", "previous"}
@@ -673,8 +774,14 @@ def _between_times(
 
 
 def _per_entity(
-    question: Question, docs: list[Document], glossary: Glossary, retrieve: Retrieve
+    question: Question,
+    docs: list[Document],
+    glossary: Glossary,
+    retrieve: Retrieve,
+    summed: bool = False,
 ) -> list[_Operand | None]:
+    """Each entity's figure of the asked metric. `summed`: the figures are added up, so they
+    are amounts or counts unless percentages are asked (growth rates add up to nothing)."""
     year = min(question.years) if question.years else None
     # "高多少个百分点" compares percentages: a count in the same sentence is not an operand;
     # "how much larger was A's contract" (not "how many more"), naming nothing that is
@@ -684,6 +791,8 @@ def _per_entity(
         if PERCENT_ASKED.search(question.text)
         else frozenset({"money", "measure", "number"})
         if HOW_MUCH.search(question.text) and not (question.metrics or question.topics)
+        else frozenset({"money", "count", "measure", "number"})
+        if summed
         else None
     )
 
@@ -711,7 +820,7 @@ def _per_entity(
 def _sum(
     question: Question, docs: list[Document], glossary: Glossary, retrieve: Retrieve
 ) -> Calculation | None:
-    ops = _per_entity(question, docs, glossary, retrieve)
+    ops = _per_entity(question, docs, glossary, retrieve, summed=True)
     if any(op is None for op in ops):
         return _missing(
             question, [g[0] for g, op in zip(question.entities, ops, strict=True) if op is None]

@@ -65,7 +65,10 @@ ASKS_AMOUNT = re.compile(
 
 ASKS_CHANGE = re.compile(
     r"同比|环比|增长|增速|增幅|降幅|下降|变化|增加|减少|涨幅|跌幅|上涨|下跌|涨了|跌了|"
-    r"\b(?:growth|grow|grew|increase|decrease|decline|change|yoy|qoq|rise|fall|up|down)\b",
+    r"\b(?:growth|grow|grew|increase|decrease|decline|change|yoy|qoq|rise|fall)\b|"
+    # "up 5%", "down from", but not "add up", "sum up", "up to", "break down"
+    r"(?<!\badd )(?<!\badding )(?<!\bsum )(?<!\bsumming )\bup\b(?! to\b)|"
+    r"(?<!\bbreak )(?<!\bbroken )\bdown\b",
     re.IGNORECASE,
 )
 

@@ -392,3 +392,37 @@ def test_english_writes_the_change_before_the_level_it_led_to():
         docs,
     )
     assert calc is not None and "RMB 4 billion" in calc.answer, calc  # 5.00 ÷ 1.25, not ÷ 1.60
+
+
+@pytest.mark.unit
+def test_growth_between_two_quarters_or_months_the_question_names():
+    docs = _docs(
+        "恒瑞医药二季度营业收入80.00亿元。",
+        "恒瑞医药三季度营业收入88.00亿元，创单季新高。",
+    )
+    calc = _plan("恒瑞医药三季度营收环比二季度增长了多少？", docs)
+    assert calc is not None and "10%" in calc.answer, calc  # (88 − 80) ÷ 80
+    assert calc.answer.startswith("从二季度"), calc.answer
+    months = _docs("Acme Robotics delivered 1,200 units in September and 1,500 units in October.")
+    en = _plan(
+        "By how much, in percent, did Acme Robotics' October deliveries change versus September?",
+        months,
+    )
+    assert en is not None and "25%" in en.answer, en  # (1,500 − 1,200) ÷ 1,200
+
+
+@pytest.mark.unit
+def test_adding_up_companies_adds_their_amounts_not_their_growth_rates():
+    glossary = Glossary(entities=[["Acme Robotics"], ["Borealis Motors"]]).with_lexicon([], [])
+    docs = _docs(
+        "Acme Robotics' H1 2025 net profit attributable rose 12.0% to RMB 3.00bn.",
+        "Borealis Motors' H1 2025 net profit attributable fell 4.0% to RMB 1.50bn.",
+    )
+    question = Question.parse(
+        "Add up H1 2025 net profit attributable for Acme Robotics and Borealis Motors — what's the total?",
+        "en",
+        glossary,
+    )
+    assert not question.asks_change  # "add up" asks no change
+    calc = plan_and_compute(question, docs, glossary, retrieve=lambda _: docs)
+    assert calc is not None and "RMB 4.5 billion" in calc.answer, calc
