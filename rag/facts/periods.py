@@ -77,11 +77,13 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ),
         # A single month ("10月销量", "in October 2025", "Sep-25"), after the ranges above took
         # theirs ("1-9月", "Jan-Sep"): not a month inside a range ("1-10月", "January to
-        # October"), a day ("12月26日", "October 26"), or a balance date ("9月末", "end-June").
+        # October"), a day ("12月26日", "October 26", "30 October"), or a balance date ("9月末",
+        # "end-June").
         (
             "month",
             r"(?<![\d.]){MONTH_ZH}|"
             r"(?<![A-Za-z])(?<!end[- ])(?<!end of )(?<!end of the )(?<!to )(?<!through )(?<!{TO})"
+            r"(?<!\d )(?<!\d)"  # "30 October" is a day
             r"(?:{MONTH_EN})(?![A-Za-z])(?!\s*\d{1,2}(?:st|nd|rd|th)?(?![\d]))",
         ),
     )

@@ -411,9 +411,12 @@ def _other_metrics_only(question: Question, relevant: list[Evidence]) -> bool:
     """No sentence names the asked metric, and some name other metrics of the finance
     vocabulary: what the notes measure for this company is something else."""
     asked = {a.lower() for g in question.metrics for a in g}
-    texts = [f"{e.section or ''} {e.text}".lower() for e in relevant]
+    # A table row names its metrics in the header row above it ("| Bank | … | NIM |").
+    texts = [f"{e.section or ''} {e.header or ''} {e.text}".lower() for e in relevant]
     if any(a in text for a in asked for text in texts):
         return False
+    if any((f.metric or "").lower() in asked for e in relevant for f in facts_of(e)):
+        return False  # a figure measures it, named in a sentence before or a label
     return any(w in text for w in question.metric_vocab - asked for text in texts)
 
 

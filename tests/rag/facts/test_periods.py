@@ -146,3 +146,11 @@ def test_the_period_asked_is_not_one_the_operands_are_given_for():
     assert question_period("Q1 revenue, given its H1 and Q2 figures?").span == "q1"  # type: ignore[union-attr]
     assert question_period("根据上半年和二季度数据，一季度营收是多少？").span == "q1"  # type: ignore[union-attr]
     assert question_period("Backing out Q3 from the 9M figure, what was 1H25 profit?").span == "h1"  # type: ignore[union-attr]
+
+
+@pytest.mark.unit
+def test_a_day_of_a_month_is_a_date_not_the_month():
+    assert question_period("As of 30 October, what was the wholesale price?") is None
+    assert [s for _, _, s in spans_in("Sales in October rose; by 12 November stock fell")] == [
+        "m10"
+    ]

@@ -476,3 +476,23 @@ def test_a_measure_answers_the_metric_it_is_stated_for_without_its_unit_asked():
     # A measure of another metric is no answer to a metric it is not stated for.
     revenue = Question.parse("远航风电第三季度营收是多少？", "zh", glossary)
     assert best_quantity(revenue, [sentence]) is None
+
+
+@pytest.mark.unit
+def test_a_table_rows_metric_is_named_by_its_header_row():
+    glossary = Glossary(entities=[["Acme Bank", "ABK"], ["Borealis Bank"]]).with_lexicon([], [])
+    table = (
+        "Acme Bank's H1 2025 revenue was RMB 100.0bn, up 2.0% YoY.\n\n"
+        "| Bank | Revenue (RMB bn) | NIM |\n|---|---|---|\n"
+        "| ABK | 100.0 | 1.30% |\n| Borealis Bank | 50.0 | 1.80% |\n"
+    )
+    metadata = {"id": "c0", "source": "banks.md", "title": "Banks", "date": "2025-09-01"}
+    metadata["heading"] = "Key metrics, H1 2025"
+    doc = Document(id="c0", page_content=table, metadata=metadata)
+    question = Question.parse(
+        "What was Acme Bank's net interest margin in H1 2025?", "en", glossary
+    )
+    evidence = select_evidence(question, [doc], glossary)
+    assert coverage_gap(question, evidence, table) is None
+    picked = best_quantity(question, evidence)
+    assert picked is not None and picked[1].raw == "1.30%", picked
