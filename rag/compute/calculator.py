@@ -74,7 +74,7 @@ class CalcResult(BaseModel):
 
     def text(self, language: Language) -> str:
         """The value as the answer should state it: "至少160万" / "at least 1.6 million"."""
-        return render(self.value, language, max_decimals=_decimals(self.value.kind))
+        return render(self.value, language, max_decimals=_places(self.value))
 
     def to_tool_call(self, inputs: dict[str, Any], language: Language) -> ToolCall:
         return ToolCall(
@@ -145,11 +145,11 @@ def _propagate(
     return low.value, high.value, "approx" if approx else "exact"
 
 
-def _round(value: Decimal, kind: Kind) -> Decimal:
+def _round(value: Decimal, kind: Kind, places: int | None = None) -> Decimal:
     """Results keep a sensible precision: 142.857...% → 142.9%, amounts to 2 decimals."""
     if not value.is_finite():
         raise CalculatorError("the result is unbounded")
-    places = _decimals(kind)
+    places = _decimals(kind) if places is None else places
     if value != 0 and abs(value) < 1:
         places = max(places, -value.adjusted() + 1)
     return canonical(value.quantize(Decimal(1).scaleb(-places)))
@@ -167,10 +167,11 @@ def _result(
     unit: str | None = None,
     noun: str | None = None,
     currency: Currency | None = None,
+    places: int | None = None,
 ) -> CalcResult:
     value = quantity(
-        _round(low, kind),
-        _round(high, kind),
+        _round(low, kind, places),
+        _round(high, kind, places),
         kind=kind,
         qualifier=qualifier,
         unit=unit,
@@ -193,7 +194,14 @@ def _term(q: Quantity, language: Language) -> str:
 
 
 def _shown(value: Quantity, language: Language) -> str:
-    return render(value, language, with_unit=False, max_decimals=_decimals(value.kind))
+    return render(value, language, with_unit=False, max_decimals=_places(value))
+
+
+def _places(value: Quantity) -> int:
+    """The decimals a result is shown with: its kind's, or the more it was rounded to (an
+    average keeps one more than its figures)."""
+    written = -value.low.as_tuple().exponent if isinstance(value.low, Decimal) else 0
+    return max(_decimals(value.kind), min(int(written), 4))
 
 
 _AMOUNT_KINDS = frozenset({"count", "money", "number", "measure", "duration"})
@@ -326,6 +334,40 @@ def total(operands: Sequence[Quantity]) -> CalcResult:
         unit=first.unit,
         noun=first.noun,
         currency=currency,
+    )
+
+
+def average(operands: Sequence[Quantity]) -> CalcResult:
+    """The simple mean: (1.32% + 1.88% + 1.76%) ÷ 3 = 1.65%. Percentages average as
+    percentages (a mean of margins, not a margin of sums)."""
+    if len(operands) < 2:
+        raise CalculatorError("an average needs at least two figures")
+    for q in operands[1:]:
+        _check_comparable(operands[0], q, "average")
+    n = Decimal(len(operands))
+    low, high, qual = _propagate(lambda *xs: sum(xs, Decimal(0)) / n, operands, [1] * len(operands))
+    first = operands[0]
+
+    def formula(lang: Language, v: Quantity) -> str:
+        terms = " + ".join(_term(q, lang) for q in operands)
+        return f"({terms}) ÷ {len(operands)} = {_shown(v, lang)}"
+
+    currency = next((q.currency for q in operands if q.currency), None)
+    kind: Kind = first.kind if first.kind in _AMOUNT_KINDS | {"percent"} else "number"
+    # A mean keeps one decimal more than its figures: 1.30%, 1.32%, 1.88%, 1.76% → 1.565%.
+    written = max(-q.low.as_tuple().exponent if isinstance(q.low, Decimal) else 0 for q in operands)
+    return _result(
+        "average",
+        operands,
+        low,
+        high,
+        qual,
+        kind="money" if currency else kind,
+        formula=formula,
+        unit=first.unit,
+        noun=first.noun,
+        currency=currency,
+        places=max(_decimals(kind), min(int(written), 4) + 1),
     )
 
 

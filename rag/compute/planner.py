@@ -21,6 +21,7 @@ from rag.compute.calculator import (
     CalculatorError,
     annualise,
     apply_ratio,
+    average,
     cagr,
     check_operands,
     difference,
@@ -69,6 +70,8 @@ DIFFERENCE = re.compile(
     r"\b(?:larger|bigger|higher|greater|more|lower|smaller|less|fewer)\b.{0,40}\bthan\b",
     re.I,
 )
+# "四家银行的平均净息差", "the simple average NIM across A, B and C": the mean of each one's.
+AVERAGE = re.compile(r"平均|均值|\b(?:average|mean)\b", re.I)
 MIDPOINT = re.compile(r"中值|中间值|中性值|中位|中点|midpoint|mid-point|middle of the range", re.I)
 APPLY_RATIO = re.compile(
     r"(?:按|根据|以).{0,30}比例|对应多少|换算|ratio.{0,40}(?:how many|correspond|imply|translate)|(?:how many|correspond).{0,40}ratio",
@@ -269,6 +272,8 @@ def plan_and_compute(
         computed = _product(question, docs, glossary)
         if computed is not None:
             return computed
+    if AVERAGE.search(text) and len(question.entities) >= 2:
+        return _average(question, docs, glossary, retrieve)
     if SUM.search(text) and len(question.entities) >= 2:
         return _sum(question, docs, glossary, retrieve)
     if SUM.search(text) and SUM_PARTS.search(text):
@@ -845,6 +850,41 @@ def _sum(
         text = f"Together {result.text('en')}: " + ", ".join(parts) + f" ({result.formula('en')})."
     else:
         text = f"合计{result.text('zh')}：" + "，".join(parts) + f"（{result.formula('zh')}）。"
+    return Calculation(text, evidence, [call])
+
+
+def _average(
+    question: Question, docs: list[Document], glossary: Glossary, retrieve: Retrieve
+) -> Calculation | None:
+    """The simple mean of each named company's figure of the asked metric and period."""
+    ops = _per_entity(question, docs, glossary, retrieve)
+    if any(op is None for op in ops):
+        return _missing(
+            question, [g[0] for g, op in zip(question.entities, ops, strict=True) if op is None]
+        )
+    operands: list[_Operand] = [op for op in ops if op is not None]
+    evidence, marker = _cite(operands)
+    try:
+        _checked(operands, [q for e in evidence for q in e.quantities])
+        result = average([op.quantity for op in operands])
+    except CalculatorError:
+        return None
+    names = [g[0] for g in question.entities]
+    call = _call(
+        result, {n: op.quantity.raw for n, op in zip(names, operands, strict=True)}, question
+    )
+    parts = [
+        f"{n} {_term(op, marker[i], question)}"
+        for i, (n, op) in enumerate(zip(names, operands, strict=True))
+    ]
+    if question.language == "en":
+        text = (
+            f"An average of {result.text('en')}: "
+            + ", ".join(parts)
+            + f" ({result.formula('en')})."
+        )
+    else:
+        text = f"平均{result.text('zh')}：" + "，".join(parts) + f"（{result.formula('zh')}）。"
     return Calculation(text, evidence, [call])
 
 
@@ -1593,6 +1633,14 @@ def _of_two_phrases(
     ops = _two_pieces(question, docs, glossary, retrieve, first, second)
     if ops is None:
         return None
+    part, whole = ops[0].quantity, ops[1].quantity
+    if (
+        operation is share
+        and part.kind == whole.kind
+        and part.kind in ("money", "count", "measure")
+    ):
+        if part.low > whole.high:
+            return None  # a part larger than its whole: one of the two is another figure
     evidence, marker = _cite(ops)
     try:
         _checked(ops, [q for e in evidence for q in e.quantities])

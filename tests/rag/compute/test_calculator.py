@@ -17,6 +17,7 @@ from rag.compute.calculator import (
     CalculatorError,
     UngroundedOperandError,
     apply_ratio,
+    average,
     cagr,
     check_operands,
     difference,
@@ -344,3 +345,14 @@ def test_annualise_scales_a_part_year_to_twelve_months() -> None:
     assert abs(annualise(half, 9).value.low - D("40646666667")) < D("1e6")
     with pytest.raises(CalculatorError):
         annualise(figure(RESULTS, "41.21%"), 6)
+
+
+def test_an_average_keeps_one_decimal_more_than_its_figures():
+    figures = [extract_quantities(x)[0] for x in ("1.30%", "1.32%", "1.88%", "1.76%")]
+    result = average(figures)
+    assert result.text("en") == "1.565%"
+    assert result.formula("en").endswith("÷ 4 = 1.565%")
+    amounts = [extract_quantities(x)[0] for x in ("120亿元", "80亿元")]
+    assert average(amounts).text("zh") == "100亿元"
+    with pytest.raises(CalculatorError):
+        average(figures[:1])

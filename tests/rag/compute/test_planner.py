@@ -426,3 +426,30 @@ def test_adding_up_companies_adds_their_amounts_not_their_growth_rates():
     assert not question.asks_change  # "add up" asks no change
     calc = plan_and_compute(question, docs, glossary, retrieve=lambda _: docs)
     assert calc is not None and "RMB 4.5 billion" in calc.answer, calc
+
+
+@pytest.mark.unit
+def test_an_average_across_the_companies_named():
+    glossary = Glossary(entities=[["Acme Bank"], ["Borealis Bank"]]).with_lexicon([], [])
+    docs = _docs(
+        "Acme Bank's H1 2025 net interest margin was 1.60%.",
+        "Borealis Bank's H1 2025 net interest margin was 1.90%.",
+    )
+    question = Question.parse(
+        "What was the average H1 2025 net interest margin of Acme Bank and Borealis Bank?",
+        "en",
+        glossary,
+    )
+    calc = plan_and_compute(question, docs, glossary, retrieve=lambda _: docs)
+    assert calc is not None and calc.answer.startswith("An average of 1.75%"), calc
+
+
+@pytest.mark.unit
+def test_a_share_whose_part_exceeds_its_whole_is_not_answered():
+    docs = _docs(
+        "恒瑞医药三季度创新药收入50.00亿元。",
+        "恒瑞医药三季度海外授权收入8.00亿元。",
+    )
+    # No sentence gives the quarter's total revenue: the licensing income is no whole.
+    calc = _plan("恒瑞医药三季度创新药收入占海外授权收入的比重是多少？", docs)
+    assert calc is None or "625" not in calc.answer, calc
