@@ -200,8 +200,13 @@ def _shown(value: Quantity, language: Language) -> str:
 def _places(value: Quantity) -> int:
     """The decimals a result is shown with: its kind's, or the more it was rounded to (an
     average keeps one more than its figures)."""
-    written = -value.low.as_tuple().exponent if isinstance(value.low, Decimal) else 0
-    return max(_decimals(value.kind), min(int(written), 4))
+    return max(_decimals(value.kind), min(_written_decimals(value), 4))
+
+
+def _written_decimals(q: Quantity) -> int:
+    """How many decimals a figure's value has (1.32 → 2)."""
+    exponent = q.low.as_tuple().exponent if isinstance(q.low, Decimal) else 0
+    return -exponent if isinstance(exponent, int) and exponent < 0 else 0
 
 
 _AMOUNT_KINDS = frozenset({"count", "money", "number", "measure", "duration"})
@@ -355,7 +360,7 @@ def average(operands: Sequence[Quantity]) -> CalcResult:
     currency = next((q.currency for q in operands if q.currency), None)
     kind: Kind = first.kind if first.kind in _AMOUNT_KINDS | {"percent"} else "number"
     # A mean keeps one decimal more than its figures: 1.30%, 1.32%, 1.88%, 1.76% → 1.565%.
-    written = max(-q.low.as_tuple().exponent if isinstance(q.low, Decimal) else 0 for q in operands)
+    written = max(_written_decimals(q) for q in operands)
     return _result(
         "average",
         operands,
@@ -367,7 +372,7 @@ def average(operands: Sequence[Quantity]) -> CalcResult:
         unit=first.unit,
         noun=first.noun,
         currency=currency,
-        places=max(_decimals(kind), min(int(written), 4) + 1),
+        places=max(_decimals(kind), min(written, 4) + 1),
     )
 
 

@@ -1634,13 +1634,9 @@ def _of_two_phrases(
     if ops is None:
         return None
     part, whole = ops[0].quantity, ops[1].quantity
-    if (
-        operation is share
-        and part.kind == whole.kind
-        and part.kind in ("money", "count", "measure")
-    ):
-        if part.low > whole.high:
-            return None  # a part larger than its whole: one of the two is another figure
+    amounts = part.kind == whole.kind and part.kind in ("money", "count", "measure")
+    if operation is share and amounts and part.low > whole.high:
+        return None  # a part larger than its whole: one of the two is another figure
     evidence, marker = _cite(ops)
     try:
         _checked(ops, [q for e in evidence for q in e.quantities])
