@@ -766,3 +766,14 @@ def test_general_classifiers_render_the_thing_they_count_in_english():
 
     rendered = [render(q, "en") for q in extract_quantities("交付70,289辆，共94笔交易，2架")]
     assert rendered == ["70,289 vehicles", "94 deals", "2 aircraft"]
+
+
+@pytest.mark.unit
+def test_a_latin_unit_after_a_chinese_scale_is_measured():
+    found = extract_quantities("今年甲公司出货约124亿Gb、份额52%；乙港前三季度吞吐量1.5亿TEU")
+    assert [(q.raw, q.kind, q.unit) for q in found] == [
+        ("约124亿Gb", "measure", "Gb"),
+        ("52%", "percent", None),
+        ("1.5亿TEU", "measure", "TEU"),
+    ]
+    assert extract_quantities("800G光模块") == []  # a spec, no scale before it
