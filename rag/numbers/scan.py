@@ -329,12 +329,12 @@ def _scan_atom(text: str, pos: int, *, allow_bare_cjk: bool) -> _Atom | None:
         unit = next((u for u in CN_UNITS_ORDERED if text.startswith(u, end)), None)
         end += len(unit or "")
     nxt = text[end : end + 1]
-    if not marker and unit is None and currency is None and re.search("[万亿]", text[start:end]):
-        # A Latin unit after a Chinese scale ("124亿Gb", "1.5亿TEU") is what is measured,
-        # known or not: "800G" (no scale) is a spec, "124亿Gb" is 12.4 billion gigabits.
-        if latin := re.match(r"[A-Za-z]{1,5}(?![A-Za-z])", text[end:]):
-            unit, end = latin.group(), end + len(latin.group())
-            nxt = text[end : end + 1]
+    # A Latin unit after a Chinese scale ("124亿Gb", "1.5亿TEU") is what is measured, known
+    # or not: "800G" (no scale) is a spec, "124亿Gb" is 12.4 billion gigabits.
+    scaled = not (marker or unit or currency) and re.search("[万亿]", text[start:end])
+    if scaled and (latin := re.match(r"[A-Za-z]{1,5}(?![A-Za-z])", text[end:])):
+        unit, end = latin.group(), end + len(latin.group())
+        nxt = text[end : end + 1]
     if not is_cjk and not marker and unit is None and nxt.isascii() and nxt.isalpha():
         return None  # 800G, 1.6T, 224g: a spec or a name
     if is_cjk and not (has_scale or more or marker or currency or unit or allow_bare_cjk):
