@@ -16,7 +16,12 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage
 from langchain_core.vectorstores import VectorStore
 
-from rag.compute.planner import derived_period, plan_and_compute, plan_from_stated_period
+from rag.compute.planner import (
+    derived_margin,
+    derived_period,
+    plan_and_compute,
+    plan_from_stated_period,
+)
 from rag.config import Settings
 from rag.facts.lexicon import STOCK_CODE
 from rag.glossary import Glossary
@@ -345,15 +350,21 @@ class Assistant:
             if gap == "year":
                 calculation = plan_from_stated_period(question, docs, glossary)
             else:
-                calculation = (
-                    derived_period(question, docs, glossary) if gap == "period" else None
-                ) or plan_and_compute(
-                    question,
-                    docs,
-                    glossary,
-                    retrieve=lambda text: self.retriever.invoke(
+
+                def retrieve(text: str) -> list[Document]:
+                    return self.retriever.invoke(
                         text, k=k, filters=request.filters, language=language
-                    ),
+                    )
+
+                calculation = (
+                    (derived_period(question, docs, glossary) if gap == "period" else None)
+                    # a margin not stated: its profit over its revenue, where those are
+                    or (
+                        derived_margin(question, docs, glossary, retrieve)
+                        if gap == "figure"
+                        else None
+                    )
+                    or plan_and_compute(question, docs, glossary, retrieve=retrieve)
                 )
             timings["calculate"] = _ms(t)
         per_entity = (

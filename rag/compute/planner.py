@@ -1600,6 +1600,45 @@ def _share(
     )  # fmt: skip
 
 
+# A margin is its profit over revenue: 营业利润率 = 营业利润 ÷ 营业收入, "gross margin" = gross
+# profit ÷ revenue. The profit is the margin's own name without its ratio word.
+_MARGIN_ZH = re.compile(r"([\u4e00-\u9fff]{1,6}?)率")
+_MARGIN_EN = re.compile(r"\b((?:[A-Za-z-]+ ){0,2}?)(?:profit )?margin\b", re.I)
+
+
+def derived_margin(
+    question: Question, docs: list[Document], glossary: Glossary, retrieve: Retrieve
+) -> Calculation | None:
+    """A margin the notes do not state, from the profit and the revenue they do, of one
+    company and period ("三星DS部门营业利润率" from its 营业利润 and 营收)."""
+    if len(question.metrics) != 1:
+        return None
+    text = question.text
+    if question.language == "zh":
+        asked = next(
+            (a for a in sorted(question.metrics[0], key=len, reverse=True) if a in text), None
+        )
+        match = _MARGIN_ZH.fullmatch(asked) if asked else None
+        if asked is None or match is None or not match.group(1).endswith(("利", "利润")):
+            return None
+        profit = match.group(1) + ("润" if match.group(1).endswith("利") else "")
+        pieces = (text.replace(asked, profit, 1), text.replace(asked, "营业收入", 1))
+    else:
+        match = _MARGIN_EN.search(text)
+        if match is None:
+            return None
+        kind = match.group(1).strip() or "net"
+        pieces = (
+            text[: match.start()] + f"{kind} profit" + text[match.end() :],
+            text[: match.start()] + "revenue" + text[match.end() :],
+        )
+    question = replace(question, metrics=())  # each piece names its own metric
+    return _of_two_phrases(
+        question, docs, glossary, retrieve, (), share, ("profit", "revenue"),
+        ("A margin of", "利润率约"), pieces=pieces,
+    )  # fmt: skip
+
+
 def _multiple(
     question: Question, docs: list[Document], glossary: Glossary, retrieve: Retrieve
 ) -> Calculation | None:

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from langchain_core.documents import Document
 
-from rag.compute.planner import derived_period, plan_and_compute
+from rag.compute.planner import derived_margin, derived_period, plan_and_compute
 from rag.glossary import Glossary
 from rag.plan.question import Question
 
@@ -453,3 +453,18 @@ def test_a_share_whose_part_exceeds_its_whole_is_not_answered():
     # No sentence gives the quarter's total revenue: the licensing income is no whole.
     calc = _plan("恒瑞医药三季度创新药收入占海外授权收入的比重是多少？", docs)
     assert calc is None or "625" not in calc.answer, calc
+
+
+@pytest.mark.unit
+def test_a_margin_not_stated_is_its_profit_over_its_revenue():
+    docs = _docs("恒瑞医药三季度营业收入80.00亿元，营业利润20.00亿元。")
+    question = Question.parse("恒瑞医药三季度营业利润率是多少？", "zh", GLOSSARY)
+    calc = derived_margin(question, docs, GLOSSARY, retrieve=lambda _: docs)
+    assert calc is not None and "25%" in calc.answer, calc  # 20 ÷ 80
+    en = _docs("Acme Robotics' Q3 2025 revenue was RMB 5.00bn and its gross profit RMB 1.50bn.")
+    asked = Question.parse("What was Acme Robotics' Q3 2025 gross margin?", "en", GLOSSARY)
+    gross = derived_margin(asked, en, GLOSSARY, retrieve=lambda _: en)
+    assert gross is not None and "30%" in gross.answer, gross
+    # A rate that is no margin (a growth rate, a ratio of two balances) is not derived.
+    growth = Question.parse("恒瑞医药三季度营收增长率是多少？", "zh", GLOSSARY)
+    assert derived_margin(growth, docs, GLOSSARY, retrieve=lambda _: docs) is None
