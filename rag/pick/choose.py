@@ -22,7 +22,10 @@ from rag.plan.question import (
     Question,
     broader_metrics,
     general_metric_vocab,
+    per_what,
+    same_per,
     specs_in,
+    stated_per,
     states_per_unit,
 )
 from rag.retrieve.keyword import tokenize
@@ -228,6 +231,7 @@ def best_quantity(question: Question, evidence: list[Evidence]) -> tuple[int, Qu
     relative = not operand and question.asks_relative
     # a change of a price ("均价下跌了百分之多少") is a percent, no amount per unit
     per_unit = not (operand or question.asks_change or relative) and question.asks_per_unit
+    asked_per = per_what(question.text) if per_unit else None
     points = points_in(question.text)
     asked_point = points[-1][1] if points else None
     for i, ev in enumerate(evidence):
@@ -265,6 +269,9 @@ def best_quantity(question: Question, evidence: list[Evidence]) -> tuple[int, Qu
             text, placed = ev.figure_context(q)
             if per_unit and not states_per_unit(text, placed):
                 continue  # a total (or a count of the units) for an amount per unit
+            stated = stated_per(text, placed) if per_unit and asked_per else None
+            if asked_per and stated and not same_per(asked_per, stated):
+                continue  # per car for per Wh: another amount per unit
             when = relative_time_before(text, placed.start) if placed.start is not None else None
             if asked_when and when is not None and when != asked_when:
                 continue  # this week's price for last week's, a column to its left

@@ -704,6 +704,42 @@ def asks_per_unit(text: str) -> bool:
     return bool(_ASKS_PER_UNIT.search(text))
 
 
+# What an amount is per: "per Wh", "每瓶", "单车", "元/Wh".
+_PER_WHAT = re.compile(
+    r"\bper\s+([A-Za-z]+)|(?:单(?!位)|每)\s*([A-Za-z]+|[\u4e00-\u9fff])|[/／]\s*([A-Za-z]+|[\u4e00-\u9fff])",
+    re.I,
+)
+
+
+def per_what(text: str) -> str | None:
+    """The unit an amount per unit is per, as written ("Wh", "瓶", "vehicle"), if any."""
+    match = _PER_WHAT.search(text)
+    return next((g for g in match.groups() if g), None) if match else None
+
+
+def stated_per(text: str, q: Quantity) -> str | None:
+    """The unit a stated amount per unit is per: its own ("0.45元/Wh"), or its clause's
+    ("单车成本优势…3,000元", "US$1,280 per TEU")."""
+    if q.unit and "/" in q.unit:
+        return q.unit.split("/")[-1].strip() or None
+    start, end = q.start or 0, q.end or 0
+    clause = re.split(r"[，,；;。]", text[max(0, start - 40) : start])[-1]
+    return (
+        per_what(text[end : end + 12])
+        if _PER_UNIT_AFTER.match(text[end : end + 8])
+        else per_what(clause)
+    )
+
+
+def same_per(asked: str, stated: str) -> bool:
+    """Whether two per-units can be one: a unit symbol (Wh, TEU) is only itself, never a
+    measure word (车) or another symbol. Words are not compared: 单车 is 元/辆, "per vehicle"
+    may be either."""
+    if asked.lower() == stated.lower():
+        return True
+    return not any(u.isascii() and (u in MEASURE_UNITS or not u.islower()) for u in (asked, stated))
+
+
 def states_per_unit(text: str, q: Quantity) -> bool:
     """Whether a figure is an amount per unit: "0.45元/Wh", "US$1,280 per TEU", "单车均价约26万元",
     "revenue per TEU was US$1,280" (in its clause)."""

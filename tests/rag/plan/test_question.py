@@ -153,3 +153,17 @@ def test_a_metric_word_inside_a_company_name_is_no_metric_asked():
     question = Question.parse("What was Acme Shipping Ports' 9M25 revenue?", "en", glossary)
     asked = {a for group in question.metrics for a in group}
     assert "revenue" in asked and "shipments" not in asked, question.metrics
+
+
+@pytest.mark.unit
+def test_an_amount_per_unit_is_per_what_it_names():
+    from rag.numbers import extract_quantities
+    from rag.plan.question import per_what, same_per, stated_per
+
+    assert per_what("What was the pack cost per Wh a year earlier?") == "Wh"
+    assert per_what("单车归母净利润约为多少元？") == "车"
+    sentence = "自供电池相比外采，单车成本优势大约在3,000-5,000元；电池包成本约0.45元/Wh。"
+    per_car, per_wh = extract_quantities(sentence)
+    assert stated_per(sentence, per_car) == "车" and stated_per(sentence, per_wh) == "Wh"
+    assert not same_per("Wh", "车")  # a unit symbol is only itself
+    assert same_per("车", "辆") and same_per("vehicle", "辆")  # words are not compared
