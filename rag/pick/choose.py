@@ -234,9 +234,12 @@ def best_quantity(question: Question, evidence: list[Evidence]) -> tuple[int, Qu
     asked_per = per_what(question.text) if per_unit else None
     points = points_in(question.text)
     asked_point = points[-1][1] if points else None
+    unnamed = [] if operand else unnamed_measure_words(question)
     for i, ev in enumerate(evidence):
         if not about_entity(ev, question) or not covers_topics(ev, question):
             continue
+        if unnamed and not _names_a_measure(ev, unnamed):
+            continue  # "吞吐量是多少" is not answered by the revenue of the sentence beside it
         if not all(names_any(ev, name) for name in topics):
             continue  # another note's (or section's) market, not the one the question names
         if not names_the_companies(ev, question):
@@ -253,7 +256,10 @@ def best_quantity(question: Question, evidence: list[Evidence]) -> tuple[int, Qu
             if q.kind == "number":
                 continue  # a bare number ("1类创新药") is no amount
             if q.kind == "measure" and not (
-                operand or asks_measure(question.text, q) or _measures_metric_asked(fact, question)
+                operand
+                or unnamed  # the sentence names the measure asked ("吞吐量…亿TEU")
+                or asks_measure(question.text, q)
+                or _measures_metric_asked(fact, question)
             ):
                 continue  # a length or a capacity answers only a question that asks one
             if relative and q.kind not in RELATIVE_KINDS:
@@ -302,6 +308,32 @@ def best_quantity(question: Question, evidence: list[Evidence]) -> tuple[int, Qu
             if best is None or score > best[0]:
                 best = (score, i, q)
     return (best[1], best[2]) if best else None
+
+
+# How a Chinese metric noun ends (吞吐量, 订单额, 渗透率, 批价, 用户数, 市场规模): a noun the
+# vocabulary does not know but that names what a figure measures.
+_METRIC_NOUN = re.compile(r"[\u4e00-\u9fff]+(?:量|额|率|价|数|值|规模)$")
+
+
+def unnamed_measure_words(question: Question) -> list[set[str]]:
+    """What a Chinese figure question measures when it names no known metric ("集装箱吞吐
+    量是多少"): its metric nouns, each with the English forms the dictionary gives. A sentence
+    naming none of them states some other measure. (English questions are not read this way:
+    their verbs ask too ("how many vehicles did it sell"), and measured, the rule lost there.)"""
+    from rag.dictionary import english_glosses
+
+    if question.metrics or not question.asks_figure or question.language != "zh":
+        return []
+    text = question.text
+    for alias in sorted({a for g in question.entities for a in g}, key=len, reverse=True):
+        text = text.replace(alias, " ")
+    nouns = [t for t in tokenize(text) if len(t) >= 2 and _METRIC_NOUN.fullmatch(t)]
+    return [{noun, *english_glosses([noun])} for noun in dict.fromkeys(nouns)]
+
+
+def _names_a_measure(ev: Evidence, words: list[set[str]]) -> bool:
+    haystack = f"{ev.section or ''} {ev.header or ''} {ev.heading} {ev.lead} {ev.text}".lower()
+    return any(form.lower() in haystack for forms in words for form in forms if len(form) >= 2)
 
 
 def _measures_metric_asked(fact: Fact, question: Question) -> bool:

@@ -496,3 +496,23 @@ def test_a_table_rows_metric_is_named_by_its_header_row():
     assert coverage_gap(question, evidence, table) is None
     picked = best_quantity(question, evidence)
     assert picked is not None and picked[1].raw == "1.30%", picked
+
+
+@pytest.mark.unit
+def test_a_metric_noun_no_vocabulary_knows_must_be_named_by_the_answer():
+    from rag.pick.choose import unnamed_measure_words
+
+    glossary = Glossary(entities=[["远航港口"]]).with_lexicon([], [])
+    text = "远航港口前三季度营业收入127.6亿元，同比增长4.9%。前三季度集装箱吞吐量1.55亿TEU。"
+    doc = Document(
+        id="c0",
+        page_content=text,
+        metadata={"id": "c0", "source": "ports.md", "title": "Ports", "date": "2025-11-10"},
+    )
+    question = Question.parse("远航港口前三季度集装箱吞吐量是多少？", "zh", glossary)
+    assert [sorted(w)[0] for w in unnamed_measure_words(question)] == ["吞吐量"]
+    evidence = select_evidence(question, [doc], glossary)
+    picked = best_quantity(question, evidence)
+    assert picked is not None and picked[1].raw == "1.55亿TEU", picked
+    only_revenue = Document(id="c1", page_content=text.split("。")[0] + "。", metadata=doc.metadata)
+    assert best_quantity(question, select_evidence(question, [only_revenue], glossary)) is None
