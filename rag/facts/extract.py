@@ -30,7 +30,7 @@ from rag.sentences import is_heading, is_question, sentence_spans
 Change = Literal["yoy", "qoq", "change"]
 
 # Bump when attribution changes: stored facts of another version are recomputed on read.
-FACTS_VERSION = "37"
+FACTS_VERSION = "38"
 
 
 class Fact(BaseModel):
@@ -241,7 +241,10 @@ def extract_facts(
     lines = chunk_sentences(text)
     for index, (offset, sentence) in enumerate(lines):
         if is_question(sentence):
-            carried = None  # a note's own question starts a new subject; it states no fact
+            # A note's own question starts a new subject: the one company it asks about
+            # ("问：乙公司的产品结构有什么变化？"), else none. It states no fact.
+            asked = {name for _, _, name in glossary.entity_mentions(sentence)}
+            carried = asked.pop() if len(asked) == 1 else None
             carried_metrics = {}
             continue
         if tables.is_row(sentence):

@@ -254,7 +254,9 @@ def select_evidence(
         before_table = ""
         for index, (offset, sentence, start, end) in enumerate(lines):
             if is_question(sentence):
-                carried = []  # a new question starts a new subject
+                # A new question starts a new subject: the one company it asks about, if any.
+                asked_here = glossary.entities_in(sentence)
+                carried = asked_here if len(asked_here) == 1 else []
                 continue  # a note's own question frames its answer; it states no fact
             if is_heading(sentence):
                 under = sentence.strip().lstrip("#").strip()

@@ -235,3 +235,13 @@ def test_a_heading_naming_several_companies_frames_its_section_with_none():
     subject = subjects_before(note, [["宁德时代", "CATL"], ["比亚迪", "BYD"]], "宁德时代三季报点评")
     assert subject(note.index("前三季度海外")) == "宁德时代"  # the title's company
     assert subject(note.index("板块")) is None
+
+
+@pytest.mark.unit
+def test_a_transcripts_question_names_whom_its_answer_is_about():
+    facts = _facts(
+        "问：远航科技三季度的情况呢？\n\n答：三季度营业收入120.5亿元，同比增长8%。\n\n"
+        "问：行业怎么看？\n\n答：行业规模约900亿元。"
+    )
+    assert facts["120.5亿元"].entity == "远航科技"
+    assert facts["约900亿元"].entity is None  # a question naming no one carries no one
