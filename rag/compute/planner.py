@@ -307,6 +307,10 @@ def asks_before_change(question: Question) -> bool:
         return True
     asked = {year for _, year in years_in(clauses[-1])}
     stated = {year for _, year in years_in(before)}
+    if asked and not stated:
+        # "Q3营收1041.86亿元、同比增长12.90%，那么2024年Q3…": the year of the level stated is
+        # the notes'; `_work_back` keeps only a level of a later year than the one asked.
+        return bool(CHANGE.search(before))
     return bool(asked and stated) and max(asked) < min(stated)
 
 
@@ -1431,7 +1435,10 @@ def _work_back(question: Question, docs: list[Document], glossary: Glossary) -> 
     # The year asked is the one not written; the figure worked back from is a level.
     sub = replace(question, years=frozenset(), asks_change=False)
     evidence = [e for e in select_evidence(sub, docs, glossary, limit=8) if about_entity(e, sub)]
+    asked_year = min(question.years) if question.years else None
     for ev in evidence:
+        if asked_year is not None and ev.years and max(ev.years) <= asked_year:
+            continue  # a level of the year asked, or earlier, is no later level to work back from
         levels = replace(
             ev, quantities=tuple(q for q in ev.quantities if not states_change(ev.text, q))
         )

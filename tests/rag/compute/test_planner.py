@@ -468,3 +468,13 @@ def test_a_margin_not_stated_is_its_profit_over_its_revenue():
     # A rate that is no margin (a growth rate, a ratio of two balances) is not derived.
     growth = Question.parse("恒瑞医药三季度营收增长率是多少？", "zh", GLOSSARY)
     assert derived_margin(growth, docs, GLOSSARY, retrieve=lambda _: docs) is None
+
+
+@pytest.mark.unit
+def test_a_stated_change_works_back_to_an_earlier_year_never_forward():
+    docs = _docs("2025年三季度恒瑞医药营业收入115.00亿元，同比增长15.00%。")
+    back = _plan("恒瑞医药三季度营收115亿元、同比增长15%，那么2024年三季度营收约为多少？", docs)
+    assert back is not None and "100亿元" in back.answer, back
+    # A later year is a projection, not the level before the change.
+    ahead = _plan("恒瑞医药三季度营收同比增长15%，那么2026年三季度营收约为多少？", docs)
+    assert ahead is None or "100亿元" not in ahead.answer, ahead
