@@ -316,63 +316,47 @@ def percentage_point_difference(a: Quantity, b: Quantity) -> CalcResult:
 
 def total(operands: Sequence[Quantity]) -> CalcResult:
     """The sum: 约100亿美元 + 30亿至50亿美元 = 约130亿至150亿美元."""
-    if len(operands) < 2:
-        raise CalculatorError("a sum needs at least two figures")
-    for q in operands[1:]:
-        _check_comparable(operands[0], q, "sum")
-    low, high, qual = _propagate(lambda *xs: sum(xs, Decimal(0)), operands, [1] * len(operands))
-    first = operands[0]
-
-    def formula(lang: Language, v: Quantity) -> str:
-        return " + ".join(_term(q, lang) for q in operands) + f" = {_shown(v, lang)}"
-
-    kind: Kind = first.kind if first.kind in _AMOUNT_KINDS | {"percent"} else "number"
-    currency = next((q.currency for q in operands if q.currency), None)
-    return _result(
-        "sum",
-        operands,
-        low,
-        high,
-        qual,
-        kind="money" if currency else kind,
-        formula=formula,
-        unit=first.unit,
-        noun=first.noun,
-        currency=currency,
-    )
+    return _over_all("sum", operands, divide=False)
 
 
 def average(operands: Sequence[Quantity]) -> CalcResult:
-    """The simple mean: (1.32% + 1.88% + 1.76%) ÷ 3 = 1.65%. Percentages average as
-    percentages (a mean of margins, not a margin of sums)."""
+    """The simple mean: (1.30% + 1.32% + 1.88% + 1.76%) ÷ 4 = 1.565%. Percentages average as
+    percentages (a mean of margins, not a margin of sums); the mean keeps one decimal more
+    than its figures."""
+    return _over_all("average", operands, divide=True)
+
+
+def _over_all(operation: str, operands: Sequence[Quantity], *, divide: bool) -> CalcResult:
+    """The sum of like figures, or their mean (`divide`)."""
     if len(operands) < 2:
-        raise CalculatorError("an average needs at least two figures")
+        raise CalculatorError(f"a {operation} needs at least two figures")
     for q in operands[1:]:
-        _check_comparable(operands[0], q, "average")
-    n = Decimal(len(operands))
+        _check_comparable(operands[0], q, operation)
+    n = Decimal(len(operands)) if divide else Decimal(1)
     low, high, qual = _propagate(lambda *xs: sum(xs, Decimal(0)) / n, operands, [1] * len(operands))
     first = operands[0]
 
     def formula(lang: Language, v: Quantity) -> str:
         terms = " + ".join(_term(q, lang) for q in operands)
-        return f"({terms}) ÷ {len(operands)} = {_shown(v, lang)}"
+        shown = f"({terms}) ÷ {len(operands)}" if divide else terms
+        return f"{shown} = {_shown(v, lang)}"
 
-    currency = next((q.currency for q in operands if q.currency), None)
     kind: Kind = first.kind if first.kind in _AMOUNT_KINDS | {"percent"} else "number"
-    # A mean keeps one decimal more than its figures: 1.30%, 1.32%, 1.88%, 1.76% → 1.565%.
     written = max(_written_decimals(q) for q in operands)
     return _result(
-        "average",
+        operation,
         operands,
         low,
         high,
         qual,
-        kind="money" if currency else kind,
+        kind="money"
+        if (currency := next((q.currency for q in operands if q.currency), None))
+        else kind,
         formula=formula,
         unit=first.unit,
         noun=first.noun,
         currency=currency,
-        places=max(_decimals(kind), min(written, 4) + 1),
+        places=max(_decimals(kind), min(written, 4) + 1) if divide else None,
     )
 
 

@@ -829,39 +829,26 @@ def _per_entity(
 def _sum(
     question: Question, docs: list[Document], glossary: Glossary, retrieve: Retrieve
 ) -> Calculation | None:
-    ops = _per_entity(question, docs, glossary, retrieve, summed=True)
-    if any(op is None for op in ops):
-        return _missing(
-            question, [g[0] for g, op in zip(question.entities, ops, strict=True) if op is None]
-        )
-    operands: list[_Operand] = [op for op in ops if op is not None]
-    evidence, marker = _cite(operands)
-    try:
-        _checked(operands, [q for e in evidence for q in e.quantities])
-        result = total([op.quantity for op in operands])
-    except CalculatorError:
-        return None
-    call = _call(
-        result,
-        {g[0]: op.quantity.raw for g, op in zip(question.entities, operands, strict=True)},
-        question,
-    )
-    parts = [
-        f"{g[0]} {_term(op, marker[i], question)}"
-        for i, (g, op) in enumerate(zip(question.entities, operands, strict=True))
-    ]
-    if question.language == "en":
-        text = f"Together {result.text('en')}: " + ", ".join(parts) + f" ({result.formula('en')})."
-    else:
-        text = f"合计{result.text('zh')}：" + "，".join(parts) + f"（{result.formula('zh')}）。"
-    return Calculation(text, evidence, [call])
+    return _over_entities(question, docs, glossary, retrieve, total, ("Together", "合计"))
 
 
 def _average(
     question: Question, docs: list[Document], glossary: Glossary, retrieve: Retrieve
 ) -> Calculation | None:
     """The simple mean of each named company's figure of the asked metric and period."""
-    ops = _per_entity(question, docs, glossary, retrieve)
+    return _over_entities(question, docs, glossary, retrieve, average, ("An average of", "平均"))
+
+
+def _over_entities(
+    question: Question,
+    docs: list[Document],
+    glossary: Glossary,
+    retrieve: Retrieve,
+    combine: Callable[[Sequence[Quantity]], CalcResult],
+    leads: tuple[str, str],
+) -> Calculation | None:
+    """One figure per named company, combined (summed, averaged) and each cited."""
+    ops = _per_entity(question, docs, glossary, retrieve, summed=combine is total)
     if any(op is None for op in ops):
         return _missing(
             question, [g[0] for g, op in zip(question.entities, ops, strict=True) if op is None]
@@ -870,26 +857,20 @@ def _average(
     evidence, marker = _cite(operands)
     try:
         _checked(operands, [q for e in evidence for q in e.quantities])
-        result = average([op.quantity for op in operands])
+        result = combine([op.quantity for op in operands])
     except CalculatorError:
         return None
     names = [g[0] for g in question.entities]
-    call = _call(
-        result, {n: op.quantity.raw for n, op in zip(names, operands, strict=True)}, question
-    )
+    inputs = {n: op.quantity.raw for n, op in zip(names, operands, strict=True)}
     parts = [
         f"{n} {_term(op, marker[i], question)}"
         for i, (n, op) in enumerate(zip(names, operands, strict=True))
     ]
     if question.language == "en":
-        text = (
-            f"An average of {result.text('en')}: "
-            + ", ".join(parts)
-            + f" ({result.formula('en')})."
-        )
+        text = f"{leads[0]} {result.text('en')}: {', '.join(parts)} ({result.formula('en')})."
     else:
-        text = f"平均{result.text('zh')}：" + "，".join(parts) + f"（{result.formula('zh')}）。"
-    return Calculation(text, evidence, [call])
+        text = f"{leads[1]}{result.text('zh')}：{'，'.join(parts)}（{result.formula('zh')}）。"
+    return Calculation(text, evidence, [_call(result, inputs, question)])
 
 
 def _between_entities(
