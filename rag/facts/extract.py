@@ -30,7 +30,7 @@ from rag.sentences import is_heading, is_question, sentence_spans
 Change = Literal["yoy", "qoq", "change"]
 
 # Bump when attribution changes: stored facts of another version are recomputed on read.
-FACTS_VERSION = "38"
+FACTS_VERSION = "39"
 
 
 class Fact(BaseModel):
@@ -242,9 +242,11 @@ def extract_facts(
     for index, (offset, sentence) in enumerate(lines):
         if is_question(sentence):
             # A note's own question starts a new subject: the one company it asks about
-            # ("问：乙公司的产品结构有什么变化？"), else none. It states no fact.
+            # ("问：乙公司的产品结构有什么变化？"), else none: not one of a list ("甲、乙、丙分别
+            # 怎么看？", whose other names may be no known entity). It states no fact.
             asked = {name for _, _, name in glossary.entity_mentions(sentence)}
-            carried = asked.pop() if len(asked) == 1 else None
+            listed = bool(LISTS_SEVERAL.search(sentence))
+            carried = asked.pop() if len(asked) == 1 and not listed else None
             carried_metrics = {}
             continue
         if tables.is_row(sentence):
@@ -548,6 +550,10 @@ def _metric_to_the_left(row: str, header: str, q: Quantity, vocab: frozenset[str
         if (metric := metric_before(label + " ", len(label) + 1, vocab)) is not None:
             return metric
     return None
+
+
+# A question listing several parties: "零跑、理想、小米分别怎么看", "A and B respectively".
+LISTS_SEVERAL = re.compile(r"[、/]|分别|以及|各自|\brespectively\b|\beach\b", re.IGNORECASE)
 
 
 def _group_name(glossary: Glossary, name: str) -> str | None:

@@ -16,7 +16,7 @@ from langchain_core.documents import Document
 
 from rag.dictionary import english_in, translations_in
 from rag.facts import tables
-from rag.facts.extract import Fact, chunk_sentences, extract_facts
+from rag.facts.extract import LISTS_SEVERAL, Fact, chunk_sentences, extract_facts
 from rag.facts.periods import (
     carried_spans_in,
     heading_spans,
@@ -256,7 +256,8 @@ def select_evidence(
             if is_question(sentence):
                 # A new question starts a new subject: the one company it asks about, if any.
                 asked_here = glossary.entities_in(sentence)
-                carried = asked_here if len(asked_here) == 1 else []
+                listed = LISTS_SEVERAL.search(sentence)
+                carried = asked_here if len(asked_here) == 1 and not listed else []
                 continue  # a note's own question frames its answer; it states no fact
             if is_heading(sentence):
                 under = sentence.strip().lstrip("#").strip()

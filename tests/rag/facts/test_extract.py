@@ -245,3 +245,11 @@ def test_a_transcripts_question_names_whom_its_answer_is_about():
     )
     assert facts["120.5亿元"].entity == "远航科技"
     assert facts["约900亿元"].entity is None  # a question naming no one carries no one
+
+
+@pytest.mark.unit
+def test_a_question_listing_several_parties_carries_none_of_them():
+    facts = _facts(
+        "问：新势力这边，甲汽车、乙汽车、比亚迪分别怎么看？\n\n答：甲汽车10月交付7万辆。"
+    )
+    assert facts["7万辆"].entity is None  # not 比亚迪, the one name the glossary knows
