@@ -631,6 +631,27 @@ def _between_years(
         )
     start, end = ops[0], ops[1]
     assert start is not None and end is not None  # both found (checked above)
+    labels = (
+        (f"{start_year}年", f"{end_year}年")
+        if question.language == "zh"
+        else (
+            str(start_year),
+            str(end_year),
+        )
+    )
+    return _change_between(start, end, labels, question, growth=growth)
+
+
+def _change_between(
+    start: _Operand,
+    end: _Operand,
+    labels: tuple[str, str],
+    question: Question,
+    *,
+    growth: bool,
+) -> Calculation | None:
+    """The change from one figure to a later one (and its growth rate, when asked), each
+    cited and labelled with its year or period ("2024年", "Q3")."""
     evidence, marker = _cite([start, end])
     try:
         _checked([start, end], [q for e in evidence for q in e.quantities])
@@ -638,21 +659,20 @@ def _between_years(
         rate = growth_rate(start.quantity, end.quantity) if growth else None
     except CalculatorError:
         return None
-    inputs = {"start": start.quantity.raw, "end": end.quantity.raw}
     calls = [_call(change, {"a": end.quantity.raw, "b": start.quantity.raw}, question)]
     if rate:
-        calls.append(_call(rate, inputs, question))
-    lang = question.language
-    s, e = _term(start, marker[0], question), _term(end, marker[1], question)
-    if lang == "en":
-        text = f"From {s} in {start_year} to {e} in {end_year}: a change of {change.text('en')}"
+        calls.append(_call(rate, {"start": start.quantity.raw, "end": end.quantity.raw}, question))
+    a, b = labels
+    s_term, e_term = _term(start, marker[0], question), _term(end, marker[1], question)
+    if question.language == "en":
+        text = f"From {s_term} in {a} to {e_term} in {b}: a change of {change.text('en')}"
         text += (
             f", growth of {rate.text('en')} ({rate.formula('en')})."
             if rate
             else f" ({change.formula('en')})."
         )
     else:
-        text = f"从{start_year}年的{s}到{end_year}年的{e}，变化{change.text('zh')}"
+        text = f"从{a}的{s_term}到{b}的{e_term}，变化{change.text('zh')}"
         text += (
             f"，增长{rate.text('zh')}（{rate.formula('zh')}）。"
             if rate
@@ -694,33 +714,8 @@ def _between_spans(
         return None  # one company's September against another's October is no growth
     if start.evidence.text != end.evidence.text and not _one_series(start, end, entity, question):
         return None  # a product's quarter against the company's (one sentence compares like)
-    evidence, marker = _cite([start, end])
-    try:
-        _checked([start, end], [q for e in evidence for q in e.quantities])
-        change = difference(end.quantity, start.quantity)
-        rate = growth_rate(start.quantity, end.quantity) if growth else None
-    except CalculatorError:
-        return None
-    calls = [_call(change, {"a": end.quantity.raw, "b": start.quantity.raw}, question)]
-    if rate:
-        calls.append(_call(rate, {"start": start.quantity.raw, "end": end.quantity.raw}, question))
-    a, b = (_span_label(span, question.language) for span in spans)
-    s_term, e_term = _term(start, marker[0], question), _term(end, marker[1], question)
-    if question.language == "en":
-        text = f"From {s_term} in {a} to {e_term} in {b}: a change of {change.text('en')}"
-        text += (
-            f", growth of {rate.text('en')} ({rate.formula('en')})."
-            if rate
-            else f" ({change.formula('en')})."
-        )
-    else:
-        text = f"从{a}的{s_term}到{b}的{e_term}，变化{change.text('zh')}"
-        text += (
-            f"，增长{rate.text('zh')}（{rate.formula('zh')}）。"
-            if rate
-            else f"（{change.formula('zh')}）。"
-        )
-    return Calculation(text, evidence, calls)
+    labels = (_span_label(spans[0], question.language), _span_label(spans[1], question.language))
+    return _change_between(start, end, labels, question, growth=growth)
 
 
 _QUARTERS_ZH = {"q1": "一季度", "q2": "二季度", "q3": "三季度", "q4": "四季度"}
