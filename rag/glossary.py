@@ -69,7 +69,11 @@ class Glossary:
         return kept
 
     def topics_in(self, text: str) -> list[list[str]]:
-        return self.matches(text, self.topics)
+        """Topic groups the text names, but not by a word inside a longer topic's name: "EV
+        start-ups" names the start-ups, not also every EV."""
+        found = self.matches(text, self.topics)
+        spans = {id(g): _spans(text, g) for g in found}
+        return [g for g in found if spans[id(g)] and _outside_longer(spans[id(g)], g, found, spans)]
 
     def group_of(self, word: str) -> list[str] | None:
         return next((g for g in self.groups if any(a.lower() == word.lower() for a in g)), None)
@@ -83,9 +87,10 @@ class Glossary:
         from rag.facts.lexicon import merge_groups
 
         extra = finance_terms() if general_terms else []
+        industry = industry_topics() if general_terms else []
         return Glossary(
             entities=merge_groups([*self.entities, *entities]),
-            topics=self.topics,
+            topics=merge_groups([*self.topics, *industry]),
             terms=merge_groups([*self.terms, *extra, *terms]),
         )
 
@@ -108,8 +113,13 @@ FINANCE_TERMS = Path(__file__).parent / "data" / "finance_terms.yaml"
 
 
 @cache
+def _finance_vocabulary() -> Glossary:
+    return Glossary.load(FINANCE_TERMS)
+
+
+@cache
 def _finance_terms() -> tuple[tuple[str, ...], ...]:
-    return tuple(tuple(g) for g in Glossary.load(FINANCE_TERMS).terms)
+    return tuple(tuple(g) for g in _finance_vocabulary().terms)
 
 
 @cache
@@ -123,9 +133,23 @@ def counted_or_not() -> dict[str, tuple[str, str]]:
     }
 
 
+@cache
+def any_of() -> dict[str, tuple[str, ...]]:
+    """English words naming any of several terms (rag/data/finance_terms.yaml): "capacity" is
+    产能 or 装机量, as the notes write it."""
+    data = yaml.safe_load(FINANCE_TERMS.read_text(encoding="utf-8")) or {}
+    return {str(k).lower(): tuple(map(str, v)) for k, v in (data.get("any_of") or {}).items()}
+
+
 def finance_terms() -> list[list[str]]:
     """The general bilingual finance vocabulary shipped with the product (rag/data/)."""
     return [list(g) for g in _finance_terms()]
+
+
+def industry_topics() -> list[list[str]]:
+    """The shipped industry words (PV, 多晶硅, liner shipping …): what a figure is about, which
+    a question naming one needs its answering sentence to name too."""
+    return [list(g) for g in _finance_vocabulary().topics]
 
 
 @cache

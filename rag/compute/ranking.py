@@ -87,13 +87,17 @@ def ranking_order(question: Question) -> Order | None:
     return None
 
 
+def declined_before(text: str, start: int) -> bool:
+    """Whether a decline word comes right before the figure at `start` ("fell 1.39%")."""
+    return bool(_DECLINE_BEFORE.search(text[max(0, start - 12) : start]))
+
+
 def signed(row: FactRow) -> float:
     """The figure with its sign: negative when written so or after a decline word."""
     at = row.quote.find(row.value)
-    head = row.quote[max(0, at - 12) : at] if at >= 0 else ""
     if row.low < 0 or row.value.strip().startswith(("-", "−")):
         return row.low if row.low <= 0 else -row.low
-    return -row.low if _DECLINE_BEFORE.search(head) else row.low
+    return -row.low if at >= 0 and declined_before(row.quote, at) else row.low
 
 
 @dataclass(frozen=True)

@@ -24,9 +24,10 @@ from typing import Any
 
 # How the lexicon is derived from the names notes write: a keyword index built by other
 # derivation code is rebuilt (its lexicon would lack what this code adds).
-DERIVATION = "6"  # 2: short and romanised forms of Chinese names; 3: table captions kept;
+DERIVATION = "7"  # 2: short and romanised forms of Chinese names; 3: table captions kept;
 # 4: Latin names without their generic tail ("Unitree Robotics" -> Unitree); 5: companies the
-# dictionary defines (小米 Xiaomi); 6: "Medicines" is a generic tail, "现更名X" names X
+# dictionary defines (小米 Xiaomi); 6: "Medicines" is a generic tail, "现更名X" names X;
+# 7: a Latin name's parenthesised part is left off ("Orient Overseas (International)")
 
 _CJK = "\u4e00-\u9fff"
 # Listing codes with their exchange: A-shares, Hong Kong, Korea (KS/KQ), Tokyo (T), Taiwan
@@ -137,6 +138,9 @@ def _is_entity(group: Sequence[str]) -> bool:
     )
 
 
+_NAME_QUALIFIER = re.compile(r"(?<=[A-Za-z])\s*[(（][A-Z][A-Za-z&.' ]{1,30}[)）]$")
+
+
 def names_in(text: str) -> tuple[list[list[str]], list[list[str]]]:
     """(entities, terms) a note names in two languages or with a code: "NAME(ALIAS, CODE)"
     groups, and one-name groups for Chinese organisation names the note repeats. A
@@ -148,6 +152,11 @@ def names_in(text: str) -> tuple[list[list[str]], list[list[str]]]:
         if not aliases:
             continue
         before = text[: match.start()].rstrip()
+        # A Latin name's own parenthesised part ("Orient Overseas (International)", "X
+        # (Holdings)") is left off: the name is what comes before it.
+        before = (
+            _NAME_QUALIFIER.sub("", before) if re.search(r"[A-Za-z]\s*[(（]", before) else before
+        )
         if not before:
             continue
         name = _latin_name_before(text, len(before)) if re.search(r"[A-Za-z.]$", before) else None

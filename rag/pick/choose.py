@@ -78,9 +78,7 @@ def coverage_gap(
     if not relevant:
         return "entity"
     for topic in question.topics:
-        if not any(
-            any(mentions(f"{e.section or ''} {e.text}", a) for a in topic) for e in relevant
-        ):
+        if not any(e.names(topic) for e in relevant):
             return "topic"
     if question.years and not any(e.years & question.years for e in relevant):
         return "year"
@@ -117,10 +115,15 @@ def coverage_gap(
     if question.asks_amount:
         on_topic = [e for e in relevant if covers_topics(e, question)]
         figures = [
-            q
+            f.quantity
             for e in on_topic
-            for q in e.quantities
-            if q.kind != "number" and (q.kind != "measure" or asks_measure(question.text, q))
+            for f in facts_of(e)
+            if f.quantity.kind != "number"
+            and (
+                f.quantity.kind != "measure"
+                or asks_measure(question.text, f.quantity)
+                or _measures_metric_asked(f, question)
+            )
         ]
         if not figures:
             return "figure"  # the notes speak of it, but give no figure for it
@@ -142,8 +145,9 @@ def counts_noun(q: Quantity, evidence: Evidence, noun: str) -> bool:
 
 
 def covers_topics(evidence: Evidence, question: Question) -> bool:
-    haystack = f"{evidence.section or ''} {evidence.lead} {evidence.text}"
-    return all(any(mentions(haystack, a) for a in topic) for topic in question.topics)
+    """Whether the sentence, its section, heading or note names each topic the question does
+    (a note titled about humanoid robots frames each of its sentences)."""
+    return all(evidence.names(topic) for topic in question.topics)
 
 
 def named_topics(question: Question, evidence: list[Evidence]) -> list[tuple[str, ...]]:
@@ -327,7 +331,14 @@ def unnamed_measure_words(question: Question) -> list[set[str]]:
     text = question.text
     for alias in sorted({a for g in question.entities for a in g}, key=len, reverse=True):
         text = text.replace(alias, " ")
-    nouns = [t for t in tokenize(text) if len(t) >= 2 and _METRIC_NOUN.fullmatch(t)]
+    tokens = tokenize(text)
+    # A noun the segmenter does not know comes apart ("靠泊量" -> 靠泊, 量): put it back.
+    joined = [
+        before + t
+        for before, t in zip(tokens, tokens[1:], strict=False)
+        if len(t) == 1 and _METRIC_NOUN.fullmatch(before + t)
+    ]
+    nouns = [t for t in [*tokens, *joined] if len(t) >= 2 and _METRIC_NOUN.fullmatch(t)]
     return [{noun, *english_glosses([noun])} for noun in dict.fromkeys(nouns)]
 
 

@@ -22,7 +22,14 @@ from rag.facts.periods import (
     relative_times,
     spans_in,
 )
-from rag.glossary import Glossary, counted_or_not, finance_terms, mentions
+from rag.glossary import (
+    Glossary,
+    any_of,
+    counted_or_not,
+    finance_terms,
+    industry_topics,
+    mentions,
+)
 from rag.numbers import Quantity, extract_years
 from rag.numbers.lexicon import COUNT_UNITS, MEASURE_UNITS
 from rag.retrieve.keyword import tokenize
@@ -197,7 +204,8 @@ class Question:
                 or (_WHAT_IS.search(text) and (metrics or ASKS_CHANGE.search(text)))
             )
             and not (_ASKS_WHICH.search(text) and not ASKS_AMOUNT.search(text)),
-            topics=tuple(tuple(g) for g in glossary.topics_in(text)),
+            # An industry word inside a name is no topic: "COSCO Shipping Ports" asks of the company.
+            topics=tuple(tuple(g) for g in glossary.topics_in(_without_names(text, entities))),
             names=tuple(names),
             ambiguous=ambiguous,
             specs=specs_in(text),
@@ -311,6 +319,11 @@ def asked_metrics(text: str, glossary: Glossary) -> tuple[tuple[str, ...], ...]:
                 for g in groups
                 if unchosen not in g or any(mentions(text, a) for a in g if a.lower() != word)
             ]
+    # A word naming any of several terms ("capacity": 产能 or 装机量) asks each, unless a
+    # longer name ("production capacity") says which.
+    for word, terms in any_of().items():
+        if mentions(text, word):
+            meant.update({term: word for term in terms if term not in meant})
     groups += [g for g in glossary.terms if set(g) & set(meant) and g not in groups]
     low = text.lower()
     found = [
@@ -503,6 +516,11 @@ def acronym_candidates(name: str, glossary: Glossary) -> list[list[str]]:
     return [g for g in glossary.entities if any(pattern.match(a) for a in g)]
 
 
+@cache
+def _industry_acronyms() -> frozenset[str]:
+    return frozenset(a for g in industry_topics() for a in g if _ACRONYM.fullmatch(a))
+
+
 def _latin_names(text: str, glossary: Glossary) -> list[tuple[str, ...]]:
     """Names the evidence must mention: every glossary entity the question names (with its
     aliases), and any other capitalised or all-caps Latin word (Oracle, AMD, HBM). Words
@@ -528,7 +546,13 @@ def _latin_names(text: str, glossary: Glossary) -> list[tuple[str, ...]]:
                 names.append((found[0], *found[1]))
                 rest = rest.replace(found[0], " ")
                 break
-    aliases = sorted({a for g in glossary.matches(rest) for a in g}, key=len, reverse=True)
+    # A shipped industry word's abbreviation ("PV", "LFP") stays a name the notes must write:
+    # its words are matched as a topic, its letters not spelled out (PV is also present value).
+    aliases = sorted(
+        {a for g in glossary.matches(rest) for a in g if a not in _industry_acronyms()},
+        key=len,
+        reverse=True,
+    )
     entity_aliases = {a for g in glossary.entities_in(text) for a in g}
     for alias in aliases:  # longest first: "Alibaba Cloud" before "Alibaba"
         mark = _KNOWN if alias in entity_aliases else " "

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from rag.compute.ranking import declined_before
 from rag.glossary import mentions
 from rag.numbers import (
     Quantity,
@@ -37,14 +38,19 @@ def deterministic_answer(question: Question, evidence: list[Evidence]) -> str:
         # "2025年和2026年的需求量" asks one figure per year: give each the sentence holds.
         per_year = [f for f in ev.quantities if f.kind == q.kind and f.year in question.years]
         lead = per_year if len(question.years) > 1 and len(per_year) > 1 else [q]
+        # A change asked is shown with the decline its words state ("dropped 26.5%").
+        down = {"en": "down ", "zh": "下降"}[language] if _declined(question, ev, q) else ""
         if language == "en":
             figures = "; ".join(
                 (f"{f.year}: " if len(lead) > 1 else "")
+                + down
                 + f"{render(f, 'en', counted=counted_in_english(question.text))} ({f.raw.strip()})"
                 for f in lead
             )
             return f"{figures[0].upper()}{figures[1:]} [{i + 1}]. Source: “{ev.display('en')}”"
-        figures = "，".join((f"{f.year}年" if len(lead) > 1 else "") + _zh_figure(f) for f in lead)
+        figures = "，".join(
+            (f"{f.year}年" if len(lead) > 1 else "") + down + _zh_figure(f) for f in lead
+        )
         return f"{figures}[{i + 1}]。原文：“{ev.display('zh')}”"
     # No single figure asked: the best sentence, plus the next when it scores nearly as well.
     shown = [top[0]] + [j for j in top[1:2] if evidence[j].score >= 0.75 * evidence[top[0]].score]
@@ -52,6 +58,13 @@ def deterministic_answer(question: Question, evidence: list[Evidence]) -> str:
         quotes = " ".join(f"“{evidence[j].display('en')}” [{j + 1}]" for j in shown)
         return f"The notes say: {quotes}"
     return "".join(f"{evidence[j].display('zh')}[{j + 1}]" for j in shown)
+
+
+def _declined(question: Question, ev: Evidence, q: Quantity) -> bool:
+    """A change figure, asked as a change, that its sentence states as a decline."""
+    if not question.asks_change or q.kind != "percent" or q.start is None or q.low < 0:
+        return False
+    return declined_before(ev.text, q.start)
 
 
 _ZH_COUNT = {2: "两", 3: "三", 4: "四", 5: "五", 6: "六", 7: "七", 8: "八", 9: "九"}

@@ -212,3 +212,12 @@ def test_a_new_name_written_in_the_parenthesis_is_an_alias():
     entities, _ = names_in("远航生物（现更名Farsail Medicines，06999.HK）主要依靠自主商业化。")
     group = next(g for g in entities if "远航生物" in g)
     assert "Farsail Medicines" in group and "06999.HK" in group
+
+
+@pytest.mark.unit
+def test_a_latin_names_own_parenthesised_part_is_left_off():
+    entities, _ = names_in(
+        "Harbour Lines (International) (海港航运国际, 0999.HK; HLI) carried 2.1m TEU. "
+        "Harbour Lines also runs terminals."
+    )
+    assert ["Harbour Lines", "海港航运国际", "0999.HK", "HLI"] in entities

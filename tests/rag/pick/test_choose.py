@@ -503,16 +503,79 @@ def test_a_metric_noun_no_vocabulary_knows_must_be_named_by_the_answer():
     from rag.pick.choose import unnamed_measure_words
 
     glossary = Glossary(entities=[["远航港口"]]).with_lexicon([], [])
-    text = "远航港口前三季度营业收入127.6亿元，同比增长4.9%。前三季度集装箱吞吐量1.55亿TEU。"
+    text = "远航港口前三季度营业收入127.6亿元，同比增长4.9%。前三季度集装箱靠泊量1.55亿TEU。"
     doc = Document(
         id="c0",
         page_content=text,
         metadata={"id": "c0", "source": "ports.md", "title": "Ports", "date": "2025-11-10"},
     )
-    question = Question.parse("远航港口前三季度集装箱吞吐量是多少？", "zh", glossary)
-    assert [sorted(w)[0] for w in unnamed_measure_words(question)] == ["吞吐量"]
+    question = Question.parse("远航港口前三季度集装箱靠泊量是多少？", "zh", glossary)
+    assert [sorted(w)[0] for w in unnamed_measure_words(question)] == ["靠泊量"]
     evidence = select_evidence(question, [doc], glossary)
     picked = best_quantity(question, evidence)
     assert picked is not None and picked[1].raw == "1.55亿TEU", picked
     only_revenue = Document(id="c1", page_content=text.split("。")[0] + "。", metadata=doc.metadata)
     assert best_quantity(question, select_evidence(question, [only_revenue], glossary)) is None
+    # A measure the vocabulary knows (吞吐量, throughput) is asked as a metric: the same holds.
+    known = Question.parse("远航港口前三季度集装箱吞吐量是多少？", "zh", glossary)
+    assert known.metrics and unnamed_measure_words(known) == []
+    stated = Document(id="c2", page_content=text.replace("靠泊量", "吞吐量"), metadata=doc.metadata)
+    picked = best_quantity(known, select_evidence(known, [stated], glossary))
+    assert picked is not None and picked[1].raw == "1.55亿TEU", picked
+    assert best_quantity(known, select_evidence(known, [only_revenue], glossary)) is None
+
+
+# Made-up power-sector sentences: the shipped industry words (rag/data/finance_terms.yaml).
+_GENERAL = Glossary().with_lexicon([], [])
+_WIND_AND_SOLAR = (
+    "2024年1-6月全国新增风电并网容量51.84GW，其中海上风电4.1GW；",
+    "2024年1-6月全国新增光伏并网容量102.48GW，其中分布式光伏52.88GW；",
+)
+
+
+@pytest.mark.unit
+def test_an_industry_word_is_answered_only_by_a_sentence_naming_it_in_either_language():
+    wind, solar = (_evidence(t) for t in _WIND_AND_SOLAR)
+    asked = Question.parse(
+        "How much new solar capacity was grid-connected in China in January-June 2024?",
+        "en",
+        _GENERAL,
+    )
+    # "capacity" asks either 产能 or 装机量; "solar" asks 光伏, never the wind line beside it.
+    assert any("装机量" in g for g in asked.metrics) and any("产能" in g for g in asked.metrics)
+    assert [g[0] for g in asked.topics] == ["光伏", "并网"]
+    picked = best_quantity(asked, [wind, solar])
+    assert picked is not None and picked[0] == 1 and str(picked[1].low) == "102.48"
+    hydro = Question.parse(
+        "How much new hydropower capacity was grid-connected in January-June 2024?", "en", _GENERAL
+    )
+    assert coverage_gap(hydro, [wind, solar]) == "topic"
+
+
+@pytest.mark.unit
+def test_an_industry_word_inside_a_longer_one_or_a_company_name_asks_nothing_of_its_own():
+    startups = Question.parse("Which EV start-up delivered the most cars?", "en", _GENERAL)
+    assert [g[0] for g in startups.topics] == ["新势力"]  # not also every EV
+    glossary = Glossary(entities=[["Harbour Ports", "海港港口"]]).with_lexicon([], [])
+    ports = Question.parse("海港港口前三季度归母净利润同比增长多少？", "zh", glossary)
+    assert ports.topics == ()
+
+
+@pytest.mark.unit
+def test_an_industry_abbreviation_stays_a_name_the_notes_must_write():
+    # "PV" is photovoltaic in one note and present value in another: it is not spelled out.
+    asked = Question.parse("How much PV capacity was added in June?", "en", _GENERAL)
+    assert ("PV",) in asked.names
+    spelled = Question.parse("How much distributed PV capacity was added?", "en", _GENERAL)
+    assert ("PV",) not in spelled.names and [g[0] for g in spelled.topics] == ["分布式光伏"]
+
+
+@pytest.mark.unit
+def test_a_change_asked_is_shown_with_the_decline_its_sentence_states():
+    sentence = _evidence(
+        "Harbour Lines carried 2.1m TEU in 3Q24 and average revenue per TEU dropped 18.2%.",
+        entities=("Harbour Lines",),
+    )
+    glossary = Glossary(entities=[["Harbour Lines", "海港航运"]]).with_lexicon([], [])
+    asked = Question.parse("海港航运三季度平均每TEU收入同比下降了多少？", "zh", glossary)
+    assert deterministic_answer(asked, [sentence]).startswith("下降18.2%[1]")
