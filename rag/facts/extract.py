@@ -30,7 +30,7 @@ from rag.sentences import is_heading, is_question, sentence_spans
 Change = Literal["yoy", "qoq", "change"]
 
 # Bump when attribution changes: stored facts of another version are recomputed on read.
-FACTS_VERSION = "39"
+FACTS_VERSION = "40"
 
 
 class Fact(BaseModel):
@@ -523,6 +523,9 @@ def _table_fact(
         None,
     )
     caption_spans = spans_in(caption)
+    start = q.start or 0
+    cell = row[row.rfind("|", 0, start) + 1 : (row.find("|", start) + 1 or len(row) + 1) - 1]
+    cell_spans = spans_in(cell)
     metric = metric_before(
         without_names(context, glossary.entity_mentions(context)), placed.start or 0, vocab
     )
@@ -534,7 +537,10 @@ def _table_fact(
         entity=labelled or carried,
         own_clause=labelled is not None,
         metric=metric,
-        period=period_before(context, placed.start or 0)
+        # A period the cell itself states ("US$954m (1H25 only)") is its own, whatever
+        # the column's label says; else the labels', else the caption's.
+        period=(cell_spans[0][2] if len(cell_spans) == 1 else None)
+        or period_before(context, placed.start or 0)
         or (caption_spans[0][2] if len(caption_spans) == 1 else None),
         # The sign is in the cell ("13.01（+9.53%）"), the basis in the labels ("同比").
         change=change_of(context, placed) or change_of(row, q),

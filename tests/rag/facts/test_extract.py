@@ -253,3 +253,17 @@ def test_a_question_listing_several_parties_carries_none_of_them():
         "问：新势力这边，甲汽车、乙汽车、比亚迪分别怎么看？\n\n答：甲汽车10月交付7万辆。"
     )
     assert facts["7万辆"].entity is None  # not 比亚迪, the one name the glossary knows
+
+
+@pytest.mark.unit
+def test_a_period_a_table_cell_states_is_its_own_not_its_columns():
+    glossary = Glossary(entities=[["Harbour Lines", "HLI"]]).with_lexicon([], [])
+    table = (
+        "| Company | Code | 9M25 revenue | YoY | 9M25 net profit | YoY |\n"
+        "|---|---|---|---|---|---|\n"
+        "| HLI | 0999.HK | US$6.70bn | -8.3% | US$954m (1H25 only) | +14.5% |"
+    )
+    facts = extract_facts(table, glossary, general_metric_vocab())
+    periods = {f.quantity.raw: f.period for f in facts}
+    assert periods["US$6.70bn"] == "9m"
+    assert periods["US$954m"] == "h1"  # a half-year's profit, never the nine months'
