@@ -22,6 +22,7 @@ from rag.plan.question import (
     Question,
     broader_metrics,
     general_metric_vocab,
+    narrower_metrics,
     per_what,
     same_per,
     specs_in,
@@ -403,6 +404,8 @@ def fact_fit(fact: Fact, question: Question, sentence: str = "") -> float | None
             score += 1
         elif fact.metric in broader_metrics(question):
             score -= 1.5  # a broader name: the asked metric when nothing names it exactly
+        elif fact.metric in narrower_metrics(question):
+            score -= 2  # a narrower one ("net profit attributable" for "net profit")
         else:
             return None
     if question.period is not None and fact.period is not None:

@@ -388,6 +388,24 @@ def _broader(asked: tuple[str, ...], vocab: frozenset[str]) -> frozenset[str]:
     return frozenset(w for w in vocab if w not in asked and any(inside(w, a) for a in asked))
 
 
+def narrower_metrics(question: Question) -> frozenset[str]:
+    """Metric words of the vocabulary whose names hold an asked one: 归母净利润 for 净利润,
+    "net profit attributable" for "net profit". The note's own name for what it reports
+    when it gives no figure under the asked name."""
+    return _narrower(tuple(a.lower() for g in question.metrics for a in g), question.metric_vocab)
+
+
+@lru_cache(maxsize=256)
+def _narrower(asked: tuple[str, ...], vocab: frozenset[str]) -> frozenset[str]:
+    return frozenset(w for w in vocab if w not in asked and any(_holds(w, a) for a in asked))
+
+
+def _holds(name: str, word: str) -> bool:
+    if word.isascii():
+        return re.search(rf"(?<![a-z]){re.escape(word)}(?![a-z])", name) is not None
+    return word in name and word != name
+
+
 def broader_metric_in(text: str, question: Question) -> bool:
     return any(w in text for w in broader_metrics(question))
 

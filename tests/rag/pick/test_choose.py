@@ -579,3 +579,28 @@ def test_a_change_asked_is_shown_with_the_decline_its_sentence_states():
     glossary = Glossary(entities=[["Harbour Lines", "海港航运"]]).with_lexicon([], [])
     asked = Question.parse("海港航运三季度平均每TEU收入同比下降了多少？", "zh", glossary)
     assert deterministic_answer(asked, [sentence]).startswith("下降18.2%[1]")
+
+
+@pytest.mark.unit
+def test_a_narrower_metric_answers_when_nothing_states_the_asked_one_by_its_own_name():
+    glossary = Glossary(entities=[["Harbour Lines", "海港航运"]]).with_lexicon([], [])
+    attributable = _evidence(
+        "Harbour Lines reported 3Q24 net profit attributable of RMB 2.10bn, down 31.5% YoY.",
+        entities=("Harbour Lines",),
+    )
+    index = _evidence(
+        "The freight index averaged 12.4% less than a year earlier in the quarter.",
+        entities=("Harbour Lines",),
+    )
+    asked = Question.parse(
+        "What was Harbour Lines' 3Q24 net profit change year on year?", "en", glossary
+    )
+    picked = best_quantity(asked, [index, attributable])
+    assert picked is not None and picked[0] == 1 and picked[1].raw == "31.5%"
+    # Stated under its own name, the asked metric wins over the narrower one.
+    both = _evidence(
+        "Harbour Lines' 3Q24 net profit fell 29.0% YoY and net profit attributable 31.5%.",
+        entities=("Harbour Lines",),
+    )
+    picked = best_quantity(asked, [both])
+    assert picked is not None and picked[1].raw == "29.0%"
