@@ -30,7 +30,7 @@ from rag.sentences import is_heading, is_question, sentence_spans
 Change = Literal["yoy", "qoq", "change"]
 
 # Bump when attribution changes: stored facts of another version are recomputed on read.
-FACTS_VERSION = "40"
+FACTS_VERSION = "41"
 
 
 class Fact(BaseModel):
@@ -155,6 +155,12 @@ def metric_before(
     return best[2] if best else None
 
 
+def _own_clause_of(text: str, clause_starts: Sequence[int], q: Quantity) -> str:
+    """The words of a figure's clause before it."""
+    at = q.start or 0
+    return text[max(s for s in clause_starts if s <= at) : at]
+
+
 def without_names(text: str, mentions: Sequence[tuple[int, int, str]]) -> str:
     """`text` with the entity names it mentions blanked, offsets kept: a metric word inside a
     name ("COSCO Shipping Ports", "Bank of Communications") measures nothing."""
@@ -276,7 +282,8 @@ def extract_facts(
             carried_spans = frozenset(opening[:1]) or carried_spans
         mentions = glossary.entity_mentions(sentence)
         unnamed = without_names(sentence, mentions)  # where metric words are looked for
-        quantities = [q for q in extract_quantities(sentence, doc_year) if q.kind != "duration"]
+        found = extract_quantities(sentence, doc_year)
+        quantities = [q for q in found if q.kind != "duration"]
         if in_table:
             assert header is not None
             for q in quantities:
@@ -287,7 +294,15 @@ def extract_facts(
                 )
             continue
         clause_starts = [0] + [m.end() for m in _CLAUSE_END.finditer(sentence)]
-        for q in quantities:
+        # A duration is a figure only where a metric of its own clause measures it ("经销商
+        # 库存约1.6个月", "payback of 4.5 years"); "未来3个月" is a span of time, not a figure.
+        measured = [
+            q
+            for q in found
+            if q.kind == "duration"
+            and metric_before(_own_clause_of(unnamed, clause_starts, q), 10**6, vocab) is not None
+        ]
+        for q in sorted([*quantities, *measured], key=lambda q: q.start or 0):
             at = q.start or 0
             clause = max(s for s in clause_starts if s <= at)
             entity = (

@@ -267,3 +267,18 @@ def test_a_period_a_table_cell_states_is_its_own_not_its_columns():
     periods = {f.quantity.raw: f.period for f in facts}
     assert periods["US$6.70bn"] == "9m"
     assert periods["US$954m"] == "h1"  # a half-year's profit, never the nine months'
+
+
+@pytest.mark.unit
+def test_a_duration_is_a_figure_only_where_a_metric_of_its_clause_measures_it():
+    glossary = Glossary(entities=[["远航汽车"]]).with_lexicon([], [])
+    stocked = "远航汽车10月销量5万辆；远航汽车经销商库存约1.6个月，低于行业平均的1.9个月。"
+    facts = extract_facts(stocked, glossary, general_metric_vocab())
+    assert [(f.quantity.raw, f.metric, f.period) for f in facts] == [
+        ("5万辆", "销量", "m10"),
+        ("约1.6个月", "库存", "m10"),  # the industry's 1.9个月 names no metric of its own
+    ]
+    planned = "远航汽车营收增长10%，未来3个月将推出新车。"  # a span of time
+    assert [f.quantity.raw for f in extract_facts(planned, glossary, general_metric_vocab())] == [
+        "10%"
+    ]
