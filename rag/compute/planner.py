@@ -1174,6 +1174,9 @@ def _per_unit(question: Question, docs: list[Document], glossary: Glossary) -> C
     return Calculation(text, cited, [call])
 
 
+_MONEY = frozenset({"money"})
+
+
 def _per_unit_of_notes(
     question: Question, docs: list[Document], glossary: Glossary, per: str
 ) -> Calculation | None:
@@ -1182,20 +1185,31 @@ def _per_unit_of_notes(
     entity = question.entities[0] if question.entities else None
     year = min(question.years) if len(question.years) == 1 else None
     period = question.period.span if question.period is not None else None
-    amount, units = (
-        _figure(question, docs, glossary, entity=entity, year=year, period=period, kinds=kinds)
-        for kinds in (frozenset({"money"}), frozenset({"count"}))
+    amount = _figure(
+        question, docs, glossary, entity=entity, year=year, period=period, kinds=_MONEY
     )
-    if amount is None or units is None or not _one_company(amount, units, entity):
+    if amount is None:
         return None
-    # The count divided by is one the question names (风机销量), not any count nearby.
+    # The count divided by is one the question names (风机销量), not any count nearby: it is
+    # looked up by the metrics asked other than the amount's.
     spent = _fact_of(amount)
-    named = {
-        a.lower()
+    counting = tuple(
+        group
         for group in question.metrics
         if not (spent and spent.metric and spent.metric.lower() in {x.lower() for x in group})
-        for a in group
-    }  # the metrics asked other than the amount's
+    )
+    named = {a.lower() for group in counting for a in group}
+    units = _figure(
+        replace(question, metrics=counting),
+        docs,
+        glossary,
+        entity=entity,
+        year=year,
+        period=period,
+        kinds=frozenset({"count"}),
+    )
+    if units is None or not _one_company(amount, units, entity):
+        return None
     counted = _fact_of(units)
     if counted is None or counted.metric is None or counted.metric.lower() not in named:
         return None

@@ -478,3 +478,18 @@ def test_a_stated_change_works_back_to_an_earlier_year_never_forward():
     # A later year is a projection, not the level before the change.
     ahead = _plan("恒瑞医药三季度营收同比增长15%，那么2026年三季度营收约为多少？", docs)
     assert ahead is None or "100亿元" not in ahead.answer, ahead
+
+
+@pytest.mark.unit
+def test_the_count_divided_by_is_looked_up_by_its_own_metric_not_beside_the_amount():
+    glossary = Glossary(entities=[["远航风电"], ["海星风电"]]).with_lexicon([], [])
+    docs = _docs(
+        "三季度海星风电归母净利润185.49亿元，而远航风电同期归母净利润78.23亿元，两家龙头分化。",
+        "远航风电前三季度风机销量326.01万台，其中三季度单季销量111.4万台。",
+    )
+    question = "按三季度归母净利润和风机销量计算，远航风电三季度单台归母净利润约为多少元？"
+    calc = plan_and_compute(
+        Question.parse(question, "zh", glossary), docs, glossary, retrieve=lambda _: []
+    )
+    # "两家" sits beside the profit, yet the count asked is the quarter's turbine sales.
+    assert calc is not None and calc.tool_calls and "7022.44元/台" in calc.answer, calc
