@@ -57,7 +57,11 @@ def about_entity(evidence: Evidence, question: Question) -> bool:
         return True
     wanted = {alias.lower() for group in question.entities for alias in group}
     haystack = f"{evidence.section or ''} {evidence.text}".lower()
-    return any(a in haystack for a in wanted) or any(e.lower() in wanted for e in evidence.entities)
+    if any(a in haystack for a in wanted) or any(e.lower() in wanted for e in evidence.entities):
+        return True
+    # A sentence naming no one, in a note titled about the company ("…纪要：比亚迪10月销量…",
+    # "问：三季报的情况呢？"): the note's subject.
+    return not evidence.entities and any(a in evidence.title.lower() for a in wanted)
 
 
 def coverage_gap(
@@ -151,6 +155,20 @@ def covers_topics(evidence: Evidence, question: Question) -> bool:
     return all(evidence.names(topic) for topic in question.topics)
 
 
+def _unnamed_names(question: Question, evidence: list[Evidence]) -> list[tuple[str, ...]]:
+    """The Chinese name the question opens with that is no entity of the notes ("理想汽车…"),
+    when no evidence sentence, section or note names it. (Latin names are checked against
+    everything retrieved: "China" is a place notes rarely write beside their figures.)"""
+    entity_aliases = {a.lower() for g in question.entities for a in g}
+    return [
+        n
+        for n in question.names
+        if not any(a.isascii() for a in n)
+        and not {a.lower() for a in n} & entity_aliases
+        and not any(names_any(e, n) for e in evidence)
+    ]
+
+
 def named_topics(question: Question, evidence: list[Evidence]) -> list[tuple[str, ...]]:
     """The question's names that are no entity ("Naxtra") and the terms its notes define
     ("HBM（高带宽内存）") that some evidence
@@ -233,6 +251,8 @@ def best_quantity(question: Question, evidence: list[Evidence]) -> tuple[int, Qu
     # A calculation's operand lookups leave `asks_change` open: a share asked rules out
     # amounts for the answer, not for the operands computing it; a capacity may be one.
     operand = question.asks_change is None
+    if not operand and _unnamed_names(question, evidence):
+        return None  # "理想汽车…净利润": no sentence here names the company asked
     relative = not operand and question.asks_relative
     # a change of a price ("均价下跌了百分之多少") is a percent, no amount per unit
     per_unit = not (operand or question.asks_change or relative) and question.asks_per_unit
@@ -240,6 +260,10 @@ def best_quantity(question: Question, evidence: list[Evidence]) -> tuple[int, Qu
     points = points_in(question.text)
     asked_point = points[-1][1] if points else None
     unnamed = [] if operand else unnamed_measure_words(question)
+    about_title = [
+        1.0 if any(mentions(ev.title, a) for g in question.entities for a in g) else 0.0
+        for ev in evidence
+    ]
     for i, ev in enumerate(evidence):
         if not about_entity(ev, question) or not covers_topics(ev, question):
             continue
@@ -271,6 +295,8 @@ def best_quantity(question: Question, evidence: list[Evidence]) -> tuple[int, Qu
                 continue
             if noun and q.kind == "count" and not counts_noun(q, ev, noun):
                 continue
+            if q.kind == "duration" and (fact.metric is None or unnamed):
+                continue  # a duration answers the metric measuring it ("库存约1.6个月") only
             if question.metrics and ev.header and fact.metric is None and fact.change is None:
                 continue  # a table row's labels name what its cells measure: not the metric asked
             fit = fact_fit(fact, question, ev.text)
@@ -298,6 +324,8 @@ def best_quantity(question: Question, evidence: list[Evidence]) -> tuple[int, Qu
                 + _term_proximity(text, placed, question)
                 + _spec_proximity(ev.text, q, question)
             )
+            if about_title:
+                score += about_title[i]  # of two notes stating it, the one about the company
             if question.years:
                 score += 3 if q.year in question.years else (-3 if q.year else 0)
             if asked_when and when == asked_when:

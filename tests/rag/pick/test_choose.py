@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from langchain_core.documents import Document
 
 from rag.glossary import Glossary
 from rag.language import detect_language
-from rag.pick.choose import best_quantity, coverage_gap
+from rag.pick.choose import about_entity, best_quantity, coverage_gap
 from rag.pick.evidence import select_evidence
 from rag.plan.question import Question, asked_noun, specs_in
 from rag.render.answer import deterministic_answer
@@ -604,3 +606,44 @@ def test_a_narrower_metric_answers_when_nothing_states_the_asked_one_by_its_own_
     )
     picked = best_quantity(asked, [both])
     assert picked is not None and picked[1].raw == "29.0%"
+
+
+@pytest.mark.unit
+def test_a_sentence_naming_no_one_is_about_the_company_its_note_is_titled_after():
+    glossary = Glossary(entities=[["远航汽车"], ["海星电池"]]).with_lexicon([], [])
+    asked = Question.parse("远航汽车三季度归母净利润是多少？", "zh", glossary)
+    transcript = replace(
+        _evidence("答：三季度归母净利润78.23亿元，同比下降32.6%。", section="问：三季报的情况呢？"),
+        title="专家电话会纪要：远航汽车10月销量与三季报",
+    )
+    other = replace(transcript, title="海星电池三季报点评")
+    assert about_entity(transcript, asked) and not about_entity(other, asked)
+    # A sentence that names a company is that company's, whatever the title says.
+    named = replace(
+        _evidence("海星电池三季度归母净利润185.49亿元。", entities=("海星电池",)),
+        title=transcript.title,
+    )
+    assert not about_entity(named, asked)
+
+
+@pytest.mark.unit
+def test_a_company_the_question_opens_with_must_be_named_by_some_sentence_answering_it():
+    glossary = Glossary(entities=[["海星电池"]]).with_lexicon([], [])
+    other = replace(
+        _evidence("归母净利润185.49亿元，同比增长41.21%。", entities=("海星电池",)),
+        title="海星电池三季报点评",
+    )
+    asked = Question.parse("远航汽车2025年三季度净利润是多少？", "zh", glossary)
+    assert asked.names and best_quantity(asked, [other]) is None
+
+
+@pytest.mark.unit
+def test_a_duration_answers_only_the_metric_that_measures_it():
+    glossary = Glossary(entities=[["远航汽车"]]).with_lexicon([], [])
+    stock = _evidence(
+        "远航汽车经销商库存约1.6个月，低于行业平均的1.9个月。",
+        entities=("远航汽车",),
+    )
+    stock = replace(stock, lead="10月乘用车行业综合优惠率约8.9%；")
+    asked = Question.parse("远航汽车10月综合优惠率是多少？", "zh", glossary)
+    assert best_quantity(asked, [stock]) is None  # the months are the stock's, not the discount's
