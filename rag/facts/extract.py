@@ -30,7 +30,7 @@ from rag.sentences import is_heading, is_question, sentence_spans
 Change = Literal["yoy", "qoq", "change"]
 
 # Bump when attribution changes: stored facts of another version are recomputed on read.
-FACTS_VERSION = "41"
+FACTS_VERSION = "42"
 
 
 class Fact(BaseModel):
@@ -347,6 +347,22 @@ def extract_facts(
                     change=change_of(sentence, q),
                 )
             )
+        stated = [f for f in facts if f.sentence == offset]
+        # "9月回升至9.66GW，但仍远低于去年同期的20.89GW": beside last year's figure for the same
+        # part of the year, an undated figure of the same kind is this year's.
+        last_year = {
+            (f.period, f.quantity.kind)
+            for f in stated
+            if doc_year is not None and f.period and f.quantity.year == doc_year - 1
+        }
+        for i, fact in enumerate(facts):
+            if (
+                fact.sentence == offset
+                and fact.quantity.year is None
+                and (fact.period, fact.quantity.kind) in last_year
+            ):
+                dated = fact.quantity.model_copy(update={"year": doc_year})
+                facts[i] = fact.model_copy(update={"quantity": dated})
         stated = [f for f in facts if f.sentence == offset]
         if is_heading(sentence):
             carried_metrics = {}  # a new section measures its own things

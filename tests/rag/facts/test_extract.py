@@ -282,3 +282,17 @@ def test_a_duration_is_a_figure_only_where_a_metric_of_its_clause_measures_it():
     assert [f.quantity.raw for f in extract_facts(planned, glossary, general_metric_vocab())] == [
         "10%"
     ]
+
+
+@pytest.mark.unit
+def test_an_undated_figure_beside_last_years_for_the_same_period_is_this_years():
+    glossary = Glossary().with_lexicon([], [])
+    sentence = "9月新增装机回升至9.66GW，但仍远低于去年同期的20.89GW。"
+    facts = extract_facts(sentence, glossary, general_metric_vocab(), doc_year=2025)
+    assert [(f.quantity.raw, f.quantity.year, f.period) for f in facts] == [
+        ("9.66GW", 2025, "m09"),
+        ("20.89GW", 2024, "m09"),
+    ]
+    # With no year of the note to count from, nothing is dated.
+    undated = extract_facts(sentence, glossary, general_metric_vocab())
+    assert [f.quantity.year for f in undated] == [None, None]
