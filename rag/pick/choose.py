@@ -446,8 +446,8 @@ def fact_fit(fact: Fact, question: Question, sentence: str = "") -> float | None
     if asks is None:
         return score
     if fact.change is None:
-        if asks and fact.quantity.kind in ("money", "count"):
-            return None
+        if asks and fact.quantity.kind in ("money", "count", "measure", "duration"):
+            return None  # an amount (9.66GW) is no change
     else:
         if not asks:
             return None

@@ -647,3 +647,14 @@ def test_a_duration_answers_only_the_metric_that_measures_it():
     stock = replace(stock, lead="10月乘用车行业综合优惠率约8.9%；")
     asked = Question.parse("远航汽车10月综合优惠率是多少？", "zh", glossary)
     assert best_quantity(asked, [stock]) is None  # the months are the stock's, not the discount's
+
+
+@pytest.mark.unit
+def test_a_measure_or_a_duration_never_answers_a_change_asked():
+    glossary = Glossary().with_lexicon([], [])
+    level = _evidence("9月全国新增光伏装机回升至9.66GW。")
+    asked = Question.parse("9月全国新增光伏装机同比变化了百分之多少？", "zh", glossary)
+    assert asked.asks_change and best_quantity(asked, [level]) is None
+    stated = _evidence("9月全国新增光伏装机9.66GW，同比下降53.8%。")
+    picked = best_quantity(asked, [stated])
+    assert picked is not None and picked[1].raw == "53.8%"
