@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from rag.glossary import mentions
 from rag.pick.evidence import Evidence, row_evidence
 from rag.plan.question import Question
 from rag.types import FactRow, ToolCall
@@ -133,6 +134,10 @@ def rank(question: Question, rows: Sequence[FactRow], order: Order) -> Ranking |
             continue
         if kind_asked and row.kind != kind_asked:
             continue
+        if not all(
+            any(mentions(f"{row.title} {row.quote}", a) for a in t) for t in question.topics
+        ):
+            continue  # "航运港口…哪家": companies of the shipping note, not of a battery note
         held = per_entity.get(row.entity)
         # A table row compares like with like: it outranks a figure a sentence states for
         # the entity the paragraph is about (the sector's ratio in a bank's paragraph).

@@ -361,8 +361,8 @@ def extract_facts(
                 and fact.quantity.year is None
                 and (fact.period, fact.quantity.kind) in last_year
             ):
-                dated = fact.quantity.model_copy(update={"year": doc_year})
-                facts[i] = fact.model_copy(update={"quantity": dated})
+                this_year = fact.quantity.model_copy(update={"year": doc_year})
+                facts[i] = fact.model_copy(update={"quantity": this_year})
         stated = [f for f in facts if f.sentence == offset]
         if is_heading(sentence):
             carried_metrics = {}  # a new section measures its own things

@@ -107,3 +107,13 @@ def test_a_table_row_outranks_a_figure_a_paragraph_carries_to_its_company():
     question = Question.parse("Which mill had the lowest gross margin in H1 2025?", "en", GLOSSARY)
     ranking = rank(question, rows, "lowest")
     assert ranking is not None and [r.entity for r in ranking.chosen] == ["Ansteel"], ranking
+
+
+def test_an_industry_the_question_names_ranks_only_the_companies_of_notes_about_it():
+    # The steel note's mills are no answer to a shipping question, however they grew.
+    question, ranking = _ask(
+        "Which liner shipping company had the fastest revenue growth in H1 2025?"
+    )
+    assert question.topics and ranking is None
+    question, ranking = _ask("Which steel mill had the fastest revenue growth in H1 2025?")
+    assert ranking is not None and [r.entity for r in ranking.chosen] == ["Baosteel"]
