@@ -30,7 +30,7 @@ from rag.sentences import is_heading, is_question, sentence_spans
 Change = Literal["yoy", "qoq", "change"]
 
 # Bump when attribution changes: stored facts of another version are recomputed on read.
-FACTS_VERSION = "42"
+FACTS_VERSION = "43"
 
 
 class Fact(BaseModel):
@@ -555,8 +555,14 @@ def _table_fact(
     )
     caption_spans = spans_in(caption)
     start = q.start or 0
-    cell = row[row.rfind("|", 0, start) + 1 : (row.find("|", start) + 1 or len(row) + 1) - 1]
+    cell_start = row.rfind("|", 0, start) + 1
+    cell = row[cell_start : (row.find("|", start) + 1 or len(row) + 1) - 1]
     cell_spans = spans_in(cell)
+    if not cell_spans and _CHANGE_COLUMN.match(column_label.strip()):
+        # A change column's figure is of the period its left neighbour states ("US$954m
+        # (1H25 only) | +14.5%"): the change of that figure.
+        left = row[row.rfind("|", 0, max(cell_start - 1, 0)) + 1 : max(cell_start - 1, 0)]
+        cell_spans = spans_in(left)
     metric = metric_before(
         without_names(context, glossary.entity_mentions(context)), placed.start or 0, vocab
     )

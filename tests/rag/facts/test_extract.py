@@ -267,6 +267,7 @@ def test_a_period_a_table_cell_states_is_its_own_not_its_columns():
     periods = {f.quantity.raw: f.period for f in facts}
     assert periods["US$6.70bn"] == "9m"
     assert periods["US$954m"] == "h1"  # a half-year's profit, never the nine months'
+    assert periods["14.5%"] == "h1"  # and the change beside it is that half-year's change
 
 
 @pytest.mark.unit
