@@ -11,6 +11,15 @@ t0=$(date +%s)
 bash scripts/setup.sh --dev
 t1=$(date +%s)
 
+# Lint first (ruff, ruff format --check, mypy: `make lint`); a failure is reported after the
+# tests, so one run shows both.
+echo "==> lint (ruff, ruff format --check, mypy)"
+set +e
+.venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/mypy
+lint_rc=$?
+set -e
+tl=$(date +%s)
+
 echo "==> tests"
 set +e
 .venv/bin/python -m pytest "$@"
@@ -40,8 +49,9 @@ llm_gate_rc=$?
 set -e
 t4=$(date +%s)
 
-echo "==> timings: setup $((t1 - t0)) s, tests $((t2 - t1)) s, gate $((t3 - t2)) s," \
-  "LLM gate $((t4 - t3)) s, total $((t4 - t0)) s"
+echo "==> timings: setup $((t1 - t0)) s, lint $((tl - t1)) s, tests $((t2 - tl)) s," \
+  "gate $((t3 - t2)) s, LLM gate $((t4 - t3)) s, total $((t4 - t0)) s"
+[ $lint_rc -eq 0 ] || { echo "lint failed (exit $lint_rc): run make lint"; exit $lint_rc; }
 [ $tests_rc -eq 0 ] || { echo "tests failed (exit $tests_rc)"; exit $tests_rc; }
 [ $gate_rc -eq 0 ] || { echo "release gate failed (exit $gate_rc)"; exit $gate_rc; }
 [ $llm_gate_rc -eq 0 ] || { echo "release gate with the LLM failed (exit $llm_gate_rc)"; exit $llm_gate_rc; }
