@@ -20,7 +20,11 @@ class Glossary:
     def load(cls, path: Path) -> Glossary:
         if not path.is_file():
             return cls()
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        return cls.from_mapping(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+
+    @classmethod
+    def from_mapping(cls, data: dict) -> Glossary:
+        """The groups of a parsed glossary file (`entities`, `topics`, `terms`)."""
         clean = lambda groups: [[str(a) for a in g if str(a).strip()] for g in groups or [] if g]  # noqa: E731
         return cls(clean(data.get("entities")), clean(data.get("topics")), clean(data.get("terms")))
 
@@ -113,8 +117,14 @@ FINANCE_TERMS = Path(__file__).parent / "data" / "finance_terms.yaml"
 
 
 @cache
+def _vocabulary_file() -> dict:
+    """rag/data/finance_terms.yaml, read once."""
+    return yaml.safe_load(FINANCE_TERMS.read_text(encoding="utf-8")) or {}
+
+
+@cache
 def _finance_vocabulary() -> Glossary:
-    return Glossary.load(FINANCE_TERMS)
+    return Glossary.from_mapping(_vocabulary_file())
 
 
 @cache
@@ -126,10 +136,9 @@ def _finance_terms() -> tuple[tuple[str, ...], ...]:
 def counted_or_not() -> dict[str, tuple[str, str]]:
     """English words naming either of two terms (rag/data/finance_terms.yaml): "sales" is
     销量 when the question counts things, 营业收入 otherwise."""
-    data = yaml.safe_load(FINANCE_TERMS.read_text(encoding="utf-8")) or {}
     return {
         str(k).lower(): (str(v[0]), str(v[1]))
-        for k, v in (data.get("counted_or_not") or {}).items()
+        for k, v in (_vocabulary_file().get("counted_or_not") or {}).items()
     }
 
 
@@ -137,8 +146,10 @@ def counted_or_not() -> dict[str, tuple[str, str]]:
 def any_of() -> dict[str, tuple[str, ...]]:
     """English words naming any of several terms (rag/data/finance_terms.yaml): "capacity" is
     产能 or 装机量, as the notes write it."""
-    data = yaml.safe_load(FINANCE_TERMS.read_text(encoding="utf-8")) or {}
-    return {str(k).lower(): tuple(map(str, v)) for k, v in (data.get("any_of") or {}).items()}
+    return {
+        str(k).lower(): tuple(map(str, v))
+        for k, v in (_vocabulary_file().get("any_of") or {}).items()
+    }
 
 
 def finance_terms() -> list[list[str]]:

@@ -554,15 +554,11 @@ def _table_fact(
         None,
     )
     caption_spans = spans_in(caption)
-    start = q.start or 0
-    cell_start = row.rfind("|", 0, start) + 1
-    cell = row[cell_start : (row.find("|", start) + 1 or len(row) + 1) - 1]
-    cell_spans = spans_in(cell)
+    cell_spans = spans_in(tables.cell_at(row, q.start or 0))
     if not cell_spans and _CHANGE_COLUMN.match(column_label.strip()):
         # A change column's figure is of the period its left neighbour states ("US$954m
         # (1H25 only) | +14.5%"): the change of that figure.
-        left = row[row.rfind("|", 0, max(cell_start - 1, 0)) + 1 : max(cell_start - 1, 0)]
-        cell_spans = spans_in(left)
+        cell_spans = spans_in(tables.cell_at(row, q.start or 0, shift=-1))
     metric = metric_before(
         without_names(context, glossary.entity_mentions(context)), placed.start or 0, vocab
     )

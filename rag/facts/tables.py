@@ -26,6 +26,14 @@ def cells(row: str) -> list[str]:
     return [c.strip() for c in row.strip().strip("|").split("|")]
 
 
+def cell_at(row: str, position: int, shift: int = 0) -> str:
+    """The text of the cell holding `position`, or of the cell `shift` places from it ("" past
+    either end of the row)."""
+    column = row[:position].count("|") - 1 + shift
+    here = cells(row)
+    return here[column] if 0 <= column < len(here) else ""
+
+
 def cell_labels(row: str, header: str | None, position: int) -> tuple[str, str] | None:
     """(row label, column label) of the cell holding `position`, or None outside a table."""
     if header is None or not is_row(row) or row.strip() == header.strip():

@@ -324,8 +324,7 @@ def best_quantity(question: Question, evidence: list[Evidence]) -> tuple[int, Qu
                 + _term_proximity(text, placed, question)
                 + _spec_proximity(ev.text, q, question)
             )
-            if about_title:
-                score += about_title[i]  # of two notes stating it, the one about the company
+            score += about_title[i]  # of two notes stating it, the one about the company
             if question.years:
                 score += 3 if q.year in question.years else (-3 if q.year else 0)
             if asked_when and when == asked_when:

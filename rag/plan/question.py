@@ -380,12 +380,7 @@ def broader_metrics(question: Question) -> frozenset[str]:
 
 @lru_cache(maxsize=256)
 def _broader(asked: tuple[str, ...], vocab: frozenset[str]) -> frozenset[str]:
-    def inside(word: str, name: str) -> bool:
-        if word.isascii():  # whole words: "share" is not inside "shareholders"
-            return re.search(rf"(?<![a-z]){re.escape(word)}(?![a-z])", name) is not None
-        return word in name
-
-    return frozenset(w for w in vocab if w not in asked and any(inside(w, a) for a in asked))
+    return frozenset(w for w in vocab if w not in asked and any(_holds(a, w) for a in asked))
 
 
 def narrower_metrics(question: Question) -> frozenset[str]:
@@ -401,6 +396,8 @@ def _narrower(asked: tuple[str, ...], vocab: frozenset[str]) -> frozenset[str]:
 
 
 def _holds(name: str, word: str) -> bool:
+    """Whether a metric name holds another metric word ("net profit attributable" holds "net
+    profit"; 归母净利润 holds 净利润). Latin words whole: "share" is not inside "shareholders"."""
     if word.isascii():
         return re.search(rf"(?<![a-z]){re.escape(word)}(?![a-z])", name) is not None
     return word in name and word != name
