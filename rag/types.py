@@ -160,6 +160,7 @@ class FactRow(Frozen):
     unit: str | None = Field(None, description="Its unit or currency.")
     change: Literal["yoy", "qoq", "change", "level"] = "level"
     quote: str = Field(description="The sentence (or table row) that states it.")
+    heading: str = Field("", description="The headings and the question the quote sits under.")
     start: int = Field(description="Offset of the quote in the document's original text.")
     end: int
 

@@ -117,6 +117,11 @@ def rank(question: Question, rows: Sequence[FactRow], order: Order) -> Ranking |
     wants_change = bool(question.asks_change) or order == "declined"
     counted = bool(_COUNTED.search(question.text))
     kind_asked = "count" if counted else "money" if _AMOUNT.search(question.text) else None
+    # "航运港口…哪家": companies of a note about shipping, never of a battery note's table.
+    # The note names its industry somewhere (a paragraph's lead, a heading), not in every row.
+    written = " ".join(f"{row.title} {row.heading} {row.quote}" for row in rows)
+    if not all(any(mentions(written, a) for a in t) for t in question.topics):
+        return None
     per_entity: dict[str, FactRow] = {}
     for row in rows:
         if row.entity is None or (row.metric or "").lower() not in metrics:
@@ -134,10 +139,6 @@ def rank(question: Question, rows: Sequence[FactRow], order: Order) -> Ranking |
             continue
         if kind_asked and row.kind != kind_asked:
             continue
-        if not all(
-            any(mentions(f"{row.title} {row.quote}", a) for a in t) for t in question.topics
-        ):
-            continue  # "航运港口…哪家": companies of the shipping note, not of a battery note
         held = per_entity.get(row.entity)
         # A table row compares like with like: it outranks a figure a sentence states for
         # the entity the paragraph is about (the sector's ratio in a bank's paragraph).

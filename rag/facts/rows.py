@@ -138,6 +138,9 @@ def _row(
         unit=q.currency or q.unit or _KIND_UNIT.get(q.kind),
         change=fact.change or "level",
         quote=quote,
+        heading=" ".join(
+            str(meta.get(key) or "") for key in ("heading", "section") if meta.get(key)
+        ),
         start=start,
         end=end,
     )

@@ -117,3 +117,18 @@ def test_an_industry_the_question_names_ranks_only_the_companies_of_notes_about_
     assert question.topics and ranking is None
     question, ranking = _ask("Which steel mill had the fastest revenue growth in H1 2025?")
     assert ranking is not None and [r.entity for r in ranking.chosen] == ["Baosteel"]
+
+
+def test_the_industry_may_be_named_once_in_the_note_not_in_every_row():
+    doc = Document(
+        id="c0",
+        page_content="Steel output fell 3.0% in the first half.\n\n" + TABLE,
+        metadata={"source": "mills.md", "title": "Sector notes", "date": "2025-09-01", "start": 0},
+    )
+    rows = document_rows([doc], lambda _id: None, GLOSSARY)
+    asked = "Which steel mill had the fastest revenue growth in H1 2025?"
+    question = Question.parse(asked, "en", GLOSSARY)
+    ranking = rank(question, rows, "highest")
+    assert ranking is not None and [r.entity for r in ranking.chosen] == ["Baosteel"]
+    shipping = Question.parse(asked.replace("steel mill", "liner shipping company"), "en", GLOSSARY)
+    assert shipping.topics and rank(shipping, rows, "highest") is None
