@@ -19,6 +19,7 @@ from langchain_core.vectorstores import VectorStore
 from rag.compute.planner import (
     derived_margin,
     derived_period,
+    only_computed,
     plan_and_compute,
     plan_from_stated_period,
 )
@@ -376,6 +377,13 @@ class Assistant:
             text, cited = per_entity
             verification.update(status="deterministic", llm="skipped", reason="per company")
             yield self._final(text, language, False, cited, [], verification, timings, started)
+            return
+        if calculation is None and gap is None and only_computed(question):
+            # The calculation asked could not be made: any figure found is one of its operands
+            # (or, for a gap asked in percent, a change of something else), not the answer.
+            text = abstention(question, evidence, "figure")
+            verification.update(status="abstained", reason="not computed")
+            yield self._final(text, language, True, evidence, [], verification, timings, started)
             return
         if gap is not None and calculation is None:
             text = abstention(question, evidence, gap)

@@ -290,7 +290,126 @@ def plan_and_compute(
             return computed
     if DIFFERENCE.search(text) and len(question.entities) >= 2:
         return _between_entities(question, docs, glossary, retrieve)
-    return None
+    return _compared(question, docs, glossary, retrieve)
+
+
+# What opens the parts of a total just stated: "…239.53GW，其中集中式…", "…, of which …".
+_OF_WHICH = re.compile(r"其中|\bof which\b|\bincluding\b", re.I)
+
+
+def _whole_of(whole: _Operand, part: _Operand) -> bool:
+    """Whether `whole` is the total whose parts the same sentence lists, `part` among them."""
+    if whole.evidence.text != part.evidence.text:
+        return False
+    start, end = whole.quantity.end, part.quantity.start
+    return (
+        start is not None
+        and end is not None
+        and start < end
+        and _OF_WHICH.search(whole.evidence.text[start:end]) is not None
+    )
+
+
+def _compared(
+    question: Question, docs: list[Document], glossary: Glossary, retrieve: Retrieve
+) -> Calculation | None:
+    """ "A比B多多少", "how much more A than B": A − B (B − A when it asks how much less), or,
+    asked in percent of amounts ("高百分之多少"), A's change over B."""
+    match = COMPARED_ZH.search(question.text)
+    if match is not None:
+        first, second, word = match.group(1), match.group(2), match.group(3)
+    elif (match := COMPARED_EN.search(question.text)) is not None:
+        word, first, second = match.group(1), match.group(2), match.group(3)
+    else:
+        return None
+    second = _IN_PERCENT.sub("", second)
+    amounts_or_shares = frozenset({"money", "count", "measure", "percent"})
+    ops = _two_pieces(question, docs, glossary, retrieve, first, second, amounts_or_shares)
+    if ops is None:
+        return None
+    a, b = ops
+    if _whole_of(a, b) or _whole_of(b, a):
+        return None  # "…239.53GW，其中集中式111.59GW、分布式127.93GW": siblings, not the total
+    if question.period is not None and not all(_of_span(op, question.period.span) for op in ops):
+        return None  # a comparison over the period asked: "1-8月" is not January-September
+    metrics = [_metric_of(op.evidence, op.quantity) for op in ops]
+    if all(metrics) and not _same_metric(metrics[0] or "", metrics[1] or "", glossary):
+        return None  # like with like: a NIM is not compared with a deal value
+    less = bool(_LESS.search(word))
+    relative = {"percent", "percentage_points", "ratio", "fraction", "multiple"}
+    in_percent = PERCENT_ASKED.search(question.text) and not re.search(
+        r"百分点|percentage points?|\bpp\b", question.text, re.I
+    )
+    evidence, marker = _cite([a, b])
+    try:
+        _checked([a, b], [q for e in evidence for q in e.quantities])
+        if in_percent and a.quantity.kind not in relative:
+            result, lead = growth_rate(b.quantity, a.quantity), ("A gap of", "相差")
+        else:
+            x, y = (b, a) if less else (a, b)
+            result, lead = difference(x.quantity, y.quantity), ("A difference of", "相差")
+    except CalculatorError:
+        return None
+    call = _call(result, {"a": a.quantity.raw, "b": b.quantity.raw}, question)
+    terms = [_term(a, marker[0], question), _term(b, marker[1], question)]
+    return Calculation(_explain(result, terms, question, *lead), evidence, [call])
+
+
+# What a full-year target still needs ("to hit its 9% target, how much would it need in Q4",
+# "全年目标…还需要卖多少"): the target less what is done.
+_STILL_NEEDED = re.compile(
+    r"需要|还要|还需|要卖|要完成|\b(?:need\w*|requir\w*|to (?:hit|reach|meet|achieve))\b", re.I
+)
+# Two figures compared: "比集中式多多少GW", "相差", "by what percentage is A above B". Not 同比,
+# 环比, 占比 or 配比, which name one figure's own change or share.
+COMPARED = re.compile(
+    r"相差|差多少|差距|多出|(?<![同环占配])比(?![例重率])[^，,。；;？?]{1,24}?(?:多|少|高|低)"
+    r"(?:多少|了多少|几|百分之)|"
+    r"\b(?:difference|differ\w*|how much more|how many more|gap|above|exceed\w*|below)\b|"
+    r"\b(?:larger|bigger|higher|greater|more|lower|smaller|less|fewer)\b.{0,40}\bthan\b",
+    re.I,
+)
+# Two figures compared as phrases: "分布式光伏新增装机比集中式多多少GW", "how many GW less
+# centralised PV than distributed PV", "by what percentage is A's price above B's".
+_PHRASE = r"[\u4e00-\u9fffA-Za-z0-9（）()\-]"
+COMPARED_ZH = re.compile(
+    rf"({_PHRASE}{{2,30}}?)(?<![同环占配])比(?![例重率])({_PHRASE}{{1,30}}?)"
+    r"(多|高|大|少|低|小)了?(?:多少|几|百分之多少)"
+)
+# ("By what percentage is A above B" was measured too: one more held-out misattribution.)
+COMPARED_EN = re.compile(
+    r"\bhow (?:much|many(?: \w+)?) (more|higher|larger|bigger|greater|less|fewer|lower|smaller)"
+    r" (.{3,80}?) than (.{3,80}?)[?？.]*$",
+    re.I,
+)
+_LESS = re.compile(r"少|低|小|less|fewer|lower|smaller|below", re.I)
+_IN_PERCENT = re.compile(r",?\s*(?:in|as a) (?:percent(?:age)?(?: points?)?|%)\s*$", re.I)
+# A mean over a stretch of time: "平均每月", "per month on average".
+_MEAN_PER_PERIOD = re.compile(
+    r"平均每(?:个)?(?:月|季度?|年|周|天)|月均|季均|\b(?:per|a|each) (?:month|quarter|year)\b.{0,30}"
+    r"\baverage\b|\baverage\b.{0,30}\b(?:per|a|each) (?:month|quarter|year)\b|\bmonthly average\b",
+    re.I,
+)
+
+
+def only_computed(question: Question) -> bool:
+    """Whether only a calculation answers the question: it compares two figures ("比集中式多
+    多少GW", "by what percentage is A above B"), asks what a target still needs, a mean per
+    month or of several companies, a sum of several, a run-rate or a figure worked back. A
+    figure a note states for it is one of the operands: answering with it states something
+    else (US$560 for "by what percentage is HBM4 above HBM3E"). A which-question is none."""
+    text = intent_text(question)
+    if question.asks_who:
+        return False
+    several = len(question.entities) >= 2
+    return bool(
+        COMPARED.search(text)
+        or WORK_BACK.search(text)
+        or ANNUALISE.search(text)
+        or (TARGET.search(text) and _STILL_NEEDED.search(text))
+        or _MEAN_PER_PERIOD.search(text)
+        or ((AVERAGE.search(text) or SUM.search(text)) and several)
+    )
 
 
 def asks_before_change(question: Question) -> bool:
@@ -1583,6 +1702,21 @@ def _share_a_word(a: str, b: str) -> bool:
     return any(short[i : i + 2] in long for i in range(len(short) - 1))
 
 
+def _same_metric(a: str, b: str, glossary: Glossary) -> bool:
+    """Whether two metric words name one measure: one term group holds both, or they share
+    a word ("营收", "营业收入" share none, but one group holds them)."""
+    if _share_a_word(a.lower(), b.lower()):
+        return True
+    return any({a.lower(), b.lower()} <= {x.lower() for x in group} for group in glossary.terms)
+
+
+def _of_span(op: _Operand, span: str) -> bool:
+    """Whether an operand is stated for `span`: its fact's own period, else its sentence's."""
+    fact = _fact_of(op)
+    own = fact.period if fact is not None else None
+    return own == span or (own is None and span in op.evidence.spans)
+
+
 def _fact_of(op: _Operand) -> Fact | None:
     return next((f for f in facts_of(op.evidence) if f.quantity == op.quantity), None)
 
@@ -1691,12 +1825,16 @@ def _two_pieces(
     retrieve: Retrieve,
     first: str,
     second: str,
+    kinds: frozenset[str] = frozenset({"money", "count", "measure"}),
 ) -> list[_Operand] | None:
     """The two operands a question names as phrases ("合同负债" and "年初"), each looked up as
     its own question. A phrase that names no company, metric or period takes the question's
-    (and the first phrase's): "三季度末合同负债是年初的多少倍" compares 合同负债 at two dates."""
+    (and the first phrase's): "三季度末合同负债是年初的多少倍" compares 合同负债 at two dates.
+    One that names neither a company nor a metric ("the full-year 2024 total", "集中式") is
+    read in the first one's note: it is the same series, not another note's."""
     pieces = [first.strip(), second.strip()]
     subs = [read_as_in(Question.parse(p, question.language, glossary), question) for p in pieces]
+    elliptical = not subs[1].entities and not subs[1].metrics
     head = subs[0]
     for i, sub in enumerate(subs):
         if not sub.entities and question.entities:
@@ -1706,18 +1844,21 @@ def _two_pieces(
         if sub.period is None and question.period is not None and i == 0:
             sub = replace(sub, period=question.period)
         subs[i] = sub
-    ops = _alike(
-        lambda kinds, i: _figure(
-            subs[i],
-            retrieve(pieces[i]) + docs,
-            glossary,
-            entity=None,
-            year=None,
-            kinds=kinds or frozenset({"money", "count", "measure"}),
+    firsts: list[_Operand] = []
+
+    def find(wanted: frozenset[str] | None, i: int) -> _Operand | None:
+        pool = retrieve(pieces[i]) + docs
+        if i == 1 and elliptical and firsts:
+            pool = [d for d in pool if d.metadata.get("source") == firsts[-1].evidence.doc_id]
+        op = _figure(
+            subs[i], pool, glossary, entity=None, year=None, kinds=wanted or kinds,
             wording=question.text,
-        ),
-        [0, 1],
-    )
+        )  # fmt: skip
+        if i == 0 and op is not None:
+            firsts.append(op)
+        return op
+
+    ops = _alike(find, [0, 1])
     if ops[0] is None or ops[1] is None or ops[0].quantity == ops[1].quantity:
         return None  # one figure compared with itself is no answer
     return [ops[0], ops[1]]

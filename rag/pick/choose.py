@@ -19,6 +19,7 @@ from rag.glossary import Glossary, mentions
 from rag.numbers import RELATIVE_KINDS, Quantity
 from rag.pick.evidence import Evidence
 from rag.plan.question import (
+    SPEC,
     Question,
     broader_metrics,
     general_metric_vocab,
@@ -536,5 +537,13 @@ def _spec_proximity(sentence: str, q: Quantity, question: Question) -> float:
     answers "400G规格有多少条", the "超过100万条" beside it belongs to 800G."""
     if not question.specs or q.start is None or q.end is None:
         return 0.0
-    window = sentence[max(0, q.start - 12) : q.start] + " " + sentence[q.end : q.end + 12]
-    return 3.0 if question.specs & specs_in(window) else 0.0
+    start, end = q.start, q.end
+    # The grade written nearest the figure is its own, before it rather than after ("12层HBM4
+    # 单颗约560美元，对比12层HBM3E约370美元": 560 is HBM4's, though HBM3E follows it closely).
+    distances = [
+        (start - m.end() if m.end() <= start else m.start() - end + 6, m.group(0).lower())
+        for m in SPEC.finditer(sentence)
+        if m.end() <= start or m.start() >= end
+    ]
+    near = [(d, spec) for d, spec in distances if d <= 12]
+    return 3.0 if near and min(near)[1] in question.specs else 0.0

@@ -422,14 +422,15 @@ def metric_vocab(glossary: Glossary) -> frozenset[str]:
 
 
 # A product grade or model: 400G, 1.6T, GB300, H100. The tokenizer splits "400G" into
-# "400" + "g", so these are matched whole to tell "400G规格有多少" from the total beside it.
-_SPEC = re.compile(
-    r"(?<![A-Za-z0-9.])(?:[A-Za-z]{1,4}\d{2,4}[A-Za-z]?|\d+(?:\.\d+)?[A-Za-z])(?![A-Za-z0-9])"
+# "400" + "g", so these are matched whole (a generation too: HBM4, DDR5, HBM3E) to tell "400G规格有多少" from the total beside it.
+SPEC = re.compile(
+    r"(?<![A-Za-z0-9.])(?:[A-Za-z]{1,4}\d{2,4}[A-Za-z]?|[A-Za-z]{3,4}\d[A-Za-z]?|\d+(?:\.\d+)?[A-Za-z])"
+    r"(?![A-Za-z0-9])"
 )
 
 
 def specs_in(text: str) -> frozenset[str]:
-    return frozenset(m.group(0).lower() for m in _SPEC.finditer(text))
+    return frozenset(m.group(0).lower() for m in SPEC.finditer(text))
 
 
 _NOT_NAMES = frozenset(

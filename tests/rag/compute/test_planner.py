@@ -493,3 +493,72 @@ def test_the_count_divided_by_is_looked_up_by_its_own_metric_not_beside_the_amou
     )
     # "两家" sits beside the profit, yet the count asked is the quarter's turbine sales.
     assert calc is not None and calc.tool_calls and "7022.44元/台" in calc.answer, calc
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("铜箔一季度出货比二季度多多少吨？", True),
+        ("By what percentage is the A2 grade's price above the A1 grade's?", True),
+        ("A2级单颗价格比A1级高百分之多少？", True),
+        ("How many tonnes less copper foil than aluminium foil was shipped?", True),
+        ("To hit its full-year target, how much revenue does it need in Q4?", True),
+        ("11、12两个月平均每月需要卖多少万辆？", True),
+        ("Over the three years, what was the annualised run-rate of bookings?", True),
+        # a change or a share of one figure is stated, not computed from two
+        ("恒瑞医药三季度营收同比增长多少？", False),
+        ("恒瑞医药三季度归母净利润环比增长多少？", False),
+        ("恒瑞医药海外收入占比多少？", False),
+        ("What was Hengrui's Q3 revenue?", False),
+    ],
+)
+def test_only_a_calculation_answers_a_comparison_a_target_or_a_mean(question, expected):
+    from rag.compute.planner import only_computed
+
+    language = "en" if question.isascii() else "zh"
+    assert only_computed(Question.parse(question, language, GLOSSARY)) is expected  # type: ignore[arg-type]
+
+
+@pytest.mark.unit
+def test_two_parts_compared_are_the_parts_not_their_total():
+    docs = _docs("2025年1-9月全国铜箔出货合计83.20万吨，其中锂电铜箔51.10万吨、标准铜箔32.10万吨。")
+    calc = _plan(
+        "How many tonnes less standard copper foil than lithium battery copper foil was shipped?",
+        docs,
+    )
+    assert calc is None or "83.2" not in calc.answer  # never the total as one side
+    english = _docs(
+        "Lithium battery copper foil shipments were 511,000 tonnes in 9M25.",
+        "Standard copper foil shipments were 321,000 tonnes in 9M25.",
+    )
+    calc = _plan(
+        "How many tonnes more lithium battery copper foil than standard copper foil was shipped in 9M25?",
+        english,
+    )
+    assert calc is not None and calc.tool_calls and calc.tool_calls[0].name == "difference", calc
+    assert "190,000" in calc.answer or "190000" in calc.answer.replace(",", ""), calc.answer
+
+
+@pytest.mark.unit
+def test_a_price_above_another_grades_is_their_gap_in_percent():
+    docs = _docs("明年12层HBM4单颗约560美元，对比12层HBM3E约370美元，价差明显。")
+    calc = _plan("12层HBM4单颗价格比12层HBM3E高百分之多少？", docs)
+    assert calc is not None and calc.tool_calls and calc.tool_calls[0].name == "growth_rate", calc
+    assert "51.4%" in calc.answer, calc.answer  # (560 − 370) ÷ 370, 560 being HBM4's
+
+
+@pytest.mark.unit
+def test_a_comparison_over_a_period_takes_no_figure_of_another_span():
+    glossary = Glossary(entities=[["甲电池"], ["乙电池"]]).with_lexicon([], [])
+    docs = _docs(
+        "2025年1-8月甲电池全球市占率36.8%。",
+        "1-9月甲电池国内市占率42.75%，乙电池市占率22.57%。",
+    )
+    parsed = Question.parse(
+        "By how many percentage points did 甲电池's share exceed 乙电池's in January-September 2025?",
+        "en",
+        glossary,
+    )
+    calc = plan_and_compute(parsed, docs, glossary, retrieve=lambda _: docs)
+    assert calc is None or "36.8" not in calc.answer, calc
