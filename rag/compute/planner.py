@@ -370,7 +370,7 @@ COMPARED = re.compile(
     re.I,
 )
 # Two figures compared as phrases: "分布式光伏新增装机比集中式多多少GW", "how many GW less
-# centralised PV than distributed PV", "by what percentage is A's price above B's".
+# centralised PV than distributed PV", "A价格比B高百分之多少".
 _PHRASE = r"[\u4e00-\u9fffA-Za-z0-9（）()\-]"
 COMPARED_ZH = re.compile(
     rf"({_PHRASE}{{2,30}}?)(?<![同环占配])比(?![例重率])({_PHRASE}{{1,30}}?)"
