@@ -148,6 +148,7 @@ class FactRow(Frozen):
         Literal[
             "fy", "h1", "h2", "9m", "q1", "q2", "q3", "q4",
             "m01", "m02", "m03", "m04", "m05", "m06", "m07", "m08", "m09", "m10", "m11", "m12",
+            "ytd02", "ytd04", "ytd05", "ytd07", "ytd08", "ytd10", "ytd11",
         ]
         | None
     ) = None  # fmt: skip

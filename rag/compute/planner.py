@@ -171,7 +171,9 @@ PER_UNIT = re.compile(
 TARGET = re.compile(r"目标|全年|\b(?:target|goal|guidance|full[- ]year)\b", re.I)
 REMAINDER = {"q4": "9m", "h2": "h1"}
 # What part of the year a figure covers, in months (annualising).
-MONTHS = {"h1": 6, "h2": 6, "9m": 9, "q1": 3, "q2": 3, "q3": 3, "q4": 3}
+MONTHS = {"h1": 6, "h2": 6, "9m": 9, "q1": 3, "q2": 3, "q3": 3, "q4": 3} | {
+    f"ytd{n:02d}": n for n in (2, 4, 5, 7, 8, 10, 11)
+}
 # A period the notes do not state, as the difference of two they do.
 DERIVED = {
     "h1": ("9m", "q3"),
@@ -845,6 +847,9 @@ def _span_label(span: str, language: str) -> str:
     if span.startswith("m"):
         month = int(span[1:])
         return f"{month}月" if language == "zh" else calendar.month_name[month]
+    if span.startswith("ytd"):
+        month = int(span[3:])
+        return f"1-{month}月" if language == "zh" else f"Jan-{calendar.month_abbr[month]}"
     return _QUARTERS_ZH.get(span, span.upper()) if language == "zh" else span.upper()
 
 

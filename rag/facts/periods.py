@@ -18,6 +18,8 @@ from rag.sentences import HEADING_JOIN
 Span = Literal[
     "fy", "h1", "h2", "9m", "q1", "q2", "q3", "q4",
     "m01", "m02", "m03", "m04", "m05", "m06", "m07", "m08", "m09", "m10", "m11", "m12",
+    # January to the month named, where no quarter or half ends: "1-8月", "Jan-Oct".
+    "ytd02", "ytd04", "ytd05", "ytd07", "ytd08", "ytd10", "ytd11",
 ]  # fmt: skip
 
 _QUARTER = {"一": "q1", "二": "q2", "三": "q3", "四": "q4", "1": "q1", "2": "q2", "3": "q3", "4": "q4",
@@ -42,6 +44,16 @@ _MONTH_NUMBER = {
     )
     for name in names
 }  # fmt: skip
+# How many months a range from January runs, by its last month or its count.
+_MONTHS_COUNTED = {
+    **{str(n): n for n in range(1, 13)},
+    **{zh: n for n, zh in enumerate("一二三四五六七八九十", start=1)},
+    "两": 2, "十一": 11,
+    **{en: n for n, en in enumerate(
+        ("one", "two", "thr", "fou", "fiv", "six", "sev", "eig", "nin", "ten", "ele"), start=1
+    )},
+    **{name[:3]: n for name, n in _MONTH_NUMBER.items()},
+}  # fmt: skip
 _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (
         span,
@@ -54,6 +66,14 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ),
     )
     for span, pattern in (
+        (
+            # "1-10月累计", "前8个月", "January-October": a part of the year no quarter ends.
+            "ytd",
+            r"1\s*{TO}\s*(1[01]|[24578])\s*月|一至(十一|十|二|四|五|七|八)月|"
+            r"前(十一|十|两|二|四|五|七|八|1[01]|[24578])个?月|"
+            r"first[\s-]+(two|four|five|seven|eight|ten|eleven)[\s-]+months|"
+            r"Jan(?:uary)?\s*(?:{TO}|to|through)\s*(Feb|Apr|May|Jul|Aug|Oct|Nov)[a-z]*\.?",
+        ),
         (
             "9m",
             r"前(?:三|3)(?:个)?季度|1\s*{TO}\s*9\s*月|一至九月|前(?:9|九)个?月|"
@@ -112,6 +132,9 @@ def spans_in(text: str) -> list[tuple[int, int, Span]]:
             if kind == "q":
                 key = next(g for g in match.groups() if g)
                 span: Span = _QUARTER[key.lower()]  # type: ignore[assignment]
+            elif kind == "ytd":
+                key = next(g for g in match.groups() if g)
+                span = f"ytd{_MONTHS_COUNTED[key.lower()[:3]]:02d}"  # type: ignore[assignment]
             elif kind == "month":
                 name = match.group("en")
                 number = _MONTH_NUMBER[name.lower()] if name else int(match.group(1))

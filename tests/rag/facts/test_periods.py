@@ -113,10 +113,14 @@ def test_balance_sheet_dates_are_points_not_spans():
         ("远航物流10月货运量1,204万吨，9月份为1,150万吨", ["m10", "m09"]),
         ("Passenger traffic in March 2025 rose 8%, after February's 6%", ["m03", "m02"]),
         ("Sep-25 shipments of 12,000 units", ["m09"]),
-        # ranges, days and balance dates are no single month
-        ("1-10月累计运量9,860万吨", []),
-        ("1—11月销量", []),
-        ("Deliveries from January to October reached 1.2 million", []),
+        # a range from January is its own part of the year, never its last month
+        ("1-10月累计运量9,860万吨", ["ytd10"]),
+        ("1—11月销量", ["ytd11"]),
+        ("Deliveries from January to October reached 1.2 million", ["ytd10"]),
+        ("前8个月出口", ["ytd08"]),
+        ("in the first ten months of 2025", ["ytd10"]),
+        ("1-6月、1-9月", ["h1", "9m"]),  # ranges a half or three quarters end keep their span
+        # days and balance dates are no single month
         ("公司于12月26日发布公告", []),
         ("截至9月末存款余额3.2万亿元", []),
         ("at end-June, deposits were RMB3.2tn", []),
