@@ -30,7 +30,7 @@ from rag.sentences import is_heading, is_question, sentence_spans
 Change = Literal["yoy", "qoq", "change"]
 
 # Bump when attribution changes: stored facts of another version are recomputed on read.
-FACTS_VERSION = "44"
+FACTS_VERSION = "45"
 
 
 class Fact(BaseModel):
@@ -320,6 +320,8 @@ def extract_facts(
                 )
             if entity == _SHARED:
                 entity = None
+            if not own_clause and _names_a_market(sentence[clause:at], glossary):
+                entity = None  # "1-9月国内动力电池累计装车量493.9GWh": the market's, no company's
             # A clause that writes a year and no span states a full year ("公司2024年营收
             # 1741.44亿元，…四季度需要提速"): the sentence's other period is not its own.
             dated = bool(_YEAR_WRITTEN.search(sentence[clause:at]))
@@ -391,6 +393,23 @@ def extract_facts(
             if is_heading(sentence) and len({name for _, _, name in mentions}) > 1:
                 carried = None  # a heading naming several heads a comparison of them
     return facts
+
+
+# A whole market rather than the company a note is about: a scope word right before an industry
+# word ("国内动力电池累计装车量", "全国新增光伏并网容量", "global EV battery installations"), the
+# company not referred to ("公司国内…" is the company's own domestic figure).
+_MARKET_SCOPE = re.compile(
+    r"全国|国内|全球|全行业|行业|\b(?:nationwide|industry[- ]wide|global|domestic|China's)\b", re.I
+)
+_THE_COMPANY = re.compile(r"公司|本司|\b(?:the company|the group|its)\b", re.I)
+
+
+def _names_a_market(clause: str, glossary: Glossary) -> bool:
+    if _THE_COMPANY.search(clause):
+        return False
+    return any(
+        glossary.topics_in(clause[m.end() : m.end() + 12]) for m in _MARKET_SCOPE.finditer(clause)
+    )
 
 
 # What may open a clause before its subject: a connective ("而", "其中", "比如"), the agent

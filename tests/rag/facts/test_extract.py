@@ -297,3 +297,18 @@ def test_an_undated_figure_beside_last_years_for_the_same_period_is_this_years()
     # With no year of the note to count from, nothing is dated.
     undated = extract_facts(sentence, glossary, general_metric_vocab())
     assert [f.quantity.year for f in undated] == [None, None]
+
+
+def test_a_market_total_is_the_markets_not_the_company_the_chunk_is_about():
+    glossary = GLOSSARY.with_lexicon([], [])  # with the shipped industry words
+    text = (
+        "1-9月国内动力电池累计装车量493.9GWh，同比增长42.5%；其中宁德时代装车210.67GWh。"
+        "公司国内动力电池装车量继续提升，达到150.2GWh。"
+    )
+    facts = {
+        f.quantity.raw: f
+        for f in extract_facts(text, glossary, general_metric_vocab(), subject="宁德时代")
+    }
+    assert facts["493.9GWh"].entity is None  # the whole market's, though the note is CATL's
+    assert facts["210.67GWh"].entity == "宁德时代"
+    assert facts["150.2GWh"].entity == "宁德时代"  # "公司…": the company's own domestic figure
