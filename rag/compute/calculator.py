@@ -50,6 +50,32 @@ class UngroundedOperandError(CalculatorError):
         super().__init__(f"operand(s) not found in the evidence: {names}")
 
 
+def spread(q: Quantity, periods: int) -> CalcResult:
+    """An amount spread evenly over a number of periods: 89.8万辆 over 2 months = 44.9万辆 a
+    month."""
+    if periods < 1:
+        raise CalculatorError("an amount is spread over one period or more")
+    if q.kind in ("percent", "percentage_points", "ratio", "fraction", "multiple"):
+        raise CalculatorError(f"a {q.kind} is not spread over periods")
+    low, high, qual = _propagate(lambda v: v / Decimal(periods), [q], [1])
+
+    def formula(lang: Language, v: Quantity) -> str:
+        return f"{_term(q, lang)} ÷ {periods} = {_shown(v, lang)}"
+
+    return _result(
+        "spread",
+        [q],
+        low,
+        high,
+        qual,
+        kind=q.kind,
+        formula=formula,
+        unit=q.unit,
+        noun=q.noun,
+        currency=q.currency,
+    )
+
+
 # ---------------------------------------------------------------------------------------------
 # Safe arithmetic
 
@@ -622,9 +648,10 @@ def work_back(level: Quantity, change: Quantity, *, decrease: bool) -> CalcResul
 
 
 def annualise(q: Quantity, months: int) -> CalcResult:
-    """A part-year figure at its run-rate for twelve months: H1 × 12 ÷ 6, 9M × 12 ÷ 9."""
-    if months not in (3, 6, 9):
-        raise CalculatorError("annualise takes a quarter, a half or nine months")
+    """A part-year figure at its run-rate for twelve months: H1 × 12 ÷ 6, 9M × 12 ÷ 9,
+    January to October × 12 ÷ 10."""
+    if months not in range(1, 12):
+        raise CalculatorError("annualise takes a part of the year, 1 to 11 months")
     if q.kind in ("percent", "percentage_points", "ratio", "fraction", "multiple"):
         raise CalculatorError(f"a {q.kind} is not annualised by scaling")
     factor = Decimal(12) / Decimal(months)

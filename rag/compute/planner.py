@@ -32,6 +32,7 @@ from rag.compute.calculator import (
     percent_change,
     ratio,
     share,
+    spread,
     total,
     work_back,
 )
@@ -258,7 +259,12 @@ def plan_and_compute(
         computed = _between_times(question, docs, glossary)
         if computed is not None:
             return computed
-    if CHANGE.search(text) and TARGET.search(text):
+    if TARGET.search(text) and _STILL_NEEDED.search(text) and _MEAN_PER_PERIOD.search(text):
+        computed = _needed_per_month(question, docs, glossary)
+        if computed is not None:
+            return computed
+    # "增长9%的目标", or "to hit its ~9% growth target, how much would it need in Q4"
+    if TARGET.search(text) and (CHANGE.search(text) or _STILL_NEEDED.search(text)):
         computed = _needed_for_target(question, docs, glossary)
         if computed is not None:
             return computed
@@ -839,7 +845,10 @@ def _between_spans(
     return _change_between(start, end, labels, question, growth=growth)
 
 
-_QUARTERS_ZH = {"q1": "一季度", "q2": "二季度", "q3": "三季度", "q4": "四季度"}
+_QUARTERS_ZH = {
+    "q1": "一季度", "q2": "二季度", "q3": "三季度", "q4": "四季度",
+    "h1": "上半年", "h2": "下半年", "9m": "前三季度", "fy": "全年",
+}  # fmt: skip
 
 
 def _span_label(span: str, language: str) -> str:
@@ -1232,18 +1241,68 @@ def _needed_for_target(
         _call(needed, {"a": target.text(question.language), "b": done.quantity.raw}, question),
     ]
     b, d = _term(base, marker[0], question), _term(done, marker[1], question)
-    span = question.period.span.upper()
+    span = _span_label(question.period.span, question.language)
+    done_label = _span_label(done_span, question.language)
     if question.language == "en":
         text = (
             f"{span} would need {needed.text('en')}: a full-year target of "
             f"{target.text('en')} ({year - 1} full year {b} × (1 + {pct.raw.strip()})) minus "
-            f"{done_span.upper()} {year} {d} ({needed.formula('en')})."
+            f"{done_label} {year} {d} ({needed.formula('en')})."
         )
     else:
         text = (
             f"{span}需{needed.text('zh')}：全年目标{target.text('zh')}（{year - 1}年全年{b}"
-            f" ×（1 + {pct.raw.strip()}））减去{year}年{done_span.upper()} {d}"
+            f" ×（1 + {pct.raw.strip()}））减去{year}年{done_label}{d}"
             f"（{needed.formula('zh')}）。"
+        )
+    return Calculation(text, evidence, calls)
+
+
+def _needed_per_month(
+    question: Question, docs: list[Document], glossary: Glossary
+) -> Calculation | None:
+    """ "全年目标460万辆，按1-10月累计销量计算，11、12两个月平均每月需要卖多少": the target the
+    question states less the part of the year done, spread over the months left."""
+    targets = [q for q in extract_quantities(question.text) if q.kind in ("count", "money")]
+    done_spans = [s for _, _, s in spans_in(question.text) if s in MONTHS]
+    if len(targets) != 1 or not done_spans:
+        return None
+    target, span = targets[0], done_spans[0]
+    left = 12 - MONTHS[span]
+    entity = question.entities[0] if question.entities else None
+    done = _figure(
+        question, docs, glossary, entity=entity, year=None, period=span,
+        kinds=frozenset({target.kind}),
+    )  # fmt: skip
+    if done is None or left < 1:
+        return None
+    evidence, marker = _cite([done])
+    try:
+        _checked([done], [q for e in evidence for q in e.quantities] + [target])
+        remaining = difference(target, done.quantity)
+        result = spread(remaining.value, left)
+    except CalculatorError:
+        return None
+    calls = [
+        _call(remaining, {"a": target.raw, "b": done.quantity.raw}, question),
+        _call(
+            result, {"figure": remaining.text(question.language), "periods": str(left)}, question
+        ),
+    ]
+    d = _term(done, marker[0], question)
+    label = _span_label(span, question.language)
+    if question.language == "en":
+        shown = result.text("en")
+        text = (
+            f"{shown[:1].upper()}{shown[1:]} a month: the target {target.raw.strip()} less {label} "
+            f"{d} leaves {remaining.text('en')} for the {left} months left "
+            f"({remaining.formula('en')}; {result.formula('en')})."
+        )
+    else:
+        text = (
+            f"每月{result.text('zh')}：目标{target.raw.strip()}减去{label}{d}，剩余"
+            f"{remaining.text('zh')}，分摊到余下{left}个月（{remaining.formula('zh')}；"
+            f"{result.formula('zh')}）。"
         )
     return Calculation(text, evidence, calls)
 

@@ -343,8 +343,23 @@ def test_annualise_scales_a_part_year_to_twelve_months() -> None:
     result = annualise(half, 6)
     assert result.value.low == D("60970000000") and "× 12 ÷ 6" in result.formula("en")
     assert abs(annualise(half, 9).value.low - D("40646666667")) < D("1e6")
+    assert annualise(half, 10).value.low == D("36582000000")  # January to October × 12 ÷ 10
     with pytest.raises(CalculatorError):
         annualise(figure(RESULTS, "41.21%"), 6)
+    with pytest.raises(CalculatorError):
+        annualise(half, 12)  # a full year is no part of one
+
+
+def test_an_amount_spread_over_the_periods_left() -> None:
+    from rag.compute.calculator import spread
+
+    left = extract_quantities("约89.8万辆")[0]
+    result = spread(left, 2)
+    assert result.value.low == D("449000") and result.formula("zh").endswith("= 约44.9万")
+    with pytest.raises(CalculatorError):
+        spread(left, 0)
+    with pytest.raises(CalculatorError):
+        spread(extract_quantities("12%")[0], 2)
 
 
 def test_an_average_keeps_one_decimal_more_than_its_figures():

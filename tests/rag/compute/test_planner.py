@@ -562,3 +562,31 @@ def test_a_comparison_over_a_period_takes_no_figure_of_another_span():
     )
     calc = plan_and_compute(parsed, docs, glossary, retrieve=lambda _: docs)
     assert calc is None or "36.8" not in calc.answer, calc
+
+
+@pytest.mark.unit
+def test_a_targets_remainder_spread_over_the_months_left():
+    glossary = Glossary(entities=[["远航汽车"]]).with_lexicon([], [])
+    docs = _docs("远航汽车1-10月累计销量约80.5万辆，同比增长12%。")
+    parsed = Question.parse(
+        "远航汽车全年目标100万辆，按1-10月累计销量计算，11、12两个月平均每月需要卖多少万辆？",
+        "zh",
+        glossary,
+    )
+    calc = plan_and_compute(parsed, docs, glossary, retrieve=lambda _: docs)
+    assert calc is not None and [c.name for c in calc.tool_calls] == ["difference", "spread"]
+    assert "9.75万" in calc.answer, calc.answer  # (100万 − 80.5万) ÷ 2
+
+
+@pytest.mark.unit
+def test_a_growth_target_worded_in_english_is_what_the_last_quarter_needs():
+    docs = _docs(
+        "恒瑞医药2024年营业收入279.85亿元。",
+        "恒瑞医药2025年前三季度营业收入231.88亿元。",
+    )
+    calc = _plan(
+        "To hit a 10% full-year revenue growth target, how much revenue would Hengrui need in Q4 2025?",
+        docs,
+    )
+    assert calc is not None and calc.tool_calls, calc
+    assert "7.5955 billion" in calc.answer, calc.answer  # 279.85亿 × 1.1 − 231.88亿
