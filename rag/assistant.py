@@ -25,7 +25,7 @@ from rag.compute.planner import (
 )
 from rag.config import Settings
 from rag.facts.lexicon import STOCK_CODE
-from rag.glossary import Glossary
+from rag.glossary import Glossary, mentions
 from rag.language import detect_language
 from rag.pick.choose import about_entity, best_quantity, coverage_gap
 from rag.pick.evidence import Evidence, by_named_source, row_evidence, select_evidence
@@ -203,6 +203,30 @@ class Assistant:
                 )
         return None
 
+    def _notes_about(self, question: Question, filters: Filters | None) -> Filters | None:
+        """Filters narrowed to the notes that name every industry the question does (any
+        alias, either language, whole words); None when no note does."""
+        collection = self.vector_store._collection  # type: ignore[attr-defined]
+        sources: set[str] | None = None
+        for group in question.topics:
+            aliases = [a for a in group if len(a) >= 2]
+            # Chroma's $contains is case-sensitive: "Bank" in a table header, "bank" in prose.
+            spellings = dict.fromkeys(v for a in aliases for v in (a, a.capitalize(), a.upper()))
+            contains: list[dict[str, str]] = [{"$contains": a} for a in spellings]
+            where = contains[0] if len(contains) == 1 else {"$or": contains}
+            got = collection.get(where_document=where, include=["metadatas", "documents"])
+            named = {
+                str(meta.get("source"))
+                for meta, text in zip(got["metadatas"] or [], got["documents"] or [], strict=True)
+                if any(mentions(text, a) for a in aliases)  # "port" is not in "report"
+            }
+            sources = named if sources is None else sources & named
+        if filters is not None and filters.doc_ids and sources:
+            sources &= set(filters.doc_ids)
+        if not sources:
+            return None
+        return (filters or Filters()).model_copy(update={"doc_ids": sorted(sources)})
+
     def _notes_naming(self, filters: Filters) -> Filters | None:
         """The filters with `doc_ids` narrowed to the notes that name the company (any alias
         its group has: 比亚迪 / BYD / 002594.SZ); None when no note does."""
@@ -314,6 +338,17 @@ class Assistant:
                 filters=narrowed,
                 language=language,
             )
+        if question.topics and not any(_names_topics(d, question) for d in docs):
+            # "哪家银行…" over notes written in English: no retrieved chunk is about banks, but
+            # a note is. Its chunks are searched instead of answering from another industry's.
+            about = self._notes_about(question, request.filters)
+            if about is not None:
+                docs = self.retriever.invoke(
+                    question.text,
+                    k=request.top_k or self.settings.top_k,
+                    filters=about,
+                    language=language,
+                )
         evidence = select_evidence(question, docs, glossary)
         timings["evidence"] = _ms(t)
         ranked = self._ranked(question, docs, glossary)
@@ -638,6 +673,14 @@ class _LlmCall:
             self.events.put(("error", str(exc)))
         finally:
             self._lock.release()
+
+
+def _names_topics(doc: Document, question: Question) -> bool:
+    """Whether a retrieved chunk (its text, headings or note title) names every industry the
+    question names."""
+    meta = doc.metadata
+    text = f"{meta.get('title', '')} {meta.get('heading', '')} {meta.get('section', '')} {doc.page_content}"
+    return all(any(mentions(text, a) for a in group) for group in question.topics)
 
 
 def _ms(since: float) -> float:

@@ -115,3 +115,26 @@ def test_a_which_company_question_is_answered_by_the_quoted_sentence_not_the_mod
     assert answer.verification["status"] == "deterministic"
     assert answer.verification["reason"] == "name asked"
     assert "不存在" not in answer.answer and answer.citations
+
+
+@pytest.mark.integration
+def test_a_question_naming_an_industry_is_read_in_the_notes_about_it(fake_settings):
+    """ "哪家银行…" over a bank note written in English: the Chinese question retrieves the AEC
+    notes first; the note that names banks is searched instead of answering from them."""
+    (fake_settings.corpus_dir / "lenders_h1.md").write_text(
+        "---\ntitle: Lenders, H1 2025\ndate: 2025-09-01\n---\n\n"
+        "## Results\n\n"
+        "| Bank | Net profit attributable (RMB bn) | YoY |\n|---|---|---|\n"
+        "| Alpha Bank | 120.5 | +2.1% |\n"
+        "| Beta Bank | 80.2 | -1.5% |\n"
+        "| Gamma Bank | 60.7 | +4.3% |\n",
+        encoding="utf-8",
+    )
+    embeddings = HashEmbeddings()
+    indexer = Indexer(fake_settings, embeddings=embeddings)
+    indexer.ingest_all()
+    assistant = Assistant(fake_settings, embeddings=embeddings, vector_store=indexer.vector_store)
+    answer = assistant.ask(AskRequest(question="上半年归母净利润同比增速最快的是哪家银行？"))
+    assert not answer.abstained and answer.citations, answer.answer
+    assert all(c.source.endswith("lenders_h1.md") for c in answer.citations), answer.citations
+    assert "AEC" not in answer.answer
