@@ -552,6 +552,13 @@ def _figure(
             if not _measures_asked(f, question, glossary, wording)
             and not named_beside(ev, f.quantity, question)
         }
+        # A year asked with no span is a whole year: a nine-month or quarter figure is not
+        # that year's ("2021年到2024年的复合增速" takes no "前三季度…920.3亿美元").
+        part_year = (
+            {f.quantity for f in facts_of(ev) if f.period and f.period != "fy"}
+            if year is not None and sub.period is None
+            else set()
+        )
         dated = replace(
             ev,
             quantities=tuple(
@@ -562,6 +569,7 @@ def _figure(
                 if (year is None or q.year == year or (q.year is None and ev.years == {year}))
                 and (kinds is None or q.kind in kinds)
                 and q not in unasked
+                and q not in part_year
             ),
         )
         picked = best_quantity(sub, [dated])

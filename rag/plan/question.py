@@ -805,11 +805,15 @@ _ASKS_RELATIVE = re.compile(
     r"\b(?:share of|proportion of|percentage of|what percent(?:age)?|how many times)\b",
     re.I,
 )
+# "How much did its price change …, in percent?": a percentage asked, whatever it is of.
+_IN_PERCENT = re.compile(r"百分之多少|\bin (?:exact )?percent(?:age)?(?: terms)?\b", re.I)
 
 
 def asks_relative(text: str) -> bool:
     """Whether a question asks a share or a multiple, not an amount ("按1:1.25的比例需要多少根"
     asks the count)."""
+    if _IN_PERCENT.search(text):
+        return True
     return bool(_ASKS_RELATIVE.search(text)) and not (
         _ASKS_MONEY.search(text) or _ASKS_COUNT.search(text)
     )

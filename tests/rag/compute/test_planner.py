@@ -590,3 +590,15 @@ def test_a_growth_target_worded_in_english_is_what_the_last_quarter_needs():
     )
     assert calc is not None and calc.tool_calls, calc
     assert "7.5955 billion" in calc.answer, calc.answer  # 279.85亿 × 1.1 − 231.88亿
+
+
+@pytest.mark.unit
+def test_a_year_asked_with_no_span_takes_no_nine_month_figure():
+    docs = _docs(
+        "2021年全年对外授权总额138.5亿美元。",
+        "2024年全年对外授权总金额519亿美元。",
+        "2025年前三季度对外授权总金额约920.3亿美元，已超过去年全年。",
+    )
+    calc = _plan("对外授权总额从2021年到2024年的年复合增速是多少？", docs)
+    assert calc is not None and calc.tool_calls, calc
+    assert "519亿美元" in calc.answer and "920.3" not in calc.answer, calc.answer

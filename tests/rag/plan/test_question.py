@@ -167,3 +167,19 @@ def test_an_amount_per_unit_is_per_what_it_names():
     assert stated_per(sentence, per_car) == "车" and stated_per(sentence, per_wh) == "Wh"
     assert not same_per("Wh", "车")  # a unit symbol is only itself
     assert same_per("车", "辆") and same_per("vehicle", "辆")  # words are not compared
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize(
+    ("text", "relative"),
+    [
+        ("How much has the average selling price changed since 2022, in percent?", True),
+        ("均价较2022年变化了百分之多少？", True),
+        ("What was the average selling price in 2022?", False),
+        ("How much revenue did it book, in RMB?", False),
+    ],
+)
+def test_a_change_asked_in_percent_is_relative_whatever_it_is_of(text, relative):
+    from rag.plan.question import asks_relative
+
+    assert asks_relative(text) is relative
