@@ -1584,6 +1584,7 @@ def _annualise(question: Question, docs: list[Document], glossary: Glossary) -> 
     span = spans[0]
     year = min(question.years) if question.years else None
     entity = question.entities[0] if question.entities else None
+    asked = question.asked_kind  # "全年对外授权总额约为多少亿美元": the amount, not the deals
     op = _figure(
         question,
         docs,
@@ -1591,7 +1592,7 @@ def _annualise(question: Question, docs: list[Document], glossary: Glossary) -> 
         entity=entity,
         year=None,
         period=span,
-        kinds=frozenset({"money", "count"}),
+        kinds=frozenset({asked}) if asked in ("money", "count") else frozenset({"money", "count"}),
     )
     if op is None:
         return _missing(question, [f"{span.upper()} {year or ''}".strip()])
@@ -1606,7 +1607,7 @@ def _annualise(question: Question, docs: list[Document], glossary: Glossary) -> 
         question,
         {"figure": op.quantity.raw, "months": str(MONTHS[span])},
         "At that run-rate, a full year of",
-        "按此节奏全年约",
+        "按此节奏全年",
     )
 
 

@@ -719,10 +719,12 @@ def asked_noun(text: str) -> str | None:
 
 
 _ASKS_MONEY = re.compile(
-    r"多少(?:美元|元|钱|人民币)|单价|价格|售价|how much (?:money|does .{1,40} cost)|\bprice\b|\bcost\b"
+    r"多少(?:[万亿千百]|百万|千万)?(?:美元|港元|欧元|元|钱|人民币)|单价|价格|售价|how much (?:money|does .{1,40} cost)|\bprice\b|\bcost\b"
     # an amount per unit ("revenue per TEU", "单车利润"): never a count of those units
     r"|\b(?:revenue|sales|profit|income|earnings|margin)s?\s+(?:per|a|each)\s+[A-Za-z]"
-    r"|[单每][\u4e00-\u9fff]?(?:收入|营收|利润|净利|盈利|毛利)",
+    r"|[单每][\u4e00-\u9fff]?(?:收入|营收|利润|净利|盈利|毛利)"
+    # a sum of money by name ("对外授权总额", "销售额", "deal value"), never a count of deals
+    r"|金额|总额|销售额|交易额|订单额|\b(?:deal|contract|transaction|order) values?\b",
     re.I,
 )
 

@@ -602,3 +602,12 @@ def test_a_year_asked_with_no_span_takes_no_nine_month_figure():
     calc = _plan("对外授权总额从2021年到2024年的年复合增速是多少？", docs)
     assert calc is not None and calc.tool_calls, calc
     assert "519亿美元" in calc.answer and "920.3" not in calc.answer, calc.answer
+
+
+@pytest.mark.unit
+def test_annualising_an_amount_asked_in_money_takes_no_count_of_deals():
+    docs = _docs("前三季度累计交易达到103笔，交易总额约920.3亿美元。")
+    calc = _plan("按前三季度的节奏简单年化，今年全年交易总额约为多少亿美元？", docs)
+    assert calc is not None and calc.tool_calls and calc.tool_calls[0].name == "annualise", calc
+    assert "1227.07亿美元" in calc.answer and "笔" not in calc.answer, calc.answer
+    assert "约约" not in calc.answer
