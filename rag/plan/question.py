@@ -80,9 +80,12 @@ ASKS_CHANGE = re.compile(
 )
 
 
+# A name asked: "哪家", "哪个品牌", "which liquor maker", "who" (not "which quarter" or "哪一年").
+_NOT_A_NAME = r"(?:年|季度?|月|周|天|时候|时间|阶段)"
 ASKS_WHO = re.compile(
-    r"哪家|哪些(?:公司|厂商|企业|客户|供应商)|哪个(?:公司|厂商|企业|客户)|谁|"
-    r"\b(?:which (?:compan|firm|vendor|supplier|customer|client|player)\w*|who)\b",
+    rf"哪家|哪一家|哪些(?!{_NOT_A_NAME})|哪(?:一)?个(?!{_NOT_A_NAME})|谁|"
+    r"\bwho\b|\bwhich\b(?!\s+(?:years?|quarters?|months?|periods?|days?|weeks?|halves|half|"
+    r"metrics?|figures?|of the (?:years|quarters|months))\b)",
     re.I,
 )
 

@@ -54,10 +54,27 @@ def deterministic_answer(question: Question, evidence: list[Evidence]) -> str:
         return f"{figures}[{i + 1}]。原文：“{ev.display('zh')}”"
     # No single figure asked: the best sentence, plus the next when it scores nearly as well.
     shown = [top[0]] + [j for j in top[1:2] if evidence[j].score >= 0.75 * evidence[top[0]].score]
+    # A name asked, which the sentence leaves to the one before ("…第三季度营收89.60亿元，单季
+    # 营收首次超过五粮液" under 山西汾酒): the company it is about is said first.
+    about = _unwritten_subject(question, evidence[shown[0]]) if question.asks_who else None
     if language == "en":
         quotes = " ".join(f"“{evidence[j].display('en')}” [{j + 1}]" for j in shown)
-        return f"The notes say: {quotes}"
-    return "".join(f"{evidence[j].display('zh')}[{j + 1}]" for j in shown)
+        return f"{about}. The notes say: {quotes}" if about else f"The notes say: {quotes}"
+    quoted = "".join(f"{evidence[j].display('zh')}[{j + 1}]" for j in shown)
+    return f"{about}：{quoted}" if about else quoted
+
+
+def _unwritten_subject(question: Question, ev: Evidence) -> str | None:
+    """The one company a sentence is about (carried from the sentence or heading before it)
+    that it does not write itself and the question does not name."""
+    if ev.header is not None or not ev.facts:
+        return None  # a table row's owners are its labels; a sentence with no figure, unknown
+    asked = {a.lower() for group in question.entities for a in group}
+    owners = [f.entity for f in ev.facts if f.entity]
+    others = [
+        name for name in dict.fromkeys(owners) if name.lower() not in asked and name not in ev.text
+    ]
+    return others[0] if len(others) == 1 else None
 
 
 def _declined(question: Question, ev: Evidence, q: Quantity) -> bool:

@@ -183,3 +183,22 @@ def test_a_change_asked_in_percent_is_relative_whatever_it_is_of(text, relative)
     from rag.plan.question import asks_relative
 
     assert asks_relative(text) is relative
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize(
+    ("text", "who"),
+    [
+        ("Which liquor maker's quarterly revenue exceeded Wuliangye's for the first time?", True),
+        ("Which EV start-up topped the ranking?", True),
+        ("液冷系统包括哪些主要组件？", True),
+        ("哪个品牌增长最快？", True),
+        ("Which quarter had the highest revenue?", False),
+        ("哪个季度营收最高？", False),
+        ("哪一年开始盈利？", False),
+    ],
+)
+def test_a_name_is_asked_by_which_or_who_but_not_which_period(text, who):
+    from rag.plan.question import ASKS_WHO
+
+    assert bool(ASKS_WHO.search(text)) is who

@@ -1,0 +1,31 @@
+"""rag/render/answer.py: answers composed from evidence (sentences written for these tests)."""
+
+from __future__ import annotations
+
+import pytest
+from langchain_core.documents import Document
+
+from rag.glossary import Glossary
+from rag.pick.evidence import select_evidence
+from rag.plan.question import Question
+from rag.render.answer import deterministic_answer
+
+GLOSSARY = Glossary(entities=[["青禾酒业"], ["远山酒业"]]).with_lexicon([], [])
+
+
+@pytest.mark.unit
+def test_a_name_asked_is_said_when_the_quoted_sentence_leaves_it_to_the_one_before():
+    text = (
+        "青禾酒业前三季度营收329.24亿元，同比增长5.00%。"
+        "第三季度营收89.60亿元，单季营收首次超过远山酒业。"
+    )
+    doc = Document(page_content=text, metadata={"source": "liquor.md", "title": "t", "start": 0})
+    question = Question.parse("哪家公司第三季度单季营收首次超过远山酒业？", "zh", GLOSSARY)
+    evidence = select_evidence(question, [doc], GLOSSARY)
+    answer = deterministic_answer(question, evidence)
+    assert answer.startswith("青禾酒业："), answer
+    english = Question.parse(
+        "Which company's quarterly revenue first exceeded 远山酒业's in Q3?", "en", GLOSSARY
+    )
+    answer = deterministic_answer(english, select_evidence(english, [doc], GLOSSARY))
+    assert answer.startswith("青禾酒业. The notes say:"), answer
