@@ -48,7 +48,7 @@ _MONTH_NUMBER = {
 _MONTHS_COUNTED = {
     **{str(n): n for n in range(1, 13)},
     **{zh: n for n, zh in enumerate("一二三四五六七八九十", start=1)},
-    "两": 2, "十一": 11,
+    "两": 2, "十一": 11, "十二": 12,
     **{en: n for n, en in enumerate(
         ("one", "two", "thr", "fou", "fiv", "six", "sev", "eig", "nin", "ten", "ele"), start=1
     )},
@@ -67,12 +67,13 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     )
     for span, pattern in (
         (
-            # "1-10月累计", "前8个月", "January-October": a part of the year no quarter ends.
+            # "1-10月累计", "前8个月", "January-October": January to a month; where a quarter or
+            # the year ends there ("1-3月", "1-12月"), that quarter or the full year.
             "ytd",
-            r"1\s*{TO}\s*(1[01]|[24578])\s*月|一至(十一|十|二|四|五|七|八)月|"
-            r"前(十一|十|两|二|四|五|七|八|1[01]|[24578])个?月|"
-            r"first[\s-]+(two|four|five|seven|eight|ten|eleven)[\s-]+months|"
-            r"Jan(?:uary)?\s*(?:{TO}|to|through)\s*(Feb|Apr|May|Jul|Aug|Oct|Nov)[a-z]*\.?",
+            r"1\s*{TO}\s*(1[0-2]|[234578])\s*月|一至(十一|十二|十|二|三|四|五|七|八)月|"
+            r"前(十一|十|两|二|三|四|五|七|八|1[01]|[234578])个?月|"
+            r"first[\s-]+(two|three|four|five|seven|eight|ten|eleven)[\s-]+months|"
+            r"Jan(?:uary)?\s*(?:{TO}|to|through)\s*(Feb|Mar|Apr|May|Jul|Aug|Oct|Nov|Dec)[a-z]*\.?",
         ),
         (
             "9m",
@@ -134,7 +135,8 @@ def spans_in(text: str) -> list[tuple[int, int, Span]]:
                 span: Span = _QUARTER[key.lower()]  # type: ignore[assignment]
             elif kind == "ytd":
                 key = next(g for g in match.groups() if g)
-                span = f"ytd{_MONTHS_COUNTED[key.lower()[:3]]:02d}"  # type: ignore[assignment]
+                months = _MONTHS_COUNTED[key.lower()[:3]]
+                span = {3: "q1", 12: "fy"}.get(months, f"ytd{months:02d}")  # type: ignore[assignment]
             elif kind == "month":
                 name = match.group("en")
                 number = _MONTH_NUMBER[name.lower()] if name else int(match.group(1))

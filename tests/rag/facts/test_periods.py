@@ -120,6 +120,7 @@ def test_balance_sheet_dates_are_points_not_spans():
         ("前8个月出口", ["ytd08"]),
         ("in the first ten months of 2025", ["ytd10"]),
         ("1-6月、1-9月", ["h1", "9m"]),  # ranges a half or three quarters end keep their span
+        ("1-3月、一至十二月、January-March", ["q1", "fy", "q1"]),
         # days and balance dates are no single month
         ("公司于12月26日发布公告", []),
         ("截至9月末存款余额3.2万亿元", []),
