@@ -50,32 +50,6 @@ class UngroundedOperandError(CalculatorError):
         super().__init__(f"operand(s) not found in the evidence: {names}")
 
 
-def spread(q: Quantity, periods: int) -> CalcResult:
-    """An amount spread evenly over a number of periods: 89.8万辆 over 2 months = 44.9万辆 a
-    month."""
-    if periods < 1:
-        raise CalculatorError("an amount is spread over one period or more")
-    if q.kind in ("percent", "percentage_points", "ratio", "fraction", "multiple"):
-        raise CalculatorError(f"a {q.kind} is not spread over periods")
-    low, high, qual = _propagate(lambda v: v / Decimal(periods), [q], [1])
-
-    def formula(lang: Language, v: Quantity) -> str:
-        return f"{_term(q, lang)} ÷ {periods} = {_shown(v, lang)}"
-
-    return _result(
-        "spread",
-        [q],
-        low,
-        high,
-        qual,
-        kind=q.kind,
-        formula=formula,
-        unit=q.unit,
-        noun=q.noun,
-        currency=q.currency,
-    )
-
-
 # ---------------------------------------------------------------------------------------------
 # Safe arithmetic
 
@@ -179,6 +153,22 @@ def _round(value: Decimal, kind: Kind, places: int | None = None) -> Decimal:
     if value != 0 and abs(value) < 1:
         places = max(places, -value.adjusted() + 1)
     return canonical(value.quantize(Decimal(1).scaleb(-places)))
+
+
+def _of_its_kind(
+    operation: str,
+    q: Quantity,
+    low: Decimal,
+    high: Decimal,
+    qualifier: Qualifier,
+    formula: Callable[[Language, Quantity], str],
+) -> CalcResult:
+    """A result of one figure's kind, unit and currency: a run-rate, a share per month, a
+    midpoint."""
+    return _result(
+        operation, [q], low, high, qualifier, kind=q.kind, formula=formula,
+        unit=q.unit, noun=q.noun, currency=q.currency,
+    )  # fmt: skip
 
 
 def _result(
@@ -479,18 +469,7 @@ def midpoint(value_range: Quantity) -> CalcResult:
     def formula(lang: Language, v: Quantity) -> str:
         return f"({_term(lo, lang)} + {_term(hi, lang)}) ÷ 2 = {_shown(v, lang)}"
 
-    return _result(
-        "midpoint",
-        [value_range],
-        mid,
-        mid,
-        qual,
-        kind=value_range.kind,
-        formula=formula,
-        unit=value_range.unit,
-        noun=value_range.noun,
-        currency=value_range.currency,
-    )
+    return _of_its_kind("midpoint", value_range, mid, mid, qual, formula)
 
 
 def multiply(a: Quantity, b: Quantity) -> CalcResult:
@@ -660,18 +639,22 @@ def annualise(q: Quantity, months: int) -> CalcResult:
     def formula(lang: Language, v: Quantity) -> str:
         return f"{_term(q, lang)} × 12 ÷ {months} = {_shown(v, lang)}"
 
-    return _result(
-        "annualise",
-        [q],
-        low,
-        high,
-        qual,
-        kind=q.kind,
-        formula=formula,
-        unit=q.unit,
-        noun=q.noun,
-        currency=q.currency,
-    )
+    return _of_its_kind("annualise", q, low, high, qual, formula)
+
+
+def spread(q: Quantity, periods: int) -> CalcResult:
+    """An amount spread evenly over a number of periods: 89.8万辆 over 2 months = 44.9万辆 a
+    month."""
+    if periods < 1:
+        raise CalculatorError("an amount is spread over one period or more")
+    if q.kind in ("percent", "percentage_points", "ratio", "fraction", "multiple"):
+        raise CalculatorError(f"a {q.kind} is not spread over periods")
+    low, high, qual = _propagate(lambda v: v / Decimal(periods), [q], [1])
+
+    def formula(lang: Language, v: Quantity) -> str:
+        return f"{_term(q, lang)} ÷ {periods} = {_shown(v, lang)}"
+
+    return _of_its_kind("spread", q, low, high, qual, formula)
 
 
 # ---------------------------------------------------------------------------------------------
