@@ -455,7 +455,9 @@ class Assistant:
             yield self._final(text, language, False, cited, [], verification, timings, started)
             return
 
-        fallback = deterministic_answer(question, evidence)
+        fallback = deterministic_answer(
+            question, evidence, partial(_name_in, glossary, question.language)
+        )
         if self.llm is not None and use_llm and question.asks_who and not question.asks_amount:
             # The grounding check verifies figures, not names: asked which company, the model
             # misread the quoted sentence on the seed and dev evals (a name, unchecked). The

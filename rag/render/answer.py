@@ -4,6 +4,7 @@ facts, one figure per company, and the evidence pack and prompt the model drafts
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from rag.compute.ranking import declined_before
@@ -27,8 +28,14 @@ ABSTAIN = {
 NEAREST = {"zh": "最接近的信息：", "en": "The closest facts in the notes:"}
 
 
-def deterministic_answer(question: Question, evidence: list[Evidence]) -> str:
-    """A cited answer built from evidence alone: exact figures, no model involved."""
+def deterministic_answer(
+    question: Question,
+    evidence: list[Evidence],
+    name_in: Callable[[str], str] | None = None,
+) -> str:
+    """A cited answer built from evidence alone: exact figures, no model involved. `name_in`
+    writes a company's name in the answer's language (its English alias in an English
+    answer), where the answer says one the quote leaves unwritten."""
     language = question.language
     top = [i for i, e in enumerate(evidence) if about_entity(e, question)] or [0]
     picked = best_quantity(question, evidence) if question.asks_figure else None
@@ -57,6 +64,9 @@ def deterministic_answer(question: Question, evidence: list[Evidence]) -> str:
     # A name asked, which the sentence leaves to the one before ("…第三季度营收89.60亿元，单季
     # 营收首次超过五粮液" under 山西汾酒): the company it is about is said first.
     about = _unwritten_subject(question, evidence[shown[0]]) if question.asks_who else None
+    if about and name_in is not None:
+        written = name_in(about)
+        about = about if written == about else f"{written} ({about})"
     if language == "en":
         quotes = " ".join(f"“{evidence[j].display('en')}” [{j + 1}]" for j in shown)
         return f"{about}. The notes say: {quotes}" if about else f"The notes say: {quotes}"

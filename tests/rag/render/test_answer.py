@@ -29,3 +29,15 @@ def test_a_name_asked_is_said_when_the_quoted_sentence_leaves_it_to_the_one_befo
     )
     answer = deterministic_answer(english, select_evidence(english, [doc], GLOSSARY))
     assert answer.startswith("青禾酒业. The notes say:"), answer
+
+
+@pytest.mark.unit
+def test_the_name_said_first_is_written_in_the_answers_language():
+    glossary = Glossary(entities=[["青禾酒业", "Qinghe Liquor"], ["远山酒业"]]).with_lexicon([], [])
+    text = "青禾酒业前三季度营收329.24亿元。第三季度营收89.60亿元，单季营收首次超过远山酒业。"
+    doc = Document(page_content=text, metadata={"source": "liquor.md", "title": "t", "start": 0})
+    question = Question.parse("Which company first out-earned 远山酒业 in Q3?", "en", glossary)
+    answer = deterministic_answer(
+        question, select_evidence(question, [doc], glossary), {"青禾酒业": "Qinghe Liquor"}.get
+    )
+    assert answer.startswith("Qinghe Liquor (青禾酒业). The notes say:"), answer
