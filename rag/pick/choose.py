@@ -230,6 +230,16 @@ def figure_period(ev: Evidence, q: Quantity) -> str | None:
     return next(iter(ev.spans)) if len(ev.spans) == 1 else None
 
 
+# Metrics only money measures (profit, revenue, income, costs), unless a rate of them is asked.
+_MONEY_METRIC = re.compile(
+    r"利润|净利|收入|营收|费用|成本|\b(?:profits?|revenues?|income|earnings|expenses?|costs?)\b",
+    re.I,
+)
+_RATE_WORD = re.compile(
+    r"率|占比|比重|份额|倍|\b(?:margin|ratio|rate|share|multiple|yield|growth|change)\b", re.I
+)
+
+
 def best_quantity(question: Question, evidence: list[Evidence]) -> tuple[int, Quantity] | None:
     """(evidence index, figure) that most likely answers a figure question: among the facts
     whose entity, metric, period and kind (level or change) agree with the question, the
@@ -255,6 +265,15 @@ def best_quantity(question: Question, evidence: list[Evidence]) -> tuple[int, Qu
     if not operand and _unnamed_names(question, evidence):
         return None  # "理想汽车…净利润": no sentence here names the company asked
     relative = not operand and question.asks_relative
+    # "What was its profit attributable?": an amount of money, never the TEUs its sentence
+    # also counts (a change, a margin or a share of it is asked otherwise).
+    money_level = (
+        not operand
+        and not question.asks_change
+        and not relative
+        and bool(_MONEY_METRIC.search(question.text))
+        and not _RATE_WORD.search(question.text)
+    )
     # a change of a price ("均价下跌了百分之多少") is a percent, no amount per unit
     per_unit = not (operand or question.asks_change or relative) and question.asks_per_unit
     asked_per = per_what(question.text) if per_unit else None
@@ -293,6 +312,8 @@ def best_quantity(question: Question, evidence: list[Evidence]) -> tuple[int, Qu
             ):
                 continue  # a length or a capacity answers only a question that asks one
             if relative and q.kind not in RELATIVE_KINDS:
+                continue
+            if money_level and q.kind != "money":
                 continue
             if noun and q.kind == "count" and not counts_noun(q, ev, noun):
                 continue

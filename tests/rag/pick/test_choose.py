@@ -658,3 +658,25 @@ def test_a_measure_or_a_duration_never_answers_a_change_asked():
     stated = _evidence("9月全国新增光伏装机9.66GW，同比下降53.8%。")
     picked = best_quantity(asked, [stated])
     assert picked is not None and picked[1].raw == "53.8%"
+
+
+@pytest.mark.unit
+def test_a_profit_asked_is_money_never_the_volume_its_sentence_counts():
+    from rag.plan.question import Question
+
+    glossary = Glossary(entities=[["Harbour Ports"]]).with_lexicon([], [])
+    text = (
+        "Harbour Ports handled 113.28m TEU in 9M25 (+5.6%). "
+        "Its profit attributable rose 19.6% to US$264.3m in 9M25."
+    )
+    doc = Document(page_content=text, metadata={"source": "p.md", "title": "t", "start": 0})
+    question = Question.parse("What was Harbour Ports' 9M25 profit attributable?", "en", glossary)
+    evidence = select_evidence(question, [doc], glossary)
+    picked = best_quantity(question, evidence)
+    assert picked is not None and picked[1].raw.strip() == "US$264.3m", picked
+    only_volume = Document(
+        page_content="Harbour Ports handled 113.28m TEU in 9M25 (+5.6%).",
+        metadata={"source": "p.md", "title": "t", "start": 0},
+    )
+    evidence = select_evidence(question, [only_volume], glossary)
+    assert best_quantity(question, evidence) is None  # no profit stated: no figure at all
