@@ -6,7 +6,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from contextlib import closing
 from functools import cached_property, partial
 
@@ -206,20 +206,13 @@ class Assistant:
     def _notes_about(self, question: Question, filters: Filters | None) -> Filters | None:
         """Filters narrowed to the notes that name every industry the question does (any
         alias, either language, whole words); None when no note does."""
-        collection = self.vector_store._collection  # type: ignore[attr-defined]
         sources: set[str] | None = None
         for group in question.topics:
             aliases = [a for a in group if len(a) >= 2]
             # Chroma's $contains is case-sensitive: "Bank" in a table header, "bank" in prose.
             spellings = dict.fromkeys(v for a in aliases for v in (a, a.capitalize(), a.upper()))
-            contains: list[dict[str, str]] = [{"$contains": a} for a in spellings]
-            where = contains[0] if len(contains) == 1 else {"$or": contains}
-            got = collection.get(where_document=where, include=["metadatas", "documents"])
-            named = {
-                str(meta.get("source"))
-                for meta, text in zip(got["metadatas"] or [], got["documents"] or [], strict=True)
-                if any(mentions(text, a) for a in aliases)  # "port" is not in "report"
-            }
+            # whole words: "port" is not in "report"
+            named = self._sources_containing(spellings, partial(_mentions_any, aliases))
             sources = named if sources is None else sources & named
         if filters is not None and filters.doc_ids and sources:
             sources &= set(filters.doc_ids)
@@ -235,14 +228,28 @@ class Assistant:
             iter(self.glossary.entities_in(company)), [company]
         )
         aliases = [a for a in dict.fromkeys([company, *group]) if len(a) >= 2]
-        collection = self.vector_store._collection  # type: ignore[attr-defined]
-        contains: list[dict[str, str]] = [{"$contains": a} for a in aliases]
-        where_document = contains[0] if len(contains) == 1 else {"$or": contains}
-        got = collection.get(where_document=where_document, include=["metadatas"])
-        sources = {str(m.get("source")) for m in got["metadatas"] or []}
+        sources = self._sources_containing(aliases)
         if filters.doc_ids:
             sources &= set(filters.doc_ids)
         return filters.model_copy(update={"doc_ids": sorted(sources)}) if sources else None
+
+    def _sources_containing(
+        self, spellings: Iterable[str], keep: Callable[[str], bool] | None = None
+    ) -> set[str]:
+        """The notes with a chunk holding any of `spellings` (Chroma's where_document), and,
+        given `keep`, whose chunk text passes it."""
+        collection = self.vector_store._collection  # type: ignore[attr-defined]
+        contains: list[dict[str, str]] = [{"$contains": a} for a in spellings]
+        where = contains[0] if len(contains) == 1 else {"$or": contains}
+        include = ["metadatas", "documents"] if keep is not None else ["metadatas"]
+        got = collection.get(where_document=where, include=include)
+        metas = got["metadatas"] or []
+        texts = got["documents"] if keep is not None else None
+        return {
+            str(meta.get("source"))
+            for i, meta in enumerate(metas)
+            if keep is None or (texts is not None and keep(texts[i]))
+        }
 
     def _estimates(
         self, question: Question, evidence: list[Evidence], filters: Filters | None
@@ -675,6 +682,10 @@ class _LlmCall:
             self.events.put(("error", str(exc)))
         finally:
             self._lock.release()
+
+
+def _mentions_any(aliases: list[str], text: str) -> bool:
+    return any(mentions(text, a) for a in aliases)
 
 
 def _names_topics(doc: Document, question: Question) -> bool:
