@@ -40,6 +40,8 @@ from rag.verify.grounding import Verdict, cited_numbers, judge, last_sentence_en
 
 log = logging.getLogger(__name__)
 _UNSET = object()
+# Chunks added to the retrieved ones because their facts state the asked figure.
+STATING_CHUNKS = 2
 
 
 class Assistant:
@@ -203,6 +205,34 @@ class Assistant:
                 )
         return None
 
+    def _stating_chunks(
+        self, question: Question, docs: list[Document], filters: Filters | None
+    ) -> list[Document]:
+        """The chunks whose facts (read at ingest) state the asked metric for the asked period
+        and company, when retrieval did not bring them: ranked after the retrieved ones, and
+        scored like them. A question in one language over a note in the other is where the
+        words alone find the note but not the sentence."""
+        if not (question.asks_figure and question.metrics and question.period is not None):
+            return []
+        metric = {a.lower() for a in question.metrics[0]}
+        period = question.period
+        companies = {a.lower() for group in question.entities for a in group}
+        allowed = set(filters.doc_ids) if filters is not None and filters.doc_ids else None
+        have = {str(d.metadata.get("id", d.id)) for d in docs}
+
+        def states(row: FactRow) -> bool:
+            about = (row.entity or "").lower() in companies if companies else not row.entity
+            return (
+                about
+                and (row.metric or "").lower() in metric
+                and row.span == period.span
+                and (period.year is None or row.year == period.year)
+                and (allowed is None or row.doc_id in allowed)
+            )
+
+        wanted = [r.chunk_id for r in self._all_fact_rows() if r.chunk_id not in have and states(r)]
+        return self.retriever.chunks(list(dict.fromkeys(wanted))[:STATING_CHUNKS], filters)
+
     def _notes_about(self, question: Question, filters: Filters | None) -> Filters | None:
         """Filters narrowed to the notes that name every industry the question does (any
         alias, either language, whole words); None when no note does."""
@@ -356,6 +386,7 @@ class Assistant:
                     filters=about,
                     language=language,
                 )
+        docs = docs + self._stating_chunks(question, docs, request.filters)
         evidence = select_evidence(question, docs, glossary)
         timings["evidence"] = _ms(t)
         ranked = self._ranked(question, docs, glossary)
@@ -719,10 +750,19 @@ def build_assistant(settings: Settings) -> Assistant:
 
 def _name_in(glossary: Glossary, language: str, entity: str) -> str:
     """An entity's name as an answer in `language` writes it: its first Chinese alias, or its
-    first Latin one that is no stock code."""
+    first Latin one that is no stock code. A Latin name no note writes (only its pinyin, read
+    at ingest) is shown beside the Chinese one: "春秋航空 (Chunqiuhangkong)"."""
+    from rag.facts.lexicon import romanised, short_forms
+
     group = next((g for g in glossary.entities if g and g[0] == entity), [entity])
-    for alias in group:
-        chinese = any("\u4e00" <= ch <= "\u9fff" for ch in alias)
-        if chinese == (language == "zh") and not STOCK_CODE.search(alias):
-            return alias
-    return entity
+    chinese = [a for a in group if any("\u4e00" <= ch <= "\u9fff" for ch in a)]
+    if language == "zh":
+        return next(iter(chinese), entity)
+    spelled = {r for a in chinese for form in (a, *short_forms(a)) for r in romanised(form)}
+    latin = [a for a in group if a not in chinese and not STOCK_CODE.search(a)]
+    written = [a for a in latin if a not in spelled]
+    if written:
+        return written[0]
+    if chinese and latin:
+        return f"{chinese[0]} ({latin[0]})"
+    return next(iter(chinese), entity)

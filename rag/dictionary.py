@@ -75,6 +75,12 @@ def chinese_forms(name: str) -> list[str]:
     return [f for f in dict.fromkeys(forms) if len(f) >= 3]
 
 
+def headwords(name: str) -> tuple[str, ...]:
+    """Every Chinese headword CC-CEDICT glosses with this whole English name, short ones too
+    ("China Southern Airlines" -> 南航): for matching against names the notes write."""
+    return _index().get(name.lower().strip(), ())
+
+
 # "Xiaomi, Chinese electronics company founded in 2010", "Huawei (brand)", "Geely, Chinese car
 # make": an entry that defines its headword as a named company or brand.
 _COMPANY_GLOSS = re.compile(

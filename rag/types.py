@@ -164,6 +164,9 @@ class FactRow(Frozen):
     heading: str = Field("", description="The headings and the question the quote sits under.")
     start: int = Field(description="Offset of the quote in the document's original text.")
     end: int
+    # The chunk it was read from: a figure question finds its sentence through it even when
+    # retrieval ranked that chunk low (an English question over a Chinese note). Internal.
+    chunk_id: str = Field("", exclude=True)
 
 
 class IngestReport(Frozen):

@@ -1877,9 +1877,11 @@ def _of_two_phrases(
     if ops is None:
         return None
     part, whole = ops[0].quantity, ops[1].quantity
+    if part.raw == whole.raw and ops[0].evidence.text == ops[1].evidence.text:
+        return None  # one figure found for both phrases: the other is not stated
     amounts = part.kind == whole.kind and part.kind in ("money", "count", "measure")
-    if operation is share and amounts and part.low > whole.high:
-        return None  # a part larger than its whole: one of the two is another figure
+    if operation is share and amounts and part.low >= whole.high:
+        return None  # a part as large as its whole: one of the two is another figure
     evidence, marker = _cite(ops)
     try:
         _checked(ops, [q for e in evidence for q in e.quantities])

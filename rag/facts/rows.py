@@ -143,6 +143,7 @@ def _row(
         ),
         start=start,
         end=end,
+        chunk_id=str(doc.id),
     )
 
 

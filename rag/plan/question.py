@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import cache, cached_property, lru_cache
 
-from rag.dictionary import chinese_forms, company_forms
+from rag.dictionary import chinese_forms, company_forms, headwords
 from rag.facts.lexicon import place_names, short_forms
 from rag.facts.periods import (
     Period,
@@ -43,7 +43,9 @@ _ASKS_FIGURE = re.compile(
 )
 
 
-_WHAT_IS = re.compile(r"\bwhat (?:is|are|was|were)\b", re.IGNORECASE)
+_WHAT_IS = re.compile(
+    r"\bwhat (?:is|are|was|were|did|does|do|will|would|has|have|had)\b", re.IGNORECASE
+)
 
 
 # "in 2026" — but not "每台2000元" or "US$2,000": a figure with a unit is not a year.
@@ -208,7 +210,11 @@ class Question:
             )
             and not (_ASKS_WHICH.search(text) and not ASKS_AMOUNT.search(text)),
             # An industry word inside a name is no topic: "COSCO Shipping Ports" asks of the company.
-            topics=tuple(tuple(g) for g in glossary.topics_in(_without_names(text, entities))),
+            topics=tuple(
+                tuple(g)
+                for g in glossary.topics_in(_without_names(text, entities))
+                if not _gives_a_view(text, g)
+            ),
             names=tuple(names),
             ambiguous=ambiguous,
             specs=specs_in(text),
@@ -230,6 +236,24 @@ class Question:
             companies=companies,
             subject_words=subject_words,
         )
+
+
+# What follows the one who gives a view ("券商对南方航空2026年…的预测", "brokers expect …"): an
+# industry word there names who forecasts, not the industry asked about.
+_VIEW_AFTER = (
+    r"(?:们|普遍|一致)?(?:对.{0,30}?(?:预测|预期|看法|判断|评级|目标价|估值)|预计|预测|预期|认为|估计|看好)"
+    r"|s?\s+(?:expect|forecast|estimate|project|see|think|believe|rate)s?\b"
+)
+
+
+def _gives_a_view(text: str, group: Sequence[str]) -> bool:
+    """Whether the text names this industry only as whoever gives a view or forecast."""
+    spans = [
+        m
+        for a in group
+        for m in re.finditer(rf"(?<![A-Za-z]){re.escape(a)}(?![A-Za-z])", text, re.IGNORECASE)
+    ]
+    return bool(spans) and all(re.match(_VIEW_AFTER, text[m.end() :], re.I) for m in spans)
 
 
 def _without_names(text: str, entities: Sequence[Sequence[str]]) -> str:
@@ -557,7 +581,10 @@ def _latin_names(text: str, glossary: Glossary) -> list[tuple[str, ...]]:
                 (
                     (phrase, forms)
                     for i in range(len(words) - size + 1)
-                    if (forms := chinese_forms(phrase := " ".join(words[i : i + size])))
+                    if (
+                        forms := abbreviated_like(phrase := " ".join(words[i : i + size]), glossary)
+                        or chinese_forms(phrase)
+                    )
                 ),
                 None,
             )
@@ -645,6 +672,39 @@ def spelled_entities(text: str, glossary: Glossary) -> list[list[str]]:
         ):
             out.append(group)
     return out
+
+
+_CHINA_PREFIX = ("中国", "中华")
+_CJK_NAME = re.compile(r"[\u4e00-\u9fff]{2,}")
+
+
+def abbreviation_keys(name: str) -> set[str]:
+    """The forms a Chinese company name is also written in: without a leading 中国 (中国国航 is
+    国航) and, for four characters, the first character of each two-character word (南方航空
+    is 南航, 建设银行 建行), the way Chinese shortens names."""
+    if not _CJK_NAME.fullmatch(name):
+        return set()
+    keys = {name}
+    for prefix in _CHINA_PREFIX:
+        if name.startswith(prefix) and len(name) - len(prefix) >= 2:
+            keys.add(name[len(prefix) :])
+    keys |= {k[0] + k[2] for k in list(keys) if len(k) == 4 and not k.startswith(_CHINA_PREFIX)}
+    return keys
+
+
+def abbreviated_like(name: str, glossary: Glossary) -> list[str]:
+    """The one entity of the notes that a dictionary's Chinese name for an English one is a
+    full or short form of ("China Southern Airlines": 南航, the notes' 南方航空; "China Eastern
+    Airlines": 东方航空, the notes' 中国东航); [] when none is, or several are."""
+    asked = {k for head in headwords(name) for k in abbreviation_keys(head)}
+    if not asked:
+        return []
+    matches = [
+        group
+        for group in glossary.entities
+        if any(abbreviation_keys(alias) & asked for alias in group)
+    ]
+    return list(matches[0]) if len(matches) == 1 else []
 
 
 def spelled_like(words: Sequence[str], glossary: Glossary) -> list[str] | None:

@@ -66,7 +66,7 @@ def deterministic_answer(
     about = _unwritten_subject(question, evidence[shown[0]]) if question.asks_who else None
     if about and name_in is not None:
         written = name_in(about)
-        about = about if written == about else f"{written} ({about})"
+        about = written if about in written else f"{written} ({about})"
     if language == "en":
         quotes = " ".join(f"“{evidence[j].display('en')}” [{j + 1}]" for j in shown)
         return f"{about}. The notes say: {quotes}" if about else f"The notes say: {quotes}"

@@ -203,15 +203,7 @@ class HybridRetriever(BaseRetriever):
         top = sorted(fused, key=lambda i: -fused[i])[:k]
 
         by_id = {str(doc.id): doc for doc, _ in dense}
-        missing = [i for i in top if i not in by_id]
-        if missing:
-            got = collection.get(ids=missing, include=["documents", "metadatas"])
-            for chunk_id, text, meta in zip(
-                got["ids"], got["documents"], got["metadatas"], strict=True
-            ):
-                by_id[chunk_id] = Document(
-                    id=chunk_id, page_content=text, metadata=dict(meta or {})
-                )
+        by_id.update(self._stored([i for i in top if i not in by_id]))
         dense_rank = {str(doc.id): r for r, (doc, _) in enumerate(dense)}
         dense_sim = {str(doc.id): 1.0 - float(dist) for doc, dist in dense}
         keyword_rank = {chunk_id: r for r, (chunk_id, _) in enumerate(keyword)}
@@ -229,12 +221,43 @@ class HybridRetriever(BaseRetriever):
                 "dense_rank": dense_rank.get(chunk_id, -1),
                 "dense_similarity": round(dense_sim.get(chunk_id, 0.0), 4),
                 "keyword_rank": keyword_rank.get(chunk_id, -1),
-                # Its figures as facts, derived with the index (rag/facts/extract.py).
-                "facts": self.keyword_index.facts_of(chunk_id),
-                "caption": self.keyword_index.caption_of(chunk_id),
+                **self._derived(chunk_id),
             }
             results.append(Document(id=chunk_id, page_content=doc.page_content, metadata=meta))
         return results
+
+    def chunks(self, ids: list[str], filters: Filters | None = None) -> list[Document]:
+        """Stored chunks by id, in that order, with what the index derived for them; ids the
+        store no longer holds, or the filters exclude, are left out."""
+        stored = self._stored(ids, chroma_where(filters))
+        return [
+            Document(
+                id=i,
+                page_content=stored[i].page_content,
+                metadata={**stored[i].metadata, "id": i, "score": 0.0, **self._derived(i)},
+            )
+            for i in ids
+            if i in stored
+        ]
+
+    def _stored(self, ids: list[str], where: dict[str, Any] | None = None) -> dict[str, Document]:
+        if not ids:
+            return {}
+        collection = self.vector_store._collection  # type: ignore[attr-defined]
+        got = collection.get(ids=ids, where=where, include=["documents", "metadatas"])
+        return {
+            chunk_id: Document(id=chunk_id, page_content=text, metadata=dict(meta or {}))
+            for chunk_id, text, meta in zip(
+                got["ids"], got["documents"], got["metadatas"], strict=True
+            )
+        }
+
+    def _derived(self, chunk_id: str) -> dict[str, Any]:
+        return {
+            # Its figures as facts, derived with the index (rag/facts/extract.py).
+            "facts": self.keyword_index.facts_of(chunk_id),
+            "caption": self.keyword_index.caption_of(chunk_id),
+        }
 
 
 def _translated_tokens(query: str, language: str) -> list[str]:

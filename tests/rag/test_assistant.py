@@ -138,3 +138,52 @@ def test_a_question_naming_an_industry_is_read_in_the_notes_about_it(fake_settin
     assert not answer.abstained and answer.citations, answer.answer
     assert all(c.source.endswith("lenders_h1.md") for c in answer.citations), answer.citations
     assert "AEC" not in answer.answer
+
+
+@pytest.mark.unit
+def test_an_english_answer_names_a_company_as_the_notes_write_it():
+    from functools import partial
+
+    from rag.assistant import _name_in
+    from rag.glossary import Glossary
+
+    glossary = Glossary(
+        entities=[["春秋航空", "Chunqiuhangkong", "601021.SH"], ["比亚迪", "BYD", "002594.SZ"]]
+    ).with_lexicon([], [])
+    english = partial(_name_in, glossary, "en")
+    # Only the pinyin read at ingest: the Chinese name leads, its spelling beside it.
+    assert english("春秋航空") == "春秋航空 (Chunqiuhangkong)"
+    assert english("比亚迪") == "BYD"  # a Latin name the notes write
+    assert _name_in(glossary, "zh", "比亚迪") == "比亚迪"
+
+
+def test_the_chunk_stating_the_asked_figure_is_read_even_when_retrieval_missed_it(fake_settings):
+    """Facts read at ingest find the sentence by metric, period and company: the chunk is
+    added to the retrieved ones (an English question over a Chinese note ranks it low)."""
+    from rag.plan.question import Question
+    from rag.types import Filters
+
+    (fake_settings.corpus_dir / "solar_adds.md").write_text(
+        "---\ntitle: 光伏装机月报\ndate: 2025-10-20\n---\n\n"
+        "## 装机\n\n2025年9月全国新增光伏装机9.66GW，去年同期为20.89GW。\n",
+        encoding="utf-8",
+    )
+    embeddings = HashEmbeddings()
+    indexer = Indexer(fake_settings, embeddings=embeddings)
+    indexer.ingest_all()
+    assistant = Assistant(fake_settings, embeddings=embeddings, vector_store=indexer.vector_store)
+    question = Question.parse(
+        "How much new installations did China add in September 2025?", "en", assistant.glossary
+    )
+    added = assistant._stating_chunks(question, [], None)
+    assert [d.metadata["source"] for d in added] == ["solar_adds.md"]
+    assert "9.66GW" in added[0].page_content and added[0].metadata["facts"]
+    # Already retrieved, or outside the notes the caller allows: nothing is added.
+    assert assistant._stating_chunks(question, added, None) == []
+    only_aec = Filters(doc_ids=["001_3b8a1a1a5c8f3b0e.txt"])
+    assert assistant._stating_chunks(question, [], only_aec) == []
+    # Another month asked: that chunk states no figure for it.
+    august = Question.parse(
+        "How much new installations did China add in August 2025?", "en", assistant.glossary
+    )
+    assert assistant._stating_chunks(august, [], None) == []

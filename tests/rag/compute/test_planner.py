@@ -456,6 +456,15 @@ def test_a_share_whose_part_exceeds_its_whole_is_not_answered():
 
 
 @pytest.mark.unit
+def test_a_share_is_never_one_figure_over_itself():
+    # The part (交易服务收入) is written in no sentence: the total, found for both phrases, is
+    # no answer ("1082.8亿元 ÷ 1082.8亿元 = 100%").
+    docs = _docs("拼多多三季度总营收1082.8亿元，同比增长9%。")
+    calc = _plan("拼多多三季度交易服务收入占总营收的比重是多少？", docs)
+    assert calc is None or "100%" not in calc.answer, calc
+
+
+@pytest.mark.unit
 def test_a_margin_not_stated_is_its_profit_over_its_revenue():
     docs = _docs("恒瑞医药三季度营业收入80.00亿元，营业利润20.00亿元。")
     question = Question.parse("恒瑞医药三季度营业利润率是多少？", "zh", GLOSSARY)

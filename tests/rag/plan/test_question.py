@@ -202,3 +202,62 @@ def test_a_name_is_asked_by_which_or_who_but_not_which_period(text, who):
     from rag.plan.question import ASKS_WHO
 
     assert bool(ASKS_WHO.search(text)) is who
+
+
+@pytest.mark.unit
+def test_an_english_name_whose_dictionary_form_the_notes_write_shorter_or_longer_is_theirs():
+    from rag.plan.question import Question, abbreviation_keys
+
+    assert abbreviation_keys("南方航空") == {"南方航空", "南航"}
+    assert abbreviation_keys("中国国航") == {"中国国航", "国航"}
+    assert "东航" in abbreviation_keys("东方航空") & abbreviation_keys("中国东航")
+    assert abbreviation_keys("Air China") == set()
+    glossary = Glossary(
+        entities=[["南方航空", "600029.SH"], ["中国东航", "600115.SH"], ["中国国航"]]
+    ).with_lexicon([], [])
+    # CC-CEDICT: 南航 "China Southern Airlines", 东方航空 "China Eastern Airlines", 国航 "Air China".
+    for asked, written in [
+        ("What was China Southern Airlines' Q3 revenue?", "南方航空"),
+        ("What was China Eastern Airlines' Q3 revenue?", "中国东航"),
+        ("What was Air China's Q3 revenue?", "中国国航"),
+    ]:
+        question = Question.parse(asked, "en", glossary)
+        assert [g[0] for g in question.entities] == [written], asked
+    # A dictionary name that is no note's company stays a name the notes must write.
+    hainan = Question.parse("What was Hainan Airlines' Q3 revenue?", "en", glossary)
+    assert not hainan.entities
+    assert any("Hainan" in n[0] for n in hainan.names)
+
+
+@pytest.mark.unit
+def test_an_abbreviation_two_companies_share_names_neither():
+    from rag.plan.question import abbreviated_like
+
+    # Both 中国国航 and 国际航空 shorten to 国航: "Air China" could be either.
+    glossary = Glossary(entities=[["中国国航"], ["国际航空"]]).with_lexicon([], [])
+    assert abbreviated_like("Air China", glossary) == []
+
+
+@pytest.mark.unit
+def test_what_did_a_company_earn_asks_a_figure_when_it_names_a_metric():
+    from rag.plan.question import Question
+
+    glossary = Glossary(entities=[["南方航空"]]).with_lexicon([], [])
+    assert Question.parse("What did 南方航空 earn in net profit in Q3?", "en", glossary).asks_figure
+    assert not Question.parse("What did 南方航空 say about its fleet?", "en", glossary).asks_figure
+
+
+@pytest.mark.unit
+def test_an_industry_named_as_who_gives_a_forecast_is_no_topic():
+    from rag.plan.question import Question
+
+    glossary = Glossary(entities=[["南方航空"]]).with_lexicon([], [])
+
+    def topics(text: str, language: str) -> set[str]:
+        return {g[0] for g in Question.parse(text, language, glossary).topics}
+
+    assert "券商" not in topics("券商对南方航空2026年归母净利润的预测是多少？", "zh")
+    assert "券商" not in topics("What do brokers expect 南方航空 to earn in 2026?", "en")
+    # Asked about: still the industry.
+    assert "券商" in topics("哪家券商前三季度净利润增速最快？", "zh")
+    assert "银行" in topics("上半年营业收入增速最快的是哪家银行？", "zh")
