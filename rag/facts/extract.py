@@ -30,7 +30,7 @@ from rag.sentences import is_heading, is_question, sentence_spans
 Change = Literal["yoy", "qoq", "change"]
 
 # Bump when attribution changes: stored facts of another version are recomputed on read.
-FACTS_VERSION = "46"
+FACTS_VERSION = "48"
 
 
 class Fact(BaseModel):
@@ -445,10 +445,20 @@ def _span_is_anothers(sentence: str, q: Quantity, quantities: list[Quantity]) ->
     found = spans_in(sentence)
     if not found or q.end is None or found[0][0] < q.end:
         return False
+    # Or written after a comparison's base of any kind: "rose 34% to RMB 39.82bn, accelerating
+    # from 26% in the June quarter" dates the 26%.
     return any(
-        o is not q and o.kind == q.kind and o.start is not None and q.end <= o.start < found[0][0]
+        o is not q
+        and o.start is not None
+        and q.end <= o.start < found[0][0]
+        and (o.kind == q.kind or _BASE_BEFORE.search(sentence[q.end : o.start]))
         for o in quantities
     )
+
+
+_BASE_BEFORE = re.compile(
+    r"\b(?:from|than|vs\.?|versus|compared (?:with|to)|against)\s*(?:the\s+)?$", re.IGNORECASE
+)
 
 
 def _span_opens_a_later_clause(sentence: str, q: Quantity, quantities: list[Quantity]) -> bool:

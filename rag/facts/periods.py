@@ -23,7 +23,10 @@ Span = Literal[
 ]  # fmt: skip
 
 _QUARTER = {"一": "q1", "二": "q2", "三": "q3", "四": "q4", "1": "q1", "2": "q2", "3": "q3", "4": "q4",
-            "first": "q1", "second": "q2", "third": "q3", "fourth": "q4"}  # fmt: skip
+            "first": "q1", "second": "q2", "third": "q3", "fourth": "q4",
+            # "the September quarter", "quarter ended 30 June": the quarter ending that month
+            "mar": "q1", "march": "q1", "jun": "q2", "june": "q2", "sep": "q3", "sept": "q3",
+            "september": "q3", "dec": "q4", "december": "q4"}  # fmt: skip
 # Order matters: "前三季度" (nine months) before "三季度" (a quarter).
 # A word edge for Latin codes only: "Q3单季" and "1H25净利润" still read as periods.
 _ASCII_EDGE = r"(?:(?<![A-Za-z])(?=[A-Za-z0-9])|(?<=[A-Za-z0-9])(?![A-Za-z0-9]))"  # 2025Q3 too
@@ -90,7 +93,10 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         (
             "q",
             r"(?:第|单)?([一二三四1-4])季度|{B}Q([1-4]){B}|{B}([1-4])Q(?:\s?(?:20)?\d{2})?{B}|"
-            r"{B}(first|second|third|fourth)[\s-]+quarter{B}",
+            r"{B}(first|second|third|fourth)[\s-]+quarter{B}|"
+            r"{B}(March|June|Sept|Sep|September|December|Mar|Jun|Dec)\.?[\s-]+quarter{B}|"
+            r"{B}(?:three months|quarter)\s+end(?:ed|ing)\s+(?:\d{1,2}\s+)?"
+            r"(March|June|September|December)(?:\s+\d{1,2})?{B}",
         ),
         (
             "fy",
@@ -151,14 +157,16 @@ def spans_in(text: str) -> list[tuple[int, int, Span]]:
 # A period right after a comparison word is the base a figure is compared with ("环比9月的
 # 396,270辆", "up 11.5% from September"), not the period the text goes on to speak of.
 _COMPARED_WITH = re.compile(
-    r"(?:环比|同比|较|相比|对比|比|than|vs\.?|versus|from|compared (?:with|to)|against)\s*(?:the\s+)?$",
+    r"(?:环比|同比|较|相比|对比|比|than|vs\.?|versus|from|compared (?:with|to)|against)\s*(?:the\s+)?$"
+    # the base's own figure between: "accelerating from 26% in the June quarter"
+    r"|\b(?:than|vs\.?|versus|from|compared (?:with|to))\s+\S*\d\S*\s+(?:in|for|during)\s+(?:the\s+)?$",
     re.IGNORECASE,
 )
 
 
 def carried_spans_in(text: str) -> frozenset[Span]:
-    """The periods a sentence frames what follows it with: those it names, less the bases
-    of its comparisons."""
+    """The periods a sentence frames what follows it with (and its own figures, where it
+    names others too): those it names, less the bases of its comparisons."""
     return frozenset(
         span for start, _, span in spans_in(text) if not _COMPARED_WITH.search(text[:start])
     )

@@ -17,7 +17,7 @@ from rag.facts.periods import (
 )
 from rag.glossary import Glossary, mentions
 from rag.numbers import RELATIVE_KINDS, Quantity
-from rag.pick.evidence import Evidence
+from rag.pick.evidence import Evidence, names_segment, segment_forms, segment_proximity
 from rag.plan.question import (
     SPEC,
     Question,
@@ -284,6 +284,9 @@ def best_quantity(question: Question, evidence: list[Evidence]) -> tuple[int, Qu
         1.0 if any(mentions(ev.title, a) for g in question.entities for a in g) else 0.0
         for ev in evidence
     ]
+    # "Alibaba's cloud unit": where a sentence names the part asked, its figures answer
+    segments = segment_forms(question, evidence)
+    qualified = [{a.lower() for a in group} for group in question.qualifiers]
     for i, ev in enumerate(evidence):
         if not about_entity(ev, question) or not covers_topics(ev, question):
             continue
@@ -295,6 +298,8 @@ def best_quantity(question: Question, evidence: list[Evidence]) -> tuple[int, Qu
             continue
         if not specs <= specs_of(ev):
             continue  # the price of another grade or model than the one asked ("183N")
+        if segments and not all(names_segment(ev, forms) for forms in segments):
+            continue  # the whole company's revenue for its cloud unit's
         if question.qualifiers and not all(
             any(a.lower() in f"{ev.section or ''} {ev.lead} {ev.text}".lower() for a in group)
             for group in question.qualifiers
@@ -345,6 +350,7 @@ def best_quantity(question: Question, evidence: list[Evidence]) -> tuple[int, Qu
                 + fit
                 + _term_proximity(text, placed, question)
                 + _spec_proximity(ev.text, q, question)
+                + segment_proximity(ev, q, segments + qualified)
             )
             score += about_title[i]  # of two notes stating it, the one about the company
             if question.years:

@@ -278,9 +278,13 @@ def select_evidence(
                 header = None
                 before_table = sentence
             in_table = header is not None and tables.is_row(sentence)
-            own_spans = frozenset(
+            named_spans = frozenset(
                 s for _, _, s in spans_in(f"{header} {sentence}" if in_table else sentence)
             )
+            # A comparison's base ("accelerating from 26% in the June quarter") is not the
+            # sentence's period, though it states a figure of that period too.
+            own_spans = named_spans if in_table else carried_spans_in(sentence)
+            bases = named_spans - own_spans
             # "前三季度营收…；归母净利润490.34亿元…" : the clause after the semicolon keeps
             # the period of the one before, as it keeps its subject.
             spans = own_spans or carried_spans
@@ -349,7 +353,7 @@ def select_evidence(
             if question.metrics and not named_metrics and broader_metric_in(low, question):
                 score += 1.5  # "third-quarter net profit" for net profit attributable
             if question.period is not None:
-                if question.period.span in spans:
+                if question.period.span in spans | bases:
                     score += 2
                 elif spans:
                     score -= 1  # about another part of the year
@@ -390,6 +394,7 @@ def select_evidence(
             c if all(c.names(n) for n in shared) else replace(c, score=round(c.score - 4, 3))
             for c in candidates
         ]
+    candidates = _segment_first(question, candidates, texts)
     candidates.sort(key=lambda e: -e.score)
     picked: list[Evidence] = []
     for evidence in candidates:
@@ -400,3 +405,63 @@ def select_evidence(
         if len(picked) == limit:
             break
     return picked
+
+
+def _segment_first(
+    question: Question, candidates: list[Evidence], texts: list[str]
+) -> list[Evidence]:
+    """A part of the company asked ("Alibaba's cloud unit", "交易服务收入") that some figure's
+    sentence names, in either language: figures of sentences that do not name it (the whole
+    company's revenue) rank below."""
+    named = segment_forms(question, candidates, texts)
+    if not named:
+        return candidates
+    return [
+        c
+        if not c.quantities or all(names_segment(c, forms) for forms in named)
+        else replace(c, score=round(c.score - 3, 3))
+        for c in candidates
+    ]
+
+
+def segment_forms(
+    question: Question, evidence: Sequence[Evidence], texts: Sequence[str] | None = None
+) -> list[set[str]]:
+    """Each part of the company the question names (`Question.segments`) in the forms the
+    texts write it (cloud; 交易服务 as "transaction services"), for those that some figure's
+    sentence names."""
+    if not question.segments:
+        return []
+    texts = list(texts) if texts is not None else [e.text for e in evidence]
+    named: list[set[str]] = []
+    for word in question.segments:
+        other = translations_in(word, texts) if word.isascii() else english_in([word], texts)
+        forms = {word.lower(), *(f.lower() for f in other)}
+        if any(e.quantities and names_segment(e, forms) for e in evidence):
+            named.append(forms)
+    return named
+
+
+def _segment_pattern(form: str) -> str:
+    return rf"(?<![a-z]){re.escape(form)}(?:s|es)?(?![a-z])" if form.isascii() else re.escape(form)
+
+
+def names_segment(evidence: Evidence, forms: set[str]) -> bool:
+    text = f"{evidence.header or ''} {evidence.text}".lower()
+    return any(re.search(_segment_pattern(f), text) for f in forms)
+
+
+def segment_proximity(evidence: Evidence, q: Quantity, named: list[set[str]]) -> float:
+    """Favour the figure a part's name is written just before, with no figure between
+    ("… and transaction services RMB 54.93bn" is the transaction services' revenue)."""
+    if not named or q.start is None or evidence.header is not None:
+        return 0.0
+    text = evidence.text.lower()
+    # figures of another kind may stand between: "international games 43% to RMB 20.8bn"
+    starts = [x.start for x in evidence.quantities if x.start is not None and x.kind == q.kind]
+    for forms in named:
+        ends = [m.end() for f in forms for m in re.finditer(_segment_pattern(f), text)]
+        before = [e for e in ends if e <= q.start and not any(e <= s < q.start for s in starts)]
+        if not before or q.start - max(before) > 25:
+            return 0.0
+    return 3.0

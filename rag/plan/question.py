@@ -123,6 +123,9 @@ class Question:
     # Names the dictionary knows as companies ("Xiaomi": 小米) that no note's lexicon holds:
     # a figure is theirs only from a sentence that names them itself.
     companies: tuple[tuple[str, ...], ...] = ()
+    # The part of the company asked about, written before the metric ("Alibaba's cloud unit
+    # revenue", "交易服务收入"): a sentence naming it answers over one about the whole.
+    segments: tuple[str, ...] = ()
     # The words of what a Chinese question opens with, when that is no name the notes know
     # ("青峰塔2025年…", "风电板块前三季度…"): the retrieved notes must write each of them, or
     # they are about something else (another company's figure would answer it).
@@ -235,6 +238,7 @@ class Question:
             ),
             companies=companies,
             subject_words=subject_words,
+            segments=segment_words(text, entities, metrics, glossary),
         )
 
 
@@ -254,6 +258,80 @@ def _gives_a_view(text: str, group: Sequence[str]) -> bool:
         for m in re.finditer(rf"(?<![A-Za-z]){re.escape(a)}(?![A-Za-z])", text, re.IGNORECASE)
     ]
     return bool(spans) and all(re.match(_VIEW_AFTER, text[m.end() :], re.I) for m in spans)
+
+
+# Words that name no part of a company: how a figure is reported, or a part in general.
+_FINANCIAL_METRIC = re.compile(
+    r"利润|净利|收入|营收|毛利|费用|成本|\b(?:profits?|revenues?|income|earnings|sales|margin|costs?)\b",
+    re.IGNORECASE,
+)
+_ZH_FUNCTION = frozenset(
+    "单季 季度 全年 公司 集团 旗下 业务 板块 整体 合计 总体 累计 实现 录得".split()
+)
+_NO_SEGMENT = frozenset(
+    """unit units segment segments business businesses division divisions arm group total
+    overall quarterly annual yearly monthly net gross attributable adjusted reported recurring
+    core underlying operating company company's firm's own its their grow grew growth rise rose
+    fall fell increase decrease change changed""".split()
+)
+
+
+def segment_words(
+    text: str,
+    entities: Sequence[Sequence[str]],
+    metrics: Sequence[Sequence[str]],
+    glossary: Glossary,
+) -> tuple[str, ...]:
+    """The words naming a part of the company asked about, between its name and the metric:
+    "Alibaba's cloud unit revenue" -> cloud; "拼多多三季度交易服务收入" -> 交易服务. Period,
+    metric, name and function words are none."""
+    import rjieba
+
+    from rag.dictionary import _STOP
+
+    # Of a company's accounts only: before an operating measure the words are what it counts
+    # ("集装箱货运量", "人形机器人出货量"), not a part of the company.
+    metrics = [g for g in metrics if any(_FINANCIAL_METRIC.search(a) for a in g)]
+    if not entities or not metrics:
+        return ()
+    aliases = sorted({a for g in metrics for a in g}, key=len, reverse=True)
+    names = {a.lower() for g in entities for a in g}
+    if not re.search(r"[\u4e00-\u9fff]", text):
+        lowered = text.lower()
+        found: list[str] = []
+        for alias in names:
+            for match in re.finditer(rf"(?<![a-z]){re.escape(alias)}(?:'s|’s)\s+", lowered):
+                tail = lowered[match.end() : match.end() + 60]
+                ends = [
+                    m.start()
+                    for a in aliases
+                    if a.isascii() and (m := re.search(rf"\b{re.escape(a.lower())}\b", tail))
+                ]
+                if not ends:
+                    continue
+                words = re.findall(r"[a-z][a-z&-]*", tail[: min(ends)])
+                found += [
+                    w
+                    for w in words
+                    if len(w) >= 3
+                    and w not in _STOP
+                    and w not in _NO_SEGMENT
+                    and w not in names
+                    and not spans_in(w)
+                    and not glossary.matches(w, glossary.terms)
+                ]
+        return tuple(dict.fromkeys(found))
+    cut = _without_periods(_without_names(text, entities))
+    at = min((i for a in aliases if not a.isascii() and (i := cut.find(a)) > 0), default=-1)
+    run = re.search(r"[\u4e00-\u9fff]+$", cut[:at]) if at > 0 else None
+    if not run:
+        return ()
+    words = [w for w in rjieba.cut(run.group(0)) if len(w) >= 2 and not spans_in(w)]
+    return tuple(
+        dict.fromkeys(
+            w for w in words if w not in _ZH_FUNCTION and not glossary.matches(w, glossary.terms)
+        )
+    )
 
 
 def _without_names(text: str, entities: Sequence[Sequence[str]]) -> str:

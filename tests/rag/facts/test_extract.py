@@ -312,3 +312,12 @@ def test_a_market_total_is_the_markets_not_the_company_the_chunk_is_about():
     assert facts["493.9GWh"].entity is None  # the whole market's, though the note is CATL's
     assert facts["210.67GWh"].entity == "宁德时代"
     assert facts["150.2GWh"].entity == "宁德时代"  # "公司…": the company's own domestic figure
+
+
+def test_a_period_written_after_a_comparisons_base_dates_the_base_only():
+    facts = _facts(
+        "宁德时代 Cloud revenue rose 34% to RMB 39.82bn, accelerating from 26% in the June quarter.",
+        heading="3Q25 results",
+    )
+    assert facts["26%"].period == "q2"
+    assert facts["RMB 39.82bn"].period == "q3" and facts["34%"].period == "q3"

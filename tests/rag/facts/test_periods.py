@@ -159,3 +159,25 @@ def test_a_day_of_a_month_is_a_date_not_the_month():
     assert [s for _, _, s in spans_in("Sales in October rose; by 12 November stock fell")] == [
         "m10"
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "span"),
+    [
+        ("How fast did revenue grow in the September quarter?", "q3"),
+        ("June-quarter revenue", "q2"),
+        ("revenue in the quarter ended 31 March 2025", "q1"),
+        ("the three months ended December 31, 2025", "q4"),
+        ("sales in September 2025", "m09"),  # a month is still a month
+    ],
+)
+def test_a_quarter_named_by_the_month_it_ends(text: str, span: str) -> None:
+    assert [s for _, _, s in spans_in(text)] == [span]
+
+
+def test_a_period_after_a_comparisons_base_figure_frames_nothing() -> None:
+    from rag.facts.periods import carried_spans_in
+
+    text = "Cloud revenue rose 34% to RMB 39.82bn, accelerating from 26% in the June quarter."
+    assert carried_spans_in(text) == frozenset()
+    assert carried_spans_in("Revenue rose 5% in the September quarter.") == {"q3"}

@@ -680,3 +680,18 @@ def test_a_profit_asked_is_money_never_the_volume_its_sentence_counts():
     )
     evidence = select_evidence(question, [only_volume], glossary)
     assert best_quantity(question, evidence) is None  # no profit stated: no figure at all
+
+
+@pytest.mark.unit
+def test_the_part_of_the_company_asked_is_answered_by_the_sentence_naming_it():
+    glossary = Glossary(entities=[["拼多多", "PDD"], ["Tencent"]]).with_lexicon([], [])
+    whole = _evidence("PDD's 3Q25 revenue was RMB 108.28bn (+9% YoY).", entities=("拼多多",))
+    parts = _evidence(
+        "Online marketing services brought in RMB 53.35bn and transaction services RMB 54.93bn.",
+        entities=("拼多多",),
+    )
+    asked = Question.parse("拼多多三季度交易服务收入是多少？", "zh", glossary)
+    # 交易服务 read as the English note writes it ("transaction services")
+    assert best_quantity(asked, [whole, parts])[1].raw == "RMB 54.93bn"
+    total = Question.parse("What was PDD's revenue in 3Q25?", "en", glossary)
+    assert best_quantity(total, [whole, parts])[1].raw == "RMB 108.28bn"

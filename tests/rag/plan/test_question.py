@@ -261,3 +261,22 @@ def test_an_industry_named_as_who_gives_a_forecast_is_no_topic():
     # Asked about: still the industry.
     assert "券商" in topics("哪家券商前三季度净利润增速最快？", "zh")
     assert "银行" in topics("上半年营业收入增速最快的是哪家银行？", "zh")
+
+
+@pytest.mark.unit
+def test_the_part_of_a_company_asked_is_read_between_its_name_and_the_metric():
+    from rag.plan.question import Question
+
+    glossary = Glossary(
+        entities=[["阿里巴巴", "Alibaba"], ["拼多多", "PDD"], ["中远海控"]]
+    ).with_lexicon([], [])
+
+    def parts(text: str, language: str) -> tuple[str, ...]:
+        return Question.parse(text, language, glossary).segments
+
+    assert parts("How fast did Alibaba's cloud unit grow revenue in 3Q25?", "en") == ("cloud",)
+    assert parts("拼多多三季度交易服务收入是多少？", "zh") == ("交易", "服务")
+    # The whole company, or what an operating measure counts: no part.
+    assert parts("What was Alibaba's total revenue in 3Q25?", "en") == ()
+    assert parts("What was Alibaba's net profit in 3Q25?", "en") == ()
+    assert parts("中远海控前三季度集装箱货运量是多少？", "zh") == ()
