@@ -547,7 +547,9 @@ _NOT_NAMES = frozenset(
         "jan feb mar apr jun jul aug sep sept oct nov dec monday tuesday wednesday thursday friday "
         "us us$ usd rmb cny yuan dollar dollars million billion english please answer reply "
         # units of measure: "按165GWh计算", "元/Wh"
-        "wh kwh mwh gwh twh w kw mw gw tw nm mm cm km kg mt bn mn tn pp bp bps"
+        "wh kwh mwh gwh twh w kw mw gw tw nm mm cm km kg mt bn mn tn pp bp bps "
+        # accounting standards: how a figure is reported, no one's name ("non-GAAP")
+        "gaap ifrs non-gaap non-ifrs hkfrs cas"
     ).split()
 )
 

@@ -280,3 +280,16 @@ def test_the_part_of_a_company_asked_is_read_between_its_name_and_the_metric():
     assert parts("What was Alibaba's total revenue in 3Q25?", "en") == ()
     assert parts("What was Alibaba's net profit in 3Q25?", "en") == ()
     assert parts("中远海控前三季度集装箱货运量是多少？", "zh") == ()
+
+
+@pytest.mark.unit
+def test_accounting_standards_are_no_names_and_recurring_profit_reads_its_chinese_forms():
+    from rag.plan.question import Question
+
+    glossary = Glossary(entities=[["宇树科技", "Unitree"]]).with_lexicon([], [])
+    question = Question.parse(
+        "What was Unitree's 2025 recurring (non-GAAP) net profit under IFRS?", "en", glossary
+    )
+    assert not any(n[0].upper() in ("GAAP", "NON-GAAP", "IFRS") for n in question.names)
+    recurring = next(g for g in question.metrics if "recurring net profit" in g)
+    assert "扣非后归母净利润" in recurring
