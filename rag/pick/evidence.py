@@ -433,11 +433,15 @@ def segment_forms(
     if not question.segments:
         return []
     texts = list(texts) if texts is not None else [e.text for e in evidence]
+    # Only the company's own sentences tell whether it reports that part: another company's
+    # "车辆毛利率" says nothing of how Xiaomi names its segments.
+    asked = {g[0] for g in question.entities}
+    own = [e for e in evidence if e.quantities and asked & set(e.entities)]
     named: list[set[str]] = []
     for word in question.segments:
         other = translations_in(word, texts) if word.isascii() else english_in([word], texts)
         forms = {word.lower(), *(f.lower() for f in other)}
-        if any(e.quantities and names_segment(e, forms) for e in evidence):
+        if any(names_segment(e, forms) for e in own):
             named.append(forms)
     return named
 
