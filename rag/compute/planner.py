@@ -965,7 +965,62 @@ def _per_entity(
 def _sum(
     question: Question, docs: list[Document], glossary: Glossary, retrieve: Retrieve
 ) -> Calculation | None:
+    stated = _stated_total(question, docs, glossary)
+    if stated is not None:  # the note adds them up itself: its figure, not a sum of others
+        term = _term(stated, 1, question)
+        text = (
+            f"Together {term}, as the note totals them."
+            if question.language == "en"
+            else (f"合计{term}（原文给出的合计）。")
+        )
+        return Calculation(text, [stated.evidence], [])
     return _over_entities(question, docs, glossary, retrieve, total, ("Together", "合计"))
+
+
+# What a note writes before a figure it gives for several companies together.
+_TOGETHER = re.compile(
+    r"合计|共计|总计|两者|二者|两家|三者|加起来|\b(?:combined|together|in total|between them|both)\b",
+    re.IGNORECASE,
+)
+# "阿里云、腾讯和字节跳动，总需求量…": a total right after the companies listed.
+_TOTAL_AFTER_LIST = re.compile(r"^[\s,，、;；:：]{0,2}(?:总|the\s+total\b|total\b)", re.IGNORECASE)
+
+
+def _stated_total(question: Question, docs: list[Document], glossary: Glossary) -> _Operand | None:
+    """The figure a sentence naming every company asked gives for them together ("谷歌与Meta…
+    两者合计贡献30亿至50亿美元"): the one written after its "together" word."""
+    if len(question.entities) < 2:
+        return None
+    for ev in select_evidence(question, docs, glossary, limit=8):
+        text = ev.text
+        named = [
+            max((m.end() for a in group for m in _mentions_of(text, a)), default=-1)
+            for group in question.entities
+        ]
+        if ev.header is not None or min(named) < 0:
+            continue  # a table row, or a sentence not naming them all
+        last = max(named)  # the total comes after all of them ("A与B…两者合计…")
+        markers = [m.end() for m in _TOGETHER.finditer(text, last)]
+        if listed := _TOTAL_AFTER_LIST.match(text[last:]):
+            markers.append(last + listed.end())
+        for end in sorted(markers):
+            after = [
+                q
+                for q in ev.quantities
+                if q.start is not None
+                and q.start >= end
+                and q.kind in ("money", "count", "measure")
+            ]
+            if after:
+                return _Operand(min(after, key=lambda q: q.start or 0), ev, "合计")
+    return None
+
+
+def _mentions_of(text: str, alias: str) -> list[re.Match[str]]:
+    """Where a name is written (Latin names as whole words, any case)."""
+    if alias.isascii():
+        return list(re.finditer(rf"(?<![A-Za-z]){re.escape(alias)}(?![A-Za-z])", text, re.I))
+    return list(re.finditer(re.escape(alias), text))
 
 
 def _average(
@@ -990,6 +1045,8 @@ def _over_entities(
             question, [g[0] for g, op in zip(question.entities, ops, strict=True) if op is None]
         )
     operands: list[_Operand] = [op for op in ops if op is not None]
+    if _one_figure_twice(operands):
+        return None  # a figure of them together ("两项相加…130亿至150亿美元"), not each one's
     evidence, marker = _cite(operands)
     try:
         _checked(operands, [q for e in evidence for q in e.quantities])
@@ -1007,6 +1064,12 @@ def _over_entities(
     else:
         text = f"{leads[1]}{result.text('zh')}：{'，'.join(parts)}（{result.formula('zh')}）。"
     return Calculation(text, evidence, [_call(result, inputs, question)])
+
+
+def _one_figure_twice(operands: Sequence[_Operand]) -> bool:
+    """Whether one written figure was found as two operands (the same sentence, place)."""
+    seen = {(op.evidence.text, op.quantity.start, op.quantity.raw) for op in operands}
+    return len(seen) < len(operands)
 
 
 def _between_entities(
@@ -1040,6 +1103,9 @@ def _between_entities(
 
 
 def _midpoint(question: Question, docs: list[Document], glossary: Glossary) -> Calculation | None:
+    stated = _stated_total(question, docs, glossary) if SUM.search(question.text) else None
+    if stated is not None and stated.quantity.is_range:  # "Google and Meta's combined estimate"
+        return _midpoint_of(stated.quantity, stated.evidence, question)
     evidence = select_evidence(question, docs, glossary, limit=6)
     # The range the question is about, chosen like any asked figure: "市场规模区间的中值" is
     # the market's money range, not the server count beside it.
@@ -1055,7 +1121,10 @@ def _midpoint(question: Question, docs: list[Document], glossary: Glossary) -> C
     picked = best_quantity(replace(question, asks_change=False), ranges)
     if picked is None:
         return None
-    ev, q = evidence[picked[0]], picked[1]
+    return _midpoint_of(picked[1], evidence[picked[0]], question)
+
+
+def _midpoint_of(q: Quantity, ev: Evidence, question: Question) -> Calculation | None:
     try:
         result = midpoint(q)
     except CalculatorError:
@@ -1877,7 +1946,7 @@ def _of_two_phrases(
     if ops is None:
         return None
     part, whole = ops[0].quantity, ops[1].quantity
-    if part.raw == whole.raw and ops[0].evidence.text == ops[1].evidence.text:
+    if _one_figure_twice(list(ops)):
         return None  # one figure found for both phrases: the other is not stated
     amounts = part.kind == whole.kind and part.kind in ("money", "count", "measure")
     if operation is share and amounts and part.low >= whole.high:

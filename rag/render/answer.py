@@ -174,6 +174,9 @@ def per_entity_answer(
     it. None when no company's figure was found (the question is abstained as a whole)."""
     if not any(picked for _, _, picked in parts):
         return None
+    found = [(e[p[0]].text, p[1].start, p[1].raw) for _, e, p in parts if p is not None]
+    if len(set(found)) < len(found):
+        return None  # one written figure for two companies: theirs together, not each one's
     cited: list[Evidence] = []
     lines = []
     for sub, evidence, picked in parts:

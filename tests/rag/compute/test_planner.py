@@ -620,3 +620,51 @@ def test_annualising_an_amount_asked_in_money_takes_no_count_of_deals():
     assert calc is not None and calc.tool_calls and calc.tool_calls[0].name == "annualise", calc
     assert "1227.07亿美元" in calc.answer and "笔" not in calc.answer, calc.answer
     assert "约约" not in calc.answer
+
+
+@pytest.mark.unit
+def test_a_total_the_note_states_for_the_companies_asked_is_theirs_not_a_sum():
+    glossary = Glossary(entities=[["谷歌", "Google"], ["Meta"]]).with_lexicon([], [])
+    docs = _docs(
+        "谷歌与Meta虽未公布明确数据，由此得出两者合计贡献30亿至50亿美元的市场空间。"
+        "两项相加，2026年全球液冷市场总规模预计可达130亿至150亿美元。"
+    )
+
+    def plan(text: str, language: str):
+        question = Question.parse(text, language, glossary)  # type: ignore[arg-type]
+        return plan_and_compute(question, docs, glossary, retrieve=lambda _: docs)
+
+    together = plan("谷歌与Meta合计贡献多少液冷市场空间？", "zh")
+    assert together is not None and together.answer.startswith("合计30亿至50亿美元"), together
+    assert not together.tool_calls  # stated, not computed
+    middle = plan("What is the midpoint of Google and Meta's combined market estimate?", "en")
+    assert middle is not None and "US$4 billion" in middle.answer, middle
+
+
+@pytest.mark.unit
+def test_one_written_figure_is_never_two_companies_operands():
+    glossary = Glossary(entities=[["谷歌", "Google"], ["Meta"]]).with_lexicon([], [])
+    # Only the market's total is written: no company's own figure to add up.
+    docs = _docs("两项相加，2026年全球液冷市场总规模预计可达130亿至150亿美元。")
+    question = Question.parse("谷歌与Meta的液冷市场空间加起来是多少？", "zh", glossary)
+    calc = plan_and_compute(question, docs, glossary, retrieve=lambda _: docs)
+    assert calc is None or "260亿" not in calc.answer, calc
+
+
+@pytest.mark.unit
+def test_a_total_right_after_the_companies_listed_is_theirs_but_one_deals_total_is_not():
+    glossary = Glossary(
+        entities=[["阿里云"], ["腾讯"], ["字节跳动"], ["石药集团"], ["阿斯利康"], ["Madrigal"]]
+    ).with_lexicon([], [])
+    listed = _docs("国内主要客户包括阿里云、腾讯和字节跳动，总需求量约为不到100万根。")
+    question = Question.parse("阿里云、腾讯和字节跳动的AEC需求合计是多少？", "zh", glossary)
+    calc = plan_and_compute(question, listed, glossary, retrieve=lambda _: listed)
+    assert calc is not None and calc.answer.startswith("合计不到100万根"), calc
+    # "总额" of one deal, written before the other company is named: no total of the two.
+    deals = _docs(
+        "石药集团与阿斯利康达成合作，首付款1.1亿美元，总额约53.3亿美元。",
+        "石药又把SYH2086授予Madrigal，首付款1.2亿美元。",
+    )
+    asked = Question.parse("石药集团与阿斯利康、Madrigal的首付款合计是多少？", "zh", glossary)
+    calc = plan_and_compute(asked, deals, glossary, retrieve=lambda _: deals)
+    assert calc is None or "53.3" not in calc.answer, calc

@@ -41,3 +41,19 @@ def test_the_name_said_first_is_written_in_the_answers_language():
         question, select_evidence(question, [doc], glossary), {"青禾酒业": "Qinghe Liquor"}.get
     )
     assert answer.startswith("Qinghe Liquor (青禾酒业). The notes say:"), answer
+
+
+@pytest.mark.unit
+def test_one_figure_is_not_shown_as_each_of_two_companies():
+    from rag.plan.question import Question
+    from rag.render.answer import per_entity_answer
+    from tests.fakes import evidence_sentence
+
+    glossary = Glossary(entities=[["谷歌", "Google"], ["Meta"]]).with_lexicon([], [])
+    ev = evidence_sentence("两项相加，全球液冷市场总规模预计可达130亿至150亿美元。")
+    q = ev.quantities[0]
+    parts = [
+        (Question.parse("谷歌的液冷市场空间是多少？", "zh", glossary), [ev], (0, q)),
+        (Question.parse("Meta的液冷市场空间是多少？", "zh", glossary), [ev], (0, q)),
+    ]
+    assert per_entity_answer(parts, "zh") is None
