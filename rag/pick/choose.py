@@ -287,6 +287,8 @@ def best_quantity(question: Question, evidence: list[Evidence]) -> tuple[int, Qu
     # "Alibaba's cloud unit": where a sentence names the part asked, its figures answer
     segments = segment_forms(question, evidence)
     qualified = [{a.lower() for a in group} for group in question.qualifiers]
+    if operand:  # one part of a calculation ("分布式光伏…比集中式多多少"): the figure after it
+        qualified += [{a.lower() for a in group} for group in question.topics]
     for i, ev in enumerate(evidence):
         if not about_entity(ev, question) or not covers_topics(ev, question):
             continue

@@ -695,3 +695,14 @@ def test_the_part_of_the_company_asked_is_answered_by_the_sentence_naming_it():
     assert best_quantity(asked, [whole, parts])[1].raw == "RMB 54.93bn"
     total = Question.parse("What was PDD's revenue in 3Q25?", "en", glossary)
     assert best_quantity(total, [whole, parts])[1].raw == "RMB 108.28bn"
+
+
+@pytest.mark.unit
+def test_a_calculations_part_takes_the_figure_written_after_the_market_it_names():
+    glossary = Glossary().with_lexicon([], [])
+    ev = _evidence(
+        "2025年1-9月全国新增光伏并网容量239.53GW，其中集中式光伏111.59GW、分布式光伏127.93GW；"
+    )
+    part = Question.parse("前三季度分布式光伏新增装机", "zh", glossary)
+    # An operand lookup (the planner leaves asks_change open): the part named, not the total.
+    assert best_quantity(replace(part, asks_change=None), [ev])[1].raw == "127.93GW"
