@@ -30,7 +30,7 @@ from rag.sentences import is_heading, is_question, sentence_spans
 Change = Literal["yoy", "qoq", "change"]
 
 # Bump when attribution changes: stored facts of another version are recomputed on read.
-FACTS_VERSION = "48"
+FACTS_VERSION = "49"
 
 
 class Fact(BaseModel):
@@ -330,7 +330,10 @@ def extract_facts(
             # half", under "9M25 wrap").
             framing = framed if _span_is_anothers(sentence, q, quantities) else spans
             if _span_opens_a_later_clause(sentence, q, quantities):
-                framing = before_spans  # "A收入36.34亿元，…，前三季度国际收入占比37%": not A's
+                # "A收入36.34亿元，…，前三季度国际收入占比37%": not A's. Nor the period carried
+                # in, when it is the aside's own ("…to US$264.3m, although 3Q25 profit grew
+                # only 0.8%": the contrast says the first clause is not about 3Q25).
+                framing = before_spans - own_spans
             # English writes a period after its figure ("RMB12.4bn for the nine months, after
             # RMB8.1bn in the first half"), Chinese before it ("前三季度营收…，其中第三季度…").
             ahead, after = period_before(sentence, at), _period_after(sentence, q.end or at)

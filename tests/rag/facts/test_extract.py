@@ -321,3 +321,14 @@ def test_a_period_written_after_a_comparisons_base_dates_the_base_only():
     )
     assert facts["26%"].period == "q2"
     assert facts["RMB 39.82bn"].period == "q3" and facts["34%"].period == "q3"
+
+
+def test_a_contrasted_aside_keeps_its_period_from_the_clauses_before_it():
+    facts = _facts(
+        "CATL handled 113.28m TEU in 9M25; third-quarter throughput was 38.98m TEU. "
+        "Revenue rose 11.4% to US$1.23bn, although 3Q25 profit grew only 0.8% to US$82.5m.",
+        heading="Ports 3Q25 Wrap",
+    )
+    assert facts["38.98m"].period == "q3" and facts["US$82.5m"].period == "q3"
+    # Carried in from the sentence before, Q3 is the aside's own period: not the first clause's.
+    assert facts["US$1.23bn"].period is None
