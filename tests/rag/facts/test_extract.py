@@ -325,7 +325,7 @@ def test_a_period_written_after_a_comparisons_base_dates_the_base_only():
 
 def test_a_contrasted_aside_keeps_its_period_from_the_clauses_before_it():
     facts = _facts(
-        "CATL handled 113.28m TEU in 9M25; third-quarter throughput was 38.98m TEU. "
+        "CATL handled 113.28m TEU in 9M25; third-quarter throughput was 38.98m TEU (+4.2%). "
         "Revenue rose 11.4% to US$1.23bn, although 3Q25 profit grew only 0.8% to US$82.5m.",
         heading="Ports 3Q25 Wrap",
     )
