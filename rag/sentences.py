@@ -12,13 +12,20 @@ import re
 
 _ENDS = frozenset("。！？!?；;")
 _CLOSERS = frozenset("”’」』\"'")
-_ENGLISH_STOP = re.compile(r"(?<=[a-z0-9%)\]])\.(?=\s+[A-Z(])")
+_ENGLISH_STOP = re.compile(r"\.(?=\s+[A-Z(])")
+# Before a full stop: a word, a figure or a bracket; or an acronym of two capitals or more
+# ("38.98m TEU. Revenue", "its ADS. The"), but not an initial ("U.S. Steel").
+_STOP_AFTER = re.compile(r"(?:[a-z0-9%)\]]|(?:^|[^A-Za-z.])[A-Z]{2,})$")
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
     """[start, end) of each sentence of `text`, covering it in order (blank ones left out)."""
     spans: list[tuple[int, int]] = []
-    stops = {m.end() for m in _ENGLISH_STOP.finditer(text)}
+    stops = {
+        m.end()
+        for m in _ENGLISH_STOP.finditer(text)
+        if _STOP_AFTER.search(text[max(0, m.start() - 12) : m.start()])
+    }
     start = depth = 0
     i, n = 0, len(text)
     while i < n:

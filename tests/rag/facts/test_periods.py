@@ -181,3 +181,14 @@ def test_a_period_after_a_comparisons_base_figure_frames_nothing() -> None:
     text = "Cloud revenue rose 34% to RMB 39.82bn, accelerating from 26% in the June quarter."
     assert carried_spans_in(text) == frozenset()
     assert carried_spans_in("Revenue rose 5% in the September quarter.") == {"q3"}
+
+
+def test_an_english_sentence_ends_after_an_acronym_but_not_after_an_initial() -> None:
+    def split(text: str) -> list[str]:
+        return [text[s:e].strip() for s, e in sentence_spans(text)]
+
+    assert split("Throughput was 38.98m TEU. Revenue rose 11.4%.") == [
+        "Throughput was 38.98m TEU.",
+        "Revenue rose 11.4%.",
+    ]
+    assert split("Shares of U.S. Steel rose 3%.") == ["Shares of U.S. Steel rose 3%."]
