@@ -212,11 +212,15 @@ class Assistant:
         and company, when retrieval did not bring them: ranked after the retrieved ones, and
         scored like them. A question in one language over a note in the other is where the
         words alone find the note but not the sentence."""
-        if not (question.asks_figure and question.metrics and question.period is not None):
-            return []
-        metric = {a.lower() for a in question.metrics[0]}
         period = question.period
         companies = {a.lower() for group in question.entities for a in group}
+        # A figure of a metric and period; or why a company's metric moved, where its figures
+        # of that metric are stated (the reason is written beside them: "mainly because…").
+        figure = question.asks_figure and period is not None
+        reason = question.asks_why and bool(companies)
+        if not (question.metrics and (figure or reason)):
+            return []
+        metric = {a.lower() for a in question.metrics[0]}
         allowed = set(filters.doc_ids) if filters is not None and filters.doc_ids else None
         have = {str(d.metadata.get("id", d.id)) for d in docs}
 
@@ -225,8 +229,8 @@ class Assistant:
             return (
                 about
                 and (row.metric or "").lower() in metric
-                and row.span == period.span
-                and (period.year is None or row.year == period.year)
+                and (period is None or row.span == period.span)
+                and (period is None or period.year is None or row.year == period.year)
                 and (allowed is None or row.doc_id in allowed)
             )
 

@@ -34,6 +34,7 @@ from rag.numbers import (
 )
 from rag.plan.question import (
     BARE_YEAR,
+    GIVES_REASON,
     LATIN_NAME,
     Question,
     broader_metric_in,
@@ -233,6 +234,7 @@ def select_evidence(
     name_tokens = {t for group in question.entities for a in group for t in tokenize(a)}
     content_terms = question.terms if question.asks_figure else question.terms - name_tokens
     asks_who = bool(question.asks_who)
+    asks_why = question.asks_why and not question.asks_figure
     for rank, doc in enumerate(docs):
         doc_year = _doc_year(doc)
         section = str(doc.metadata.get("section") or "")
@@ -359,6 +361,8 @@ def select_evidence(
                     score -= 1  # about another part of the year
             if asks_who and (named or LATIN_NAME.search(sentence)):
                 score += 2  # "以哪家公司为代表": the sentence that names a company
+            if asks_why and GIVES_REASON.search(sentence):
+                score += 2  # "主要原因是什么": the sentence that gives one ("mainly because…")
             page = doc.page_content
             boundary = max(page.rfind(mark, 0, offset) for mark in "。！？!?\n") + 1
             candidates.append(

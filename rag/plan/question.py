@@ -43,6 +43,17 @@ _ASKS_FIGURE = re.compile(
 )
 
 
+ASKS_WHY = re.compile(
+    r"原因|为什么|为何|驱动因素|主要因素|\b(?:why|reasons?|what (?:drove|caused|explains?)|driven by)\b",
+    re.IGNORECASE,
+)
+# What a sentence giving a reason writes: "mainly because of …", "主要由于…", "受…影响".
+GIVES_REASON = re.compile(
+    r"由于|因为|主要因|原因|受.{1,20}影响|得益于|拖累|导致|驱动|带动|"
+    r"\b(?:because|due to|owing to|as a result of|driven by|thanks to|on the back of|weighed "
+    r"(?:on|down)|reflect(?:s|ed|ing)?|blamed)\b",
+    re.IGNORECASE,
+)
 _WHAT_IS = re.compile(
     r"\bwhat (?:is|are|was|were|did|does|do|will|would|has|have|had)\b", re.IGNORECASE
 )
@@ -144,6 +155,11 @@ class Question:
         return bool(ASKS_WHO.search(self.text))
 
     @cached_property
+    def asks_why(self) -> bool:
+        """A reason: "主要原因是什么", "为什么", "why did …", "what drove …"."""
+        return bool(ASKS_WHY.search(self.text))
+
+    @cached_property
     def asked_kind(self) -> str | None:
         return asked_kind(self.text)
 
@@ -211,7 +227,9 @@ class Question:
                 _ASKS_FIGURE.search(text)
                 or (_WHAT_IS.search(text) and (metrics or ASKS_CHANGE.search(text)))
             )
-            and not (_ASKS_WHICH.search(text) and not ASKS_AMOUNT.search(text)),
+            and not (_ASKS_WHICH.search(text) and not ASKS_AMOUNT.search(text))
+            # "…大幅下滑，主要原因是什么？" asks why, not how much
+            and not (ASKS_WHY.search(text) and not ASKS_AMOUNT.search(text)),
             # An industry word inside a name is no topic: "COSCO Shipping Ports" asks of the company.
             topics=tuple(
                 tuple(g)

@@ -706,3 +706,19 @@ def test_a_calculations_part_takes_the_figure_written_after_the_market_it_names(
     part = Question.parse("前三季度分布式光伏新增装机", "zh", glossary)
     # An operand lookup (the planner leaves asks_change open): the part named, not the total.
     assert best_quantity(replace(part, asks_change=None), [ev])[1].raw == "127.93GW"
+
+
+@pytest.mark.unit
+def test_a_why_question_is_answered_by_the_sentence_giving_a_reason():
+    glossary = Glossary(entities=[["阿里巴巴", "Alibaba"]]).with_lexicon([], [])
+    text = (
+        "Alibaba's income from operations fell 85% to RMB 5.37bn this quarter. "
+        "Alibaba's income from operations fell mainly because of heavy spending on quick commerce."
+    )
+    doc = Document(
+        page_content=text,
+        metadata={"source": "wrap.md", "title": "China internet wrap", "date": "2025-11-27"},
+    )
+    question = Question.parse("Why did Alibaba's income from operations fall?", "en", glossary)
+    best = select_evidence(question, [doc], glossary)[0]
+    assert "because" in best.text

@@ -294,3 +294,15 @@ def test_accounting_standards_are_no_names_and_recurring_profit_reads_its_chines
     recurring = Question.parse("What was Unitree's 2025 recurring net profit?", "en", glossary)
     recurring = next(g for g in recurring.metrics if "recurring net profit" in g)
     assert "扣非后归母净利润" in recurring
+
+
+@pytest.mark.unit
+def test_a_why_question_asks_a_reason_not_a_figure():
+    from rag.plan.question import Question
+
+    glossary = Glossary(entities=[["阿里巴巴", "Alibaba"]]).with_lexicon([], [])
+    why = Question.parse("阿里巴巴这个季度经营利润大幅下滑，主要原因是什么？", "zh", glossary)
+    assert why.asks_why and not why.asks_figure
+    assert "income from operations" in why.metrics[0]  # 经营利润, as English notes write it
+    how_much = Question.parse("阿里巴巴经营利润下滑了多少？", "zh", glossary)
+    assert how_much.asks_figure and not how_much.asks_why
