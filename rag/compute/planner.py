@@ -328,6 +328,8 @@ def _compared(
         first, second, word = match.group(1), match.group(2), match.group(3)
     elif (match := COMPARED_EN.search(question.text)) is not None:
         word, first, second = match.group(1), match.group(2), match.group(3)
+    elif (match := COMPARED_BY_EN.search(question.text)) is not None:
+        first, word, second = match.group(1), match.group(2), match.group(3)
     else:
         return None
     second = _IN_PERCENT.sub("", second)
@@ -384,10 +386,17 @@ COMPARED_ZH = re.compile(
     rf"({_PHRASE}{{2,30}}?)(?<![同环占配])比(?![例重率])({_PHRASE}{{1,30}}?)"
     r"(多|高|大|少|低|小)了?(?:多少|几|百分之多少)"
 )
-# ("By what percentage is A above B" was measured too: one more held-out misattribution.)
 COMPARED_EN = re.compile(
     r"\bhow (?:much|many(?: \w+)?) (more|higher|larger|bigger|greater|less|fewer|lower|smaller)"
     r" (.{3,80}?) than (.{3,80}?)[?？.]*$",
+    re.I,
+)
+# "By how much did A exceed B, in percent", "by what percentage is A above B".
+COMPARED_BY_EN = re.compile(
+    r"\bby (?:how much|how many \w+|what (?:percentage|percent|share))"
+    r" (?:is|was|are|were|did|does|do|has|have|had) (.{3,80}?)"
+    r" (exceed\w*|top\w*|surpass\w*|outpac\w*|above|below|higher than|lower than|more than|less than"
+    r"|larger than|smaller than) (.{3,80}?)[?？.]*$",
     re.I,
 )
 _LESS = re.compile(r"少|低|小|less|fewer|lower|smaller|below", re.I)
