@@ -38,7 +38,14 @@ from rag.compute.calculator import (
 )
 from rag.dictionary import english_in
 from rag.facts.extract import Fact, states_change
-from rag.facts.periods import Period, RelativeTime, relative_times, spans_in, years_in
+from rag.facts.periods import (
+    Period,
+    RelativeTime,
+    question_period,
+    relative_times,
+    spans_in,
+    years_in,
+)
 from rag.glossary import Glossary
 from rag.numbers import Quantity, extract_quantities, render, same_value
 from rag.pick.choose import (
@@ -340,7 +347,11 @@ def _compared(
     a, b = ops
     if _whole_of(a, b) or _whole_of(b, a):
         return None  # "…239.53GW，其中集中式111.59GW、分布式127.93GW": siblings, not the total
-    if question.period is not None and not all(_of_span(op, question.period.span) for op in ops):
+    own = [p.span for text in (first, second) if (p := question_period(text)) is not None]
+    if len(own) == 2:  # "9M 2025 … than the full-year 2024 total"
+        if not all(_of_span(op, span) for op, span in zip(ops, own, strict=True)):
+            return None  # each figure of the period its own phrase names
+    elif question.period is not None and not all(_of_span(op, question.period.span) for op in ops):
         return None  # a comparison over the period asked: "1-8月" is not January-September
     metrics = [_metric_of(op.evidence, op.quantity) for op in ops]
     if all(metrics) and not _same_metric(metrics[0] or "", metrics[1] or "", glossary):
@@ -2002,6 +2013,9 @@ def _two_pieces(
     def find(wanted: frozenset[str] | None, i: int) -> _Operand | None:
         pool = retrieve(pieces[i]) + docs
         if i == 1 and elliptical and firsts:
+            # the same series in the first one's note, searched with the words of the sentence
+            # that states the first (the note's own language: "总金额…" finds "总金额519亿美元")
+            pool += retrieve(firsts[-1].evidence.text)
             pool = [d for d in pool if d.metadata.get("source") == firsts[-1].evidence.doc_id]
         op = _figure(
             subs[i], pool, glossary, entity=None, year=None, kinds=wanted or kinds,

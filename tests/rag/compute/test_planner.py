@@ -685,3 +685,24 @@ def test_by_what_percentage_one_figure_is_above_another():
     alone = _docs("价格上，英伟达明年采购的12层HBM4单颗约560美元。")
     calc = plan_and_compute(question, alone, glossary, retrieve=lambda _: alone)
     assert calc is None or "560" not in calc.answer.split("(")[0], calc
+
+
+@pytest.mark.unit
+def test_a_gap_between_two_periods_each_phrase_names_reads_the_second_in_the_first_ones_note():
+    glossary = Glossary().with_lexicon([], [])
+    first = _docs("前三季度累计交易达到103笔，总金额约920.3亿美元，三项指标均已超过去年全年。")
+    # The same note's earlier year, found only when searched with the first sentence's words.
+    second = _docs("去年全年共94笔，总金额519亿美元，首付款41亿美元。")
+    for d in first + second:
+        d.metadata.update(source="drugs.html", date="2025-10-28")
+
+    def retrieve(text: str) -> list[Document]:
+        return first + second if "总金额" in text else first
+
+    question = Question.parse(
+        "By how much did China's 9M 2025 deal value exceed the full-year 2024 total, in percent?",
+        "en",
+        glossary,
+    )
+    calc = plan_and_compute(question, first, glossary, retrieve=retrieve)
+    assert calc is not None and "77.3%" in calc.answer, calc  # 920.3 / 519 - 1
