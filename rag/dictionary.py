@@ -75,10 +75,23 @@ def chinese_forms(name: str) -> list[str]:
     return [f for f in dict.fromkeys(forms) if len(f) >= 3]
 
 
+# Generic tails English drops from a company's name: "China Eastern" is China Eastern Airlines.
+_NAME_TAILS = frozenset(
+    "airlines airline group holdings ltd. ltd limited co. company corporation corp. bank motors "
+    "securities insurance".split()
+)
+
+
 def headwords(name: str) -> tuple[str, ...]:
     """Every Chinese headword CC-CEDICT glosses with this whole English name, short ones too
-    ("China Southern Airlines" -> 南航): for matching against names the notes write."""
-    return _index().get(name.lower().strip(), ())
+    ("China Southern Airlines" -> 南航), or with it and a generic tail ("China Eastern" ->
+    China Eastern Airlines, 东方航空): for matching against names the notes write."""
+    key = name.lower().strip()
+    index = _index()
+    if key in index:
+        return index[key]
+    tails = [heads for tail in _NAME_TAILS if (heads := index.get(f"{key} {tail}"))]
+    return tuple(dict.fromkeys(h for heads in tails for h in heads))
 
 
 # "Xiaomi, Chinese electronics company founded in 2010", "Huawei (brand)", "Geely, Chinese car

@@ -965,7 +965,9 @@ _ASKS_SHARE = re.compile(
 # amounts it would be computed from ("占…比重" is not the 239.53GW of the whole).
 _ASKS_RELATIVE = re.compile(
     r"比重|占比|份额|百分比|占.{1,30}比例|多少倍|几倍|"
-    r"\b(?:share of|proportion of|percentage of|what percent(?:age)?|how many times)\b",
+    r"\b(?:share of|proportion of|percentage of|what percent(?:age)?|how many times)\b|"
+    # a rate or margin (毛利率, 客座率, net margin, load factor): never an amount
+    r"(?<!汇)率(?!先)|\b(?:margins?|ratios?|load factors?)\b",
     re.I,
 )
 # "How much did its price change …, in percent?": a percentage asked, whatever it is of.

@@ -101,3 +101,12 @@ def test_a_dictionary_company_is_answered_only_from_a_sentence_naming_it():
     doc = Document(page_content=text, metadata={"source": "a.md", "title": "t", "start": 0})
     question = Question.parse("How many vehicles did Geely deliver in Q3?", "en", Glossary())
     assert best_quantity(question, select_evidence(question, [doc], Glossary())) is None
+
+
+@pytest.mark.unit
+def test_a_name_said_without_its_generic_tail_has_the_dictionarys_chinese_forms():
+    from rag.dictionary import headwords
+
+    assert "东方航空" in headwords("China Eastern")  # China Eastern Airlines
+    assert headwords("China Southern Airlines") == ("南航",)
+    assert headwords("Spring") == () or "航空" not in "".join(headwords("Spring"))

@@ -306,3 +306,13 @@ def test_a_why_question_asks_a_reason_not_a_figure():
     assert "income from operations" in why.metrics[0]  # 经营利润, as English notes write it
     how_much = Question.parse("阿里巴巴经营利润下滑了多少？", "zh", glossary)
     assert how_much.asks_figure and not how_much.asks_why
+
+
+@pytest.mark.unit
+def test_a_rate_or_margin_asked_is_answered_by_a_relative_figure_only():
+    from rag.plan.question import asks_relative
+
+    assert asks_relative("What was China Eastern's net margin in 3Q25?")
+    assert asks_relative("南方航空三季度客座率是多少？")
+    assert not asks_relative("What was the profit margin per vehicle?")  # an amount per unit
+    assert not asks_relative("公司率先推出了哪款产品？")
