@@ -121,19 +121,16 @@ def test_a_which_company_question_is_answered_by_the_quoted_sentence_not_the_mod
 def test_a_question_naming_an_industry_is_read_in_the_notes_about_it(fake_settings):
     """ "哪家银行…" over a bank note written in English: the Chinese question retrieves the AEC
     notes first; the note that names banks is searched instead of answering from them."""
-    (fake_settings.corpus_dir / "lenders_h1.md").write_text(
+    assistant = _assistant_with_note(
+        fake_settings,
+        "lenders_h1.md",
         "---\ntitle: Lenders, H1 2025\ndate: 2025-09-01\n---\n\n"
         "## Results\n\n"
         "| Bank | Net profit attributable (RMB bn) | YoY |\n|---|---|---|\n"
         "| Alpha Bank | 120.5 | +2.1% |\n"
         "| Beta Bank | 80.2 | -1.5% |\n"
         "| Gamma Bank | 60.7 | +4.3% |\n",
-        encoding="utf-8",
     )
-    embeddings = HashEmbeddings()
-    indexer = Indexer(fake_settings, embeddings=embeddings)
-    indexer.ingest_all()
-    assistant = Assistant(fake_settings, embeddings=embeddings, vector_store=indexer.vector_store)
     answer = assistant.ask(AskRequest(question="上半年归母净利润同比增速最快的是哪家银行？"))
     assert not answer.abstained and answer.citations, answer.answer
     assert all(c.source.endswith("lenders_h1.md") for c in answer.citations), answer.citations
@@ -163,15 +160,12 @@ def test_the_chunk_stating_the_asked_figure_is_read_even_when_retrieval_missed_i
     from rag.plan.question import Question
     from rag.types import Filters
 
-    (fake_settings.corpus_dir / "solar_adds.md").write_text(
+    assistant = _assistant_with_note(
+        fake_settings,
+        "solar_adds.md",
         "---\ntitle: 光伏装机月报\ndate: 2025-10-20\n---\n\n"
         "## 装机\n\n2025年9月全国新增光伏装机9.66GW，去年同期为20.89GW。\n",
-        encoding="utf-8",
     )
-    embeddings = HashEmbeddings()
-    indexer = Indexer(fake_settings, embeddings=embeddings)
-    indexer.ingest_all()
-    assistant = Assistant(fake_settings, embeddings=embeddings, vector_store=indexer.vector_store)
     question = Question.parse(
         "How much new installations did China add in September 2025?", "en", assistant.glossary
     )
@@ -187,3 +181,12 @@ def test_the_chunk_stating_the_asked_figure_is_read_even_when_retrieval_missed_i
         "How much new installations did China add in August 2025?", "en", assistant.glossary
     )
     assert assistant._stating_chunks(august, [], None) == []
+
+
+def _assistant_with_note(settings, name: str, text: str) -> Assistant:
+    """An assistant over the seed notes and one more note, indexed with hash embeddings."""
+    (settings.corpus_dir / name).write_text(text, encoding="utf-8")
+    embeddings = HashEmbeddings()
+    indexer = Indexer(settings, embeddings=embeddings)
+    indexer.ingest_all()
+    return Assistant(settings, embeddings=embeddings, vector_store=indexer.vector_store)
