@@ -286,6 +286,7 @@ def best_quantity(question: Question, evidence: list[Evidence]) -> tuple[int, Qu
     ]
     # "Alibaba's cloud unit": where a sentence names the part asked, its figures answer
     segments = segment_forms(question, evidence)
+    share_asked = not operand and bool(_SHARE_ASKED.search(question.text))
     qualified = [{a.lower() for a in group} for group in question.qualifiers]
     if operand:  # one part of a calculation ("分布式光伏…比集中式多多少"): the figure after it
         qualified += [{a.lower() for a in group} for group in question.topics]
@@ -331,6 +332,8 @@ def best_quantity(question: Question, evidence: list[Evidence]) -> tuple[int, Qu
             fit = fact_fit(fact, question, ev.text)
             if fit is None:
                 continue  # another company's, metric's or period's figure, or a change for a level
+            if share_asked and (fact.change or _CHANGED_BEFORE.search(_before(ev.text, q))):
+                continue  # a growth rate for a share: "lifted profit 31.8%" is no 占比
             # A table cell is read with its row and column labels, a sentence's figure in it.
             text, placed = ev.figure_context(q)
             if per_unit and not states_per_unit(text, placed):
@@ -537,6 +540,23 @@ def _states_period(evidence: Evidence, question: Question) -> bool:
     if question.period.span in evidence.spans:
         return True
     return question.period.span == "fy" and not evidence.spans and bool(evidence.years)
+
+
+# A part's share of a whole asked; the words before a percent that make it a change instead.
+_SHARE_ASKED = re.compile(
+    r"比重|占比|份额|占.{1,30}(?:比例|比重)|\b(?:share of|proportion of|percentage of|what share)\b",
+    re.IGNORECASE,
+)
+_CHANGED_BEFORE = re.compile(
+    r"(?:增长|增速|增幅|同比|环比|提升|上升|下降|下滑|上涨|减少|涨|降|"
+    r"\b(?:grew|grow|grows|rose|rise|rises|up|down|fell|fall|lifted|lifts?|increased|decreased|"
+    r"jumped|slid|declined|from|by))\s*(?:to\s+)?(?:[A-Za-z\u4e00-\u9fff]+\s+){0,3}$",
+    re.IGNORECASE,
+)
+
+
+def _before(sentence: str, q: Quantity) -> str:
+    return sentence[max(0, (q.start or 0) - 30) : q.start or 0]
 
 
 def _term_proximity(sentence: str, q: Quantity, question: Question) -> float:

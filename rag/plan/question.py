@@ -310,11 +310,13 @@ def segment_words(
     # Of a company's accounts only: before an operating measure the words are what it counts
     # ("集装箱货运量", "人形机器人出货量"), not a part of the company.
     metrics = [g for g in metrics if any(_FINANCIAL_METRIC.search(a) for a in g)]
-    if not entities or not metrics:
+    if not metrics:
         return ()
     aliases = sorted({a for g in metrics for a in g}, key=len, reverse=True)
     names = {a.lower() for g in entities for a in g}
     if not re.search(r"[\u4e00-\u9fff]", text):
+        if not entities:
+            return ()  # English names the part after the company's possessive
         lowered = text.lower()
         found: list[str] = []
         for alias in names:

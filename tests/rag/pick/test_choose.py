@@ -722,3 +722,13 @@ def test_a_why_question_is_answered_by_the_sentence_giving_a_reason():
     question = Question.parse("Why did Alibaba's income from operations fall?", "en", glossary)
     best = select_evidence(question, [doc], glossary)[0]
     assert "because" in best.text
+
+
+@pytest.mark.unit
+def test_a_share_asked_is_never_answered_by_a_growth_rate():
+    glossary = Glossary(entities=[["网易", "NetEase"]]).with_lexicon([], [])
+    grew = _evidence("NetEase lifted attributable profit 31.8% in 3Q25.", entities=("网易",))
+    share = Question.parse("网易三季度归母净利润占净收入的比例是多少？", "zh", glossary)
+    assert best_quantity(share, [grew]) is None
+    part = _evidence("其中,大约30%的需求是400G规格,其余则以800G为主。", entities=("网易",))
+    assert best_quantity(Question.parse("网易需求中400G占比是多少？", "zh", glossary), [part])

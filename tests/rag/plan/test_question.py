@@ -316,3 +316,13 @@ def test_a_rate_or_margin_asked_is_answered_by_a_relative_figure_only():
     assert asks_relative("南方航空三季度客座率是多少？")
     assert not asks_relative("What was the profit margin per vehicle?")  # an amount per unit
     assert not asks_relative("公司率先推出了哪款产品？")
+
+
+@pytest.mark.unit
+def test_a_calculations_chinese_part_is_read_without_a_company_named():
+    from rag.plan.question import Question
+
+    glossary = Glossary().with_lexicon([], [])
+    # "拼多多…在线营销服务收入比交易服务收入少多少": the second phrase names no company
+    assert Question.parse("交易服务收入", "zh", glossary).segments == ("交易", "服务")
+    assert Question.parse("transaction services revenue", "en", glossary).segments == ()
