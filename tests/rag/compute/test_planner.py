@@ -29,10 +29,10 @@ def _docs(*texts: str) -> list[Document]:
     ]
 
 
-def _plan(question: str, docs: list[Document]):
+def _plan(question: str, docs: list[Document], glossary: Glossary = GLOSSARY, retrieve=None):
     language = "en" if question.isascii() else "zh"
-    parsed = Question.parse(question, language, GLOSSARY)  # type: ignore[arg-type]
-    return plan_and_compute(parsed, docs, GLOSSARY, retrieve=lambda _: docs)
+    parsed = Question.parse(question, language, glossary)  # type: ignore[arg-type]
+    return plan_and_compute(parsed, docs, glossary, retrieve=retrieve or (lambda _: docs))
 
 
 @pytest.mark.unit
@@ -674,16 +674,12 @@ def test_a_total_right_after_the_companies_listed_is_theirs_but_one_deals_total_
 def test_by_what_percentage_one_figure_is_above_another():
     glossary = Glossary(entities=[["英伟达", "Nvidia"]]).with_lexicon([], [])
     docs = _docs("价格上，英伟达明年采购的12层HBM4单颗约560美元，对比12层HBM3E约370美元。")
-    question = Question.parse(
-        "By what percentage is Nvidia's 12-high HBM4 price above its 12-high HBM3E price?",
-        "en",
-        glossary,
-    )
-    calc = plan_and_compute(question, docs, glossary, retrieve=lambda _: docs)
+    asked = "By what percentage is Nvidia's 12-high HBM4 price above its 12-high HBM3E price?"
+    calc = _plan(asked, docs, glossary)
     assert calc is not None and "51.4%" in calc.answer, calc  # (560 - 370) / 370
     # One figure only: nothing to compare it with, so no answer (the HBM4 price alone is none).
     alone = _docs("价格上，英伟达明年采购的12层HBM4单颗约560美元。")
-    calc = plan_and_compute(question, alone, glossary, retrieve=lambda _: alone)
+    calc = _plan(asked, alone, glossary)
     assert calc is None or "560" not in calc.answer.split("(")[0], calc
 
 
