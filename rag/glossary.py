@@ -236,6 +236,13 @@ def _position(text: str, alias: str) -> int:
     return pos if pos >= 0 else len(text) + 1
 
 
+def mention_spans(text: str, alias: str) -> list[tuple[int, int]]:
+    """Where `text` names `alias`, read as `mentions` reads it."""
+    if alias.isascii():
+        return [m.span() for m in _word_pattern(alias).finditer(text)]
+    return [m.span() for m in re.finditer(re.escape(alias), text)]
+
+
 def mentions(text: str, alias: str) -> bool:
     """True when `text` names `alias` (ASCII aliases as whole words, plurals allowed)."""
     if alias.isascii():

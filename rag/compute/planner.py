@@ -1002,24 +1002,24 @@ _TOGETHER = re.compile(
     r"合计|共计|总计|两者|二者|两家|三者|加起来|\b(?:combined|together|in total|between them|both)\b",
     re.IGNORECASE,
 )
-# "阿里云、腾讯和字节跳动，总需求量…": a total right after the companies listed.
+# "A、B和C，总销量…", "A, B and C, a total of …": a total right after the companies listed.
 _TOTAL_AFTER_LIST = re.compile(r"^[\s,，、;；:：]{0,2}(?:总|the\s+total\b|total\b)", re.IGNORECASE)
 
 
 def _stated_total(question: Question, docs: list[Document], glossary: Glossary) -> _Operand | None:
-    """The figure a sentence naming every company asked gives for them together ("谷歌与Meta…
-    两者合计贡献30亿至50亿美元"): the one written after its "together" word."""
+    """The figure a sentence naming every company asked gives for them together ("A与B…两者
+    合计约X亿元", "A and B combined …"): the one written after its "together" word."""
     if len(question.entities) < 2:
         return None
     for ev in select_evidence(question, docs, glossary, limit=8):
         text = ev.text
-        named = [
-            max((m.end() for a in group for m in _mentions_of(text, a)), default=-1)
-            for group in question.entities
-        ]
+        ends: dict[str, int] = {}
+        for _, end, name in glossary.entity_mentions(text):
+            ends[name] = max(end, ends.get(name, -1))
+        named = [ends.get(group[0], -1) for group in question.entities]
         if ev.header is not None or min(named) < 0:
             continue  # a table row, or a sentence not naming them all
-        last = max(named)  # the total comes after all of them ("A与B…两者合计…")
+        last = max(named)  # the total comes after all of them ("A与B…合计…")
         markers = [m.end() for m in _TOGETHER.finditer(text, last)]
         if listed := _TOTAL_AFTER_LIST.match(text[last:]):
             markers.append(last + listed.end())
@@ -1034,13 +1034,6 @@ def _stated_total(question: Question, docs: list[Document], glossary: Glossary) 
             if after:
                 return _Operand(min(after, key=lambda q: q.start or 0), ev, "合计")
     return None
-
-
-def _mentions_of(text: str, alias: str) -> list[re.Match[str]]:
-    """Where a name is written (Latin names as whole words, any case)."""
-    if alias.isascii():
-        return list(re.finditer(rf"(?<![A-Za-z]){re.escape(alias)}(?![A-Za-z])", text, re.I))
-    return list(re.finditer(re.escape(alias), text))
 
 
 def _average(
@@ -1066,7 +1059,7 @@ def _over_entities(
         )
     operands: list[_Operand] = [op for op in ops if op is not None]
     if _one_figure_twice(operands):
-        return None  # a figure of them together ("两项相加…130亿至150亿美元"), not each one's
+        return None  # one figure of them together (a market's total), not each one's
     evidence, marker = _cite(operands)
     try:
         _checked(operands, [q for e in evidence for q in e.quantities])
@@ -2014,7 +2007,8 @@ def _two_pieces(
         pool = retrieve(pieces[i]) + docs
         if i == 1 and elliptical and firsts:
             # the same series in the first one's note, searched with the words of the sentence
-            # that states the first (the note's own language: "总金额…" finds "总金额519亿美元")
+            # that states the first, in the note's own language (an English phrase over a
+            # Chinese note finds the other year's line through the Chinese words they share)
             pool += retrieve(firsts[-1].evidence.text)
             pool = [d for d in pool if d.metadata.get("source") == firsts[-1].evidence.doc_id]
         op = _figure(

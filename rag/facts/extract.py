@@ -331,8 +331,8 @@ def extract_facts(
             framing = framed if _span_is_anothers(sentence, q, quantities) else spans
             if _span_opens_a_later_clause(sentence, q, quantities):
                 # "A收入36.34亿元，…，前三季度国际收入占比37%": not A's. Nor the period carried
-                # in, when it is the aside's own ("…to US$264.3m, although 3Q25 profit grew
-                # only 0.8%": the contrast says the first clause is not about 3Q25).
+                # in, when it is the aside's own ("profit rose 20% to US$X, although 3Q25
+                # profit grew only 1%": the contrast says the first clause is not about 3Q25).
                 framing = before_spans - own_spans
             # English writes a period after its figure ("RMB12.4bn for the nine months, after
             # RMB8.1bn in the first half"), Chinese before it ("前三季度营收…，其中第三季度…").
@@ -448,8 +448,8 @@ def _span_is_anothers(sentence: str, q: Quantity, quantities: list[Quantity]) ->
     found = spans_in(sentence)
     if not found or q.end is None or found[0][0] < q.end:
         return False
-    # Or written after a comparison's base of any kind: "rose 34% to RMB 39.82bn, accelerating
-    # from 26% in the June quarter" dates the 26%.
+    # Or written after a comparison's base of any kind: "rose 30% to RMB Xbn, accelerating
+    # from 20% in the June quarter" dates the 20%.
     return any(
         o is not q
         and o.start is not None

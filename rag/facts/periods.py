@@ -158,7 +158,7 @@ def spans_in(text: str) -> list[tuple[int, int, Span]]:
 # 396,270辆", "up 11.5% from September"), not the period the text goes on to speak of.
 _COMPARED_WITH = re.compile(
     r"(?:环比|同比|较|相比|对比|比|than|vs\.?|versus|from|compared (?:with|to)|against)\s*(?:the\s+)?$"
-    # the base's own figure between: "accelerating from 26% in the June quarter"
+    # the base's own figure between: "accelerating from 20% in the June quarter"
     r"|\b(?:than|vs\.?|versus|from|compared (?:with|to))\s+\S*\d\S*\s+(?:in|for|during)\s+(?:the\s+)?$",
     re.IGNORECASE,
 )

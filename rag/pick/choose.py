@@ -333,7 +333,7 @@ def best_quantity(question: Question, evidence: list[Evidence]) -> tuple[int, Qu
             if fit is None:
                 continue  # another company's, metric's or period's figure, or a change for a level
             if share_asked and (fact.change or _CHANGED_BEFORE.search(_before(ev.text, q))):
-                continue  # a growth rate for a share: "lifted profit 31.8%" is no 占比
+                continue  # a growth rate for a share: "lifted profit 30%" is no 占比
             # A table cell is read with its row and column labels, a sentence's figure in it.
             text, placed = ev.figure_context(q)
             if per_unit and not states_per_unit(text, placed):

@@ -24,7 +24,7 @@ from rag.facts.periods import (
     period_years,
     spans_in,
 )
-from rag.glossary import Glossary, mentions
+from rag.glossary import Glossary, mention_spans, mentions
 from rag.numbers import (
     Quantity,
     extract_quantities,
@@ -283,7 +283,7 @@ def select_evidence(
             named_spans = frozenset(
                 s for _, _, s in spans_in(f"{header} {sentence}" if in_table else sentence)
             )
-            # A comparison's base ("accelerating from 26% in the June quarter") is not the
+            # A comparison's base ("accelerating from 20% in the June quarter") is not the
             # sentence's period, though it states a figure of that period too.
             own_spans = named_spans if in_table else carried_spans_in(sentence)
             bases = named_spans - own_spans
@@ -450,13 +450,9 @@ def segment_forms(
     return named
 
 
-def _segment_pattern(form: str) -> str:
-    return rf"(?<![a-z]){re.escape(form)}(?:s|es)?(?![a-z])" if form.isascii() else re.escape(form)
-
-
 def names_segment(evidence: Evidence, forms: set[str]) -> bool:
-    text = f"{evidence.header or ''} {evidence.text}".lower()
-    return any(re.search(_segment_pattern(f), text) for f in forms)
+    text = f"{evidence.header or ''} {evidence.text}"
+    return any(mentions(text, f) for f in forms)
 
 
 def segment_proximity(evidence: Evidence, q: Quantity, named: list[set[str]]) -> float:
@@ -464,11 +460,10 @@ def segment_proximity(evidence: Evidence, q: Quantity, named: list[set[str]]) ->
     ("… and transaction services RMB 54.93bn" is the transaction services' revenue)."""
     if not named or q.start is None or evidence.header is not None:
         return 0.0
-    text = evidence.text.lower()
     # figures of another kind may stand between: "international games 43% to RMB 20.8bn"
     starts = [x.start for x in evidence.quantities if x.start is not None and x.kind == q.kind]
     for forms in named:
-        ends = [m.end() for f in forms for m in re.finditer(_segment_pattern(f), text)]
+        ends = [end for f in forms for _, end in mention_spans(evidence.text, f)]
         before = [e for e in ends if e <= q.start and not any(e <= s < q.start for s in starts)]
         if not before or q.start - max(before) > 25:
             return 0.0

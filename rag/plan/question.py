@@ -794,8 +794,8 @@ def abbreviation_keys(name: str) -> set[str]:
 
 def abbreviated_like(name: str, glossary: Glossary) -> list[str]:
     """The one entity of the notes that a dictionary's Chinese name for an English one is a
-    full or short form of ("China Southern Airlines": 南航, the notes' 南方航空; "China Eastern
-    Airlines": 东方航空, the notes' 中国东航); [] when none is, or several are."""
+    full or short form of ("China Southern Airlines": 南航, written 南方航空; "China Eastern
+    Airlines": 东方航空, written 中国东航); [] when none is, or several are."""
     asked = {k for head in headwords(name) for k in abbreviation_keys(head)}
     if not asked:
         return []
