@@ -56,7 +56,8 @@ log = logging.getLogger(__name__)
 # Bump when cleaning or chunking changes: it is part of every chunk's hash, so a bump re-indexes.
 # 14: the document type (expert call, broker note, news) in every chunk's metadata
 # 15: single months ("10月", "October 2025") are periods of the facts read at ingest
-PIPELINE_VERSION = "25"
+# 26: a Latin name right after a figure starts after "and" ("15% YoY and NetEase (网易)")
+PIPELINE_VERSION = "26"
 UPLOADS = "uploads"
 # Files in a corpus folder that are configuration, not documents.
 NOT_DOCUMENTS = frozenset({"glossary.yaml", "README.md"})

@@ -161,6 +161,11 @@ SHARE_OF_WHOLE_EN = re.compile(
     r"booked|delivered)\s+|(?:from|to|in)\s+).{2,40}?)[?？.]*$",
     re.I,
 )
+# "三季度电池销量中，储能电池占比多少": the whole, then the part within it.
+SHARE_OF_WHOLE_ZH = re.compile(
+    r"([^，,。；;？?]{2,40}?)(?:之|当)?中[，,]?\s*([^，,。；;？?]{2,30}?)的?"
+    r"(?:占比|比重|所占比例|所占比重|占的比例)"
+)
 # "合同负债是年初的多少倍", "how many times its 2024 level": one figure as a multiple of another.
 MULTIPLE_ZH = re.compile(r"([\u4e00-\u9fffA-Za-z0-9（）()]{2,30}?)是(.{2,30}?)的(?:多少|几)倍")
 MULTIPLE_EN = re.compile(
@@ -247,6 +252,13 @@ def plan_and_compute(
             question, docs, glossary, retrieve, (), share, ("part", "whole"),
             ("A share of", "占比约"),
             pieces=(f"{whole.group(1)} {whole.group(2)}", whole.group(1)),
+        )  # fmt: skip
+        if computed is not None:
+            return computed
+    if pieces := _part_within_whole(question, glossary):
+        computed = _of_two_phrases(
+            question, docs, glossary, retrieve, (), share, ("part", "whole"),
+            ("A share of", "占比约"), pieces=pieces,
         )  # fmt: skip
         if computed is not None:
             return computed
@@ -1601,7 +1613,10 @@ def _explain(
 ) -> str:
     if question.language == "en":
         return f"{lead_en} {result.text('en')}: {', '.join(terms)} ({result.formula('en')})."
-    return f"{lead_zh}{result.text('zh')}：{'，'.join(terms)}（{result.formula('zh')}）。"
+    value = result.text("zh")
+    if lead_zh.endswith("约") and value.startswith("约"):
+        value = value[1:]  # a lead that already says "about" ("占比约") with an approximate input
+    return f"{lead_zh}{value}：{'，'.join(terms)}（{result.formula('zh')}）。"
 
 
 def _single(
@@ -1933,6 +1948,22 @@ def _multiple(
         question, docs, glossary, retrieve, (MULTIPLE_ZH, MULTIPLE_EN), ratio, ("a", "b"),
         ("A multiple of", "约为"),
     )  # fmt: skip
+
+
+def _part_within_whole(question: Question, glossary: Glossary) -> tuple[str, str] | None:
+    """(part, whole) of "三季度电池销量中，储能电池占比多少": the part measured as the whole is
+    ("储能电池销量"). None unless the whole names a metric: "在中国市场占比" names a place."""
+    match = SHARE_OF_WHOLE_ZH.search(question.text)
+    if match is None:
+        return None
+    part, whole = match.group(2), match.group(1)
+    measured = Question.parse(whole, question.language, glossary).metrics
+    if not measured:
+        return None
+    if not Question.parse(part, question.language, glossary).metrics:
+        written = next((a for a in measured[0] if a in whole), None)
+        part = f"{part}{written or ''}"
+    return part, whole
 
 
 def _of_two_phrases(

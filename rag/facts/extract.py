@@ -30,7 +30,7 @@ from rag.sentences import is_heading, is_question, sentence_spans
 Change = Literal["yoy", "qoq", "change"]
 
 # Bump when attribution changes: stored facts of another version are recomputed on read.
-FACTS_VERSION = "49"
+FACTS_VERSION = "50"
 
 
 class Fact(BaseModel):
@@ -153,6 +153,42 @@ def metric_before(
         if best is None or key[:2] > best[:2]:
             best = key
     return best[2] if best else None
+
+
+# English opens a new subject's clause with a conjunction and no comma: "A grew revenue 15%
+# and B lifted profit 32%".
+_NEW_SUBJECT_AFTER = re.compile(r"\b(?:and|while|whereas|but)\s+$", re.IGNORECASE)
+
+
+def _clause_starts(
+    sentence: str, mentions: Sequence[tuple[int, int, str]], quantities: Sequence[Quantity]
+) -> list[int]:
+    """Where a sentence's clauses start: after a comma, semicolon or colon outside brackets
+    (a name's "(中文名, 0700.HK)" is no clause), and, in English, at a conjunction that opens a
+    new name once the clause before has stated a figure (names listed before any figure share
+    the figures after them)."""
+    starts, depth = [0], 0
+    for i, ch in enumerate(sentence):
+        if ch in "(（[":
+            depth += 1
+        elif ch in ")）]":
+            depth = max(0, depth - 1)
+        elif depth == 0 and _CLAUSE_END.match(ch):
+            starts.append(i + 1)
+    if re.search(r"[\u4e00-\u9fff]", _outside_brackets(sentence)):
+        return starts
+    for start, _, _ in mentions:
+        conjunction = _NEW_SUBJECT_AFTER.search(sentence[:start])
+        if conjunction is None:
+            continue
+        clause = max(s for s in starts if s <= conjunction.start())
+        if any(clause <= (q.end or 0) <= conjunction.start() for q in quantities):
+            starts.append(start)
+    return sorted(set(starts))
+
+
+def _outside_brackets(text: str) -> str:
+    return re.sub(r"[(（][^()（）]*[)）]", " ", text)
 
 
 def _own_clause_of(text: str, clause_starts: Sequence[int], q: Quantity) -> str:
@@ -293,7 +329,7 @@ def extract_facts(
                     _table_fact(offset, sentence, header, caption, q, glossary, vocab, carried)
                 )
             continue
-        clause_starts = [0] + [m.end() for m in _CLAUSE_END.finditer(sentence)]
+        clause_starts = _clause_starts(sentence, mentions, found)
         # A duration is a figure only where a metric of its own clause measures it ("经销商
         # 库存约1.6个月", "payback of 4.5 years"); "未来3个月" is a span of time, not a figure.
         measured = [

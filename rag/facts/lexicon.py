@@ -98,6 +98,10 @@ def _latin_name_before(text: str, end: int) -> str | None:
     if not match:
         return None
     words = match.group(0).split()
+    # Right after a figure, the words before "and" qualify it: "grew 15% YoY and NetEase (网易,
+    # NTES)" names NetEase; "Industrial and Commercial Bank of China (工商银行)" is one name.
+    if "and" in words[:-1] and re.search(r"[\d%]$", head[: match.start()].rstrip()):
+        words = words[len(words) - words[::-1].index("and") :]
     while words and not words[0][0].isupper():  # start at a capitalised word
         words.pop(0)
     name = " ".join(words).strip(" .,'")

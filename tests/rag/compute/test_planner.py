@@ -702,3 +702,24 @@ def test_a_gap_between_two_periods_each_phrase_names_reads_the_second_in_the_fir
     )
     calc = plan_and_compute(question, first, glossary, retrieve=retrieve)
     assert calc is not None and "77.3%" in calc.answer, calc  # 920.3 / 519 - 1
+
+
+@pytest.mark.unit
+def test_a_chinese_share_asked_as_the_part_within_a_whole():
+    docs = _docs(
+        "三季度恒瑞医药电池销量约160GWh，同比增长30%；其中储能电池销量约40GWh。",
+        "前三季度公司电池销量约420GWh。",
+    )
+    for question in (
+        "三季度恒瑞医药电池销量中，储能电池占比是多少？",
+        "三季度恒瑞医药电池销量当中储能电池所占比例是多少？",
+    ):
+        calc = _plan(question, docs)
+        assert calc is not None and calc.tool_calls and calc.tool_calls[0].name == "share", calc
+        assert "25%" in calc.answer and "420" not in calc.answer, calc.answer
+        assert "约约" not in calc.answer, calc.answer
+    # a place, not a whole: "在中国市场" names no measured amount
+    assert (
+        _plan("恒瑞医药在中国市场占比多少？", docs) is None
+        or "÷" not in _plan("恒瑞医药在中国市场占比多少？", docs).answer
+    )

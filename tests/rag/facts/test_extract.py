@@ -332,3 +332,19 @@ def test_a_contrasted_aside_keeps_its_period_from_the_clauses_before_it():
     assert facts["38.98m"].period == "q3" and facts["US$82.5m"].period == "q3"
     # Carried in from the sentence before, Q3 is the aside's own period: not the first clause's.
     assert facts["US$1.23bn"].period is None
+
+
+def test_an_english_clause_with_a_new_subject_after_and_owns_its_figure():
+    # "A did X 15% and B did Y 31.8%": B's clause opens at "and", its names in parentheses
+    # written with commas inside them.
+    facts = _facts(
+        "Ping An (中国平安, 2318.HK) grew revenue 15% YoY and China Life (中国人寿, 2628.HK) "
+        "lifted attributable profit 31.8%."
+    )
+    assert facts["15%"].entity == "Ping An" and facts["31.8%"].entity == "China Life"
+    assert facts["31.8%"].own_clause
+
+
+def test_names_joined_by_and_before_any_figure_share_the_figures():
+    facts = _facts("Ping An and China Life grew premiums 15% and 8% respectively.")
+    assert facts["15%"].entity is None and facts["8%"].entity is None

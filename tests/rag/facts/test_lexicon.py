@@ -221,3 +221,14 @@ def test_a_latin_names_own_parenthesised_part_is_left_off():
         "Harbour Lines also runs terminals."
     )
     assert ["Harbour Lines", "海港航运国际", "0999.HK", "HLI"] in entities
+
+
+def test_a_name_after_a_figure_and_and_starts_after_the_and() -> None:
+    entities, _ = names_in(
+        "Harbour Bank (港湾银行, 1234.HK) grew revenue 15% YoY and Ridge Life (山岭人寿, 5678.HK) "
+        "lifted profit 32%."
+    )
+    assert ["Harbour Bank", "港湾银行", "1234.HK"] in entities
+    assert ["Ridge Life", "山岭人寿", "5678.HK"] in entities
+    entities, _ = names_in("Industrial and Commercial Bank of China (工商银行, 1398.HK) grew 1%.")
+    assert entities[0][0] == "Industrial and Commercial Bank of China"
