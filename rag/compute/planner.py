@@ -1794,18 +1794,16 @@ def _derived(
     assert question.period is not None
     entity = question.entities[0] if question.entities else None
     year = question.period.year or (min(question.years) if len(question.years) == 1 else None)
-    ops = [
-        _figure(
-            question,
-            docs,
-            glossary,
-            entity=entity,
-            year=year,
-            period=s,
-            kinds=frozenset({"money", "count"}),
-        )
-        for s in spans
-    ]
+    # The kind asked ("多少亿美元"), else an amount or a count; both operands of one kind (a
+    # half-year's count of deals is no operand for nine months' deal value).
+    asked = question.asked_kind
+    amounts = frozenset({asked} if asked in ("money", "count") else {"money", "count"})
+    ops = _alike(
+        lambda kinds, s: _figure(
+            question, docs, glossary, entity=entity, year=year, period=s, kinds=kinds or amounts
+        ),
+        spans,
+    )
     if ops[0] is None or ops[1] is None:
         return None
     a, b = ops[0].quantity, ops[1].quantity

@@ -723,3 +723,14 @@ def test_a_chinese_share_asked_as_the_part_within_a_whole():
         _plan("恒瑞医药在中国市场占比多少？", docs) is None
         or "÷" not in _plan("恒瑞医药在中国市场占比多少？", docs).answer
     )
+
+
+@pytest.mark.unit
+def test_a_quarter_derived_from_running_totals_takes_the_kind_of_figure_asked():
+    docs = _docs(
+        "上半年恒瑞医药共达成授权交易72笔，潜在总金额约608亿美元。",
+        "前三季度恒瑞医药累计交易达到103笔，总金额约920.3亿美元。",
+    )
+    calc = _plan("根据上半年和前三季度的累计数据，三季度单季恒瑞医药交易总金额是多少亿美元？", docs)
+    assert calc is not None and calc.tool_calls, calc
+    assert "312.3亿美元" in calc.answer and "笔" not in calc.answer, calc.answer
