@@ -94,6 +94,25 @@ def headwords(name: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(h for heads in tails for h in heads))
 
 
+def tailed_forms(name: str) -> list[str]:
+    """The Chinese names of a company English calls without its generic tail ("China Eastern"
+    is China Eastern Airlines: 中国东方航空, 东方航空, and the short forms Chinese writes, 东航);
+    [] when the dictionary knows the name whole, or only with no tail."""
+    from rag.plan.question import abbreviation_keys
+
+    key = name.lower().strip()
+    if key in _index():
+        return []
+    heads = headwords(name)
+    entries = _entries()
+    # a short form the dictionary glosses as something else is a word, not this name
+    return [
+        form
+        for form in dict.fromkeys(k for head in heads for k in sorted(abbreviation_keys(head)))
+        if form in heads or form not in entries
+    ]
+
+
 # "Xiaomi, Chinese electronics company founded in 2010", "Huawei (brand)", "Geely, Chinese car
 # make": an entry that defines its headword as a named company or brand.
 _COMPANY_GLOSS = re.compile(

@@ -151,7 +151,8 @@ SHARE_ZH = re.compile(
 SHARE_EN = re.compile(
     r"(.{3,80}?)\s+as an? (?:share|percentage|proportion) of\s+(.{3,80}?)[?？.]*$|"
     # "…margin, using recurring net profit over revenue": a ratio stated as its terms
-    r"\busing\s+(.{3,80}?)\s+(?:over|divided by|relative to)\s+(.{3,80}?)[?？.]*$",
+    r"(?:\busing|\bi\.e\.|\bie\b|\bthat is|\b(?:computed|calculated|defined) as),?\s+(.{3,80}?)\s+"
+    r"(?:over|divided by|relative to)\s+(.{3,80}?)[?？.]*$",
     re.I,
 )
 # "What share of BYD's October sales was sold overseas?": the whole, then what narrows it.

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import cache, cached_property, lru_cache
 
-from rag.dictionary import chinese_forms, company_forms, headwords
+from rag.dictionary import chinese_forms, company_forms, headwords, tailed_forms
 from rag.facts.lexicon import place_names, short_forms
 from rag.facts.periods import (
     Period,
@@ -203,7 +203,7 @@ class Question:
             elif len(candidates) > 1 and not ambiguous:
                 ambiguous = tuple(g[0] for g in candidates)  # ask, don't guess
                 names.append(name)
-            else:
+            elif not _other_name_of(text, name[0], entities):
                 names.append(name)
         if n := _leading_chinese_name(text, glossary):
             names.append(n)
@@ -684,6 +684,7 @@ def _latin_names(text: str, glossary: Glossary) -> list[tuple[str, ...]]:
                     if (
                         forms := abbreviated_like(phrase := " ".join(words[i : i + size]), glossary)
                         or chinese_forms(phrase)
+                        or tailed_forms(phrase)
                     )
                 ),
                 None,
@@ -748,6 +749,17 @@ def _latin_names(text: str, glossary: Glossary) -> list[tuple[str, ...]]:
 
 
 _KNOWN = "\x00"  # where a known name stood in the question
+
+
+def _other_name_of(text: str, name: str, entities: Sequence[tuple[str, ...]]) -> bool:
+    """Whether the question writes `name` in brackets beside a known company's, or that one
+    beside it ("BeOne (BeiGene)", "BeiGene (now BeOne)"): its other name, not another company."""
+    for alias in (a for group in entities for a in group):
+        pair = (re.escape(alias), re.escape(name))
+        for outer, inner in (pair, pair[::-1]):
+            if re.search(rf"{outer}\s*[(（][^()（）]{{0,12}}?\b{inner}\s*[)）]", text, re.I):
+                return True
+    return False
 
 
 # Romanisations of one Chinese name differ by a letter or two (postal "Moutai" and pinyin

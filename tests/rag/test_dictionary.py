@@ -110,3 +110,22 @@ def test_a_name_said_without_its_generic_tail_has_the_dictionarys_chinese_forms(
     assert "东方航空" in headwords("China Eastern")  # China Eastern Airlines
     assert headwords("China Southern Airlines") == ("南航",)
     assert headwords("Spring") == () or "航空" not in "".join(headwords("Spring"))
+
+
+@pytest.mark.unit
+def test_a_name_said_without_its_tail_is_looked_for_in_its_chinese_forms_when_no_note_names_it():
+    from langchain_core.documents import Document
+
+    from rag.dictionary import tailed_forms
+    from rag.pick.choose import coverage_gap
+    from rag.pick.evidence import select_evidence
+    from rag.plan.question import Question
+
+    assert {"东方航空", "东航"} <= set(tailed_forms("China Eastern"))
+    assert tailed_forms("China Eastern Airlines") == []  # known whole: chinese_forms reads it
+    question = Question.parse("What was China Eastern's revenue in 3Q25?", "en", Glossary())
+    assert any("东航" in name for name in question.names), question.names
+    text = "三季度中国东航营业收入384.6亿元，同比增长3.6%。"
+    doc = Document(page_content=text, metadata={"source": "a.md", "title": "t", "start": 0})
+    evidence = select_evidence(question, [doc], Glossary())
+    assert coverage_gap(question, evidence, text) != "name"

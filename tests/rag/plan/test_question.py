@@ -326,3 +326,18 @@ def test_a_calculations_chinese_part_is_read_without_a_company_named():
     # "拼多多…在线营销服务收入比交易服务收入少多少": the second phrase names no company
     assert Question.parse("交易服务收入", "zh", glossary).segments == ("交易", "服务")
     assert Question.parse("transaction services revenue", "en", glossary).segments == ()
+
+
+@pytest.mark.unit
+def test_a_name_in_brackets_beside_a_known_company_is_its_other_name():
+    glossary = Glossary(entities=[["远航科技", "Voyage Tech"]]).with_lexicon([], [])
+    for asked in (
+        "What was Voyage Tech (Farsail)'s Q1 revenue?",
+        "What was Farsail (now Voyage Tech)'s Q1 revenue?",
+    ):
+        question = Question.parse(asked, "en", glossary)
+        assert [g[0] for g in question.entities] == ["远航科技"], asked
+        assert not any("Farsail" in n for n in question.names), question.names
+    # a second company named beside it is still a name the notes must write
+    both = Question.parse("Compare Voyage Tech and Farsail revenue in Q1.", "en", glossary)
+    assert any("Farsail" in n for n in both.names)
