@@ -30,7 +30,7 @@ from rag.language import detect_language
 from rag.pick.choose import about_entity, best_quantity, coverage_gap
 from rag.pick.evidence import Evidence, by_named_source, row_evidence, select_evidence
 from rag.plan.follow_up import rewrite_follow_up
-from rag.plan.question import Question, per_entity_questions, spelled_entities
+from rag.plan.question import Question, per_entity_questions, spelled_entities, without_names
 from rag.render.answer import abstention, deterministic_answer, llm_prompt, per_entity_answer
 from rag.retrieve.hybrid import HybridRetriever
 from rag.retrieve.keyword import KeywordIndex
@@ -197,13 +197,25 @@ class Assistant:
         if order is None:
             return None
         rows = self._all_fact_rows()
-        for source in dict.fromkeys(str(d.metadata.get("source", "")) for d in docs):
-            ranking = rank(question, [r for r in rows if r.doc_id == source], order)
+        retrieved = dict.fromkeys(str(d.metadata.get("source", "")) for d in docs)
+        words = _framing_words(question, glossary)
+        found = []
+        for source in [*retrieved, *sorted({r.doc_id for r in rows} - set(retrieved))]:
+            of_note = [r for r in rows if r.doc_id == source]
+            overlap = _framing_overlap(words, of_note)
+            if source not in retrieved and not overlap:
+                continue  # a note retrieval missed counts only when it is framed as asked
+            ranking = rank(question, of_note, order)
             if ranking is not None:
-                return ranking_answer(
-                    ranking, question.language, partial(_name_in, glossary, question.language)
-                )
-        return None
+                found.append((overlap, ranking))
+        if not found:
+            return None
+        # Of the notes that can rank it, the one whose title and headings frame what the
+        # question names ("which of the internet companies…"), else the best-retrieved.
+        ranking = max(found, key=lambda item: item[0])[1]
+        return ranking_answer(
+            ranking, question.language, partial(_name_in, glossary, question.language)
+        )
 
     def _stating_chunks(
         self, question: Question, docs: list[Document], filters: Filters | None
@@ -750,6 +762,27 @@ def _count_tokens(llm: object, prompt: str) -> int:
 
 def build_assistant(settings: Settings) -> Assistant:
     return Assistant(settings)
+
+
+def _framing_words(question: Question, glossary: Glossary) -> set[str]:
+    """The words of a which-question beyond its metrics, periods and question words (the
+    group it ranks: "internet companies", 航空公司), in either language's forms."""
+    from rag.plan.question import without_periods
+    from rag.retrieve.keyword import tokenize
+
+    rest = without_names(without_periods(question.text), question.metrics)
+    words = set(tokenize(rest))
+    for alias in glossary.expand(rest, every_language=True):
+        words.update(tokenize(alias))
+    return words
+
+
+def _framing_overlap(words: set[str], rows: list[FactRow]) -> int:
+    """How many of those words a note's title and headings write."""
+    from rag.retrieve.keyword import tokenize
+
+    framing = {row.title for row in rows} | {row.heading for row in rows}
+    return len(words & set(tokenize(" ".join(framing))))
 
 
 def _name_in(glossary: Glossary, language: str, entity: str) -> str:

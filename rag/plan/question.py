@@ -180,7 +180,7 @@ class Question:
     def parse(cls, text: str, language: Language, glossary: Glossary) -> Question:
         # The period asked is matched as a period, not as shared words: "前三季度" would
         # otherwise make any nine-month sentence of any note look like the answer.
-        unperiodic = _without_periods(text)
+        unperiodic = without_periods(text)
         terms = set(tokenize(unperiodic))
         # Both languages' forms of the names and terms asked: the note may be in either.
         for alias in glossary.expand(unperiodic, every_language=True):
@@ -211,7 +211,7 @@ class Question:
         # In the order the question names them: "A higher than B" is A − B.
         entities.sort(key=lambda group: _named_at(text, group, latin))
         # A metric word inside a name is no metric asked: "COSCO Shipping Ports" asks no shipments.
-        metrics = asked_metrics(_without_names(text, entities), glossary)
+        metrics = asked_metrics(without_names(text, entities), glossary)
         companies = tuple(
             n for n in names if n[1:] and list(n[1:]) == company_forms(n[0]) and n not in entities
         )
@@ -233,7 +233,7 @@ class Question:
             # An industry word inside a name is no topic: "COSCO Shipping Ports" asks of the company.
             topics=tuple(
                 tuple(g)
-                for g in glossary.topics_in(_without_names(text, entities))
+                for g in glossary.topics_in(without_names(text, entities))
                 if not _gives_a_view(text, g)
             ),
             names=tuple(names),
@@ -341,7 +341,7 @@ def segment_words(
                     and not glossary.matches(w, glossary.terms)
                 ]
         return tuple(dict.fromkeys(found))
-    cut = _without_periods(_without_names(text, entities))
+    cut = without_periods(without_names(text, entities))
     at = min((i for a in aliases if not a.isascii() and (i := cut.find(a)) > 0), default=-1)
     run = re.search(r"[\u4e00-\u9fff]+$", cut[:at]) if at > 0 else None
     if not run:
@@ -354,7 +354,7 @@ def segment_words(
     )
 
 
-def _without_names(text: str, entities: Sequence[Sequence[str]]) -> str:
+def without_names(text: str, entities: Sequence[Sequence[str]]) -> str:
     """`text` with the entities' names blanked out (longest first)."""
     for alias in sorted({a for g in entities for a in g if len(a) >= 2}, key=len, reverse=True):
         pattern = (
@@ -364,7 +364,7 @@ def _without_names(text: str, entities: Sequence[Sequence[str]]) -> str:
     return text
 
 
-def _without_periods(text: str) -> str:
+def without_periods(text: str) -> str:
     for start, end, _span in reversed(spans_in(text)):
         text = text[:start] + " " + text[end:]
     return text

@@ -190,3 +190,38 @@ def _assistant_with_note(settings, name: str, text: str) -> Assistant:
     indexer = Indexer(settings, embeddings=embeddings)
     indexer.ingest_all()
     return Assistant(settings, embeddings=embeddings, vector_store=indexer.vector_store)
+
+
+@pytest.mark.integration
+def test_a_which_question_ranks_in_the_note_framed_as_the_group_it_names(fake_settings):
+    """Two notes can rank "attributable profit growth": the one whose title names the group
+    asked ("internet platforms") answers, whichever retrieval ranked first."""
+    (fake_settings.corpus_dir / "carriers_q3.md").write_text(
+        "---\ntitle: Carriers 3Q25 roundup\ndate: 2025-11-01\n---\n\n"
+        "Skyway Airlines (天路航空, 1111.HK) and Cloudline Airlines (云线航空, 2222.HK) reported.\n\n## 3Q25 snapshot\n\n"
+        "| Company | Net profit attributable | YoY |\n|---|---|---|\n"
+        "| Skyway Airlines | RMB 3.5bn | +34% |\n| Cloudline Airlines | RMB 3.8bn | +20% |\n",
+        encoding="utf-8",
+    )
+    assistant = _assistant_with_note(
+        fake_settings,
+        "platforms_q3.md",
+        "---\ntitle: Internet platforms 3Q25 wrap\ndate: 2025-11-27\n---\n\n"
+        "Alpha Net (阿尔法网, 3333.HK) and Beta Net (贝塔网, 4444.HK) reported.\n\n## 3Q25 snapshot\n\n"
+        "| Company | Net profit attributable | YoY |\n|---|---|---|\n"
+        "| Alpha Net | RMB 63.1bn | +19% |\n| Beta Net | RMB 8.6bn | +31.8% |\n",
+    )
+    for question in (
+        "Which of the internet platforms grew attributable profit fastest in 3Q25?",
+        "Which of the carriers grew attributable profit fastest in 3Q25?",
+    ):
+        answer = assistant.ask(AskRequest(question=question))
+        expected = "platforms_q3.md" if "internet" in question else "carriers_q3.md"
+        assert not answer.abstained and answer.citations, answer.answer
+        assert {c.source for c in answer.citations} == {expected}, answer.citations
+    assert (
+        "Beta Net"
+        in assistant.ask(
+            AskRequest(question=question.replace("carriers", "internet platforms"))
+        ).answer
+    )
