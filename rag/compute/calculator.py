@@ -307,7 +307,16 @@ def difference(a: Quantity, b: Quantity) -> CalcResult:
         unit=a.unit,
         noun=a.noun,
         currency=a.currency or b.currency,
+        places=_exact_places(a, b),
     )
+
+
+def _exact_places(a: Quantity, b: Quantity) -> int | None:
+    """A difference is exact: it keeps the decimals its figures are written with (42.75% −
+    22.57% = 20.18 points, not 20.2), and at least its kind's."""
+    written = max(_written_decimals(a), _written_decimals(b))
+    kind = "percentage_points" if a.kind == "percent" else a.kind
+    return max(written, _decimals(kind)) if written <= 4 else None
 
 
 def percentage_point_difference(a: Quantity, b: Quantity) -> CalcResult:
@@ -327,6 +336,7 @@ def percentage_point_difference(a: Quantity, b: Quantity) -> CalcResult:
         qual,
         kind="percentage_points",
         formula=formula,
+        places=_exact_places(a, b),
     )
 
 

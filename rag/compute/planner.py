@@ -353,8 +353,10 @@ def _compared(
     else:
         return None
     second = _IN_PERCENT.sub("", second)
-    amounts_or_shares = frozenset({"money", "count", "measure", "percent"})
-    ops = _two_pieces(question, docs, glossary, retrieve, first, second, amounts_or_shares)
+    # a gap asked in percentage points is one of two percentages, never of two amounts
+    points = POINTS_ASKED.search(question.text)
+    wanted = frozenset({"percent"} if points else {"money", "count", "measure", "percent"})
+    ops = _two_pieces(question, docs, glossary, retrieve, first, second, wanted)
     if ops is None:
         return None
     a, b = ops
@@ -371,12 +373,11 @@ def _compared(
         return None  # like with like: a NIM is not compared with a deal value
     less = bool(_LESS.search(word))
     relative = {"percent", "percentage_points", "ratio", "fraction", "multiple"}
-    in_percent = PERCENT_ASKED.search(question.text) and not re.search(
-        r"百分点|percentage points?|\bpp\b", question.text, re.I
-    )
+    in_percent = PERCENT_ASKED.search(question.text) and not points
     evidence, marker = _cite([a, b])
     try:
         _checked([a, b], [q for e in evidence for q in e.quantities])
+        a, b = _signed(a), _signed(b)  # a decline compared with a rise
         if in_percent and a.quantity.kind not in relative:
             result, lead = growth_rate(b.quantity, a.quantity), ("A gap of", "相差")
         else:
@@ -417,12 +418,13 @@ COMPARED_EN = re.compile(
 )
 # "By how much did A exceed B, in percent", "by what percentage is A above B".
 COMPARED_BY_EN = re.compile(
-    r"\bby (?:how much|how many \w+|what (?:percentage|percent|share))"
+    r"\bby (?:how much|how many \w+(?: points?)?|what (?:percentage|percent|share))"
     r" (?:is|was|are|were|did|does|do|has|have|had) (.{3,80}?)"
     r" (exceed\w*|top\w*|surpass\w*|outpac\w*|above|below|higher than|lower than|more than|less than"
     r"|larger than|smaller than) (.{3,80}?)[?？.]*$",
     re.I,
 )
+POINTS_ASKED = re.compile(r"百分点|percentage points?|\bpp\b|\bpct\b", re.I)
 _LESS = re.compile(r"少|低|小|less|fewer|lower|smaller|below", re.I)
 _IN_PERCENT = re.compile(r",?\s*(?:in|as a) (?:percent(?:age)?(?: points?)?|%)\s*$", re.I)
 # A mean over a stretch of time: "平均每月", "per month on average".
@@ -769,6 +771,20 @@ def _call(result: CalcResult, inputs: dict[str, str], question: Question) -> Too
     return result.to_tool_call(inputs, question.language)
 
 
+def _signed(op: _Operand) -> _Operand:
+    """A percentage change written after a decline word ("同比下降12.38%", "fell 5%") as the
+    negative change it is, for comparing it with another."""
+    from rag.compute.ranking import declined_before
+
+    q = op.quantity
+    if q.kind != "percent" or q.low < 0 or q.start is None:
+        return op
+    if not declined_before(op.evidence.text, q.start):
+        return op
+    negative = q.model_copy(update={"low": -q.high, "high": -q.low, "raw": f"-{q.raw}"})
+    return replace(op, quantity=negative)
+
+
 def _term(op: _Operand, marker: int, question: Question) -> str:
     return (
         f"{render(op.quantity, question.language)} [{marker}]"
@@ -1108,10 +1124,13 @@ def _between_entities(
         )
     a, b = ops[0], ops[1]
     assert a is not None and b is not None  # both found (checked above)
+    if POINTS_ASKED.search(question.text) and a.quantity.kind != "percent":
+        return None  # percentage points asked: two amounts' difference is no answer
     evidence, marker = _cite([a, b])
     names = [g[0] for g in question.entities[:2]]
     try:
         _checked([a, b], [q for e in evidence for q in e.quantities])
+        a, b = _signed(a), _signed(b)  # a decline compared with a rise
         result = difference(a.quantity, b.quantity)
     except CalculatorError as exc:
         # E.g. two lower bounds ("超过150万", "300万甚至更高"): state both, compute nothing.

@@ -30,7 +30,7 @@ from rag.sentences import is_heading, is_question, sentence_spans
 Change = Literal["yoy", "qoq", "change"]
 
 # Bump when attribution changes: stored facts of another version are recomputed on read.
-FACTS_VERSION = "50"
+FACTS_VERSION = "51"
 
 
 class Fact(BaseModel):
@@ -501,8 +501,8 @@ _BASE_BEFORE = re.compile(
 
 
 def _span_opens_a_later_clause(sentence: str, q: Quantity, quantities: list[Quantity]) -> bool:
-    """Whether a Chinese sentence's periods are all written in clauses after this figure's,
-    past other figures: Chinese writes a period before what it dates, so "体外诊断收入36.34亿元，
+    """Whether a Chinese sentence's periods are all written in clauses after this figure's:
+    Chinese writes a period before what it dates, so "体外诊断收入36.34亿元，
     同比下降2.81%，…，前三季度国际收入占比37%" dates the 37%, and the 36.34亿元 keeps the period
     of the clause before. English writes a period after its figure ("…RMB10bn, up 5%, for the
     nine months"), so there it opens a later clause only when a figure of that clause follows
@@ -520,9 +520,9 @@ def _span_opens_a_later_clause(sentence: str, q: Quantity, quantities: list[Quan
         return any(
             o.start is not None and found[0][1] <= o.start < span_clause_end for o in quantities
         )
-    return any(
-        o is not q and o.start is not None and q.end <= o.start < found[0][0] for o in quantities
-    )
+    # Chinese: a period written in a later clause dates what follows it, or is a comparison's
+    # base ("单季增速低于前三季度平均水平"), never this figure.
+    return True
 
 
 def _period_after(text: str, end: int) -> Span | None:

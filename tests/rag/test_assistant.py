@@ -88,7 +88,7 @@ def test_llm_draft_that_checks_out_is_streamed_then_verified(indexed):
             "US$2,400",
             "multiply",
         ),
-        ("依米康涨幅比申菱环境高多少个百分点？", "37.8个百分点", "percentage_point_difference"),
+        ("依米康涨幅比申菱环境高多少个百分点？", "37.79个百分点", "percentage_point_difference"),
         ("按谷歌TPU与AEC 1:1.25的比例，100万颗TPU需要多少根AEC？", "125万", "apply_ratio"),
     ],
 )

@@ -154,6 +154,11 @@ def test_difference_and_percentage_points() -> None:
     assert difference(P("50%"), P("42%-43%")).value.kind == "percentage_points"
     with pytest.raises(CalculatorError):
         percentage_point_difference(P("50%"), P("40万"))
+    # exact: the decimals the figures are written with, not rounded to one
+    assert percentage_point_difference(P("42.75%"), P("22.57%")).text("en") == (
+        "20.18 percentage points"
+    )
+    assert difference(P("1.234亿吨"), P("1.1亿吨")).text("zh") == "1340万吨"
 
 
 def test_ratio_share_cagr() -> None:

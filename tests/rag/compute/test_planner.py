@@ -734,3 +734,39 @@ def test_a_quarter_derived_from_running_totals_takes_the_kind_of_figure_asked():
     calc = _plan("根据上半年和前三季度的累计数据，三季度单季恒瑞医药交易总金额是多少亿美元？", docs)
     assert calc is not None and calc.tool_calls, calc
     assert "312.3亿美元" in calc.answer and "笔" not in calc.answer, calc.answer
+
+
+@pytest.mark.unit
+def test_by_how_many_percentage_points_one_share_exceeds_another():
+    glossary = Glossary(
+        entities=[["远航科技", "Voyage Tech"], ["青禾股份", "Qinghe"]]
+    ).with_lexicon([], [])
+    docs = _docs("1-9月远航科技国内市占率42.75%，同比下降3.1pct；青禾股份市占率22.57%。")
+    calc = _plan(
+        "By how many percentage points did Voyage Tech's domestic share exceed Qinghe's in "
+        "January-September 2025?",
+        docs,
+        glossary,
+    )
+    assert calc is not None and calc.tool_calls, calc
+    assert "20.18" in calc.tool_calls[0].output or "20.2" in calc.answer, calc.answer
+    assert "42.75%" in calc.answer and "22.57%" in calc.answer, calc.answer
+
+
+@pytest.mark.unit
+def test_a_gap_in_percentage_points_compares_growth_rates_with_their_signs():
+    glossary = Glossary(
+        entities=[["远航科技", "Voyage Tech"], ["青禾股份", "Qinghe"]]
+    ).with_lexicon([], [])
+    docs = _docs(
+        "远航科技2025年前三季度实现营业收入231.88亿元，同比增长14.85%；",
+        "青禾股份2025年前三季度实现营业收入258.34亿元，同比下降12.38%；",
+    )
+    calc = _plan(
+        "By how many percentage points did Voyage Tech's 9M25 revenue growth exceed Qinghe's?",
+        docs,
+        glossary,
+    )
+    assert calc is not None and calc.tool_calls, calc
+    assert "27.23 percentage points" in calc.answer, calc.answer  # 14.85 − (−12.38), no amounts
+    assert "亿" not in calc.answer and "billion" not in calc.answer, calc.answer

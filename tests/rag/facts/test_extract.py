@@ -348,3 +348,11 @@ def test_an_english_clause_with_a_new_subject_after_and_owns_its_figure():
 def test_names_joined_by_and_before_any_figure_share_the_figures():
     facts = _facts("Ping An and China Life grew premiums 15% and 8% respectively.")
     assert facts["15%"].entity is None and facts["8%"].entity is None
+
+
+def test_a_chinese_period_in_a_later_clause_with_no_figure_dates_nothing_before_it():
+    facts = _facts(
+        "第三季度宁德时代营收100亿元。"
+        "归母净利润13.01亿元，同比增长9.53%，单季增速低于前三季度平均水平。"
+    )
+    assert facts["13.01亿元"].period == "q3" and facts["9.53%"].period == "q3"
