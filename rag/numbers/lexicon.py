@@ -307,7 +307,8 @@ RE_PER_UNIT = re.compile(
     )
     + ")"
 )
-RE_PERCENT = re.compile(r"\s?(?:%|％|percent\b|per cent\b)", re.I)
+RE_PERCENT = re.compile(r"\s?(?:%|％|percent\b|per cent\b|pct\b)", re.I)
+RE_PCT = re.compile(r"\s?pcts?\b", re.I)
 RE_POINTS = re.compile(r"个百分点|百分点|\s?(?:percentage points?\b|pp\b|ppts?\b|bps?\b)", re.I)
 RE_MULTIPLE = re.compile(r"倍|\s?(?:x|×)(?![A-Za-z])|\s(?:times)\b")
 RE_CONNECTOR = re.compile(r"\s*(?:至|到|~|～|-|–|—|－)\s*|\s+to\s+|\s*(?:and)\s+")

@@ -48,6 +48,7 @@ from rag.numbers.lexicon import (
     RE_MONTH_DAY,
     RE_MULTIPLE,
     RE_ORDINAL,
+    RE_PCT,
     RE_PER_UNIT,
     RE_PERCENT,
     RE_POINTS,
@@ -319,6 +320,12 @@ def _scan_atom(text: str, pos: int, *, allow_bare_cjk: bool) -> _Atom | None:
         if re.fullmatch(r"\s?bps?", pm.group(), re.IGNORECASE):
             # basis points: 104bp is 1.04 percentage points
             low, high = low / 100, high / 100
+    elif (pm := RE_PCT.match(text, end)) and re.search(
+        r"[\u4e00-\u9fff]", text[max(0, pos - 12) : pos]
+    ):
+        # Chinese broker shorthand: "同比提升2.1pct" is 2.1 percentage points (English wire
+        # copy's "5 pct" is a percent, and reads as one below)
+        marker, end = "points", pm.end()
     elif pm := RE_PERCENT.match(text, end):
         marker, end = "percent", pm.end()
     elif (pm := RE_MULTIPLE.match(text, end)) and not pm.group().startswith(" x"):

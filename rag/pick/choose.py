@@ -265,6 +265,7 @@ def best_quantity(question: Question, evidence: list[Evidence]) -> tuple[int, Qu
     if not operand and _unnamed_names(question, evidence):
         return None  # "理想汽车…净利润": no sentence here names the company asked
     relative = not operand and question.asks_relative
+    points_asked = not operand and question.asked_kind == "percentage_points"
     # "What was its profit attributable?": an amount of money, never the TEUs its sentence
     # also counts (a change, a margin or a share of it is asked otherwise).
     money_level = (
@@ -321,6 +322,8 @@ def best_quantity(question: Question, evidence: list[Evidence]) -> tuple[int, Qu
                 continue  # a length or a capacity answers only a question that asks one
             if relative and q.kind not in RELATIVE_KINDS:
                 continue
+            if points_asked and q.kind != "percentage_points":
+                continue  # "rose by how many points" is not answered by the level it reached
             if money_level and q.kind != "money":
                 continue
             if noun and q.kind == "count" and not counts_noun(q, ev, noun):

@@ -998,8 +998,16 @@ def asks_relative(text: str) -> bool:
     )
 
 
+_ASKS_POINTS = re.compile(
+    r"多少个?百分点|几个百分点|\bhow many (?:percentage points?|pp|pct|bps?|basis points?)\b",
+    re.I,
+)
+
+
 def asked_kind(text: str) -> str | None:
     """The kind of figure a question explicitly asks for ("多少美元" -> money), if any."""
+    if _ASKS_POINTS.search(text):
+        return "percentage_points"  # "by how many percentage points did it rise": no level
     if _ASKS_SHARE.search(text):
         return None  # a share may come as %, a ratio or a fraction: no single kind to require
     if _ASKS_MONEY.search(text):

@@ -777,3 +777,10 @@ def test_a_latin_unit_after_a_chinese_scale_is_measured():
         ("1.5亿TEU", "measure", "TEU"),
     ]
     assert extract_quantities("800G光模块") == []  # a spec, no scale before it
+
+
+def test_pct_in_a_chinese_note_is_percentage_points_and_in_english_a_percent():
+    [share, change] = extract_quantities("海外市场市占率29.1%，同比提升2.1pct，欧洲份额约46%")[:2]
+    assert (share.kind, change.kind, change.low) == ("percent", "percentage_points", Decimal("2.1"))
+    [wire] = extract_quantities("Profit rose 5 pct in the quarter")
+    assert wire.kind == "percent"

@@ -732,3 +732,20 @@ def test_a_share_asked_is_never_answered_by_a_growth_rate():
     assert best_quantity(share, [grew]) is None
     part = _evidence("其中,大约30%的需求是400G规格,其余则以800G为主。", entities=("网易",))
     assert best_quantity(Question.parse("网易需求中400G占比是多少？", "zh", glossary), [part])
+
+
+@pytest.mark.unit
+def test_a_change_asked_in_percentage_points_is_never_the_level_reached():
+    glossary = Glossary(entities=[["远航科技", "Voyage Tech"]]).with_lexicon([], [])
+    level_only = _evidence("远航科技海外市场市占率29.1%，欧洲份额约46%。")
+    both = _evidence("远航科技海外市场市占率29.1%，同比提升2.1pct，欧洲份额约46%。")
+    for text, language in [
+        ("By how many percentage points did Voyage Tech's overseas market share rise?", "en"),
+        ("远航科技海外市场市占率同比提升了多少个百分点？", "zh"),
+    ]:
+        question = Question.parse(text, language, glossary)
+        assert question.asked_kind == "percentage_points"
+        picked = best_quantity(question, [both])
+        assert picked is not None and picked[1].raw == "2.1pct", picked
+        assert best_quantity(question, [level_only]) is None
+        assert coverage_gap(question, [level_only]) is not None
