@@ -266,6 +266,18 @@ def best_quantity(question: Question, evidence: list[Evidence]) -> tuple[int, Qu
         return None  # "理想汽车…净利润": no sentence here names the company asked
     relative = not operand and question.asks_relative
     points_asked = not operand and question.asked_kind == "percentage_points"
+    counted = (
+        not operand
+        and question.asked_kind == "count"
+        and not re.search(r"倍|\btimes\b", question.text, re.I)
+    )
+    timed = bool(  # "how many months of inventory", "多少天": a duration is what is counted
+        re.search(
+            r"(?:how many|多少个?|几个?)\s*(?:days?|weeks?|months?|years?|天|周|月)",
+            question.text,
+            re.I,
+        )
+    )
     # "What was its profit attributable?": an amount of money, never the TEUs its sentence
     # also counts (a change, a margin or a share of it is asked otherwise).
     money_level = (
@@ -324,6 +336,8 @@ def best_quantity(question: Question, evidence: list[Evidence]) -> tuple[int, Qu
                 continue
             if points_asked and q.kind != "percentage_points":
                 continue  # "rose by how many points" is not answered by the level it reached
+            if counted and (q.kind in RELATIVE_KINDS or (q.kind == "duration" and not timed)):
+                continue  # "how many vehicles": never a share, a growth rate or "1.6个月"
             if money_level and q.kind != "money":
                 continue
             if noun and q.kind == "count" and not counts_noun(q, ev, noun):

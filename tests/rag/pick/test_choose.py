@@ -749,3 +749,20 @@ def test_a_change_asked_in_percentage_points_is_never_the_level_reached():
         assert picked is not None and picked[1].raw == "2.1pct", picked
         assert best_quantity(question, [level_only]) is None
         assert coverage_gap(question, [level_only]) is not None
+
+
+@pytest.mark.unit
+def test_how_many_things_is_never_answered_by_a_share():
+    glossary = Glossary(entities=[["远航汽车", "Voyage Auto"]]).with_lexicon([], [])
+    share_only = _evidence("远航汽车装车111.21GWh、市占率22.57%，同比下降2.1pct。")
+    question = Question.parse("How many vehicles did Voyage Auto sell last month?", "en", glossary)
+    picked = best_quantity(question, [share_only])
+    assert picked is None or picked[1].kind not in ("percent", "percentage_points"), picked
+    stock = _evidence("远航汽车经销商库存约1.6个月，低于行业平均的1.9个月。")
+    assert best_quantity(question, [stock]) is None  # a duration is no count of vehicles
+    months = Question.parse("How many months of stock do Voyage Auto dealers hold?", "en", glossary)
+    assert best_quantity(months, [stock]) is not None
+    times = Question.parse(
+        "How many times Voyage Auto's 2024 sales were its 2023 sales?", "en", glossary
+    )
+    assert times.asked_kind == "count"  # "how many times" asks a multiple: not read as a count
