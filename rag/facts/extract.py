@@ -30,7 +30,7 @@ from rag.sentences import is_heading, is_question, sentence_spans
 Change = Literal["yoy", "qoq", "change"]
 
 # Bump when attribution changes: stored facts of another version are recomputed on read.
-FACTS_VERSION = "52"
+FACTS_VERSION = "53"
 
 
 class Fact(BaseModel):
@@ -63,7 +63,11 @@ def chunk_sentences(text: str) -> list[tuple[int, str]]:
 _CLAUSE_END = re.compile(r"[，,；;：:]")
 _CHANGE_BEFORE = re.compile(
     r"(?:同比|环比|较上年|较去年|增长|增加|提升|上升|上涨|下降|下滑|减少|回落|增|降|涨|跌|"
-    r"\bup|\bdown|\bgrew|\brose|\bfell|\bincreased|\bdecreased|\bgrowth of|\bchange of)"
+    r"\bup|\bdown|\bgrew|\brose|\bfell|\bincreased|\bdecreased|\bgrowth of|\bchange of|"
+    # the other verbs English reports a change with ("bancassurance NBV jumped 170.9%")
+    r"\bjump(?:ed|s)?|\bsurg(?:ed|es)|\bsoar(?:ed|s)|\bclimb(?:ed|s)|\bgain(?:ed|s)|"
+    r"\bslipp?(?:ed|s)|\bdropp?(?:ed|s)|\bdeclin(?:ed|es)|\bplung(?:ed|es)|\bslump(?:ed|s)|"
+    r"\blift(?:ed|s)|\bexpand(?:ed|s)|\bshr[au]nk|\bedged (?:up|down)|\bdecline of|\brise of)"
     r"[^，,。；;\d]{0,6}$",
     re.IGNORECASE,
 )

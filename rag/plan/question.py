@@ -280,7 +280,8 @@ def _gives_a_view(text: str, group: Sequence[str]) -> bool:
 
 # Words that name no part of a company: how a figure is reported, or a part in general.
 _FINANCIAL_METRIC = re.compile(
-    r"利润|净利|收入|营收|毛利|费用|成本|\b(?:profits?|revenues?|income|earnings|sales|margin|costs?)\b",
+    r"利润|净利|收入|营收|毛利|费用|成本|保费|价值|"
+    r"\b(?:profits?|revenues?|income|earnings|sales|margin|costs?|premiums?|value)\b",
     re.IGNORECASE,
 )
 _ZH_FUNCTION = frozenset(

@@ -356,3 +356,12 @@ def test_a_chinese_period_in_a_later_clause_with_no_figure_dates_nothing_before_
         "归母净利润13.01亿元，同比增长9.53%，单季增速低于前三季度平均水平。"
     )
     assert facts["13.01亿元"].period == "q3" and facts["9.53%"].period == "q3"
+
+
+def test_english_change_verbs_beyond_rose_and_fell_state_changes():
+    facts = _facts(
+        "Ping An's agency NBV grew 23.3%, while bancassurance NBV jumped 170.9% and "
+        "group-insurance NBV slipped 4.1%; the margin expanded 9.0pp to 30.6%."
+    )
+    assert {facts[r].change for r in ("23.3%", "170.9%", "4.1%")} == {"change"}
+    assert facts["30.6%"].change is None  # the level reached ("to 30.6%")

@@ -280,6 +280,11 @@ def test_the_part_of_a_company_asked_is_read_between_its_name_and_the_metric():
     assert parts("What was Alibaba's total revenue in 3Q25?", "en") == ()
     assert parts("What was Alibaba's net profit in 3Q25?", "en") == ()
     assert parts("中远海控前三季度集装箱货运量是多少？", "zh") == ()
+    # an insurer's accounts measure value and premiums: a channel is a part of them
+    assert parts("How fast did Alibaba's bancassurance new business value grow?", "en") == (
+        "bancassurance",
+    )
+    assert parts("拼多多银保渠道保费是多少？", "zh")[:1] == ("银保",)
 
 
 @pytest.mark.unit
