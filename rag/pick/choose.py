@@ -25,6 +25,7 @@ from rag.plan.question import (
     general_metric_vocab,
     narrower_metrics,
     per_what,
+    relative_year,
     same_per,
     specs_in,
     stated_per,
@@ -266,6 +267,7 @@ def best_quantity(question: Question, evidence: list[Evidence]) -> tuple[int, Qu
         return None  # "理想汽车…净利润": no sentence here names the company asked
     relative = not operand and question.asks_relative
     points_asked = not operand and question.asked_kind == "percentage_points"
+    offset = relative_year(question.text)
     counted = (
         not operand
         and question.asked_kind == "count"
@@ -377,6 +379,9 @@ def best_quantity(question: Question, evidence: list[Evidence]) -> tuple[int, Qu
             score += about_title[i]  # of two notes stating it, the one about the company
             if question.years:
                 score += 3 if q.year in question.years else (-3 if q.year else 0)
+            elif offset is not None and ev.date and q.year:
+                # "明年" asked of a note dated 2025: its 2026 figure, not its 2025 one beside it
+                score += 3 if q.year == int(ev.date[:4]) + offset else -3
             if asked_when and when == asked_when:
                 score += 2
             if asked_point and point == asked_point:

@@ -999,6 +999,24 @@ def asks_relative(text: str) -> bool:
     )
 
 
+# A year named relative to the note's own date ("明年", "next year"): the note's 明年(2026年).
+_RELATIVE_YEARS = (
+    (re.compile(r"前年|\bthe year before last\b", re.I), -2),
+    (re.compile(r"去年|上一?年|\blast year\b|\bprevious year\b|\bprior year\b", re.I), -1),
+    (re.compile(r"今年|本年|\bthis year\b|\bcurrent year\b", re.I), 0),
+    (re.compile(r"明年|下一?年|\bnext year\b|\bcoming year\b", re.I), 1),
+)
+
+
+def relative_year(text: str) -> int | None:
+    """The years from a note's own year a question names ("明年" +1, "last year" -1), None
+    when it names none or several, or also a year by number."""
+    if extract_years(text) or BARE_YEAR.search(text):
+        return None
+    found = {offset for pattern, offset in _RELATIVE_YEARS if pattern.search(text)}
+    return found.pop() if len(found) == 1 else None
+
+
 _ASKS_POINTS = re.compile(
     r"多少个?百分点|几个百分点|\bhow many (?:percentage points?|pp|pct|bps?|basis points?)\b",
     re.I,

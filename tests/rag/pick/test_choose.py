@@ -766,3 +766,26 @@ def test_how_many_things_is_never_answered_by_a_share():
         "How many times Voyage Auto's 2024 sales were its 2023 sales?", "en", glossary
     )
     assert times.asked_kind == "count"  # "how many times" asks a multiple: not read as a count
+
+
+@pytest.mark.unit
+def test_a_year_asked_relative_to_the_note_picks_that_years_figure():
+    from rag.plan.question import relative_year
+
+    assert (relative_year("明年归母净利润预测是多少"), relative_year("last year's revenue")) == (
+        1,
+        -1,
+    )
+    assert relative_year("2026年和明年") is None  # a year by number decides
+    glossary = Glossary(entities=[["远航医疗", "Voyage Medical"]]).with_lexicon([], [])
+    forecast = replace(
+        _evidence("我们预测远航医疗今年、明年归母净利润分别为110.93亿元、126.16亿元。"),
+        date="2025-10-30",
+    )
+    for text, language, raw in [
+        ("远航医疗明年归母净利润预测是多少？", "zh", "126.16亿元"),
+        ("What is Voyage Medical's net profit forecast for next year?", "en", "126.16亿元"),
+        ("远航医疗今年归母净利润预测是多少？", "zh", "110.93亿元"),
+    ]:
+        picked = best_quantity(Question.parse(text, language, glossary), [forecast])
+        assert picked is not None and picked[1].raw == raw, (text, picked)
