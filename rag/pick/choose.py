@@ -19,6 +19,7 @@ from rag.glossary import Glossary, mentions
 from rag.numbers import RELATIVE_KINDS, Quantity
 from rag.pick.evidence import Evidence, names_segment, segment_forms, segment_proximity
 from rag.plan.question import (
+    _FINANCIAL_METRIC,
     SPEC,
     Question,
     broader_metrics,
@@ -267,6 +268,11 @@ def best_quantity(question: Question, evidence: list[Evidence]) -> tuple[int, Qu
         return None  # "理想汽车…净利润": no sentence here names the company asked
     relative = not operand and question.asks_relative
     points_asked = not operand and question.asked_kind == "percentage_points"
+    # a figure question naming no measure the vocabulary knows asks something else than the
+    # company's accounts the vocabulary does know
+    unmeasured = (
+        not operand and not question.metrics and question.asks_figure and bool(question.entities)
+    )
     offset = relative_year(question.text)
     counted = (
         not operand
@@ -348,6 +354,8 @@ def best_quantity(question: Question, evidence: list[Evidence]) -> tuple[int, Qu
                 continue  # a duration answers the metric measuring it ("库存约1.6个月") only
             if question.metrics and ev.header and fact.metric is None and fact.change is None:
                 continue  # a table row's labels name what its cells measure: not the metric asked
+            if unmeasured and fact.metric and _FINANCIAL_METRIC.search(fact.metric):
+                continue  # "how much stock did it buy back": not the revenue beside the name
             fit = fact_fit(fact, question, ev.text)
             if fit is None:
                 continue  # another company's, metric's or period's figure, or a change for a level

@@ -789,3 +789,16 @@ def test_a_year_asked_relative_to_the_note_picks_that_years_figure():
     ]:
         picked = best_quantity(Question.parse(text, language, glossary), [forecast])
         assert picked is not None and picked[1].raw == raw, (text, picked)
+
+
+@pytest.mark.unit
+def test_a_figure_asked_by_words_no_metric_names_is_not_the_companys_revenue():
+    glossary = Glossary(entities=[["远航科技", "Voyage Tech"]]).with_lexicon([], [])
+    row = _evidence("Voyage Tech reported revenue of RMB 192.87bn in 3Q25, up 15%.")
+    bought = _evidence("Voyage Tech bought back HK$21.1bn of shares in 3Q25.")
+    question = Question.parse("How much stock did Voyage Tech buy back in 3Q25?", "en", glossary)
+    assert not question.metrics
+    picked = best_quantity(question, [row])
+    assert picked is None or "192.87" not in picked[1].raw, picked
+    picked = best_quantity(question, [row, bought])
+    assert picked is not None and picked[1].raw == "HK$21.1bn", picked
