@@ -357,7 +357,7 @@ def _noun_after(text: str, pos: int) -> str | None:
     m = RE_LATIN_TOKEN.match(text, p)
     if m and m.group().lower() not in EN_STOPWORDS:
         return m.group().rstrip(".-")
-    window = text[p : p + 8]
+    window = re.split(r"[，,。；;：:！!？?、]", text[p : p + 8])[0]  # never past its clause
     hits = [(window.find(n), -len(n), n) for n in NOUN_EN if 0 <= window.find(n) <= 3]
     return min(hits)[2] if hits else None
 

@@ -784,3 +784,8 @@ def test_pct_in_a_chinese_note_is_percentage_points_and_in_english_a_percent():
     assert (share.kind, change.kind, change.low) == ("percent", "percentage_points", Decimal("2.1"))
     [wire] = extract_quantities("Profit rose 5 pct in the quarter")
     assert wire.kind == "percent"
+
+
+def test_a_counted_noun_is_never_read_past_the_figures_clause():
+    [done, _] = extract_quantities("交付量超过500台，公司计划明年提升至1万台")
+    assert done.noun is None and done.unit == "台"
