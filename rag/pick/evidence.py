@@ -445,6 +445,8 @@ def segment_forms(
     for word in question.segments:
         other = translations_in(word, texts) if word.isascii() else english_in([word], texts)
         forms = {word.lower(), *(f.lower() for f in other)}
+        # a dictionary gloss is singular; a report writes its segments plural ("games")
+        forms |= {f"{f}s" for f in forms if f.isascii() and f[-1:].isalpha() and f[-1] != "s"}
         if any(names_segment(e, forms) for e in own):
             named.append(forms)
     return named
@@ -465,6 +467,6 @@ def segment_proximity(evidence: Evidence, q: Quantity, named: list[set[str]]) ->
     for forms in named:
         ends = [end for f in forms for _, end in mention_spans(evidence.text, f)]
         before = [e for e in ends if e <= q.start and not any(e <= s < q.start for s in starts)]
-        if not before or q.start - max(before) > 25:
+        if not before or q.start - max(before) > 40:
             return 0.0
     return 3.0

@@ -802,3 +802,16 @@ def test_a_figure_asked_by_words_no_metric_names_is_not_the_companys_revenue():
     assert picked is None or "192.87" not in picked[1].raw, picked
     picked = best_quantity(question, [row, bought])
     assert picked is not None and picked[1].raw == "HK$21.1bn", picked
+
+
+@pytest.mark.unit
+def test_a_part_asked_in_chinese_is_found_in_its_plural_english_name_a_few_words_on():
+    glossary = Glossary(entities=[["NetEase", "网易"]]).with_lexicon([], [])
+    results = _evidence(
+        "NetEase net revenues were RMB 28.36bn in 3Q25: games and related value-added "
+        "services RMB 23.33bn, Youdao RMB 1.63bn.",
+        entities=("NetEase",),
+    )
+    question = Question.parse("网易三季度游戏收入是多少？", "zh", glossary)
+    picked = best_quantity(question, [results])
+    assert picked is not None and picked[1].raw == "RMB 23.33bn", picked
