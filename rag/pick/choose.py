@@ -270,9 +270,8 @@ def best_quantity(question: Question, evidence: list[Evidence]) -> tuple[int, Qu
     points_asked = not operand and question.asked_kind == "percentage_points"
     # a figure question naming no measure the vocabulary knows asks something else than the
     # company's accounts the vocabulary does know
-    unmeasured = (
-        not operand and not question.metrics and question.asks_figure and bool(question.entities)
-    )
+    unmeasured = not operand and not question.metrics and question.asks_figure
+    money_asked = not operand and question.asked_kind == "money"
     offset = relative_year(question.text)
     counted = (
         not operand
@@ -344,6 +343,8 @@ def best_quantity(question: Question, evidence: list[Evidence]) -> tuple[int, Qu
                 continue
             if points_asked and q.kind != "percentage_points":
                 continue  # "rose by how many points" is not answered by the level it reached
+            if money_asked and q.kind == "count":
+                continue  # "the total value of the deals" is never the number of deals
             if counted and (q.kind in RELATIVE_KINDS or (q.kind == "duration" and not timed)):
                 continue  # "how many vehicles": never a share, a growth rate or "1.6个月"
             if money_level and q.kind != "money":

@@ -900,7 +900,8 @@ _ASKS_MONEY = re.compile(
     r"|\b(?:revenue|sales|profit|income|earnings|margin)s?\s+(?:per|a|each)\s+[A-Za-z]"
     r"|[单每][\u4e00-\u9fff]?(?:收入|营收|利润|净利|盈利|毛利)"
     # a sum of money by name ("对外授权总额", "销售额", "deal value"), never a count of deals
-    r"|金额|总额|销售额|交易额|订单额|\b(?:deal|contract|transaction|order) values?\b",
+    r"|金额|总额|销售额|交易额|订单额|\b(?:deal|contract|transaction|order) values?\b"
+    r"|\btotal value\b|\bvalue of (?:the |all |its |their )?(?:\w+ )?(?:deals?|contracts?|orders?|transactions?)\b",
     re.I,
 )
 

@@ -815,3 +815,16 @@ def test_a_part_asked_in_chinese_is_found_in_its_plural_english_name_a_few_words
     question = Question.parse("网易三季度游戏收入是多少？", "zh", glossary)
     picked = best_quantity(question, [results])
     assert picked is not None and picked[1].raw == "RMB 23.33bn", picked
+
+
+@pytest.mark.unit
+def test_a_sum_of_money_asked_is_never_a_count_nor_a_figure_of_the_companys_accounts():
+    glossary = Glossary().with_lexicon([], [])
+    question = Question.parse(
+        "What was the total value of out-licensing deals in the third quarter?", "en", glossary
+    )
+    assert question.asked_kind == "money" and not question.metrics
+    approvals = _evidence("第三季度新获批上市的1类创新药达24款。")
+    sector = _evidence("第三季度板块收入763.1亿元，同比下降18.4%。")
+    assert best_quantity(question, [approvals]) is None  # 24 drugs: a count, no value
+    assert best_quantity(question, [sector]) is None  # a sector's revenue, a word not asked
