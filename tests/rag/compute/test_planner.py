@@ -11,6 +11,9 @@ from rag.glossary import Glossary
 from rag.plan.question import Question
 
 GLOSSARY = Glossary(entities=[["恒瑞医药", "Hengrui"], ["Acme Robotics"]]).with_lexicon([], [])
+TWO_COMPANIES = Glossary(
+    entities=[["远航科技", "Voyage Tech"], ["青禾股份", "Qinghe"]]
+).with_lexicon([], [])
 
 
 def _docs(*texts: str) -> list[Document]:
@@ -738,15 +741,12 @@ def test_a_quarter_derived_from_running_totals_takes_the_kind_of_figure_asked():
 
 @pytest.mark.unit
 def test_by_how_many_percentage_points_one_share_exceeds_another():
-    glossary = Glossary(
-        entities=[["远航科技", "Voyage Tech"], ["青禾股份", "Qinghe"]]
-    ).with_lexicon([], [])
     docs = _docs("1-9月远航科技国内市占率42.75%，同比下降3.1pct；青禾股份市占率22.57%。")
     calc = _plan(
         "By how many percentage points did Voyage Tech's domestic share exceed Qinghe's in "
         "January-September 2025?",
         docs,
-        glossary,
+        TWO_COMPANIES,
     )
     assert calc is not None and calc.tool_calls, calc
     assert "20.18" in calc.tool_calls[0].output or "20.2" in calc.answer, calc.answer
@@ -755,9 +755,6 @@ def test_by_how_many_percentage_points_one_share_exceeds_another():
 
 @pytest.mark.unit
 def test_a_gap_in_percentage_points_compares_growth_rates_with_their_signs():
-    glossary = Glossary(
-        entities=[["远航科技", "Voyage Tech"], ["青禾股份", "Qinghe"]]
-    ).with_lexicon([], [])
     docs = _docs(
         "远航科技2025年前三季度实现营业收入231.88亿元，同比增长14.85%；",
         "青禾股份2025年前三季度实现营业收入258.34亿元，同比下降12.38%；",
@@ -765,7 +762,7 @@ def test_a_gap_in_percentage_points_compares_growth_rates_with_their_signs():
     calc = _plan(
         "By how many percentage points did Voyage Tech's 9M25 revenue growth exceed Qinghe's?",
         docs,
-        glossary,
+        TWO_COMPANIES,
     )
     assert calc is not None and calc.tool_calls, calc
     assert "27.23 percentage points" in calc.answer, calc.answer  # 14.85 − (−12.38), no amounts
