@@ -30,10 +30,16 @@ from rag.language import detect_language
 from rag.pick.choose import about_entity, best_quantity, coverage_gap
 from rag.pick.evidence import Evidence, by_named_source, row_evidence, select_evidence
 from rag.plan.follow_up import rewrite_follow_up
-from rag.plan.question import Question, per_entity_questions, spelled_entities, without_names
+from rag.plan.question import (
+    Question,
+    per_entity_questions,
+    spelled_entities,
+    without_names,
+    without_periods,
+)
 from rag.render.answer import abstention, deterministic_answer, llm_prompt, per_entity_answer
 from rag.retrieve.hybrid import HybridRetriever
-from rag.retrieve.keyword import KeywordIndex
+from rag.retrieve.keyword import KeywordIndex, tokenize
 from rag.status import plain_status
 from rag.types import Answer, AskRequest, Citation, FactRow, Filters, StreamEvent, ToolCall
 from rag.verify.grounding import Verdict, cited_numbers, judge, last_sentence_end, verdict_text
@@ -196,12 +202,14 @@ class Assistant:
         order = ranking_order(question)
         if order is None:
             return None
-        rows = self._all_fact_rows()
+        by_note: dict[str, list[FactRow]] = {}
+        for row in self._all_fact_rows():
+            by_note.setdefault(row.doc_id, []).append(row)
         retrieved = dict.fromkeys(str(d.metadata.get("source", "")) for d in docs)
         words = _framing_words(question, glossary)
         found = []
-        for source in [*retrieved, *sorted({r.doc_id for r in rows} - set(retrieved))]:
-            of_note = [r for r in rows if r.doc_id == source]
+        for source in [*retrieved, *sorted(set(by_note) - set(retrieved))]:
+            of_note = by_note.get(source, [])
             overlap = _framing_overlap(words, of_note)
             if source not in retrieved and not overlap:
                 continue  # a note retrieval missed counts only when it is framed as asked
@@ -767,9 +775,6 @@ def build_assistant(settings: Settings) -> Assistant:
 def _framing_words(question: Question, glossary: Glossary) -> set[str]:
     """The words of a which-question beyond its metrics, periods and question words (the
     group it ranks: "internet companies", 航空公司), in either language's forms."""
-    from rag.plan.question import without_periods
-    from rag.retrieve.keyword import tokenize
-
     rest = without_names(without_periods(question.text), question.metrics)
     words = set(tokenize(rest))
     for alias in glossary.expand(rest, every_language=True):
@@ -779,8 +784,6 @@ def _framing_words(question: Question, glossary: Glossary) -> set[str]:
 
 def _framing_overlap(words: set[str], rows: list[FactRow]) -> int:
     """How many of those words a note's title and headings write."""
-    from rag.retrieve.keyword import tokenize
-
     framing = {row.title for row in rows} | {row.heading for row in rows}
     return len(words & set(tokenize(" ".join(framing))))
 

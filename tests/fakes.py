@@ -263,3 +263,17 @@ class ScriptedChatModel(BaseChatModel):
                 yield ChatGenerationChunk(message=AIMessageChunk(content=piece))
         finally:
             self._closed.append(len(self._calls))
+
+
+def assistant_over_notes(settings: Any, notes: dict[str, str]) -> Any:
+    """An assistant over the settings' corpus plus `notes` (file name -> text), indexed for
+    real (Chroma, the keyword index, facts) with hash embeddings."""
+    from ingest.pipeline import Indexer
+    from rag.assistant import Assistant
+
+    for name, text in notes.items():
+        (settings.corpus_dir / name).write_text(text, encoding="utf-8")
+    embeddings = HashEmbeddings()
+    indexer = Indexer(settings, embeddings=embeddings)
+    indexer.ingest_all()
+    return Assistant(settings, embeddings=embeddings, vector_store=indexer.vector_store)

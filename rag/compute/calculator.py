@@ -315,8 +315,7 @@ def _exact_places(a: Quantity, b: Quantity) -> int | None:
     """A difference is exact: it keeps the decimals its figures are written with (42.75% −
     22.57% = 20.18 points, not 20.2), and at least its kind's."""
     written = max(_written_decimals(a), _written_decimals(b))
-    kind = "percentage_points" if a.kind == "percent" else a.kind
-    return max(written, _decimals(kind)) if written <= 4 else None
+    return max(written, _decimals(a.kind)) if written <= 4 else None
 
 
 def percentage_point_difference(a: Quantity, b: Quantity) -> CalcResult:

@@ -36,6 +36,7 @@ from rag.compute.calculator import (
     total,
     work_back,
 )
+from rag.compute.ranking import declined_before
 from rag.dictionary import english_in
 from rag.facts.extract import Fact, states_change
 from rag.facts.periods import (
@@ -774,8 +775,6 @@ def _call(result: CalcResult, inputs: dict[str, str], question: Question) -> Too
 def _signed(op: _Operand) -> _Operand:
     """A percentage change written after a decline word ("同比下降12.38%", "fell 5%") as the
     negative change it is, for comparing it with another."""
-    from rag.compute.ranking import declined_before
-
     q = op.quantity
     if q.kind != "percent" or q.low < 0 or q.start is None:
         return op

@@ -19,7 +19,7 @@ from rag.glossary import Glossary, mentions
 from rag.numbers import RELATIVE_KINDS, Quantity
 from rag.pick.evidence import Evidence, names_segment, segment_forms, segment_proximity
 from rag.plan.question import (
-    _FINANCIAL_METRIC,
+    FINANCIAL_METRIC,
     SPEC,
     Question,
     broader_metrics,
@@ -355,7 +355,7 @@ def best_quantity(question: Question, evidence: list[Evidence]) -> tuple[int, Qu
                 continue  # a duration answers the metric measuring it ("库存约1.6个月") only
             if question.metrics and ev.header and fact.metric is None and fact.change is None:
                 continue  # a table row's labels name what its cells measure: not the metric asked
-            if unmeasured and fact.metric and _FINANCIAL_METRIC.search(fact.metric):
+            if unmeasured and fact.metric and FINANCIAL_METRIC.search(fact.metric):
                 continue  # "how much stock did it buy back": not the revenue beside the name
             fit = fact_fit(fact, question, ev.text)
             if fit is None:

@@ -279,7 +279,7 @@ def _gives_a_view(text: str, group: Sequence[str]) -> bool:
 
 
 # Words that name no part of a company: how a figure is reported, or a part in general.
-_FINANCIAL_METRIC = re.compile(
+FINANCIAL_METRIC = re.compile(
     r"利润|净利|收入|营收|毛利|费用|成本|保费|价值|"
     r"\b(?:profits?|revenues?|income|earnings|sales|margin|costs?|premiums?|value)\b",
     re.IGNORECASE,
@@ -310,7 +310,7 @@ def segment_words(
 
     # Of a company's accounts only: before an operating measure the words are what it counts
     # ("集装箱货运量", "人形机器人出货量"), not a part of the company.
-    metrics = [g for g in metrics if any(_FINANCIAL_METRIC.search(a) for a in g)]
+    metrics = [g for g in metrics if any(FINANCIAL_METRIC.search(a) for a in g)]
     if not metrics:
         return ()
     aliases = sorted({a for g in metrics for a in g}, key=len, reverse=True)

@@ -10,7 +10,7 @@ from ingest.pipeline import Indexer
 from rag.assistant import Assistant
 from rag.types import AskRequest
 from tests.conftest import CORPUS
-from tests.fakes import HashEmbeddings
+from tests.fakes import HashEmbeddings, assistant_over_notes
 
 
 @pytest.fixture
@@ -185,31 +185,27 @@ def test_the_chunk_stating_the_asked_figure_is_read_even_when_retrieval_missed_i
 
 def _assistant_with_note(settings, name: str, text: str) -> Assistant:
     """An assistant over the seed notes and one more note, indexed with hash embeddings."""
-    (settings.corpus_dir / name).write_text(text, encoding="utf-8")
-    embeddings = HashEmbeddings()
-    indexer = Indexer(settings, embeddings=embeddings)
-    indexer.ingest_all()
-    return Assistant(settings, embeddings=embeddings, vector_store=indexer.vector_store)
+    return assistant_over_notes(settings, {name: text})
 
 
 @pytest.mark.integration
 def test_a_which_question_ranks_in_the_note_framed_as_the_group_it_names(fake_settings):
     """Two notes can rank "attributable profit growth": the one whose title names the group
     asked ("internet platforms") answers, whichever retrieval ranked first."""
-    (fake_settings.corpus_dir / "carriers_q3.md").write_text(
+    carriers = (
         "---\ntitle: Carriers 3Q25 roundup\ndate: 2025-11-01\n---\n\n"
         "Skyway Airlines (天路航空, 1111.HK) and Cloudline Airlines (云线航空, 2222.HK) reported.\n\n## 3Q25 snapshot\n\n"
         "| Company | Net profit attributable | YoY |\n|---|---|---|\n"
-        "| Skyway Airlines | RMB 3.5bn | +34% |\n| Cloudline Airlines | RMB 3.8bn | +20% |\n",
-        encoding="utf-8",
+        "| Skyway Airlines | RMB 3.5bn | +34% |\n| Cloudline Airlines | RMB 3.8bn | +20% |\n"
     )
-    assistant = _assistant_with_note(
-        fake_settings,
-        "platforms_q3.md",
+    platforms = (
         "---\ntitle: Internet platforms 3Q25 wrap\ndate: 2025-11-27\n---\n\n"
         "Alpha Net (阿尔法网, 3333.HK) and Beta Net (贝塔网, 4444.HK) reported.\n\n## 3Q25 snapshot\n\n"
         "| Company | Net profit attributable | YoY |\n|---|---|---|\n"
-        "| Alpha Net | RMB 63.1bn | +19% |\n| Beta Net | RMB 8.6bn | +31.8% |\n",
+        "| Alpha Net | RMB 63.1bn | +19% |\n| Beta Net | RMB 8.6bn | +31.8% |\n"
+    )
+    assistant = assistant_over_notes(
+        fake_settings, {"carriers_q3.md": carriers, "platforms_q3.md": platforms}
     )
     for question in (
         "Which of the internet platforms grew attributable profit fastest in 3Q25?",

@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from ingest.pipeline import Indexer
-from rag.assistant import Assistant
 from rag.pick.estimates import disagree, estimates_for
 from rag.types import AskRequest, FactRow, Filters
-from tests.fakes import HashEmbeddings
+from tests.fakes import assistant_over_notes
 
 NOVEMBER = """---
 title: "储能电池专家交流（一）"
@@ -61,12 +59,7 @@ def test_one_row_per_note_latest_first_and_only_the_same_figure():
 
 @pytest.fixture
 def two_calls(fake_settings):
-    for name, text in (("nov.md", NOVEMBER), ("dec.md", DECEMBER)):
-        (fake_settings.corpus_dir / name).write_text(text, encoding="utf-8")
-    embeddings = HashEmbeddings()
-    indexer = Indexer(fake_settings, embeddings=embeddings)
-    indexer.ingest_all()
-    return Assistant(fake_settings, embeddings=embeddings, vector_store=indexer.vector_store)
+    return assistant_over_notes(fake_settings, {"nov.md": NOVEMBER, "dec.md": DECEMBER})
 
 
 @pytest.mark.integration
