@@ -30,7 +30,7 @@ from rag.sentences import is_heading, is_question, sentence_spans
 Change = Literal["yoy", "qoq", "change"]
 
 # Bump when attribution changes: stored facts of another version are recomputed on read.
-FACTS_VERSION = "54"
+FACTS_VERSION = "56"
 
 
 class Fact(BaseModel):
@@ -445,11 +445,21 @@ _MARKET_SCOPE = re.compile(
     r"全国|国内|全球|全行业|行业|\b(?:nationwide|industry[- ]wide|global|domestic|China's)\b", re.I
 )
 _THE_COMPANY = re.compile(r"公司|本司|\b(?:the company|the group|its)\b", re.I)
+# An aggregate over many companies, whatever industry: "the banking sector's aggregate NPL
+# ratio", "行业平均不良率".
+_AGGREGATE = re.compile(
+    r"行业平均|行业整体|全行业|板块整体|"
+    r"\b(?:sector|industry|market|system)(?:'s|s')|\bpeers'|"
+    r"\b(?:aggregate|sector[- ]wide|industry[- ]wide|system[- ]wide|(?:industry|sector) average)\b",
+    re.I,
+)
 
 
 def _names_a_market(clause: str, glossary: Glossary) -> bool:
     if _THE_COMPANY.search(clause):
         return False
+    if _AGGREGATE.search(clause):
+        return True
     return any(
         glossary.topics_in(clause[m.end() : m.end() + 12]) for m in _MARKET_SCOPE.finditer(clause)
     )
@@ -629,8 +639,10 @@ def _table_fact(
     cell_spans = spans_in(tables.cell_at(row, q.start or 0))
     if not cell_spans and _CHANGE_COLUMN.match(column_label.strip()):
         # A change column's figure is of the period its left neighbour states ("US$954m
-        # (1H25 only) | +14.5%"): the change of that figure.
-        cell_spans = spans_in(tables.cell_at(row, q.start or 0, shift=-1))
+        # (1H25 only) | +14.5%", or "| 前三季度营收 | 同比 |"): the change of that figure.
+        cell_spans = spans_in(tables.cell_at(row, q.start or 0, shift=-1)) or spans_in(
+            tables.column_label_at(row, header, q.start or 0, shift=-1)
+        )
     metric = metric_before(
         without_names(context, glossary.entity_mentions(context)), placed.start or 0, vocab
     )

@@ -34,6 +34,14 @@ def cell_at(row: str, position: int, shift: int = 0) -> str:
     return here[column] if 0 <= column < len(here) else ""
 
 
+def column_label_at(row: str, header: str, position: int, shift: int = 0) -> str:
+    """The header's label of the column holding `position`, or of the column `shift` places
+    from it ("" for the row labels' column or past either end)."""
+    column = row[:position].count("|") - 1 + shift
+    head = cells(header)
+    return head[column] if 0 < column < len(head) else ""
+
+
 def cell_labels(row: str, header: str | None, position: int) -> tuple[str, str] | None:
     """(row label, column label) of the cell holding `position`, or None outside a table."""
     if header is None or not is_row(row) or row.strip() == header.strip():

@@ -384,6 +384,7 @@ def best_quantity(question: Question, evidence: list[Evidence]) -> tuple[int, Qu
                 + _term_proximity(text, placed, question)
                 + _spec_proximity(ev.text, q, question)
                 + segment_proximity(ev, q, segments + qualified)
+                + _modifier_fit(ev.text, fact, question)
             )
             score += about_title[i]  # of two notes stating it, the one about the company
             if question.years:
@@ -520,6 +521,36 @@ def fact_fit(fact: Fact, question: Question, sentence: str = "") -> float | None
             return None
         score += 2
     return score
+
+
+# Words before an English metric that narrow nothing: "the NPL ratio", "its net profit",
+# "quarterly revenue" (the period is judged on its own).
+_NOT_MODIFIERS = frozenset(
+    "the a an its their his her our this that these those of and or whose total overall reported"
+    " group company's quarterly annual yearly monthly interim half-year full-year first-half"
+    " second-half".split()
+)
+
+
+def _modifier_fit(sentence: str, fact: Fact, question: Question) -> float:
+    """An English metric narrowed by a word written right before it ("retail NPL ratio",
+    "agency NBV", "adjusted net profit"): the figure of that part or variant, which answers a
+    question that writes the word (+2) and is a worse answer for one that does not (−2)."""
+    q, metric = fact.quantity, fact.metric
+    if not metric or q.start is None or not metric.isascii():
+        return 0.0
+    head = sentence[: q.start].lower()
+    at = head.rfind(metric.lower())
+    word = re.search(r"([a-z][a-z-]*)\s+$", head[:at]) if at > 0 else None
+    if word is None or word.group(1) in _NOT_MODIFIERS or len(word.group(1)) < 3:
+        return 0.0
+    modifier = word.group(1)
+    named = [a for group in (*question.entities, *question.metrics) for a in group]
+    if any(modifier in alias.lower().split() for alias in named):
+        return 0.0  # the company's own name ("Harbour Bank NPL ratio"), or the metric's ("net")
+    if re.search(rf"(?<![a-z]){re.escape(modifier)}(?![a-z])", question.text.lower()):
+        return 2.0
+    return -2.0
 
 
 def _names_before(sentence: str, q: Quantity, aliases: set[str]) -> bool:

@@ -767,3 +767,17 @@ def test_a_gap_in_percentage_points_compares_growth_rates_with_their_signs():
     assert calc is not None and calc.tool_calls, calc
     assert "27.23 percentage points" in calc.answer, calc.answer  # 14.85 − (−12.38), no amounts
     assert "亿" not in calc.answer and "billion" not in calc.answer, calc.answer
+
+
+@pytest.mark.unit
+def test_a_difference_of_levels_takes_no_growth_rate_as_an_operand():
+    docs = _docs(
+        "| 公司 | 前三季度营收（亿元） | 同比 |\n|---|---|---|\n"
+        "| 远航科技 | 500 | +1.3% |\n| 青禾股份 | 300 | -0.06% |",
+        "远航科技三季度营收120亿元，同比增长5%。青禾股份三季度营收80亿元，同比下降3%。",
+    )
+    calc = _plan("远航科技和青禾股份三季度营收相差多少？", docs, TWO_COMPANIES)
+    assert calc is not None and calc.tool_calls, calc
+    assert "40亿元" in calc.answer and "%" not in calc.answer, calc.answer
+    grew = _plan("远航科技和青禾股份三季度营收增速相差多少个百分点？", docs, TWO_COMPANIES)
+    assert grew is not None and "8个百分点" in grew.answer, grew and grew.answer

@@ -268,6 +268,24 @@ def test_a_period_a_table_cell_states_is_its_own_not_its_columns():
     assert periods["US$6.70bn"] == "9m"
     assert periods["US$954m"] == "h1"  # a half-year's profit, never the nine months'
     assert periods["14.5%"] == "h1"  # and the change beside it is that half-year's change
+    assert periods["-8.3%"] == "9m"  # a change column's period is its left neighbour's label's
+
+
+@pytest.mark.unit
+def test_a_change_column_is_of_the_period_its_left_neighbour_is_labelled_with():
+    glossary = Glossary(entities=[["远航航空"]]).with_lexicon([], [])
+    table = (
+        "| 公司 | 前三季度营收（亿元） | 同比 | 三季度归母净利润（亿元） | 同比 |\n"
+        "|---|---|---|---|---|\n"
+        "| 远航航空 | 320.5 | +1.3% | 12.4 | -11.3% |"
+    )
+    facts = {f.quantity.raw: f for f in extract_facts(table, glossary, general_metric_vocab())}
+    assert (facts["1.3%"].metric, facts["1.3%"].period, facts["1.3%"].change) == (
+        "营收",
+        "9m",
+        "yoy",
+    )
+    assert (facts["-11.3%"].period, facts["-11.3%"].change) == ("q3", "yoy")
 
 
 @pytest.mark.unit
@@ -365,3 +383,26 @@ def test_english_change_verbs_beyond_rose_and_fell_state_changes():
     )
     assert {facts[r].change for r in ("23.3%", "170.9%", "4.1%")} == {"change"}
     assert facts["30.6%"].change is None  # the level reached ("to 30.6%")
+
+
+@pytest.mark.unit
+def test_a_sectors_aggregate_figure_is_no_companys_carried_into_it():
+    glossary = Glossary(entities=[["Harbour Bank"]]).with_lexicon([], [])
+    text = (
+        "Harbour Bank stood out with high single-digit growth. Asset quality was stable: the "
+        "regulator said the commercial banking sector's aggregate NPL ratio was 1.49% at "
+        "end-June. Its own NPL ratio was 0.76%."
+    )
+    owners = {
+        f.quantity.raw: f.entity for f in extract_facts(text, glossary, general_metric_vocab())
+    }
+    assert owners["1.49%"] is None
+    assert owners["0.76%"] == "Harbour Bank"
+    zh = "远航银行上半年营收增长8%。行业平均不良率为1.5%，公司不良率为0.8%。"
+    owners = {
+        f.quantity.raw: f.entity
+        for f in extract_facts(
+            zh, Glossary(entities=[["远航银行"]]).with_lexicon([], []), general_metric_vocab()
+        )
+    }
+    assert owners["1.5%"] is None and owners["0.8%"] == "远航银行"

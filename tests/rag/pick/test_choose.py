@@ -828,3 +828,22 @@ def test_a_sum_of_money_asked_is_never_a_count_nor_a_figure_of_the_companys_acco
     sector = _evidence("第三季度板块收入763.1亿元，同比下降18.4%。")
     assert best_quantity(question, [approvals]) is None  # 24 drugs: a count, no value
     assert best_quantity(question, [sector]) is None  # a sector's revenue, a word not asked
+
+
+@pytest.mark.unit
+def test_a_metric_a_word_the_question_does_not_ask_narrows_answers_only_when_nothing_else_does():
+    glossary = Glossary(entities=[["Harbour Bank", "HBK"]]).with_lexicon([], [])
+    text = (
+        "Key risks: retail credit deterioration (HBK's retail NPL ratio rose 7bp to 1.03%). "
+        "Harbour Bank's asset quality held up: the NPL ratio was 0.93%, 2bp lower than at end-2024."
+    )
+    doc = Document(id="h", page_content=text, metadata={"id": "h", "source": "hbk.md"})
+    asked = Question.parse("What was Harbour Bank's NPL ratio at end-June 2025?", "en", glossary)
+    picked = best_quantity(asked, select_evidence(asked, [doc], glossary))
+    assert picked is not None and picked[1].raw == "0.93%"  # not the retail book's 1.03%
+    retail = Question.parse("What was Harbour Bank's retail NPL ratio?", "en", glossary)
+    picked = best_quantity(retail, select_evidence(retail, [doc], glossary))
+    assert picked is not None and picked[1].raw == "1.03%"
+    alone = Document(id="r", page_content=text.split(". ")[0] + ".", metadata={"id": "r"})
+    picked = best_quantity(asked, select_evidence(asked, [alone], glossary))
+    assert picked is not None and picked[1].raw == "1.03%"  # the one figure stated of it
