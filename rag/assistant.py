@@ -34,6 +34,7 @@ from rag.plan.question import (
     Question,
     per_entity_questions,
     spelled_entities,
+    text_about,
     without_names,
     without_periods,
 )
@@ -468,7 +469,7 @@ class Assistant:
         per_entity = (
             None
             if calculation is not None
-            else self._per_entity(question, docs, glossary, retrieved_text)
+            else self._per_entity(question, docs, glossary, retrieved_text, request.filters)
         )
         if per_entity is not None:  # "A's and B's revenues": each company's own figure
             text, cited = per_entity
@@ -650,13 +651,38 @@ class Assistant:
                 self._abandoned = call
 
     def _per_entity(
-        self, question: Question, docs: list[Document], glossary: Glossary, retrieved_text: str
+        self,
+        question: Question,
+        docs: list[Document],
+        glossary: Glossary,
+        retrieved_text: str,
+        filters: Filters | None,
     ) -> tuple[str, list[Evidence]] | None:
         parts = []
         for sub in per_entity_questions(question):
             evidence = select_evidence(sub, docs, glossary)
             gap = coverage_gap(sub, evidence, retrieved_text)
-            parts.append((sub, evidence, best_quantity(sub, evidence) if gap is None else None))
+            picked = best_quantity(sub, evidence) if gap is None else None
+            if picked is None:
+                # The chunks retrieved for all of them say too little of this one: it is
+                # looked up on its own ("A, B and C's NPL ratios", B's in another section).
+                own = self.retriever.invoke(
+                    text_about(question, sub.entities[0]),
+                    k=self.settings.top_k,
+                    filters=filters,
+                    language=question.language,
+                )
+                own_text = " ".join(
+                    f"{d.metadata.get('heading', '')} {d.metadata.get('section', '')} "
+                    f"{d.page_content}"
+                    for d in own
+                )
+                found = select_evidence(sub, own, glossary, limit=8)
+                if coverage_gap(sub, found, own_text) is None and (
+                    better := best_quantity(sub, found)
+                ):
+                    evidence, picked = found, better
+            parts.append((sub, evidence, picked))
         return per_entity_answer(parts, question.language) if parts else None
 
     def _final(

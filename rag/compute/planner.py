@@ -61,7 +61,7 @@ from rag.pick.choose import (
     specs_of,
 )
 from rag.pick.evidence import Evidence, select_evidence
-from rag.plan.question import ASKS_CHANGE, Question, read_as_in
+from rag.plan.question import ASKS_CHANGE, Question, read_as_in, text_about
 from rag.types import ToolCall
 
 # English intent words match whole words only ("assumed" is no sum, "Singapore" no gap).
@@ -993,17 +993,7 @@ def _per_entity(
         kinds = alike if asked is None else (asked & alike if alike else asked)
         op = _figure(question, docs, glossary, entity=group, year=year, kinds=kinds)
         if op is None:  # the shared retrieval missed this entity: look it up on its own
-            sub_text = question.text
-            for other in question.entities:
-                if other != group:
-                    for alias in sorted(other, key=len, reverse=True):
-                        sub_text = re.sub(
-                            rf"(?<![A-Za-z]){re.escape(alias)}(?![A-Za-z])",
-                            "",
-                            sub_text,
-                            flags=re.I,
-                        )
-            sub_docs = retrieve(sub_text)
+            sub_docs = retrieve(text_about(question, group))
             op = _figure(question, sub_docs, glossary, entity=group, year=year, kinds=kinds)
         return op
 

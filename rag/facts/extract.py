@@ -30,7 +30,7 @@ from rag.sentences import is_heading, is_question, sentence_spans
 Change = Literal["yoy", "qoq", "change"]
 
 # Bump when attribution changes: stored facts of another version are recomputed on read.
-FACTS_VERSION = "56"
+FACTS_VERSION = "58"
 
 
 class Fact(BaseModel):
@@ -47,6 +47,9 @@ class Fact(BaseModel):
     metric: str | None = None  # the metric word it is stated for (lower case)
     period: Span | None = None
     change: Change | None = None  # None: a level
+    # A whole market's or sector's figure ("全国新增装机", "the sector's aggregate NPL ratio"):
+    # no company's, whoever the sentences around it are about.
+    market: bool | None = None
 
 
 def chunk_sentences(text: str) -> list[tuple[int, str]]:
@@ -334,6 +337,7 @@ def extract_facts(
                 )
             continue
         clause_starts = _clause_starts(sentence, mentions, found)
+        market_clause: int | None = None  # where a clause about a whole market starts
         # A duration is a figure only where a metric of its own clause measures it ("经销商
         # 库存约1.6个月", "payback of 4.5 years"); "未来3个月" is a span of time, not a figure.
         measured = [
@@ -351,6 +355,7 @@ def extract_facts(
                 or _first_entity(mentions, clause, at, sentence)
             )
             own_clause = entity is not None and entity != _SHARED
+            market: bool | None = None
             if entity is None:  # the subject of the clauses before, in this sentence
                 before = [name for s, _, name in mentions if s < clause]
                 entity = (
@@ -360,8 +365,19 @@ def extract_facts(
                 )
             if entity == _SHARED:
                 entity = None
-            if not own_clause and _names_a_market(sentence[clause:at], glossary):
-                entity = None  # "1-9月国内动力电池累计装车量493.9GWh": the market's, no company's
+            if not own_clause and (
+                _names_a_market(sentence[clause:at], glossary)
+                or (
+                    market_clause is not None
+                    and market_clause < clause
+                    and not _THE_COMPANY.search(sentence[clause:at])
+                )
+            ):
+                # "1-9月国内动力电池累计装车量493.9GWh": the market's, no company's; and so are
+                # the later clauses that name no one ("…NPL ratio was 1.49%, with provision
+                # coverage of 211.97%").
+                entity, market = None, True
+                market_clause = clause if market_clause is None else market_clause
             # A clause that writes a year and no span states a full year ("公司2024年营收
             # 1741.44亿元，…四季度需要提速"): the sentence's other period is not its own.
             dated = bool(_YEAR_WRITTEN.search(sentence[clause:at]))
@@ -387,6 +403,7 @@ def extract_facts(
                     quantity=q,
                     entity=entity,
                     own_clause=own_clause,
+                    market=market,
                     metric=metric_before(unnamed, at, vocab, relative=q.kind in RELATIVE_KINDS),
                     period=period,
                     change=change_of(sentence, q),

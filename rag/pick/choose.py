@@ -480,6 +480,8 @@ def fact_fit(fact: Fact, question: Question, sentence: str = "") -> float | None
     An entity carried from before (the figure's own clause names none) is only a doubt when
     the sentence names the asked one before the figure too."""
     score = 0.0
+    if question.entities and fact.market and question.asks_change is not None:
+        return None  # a whole market's figure is no company's (but a share's whole, it may be)
     if question.entities and fact.entity is not None:
         asked = {a.lower() for group in question.entities for a in group}
         if fact.entity.lower() in asked:

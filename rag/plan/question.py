@@ -1037,6 +1037,17 @@ def asked_kind(text: str) -> str | None:
     return None
 
 
+def text_about(question: Question, group: Sequence[str]) -> str:
+    """The question's text without the other companies it names: what to retrieve for this
+    one alone when the shared retrieval brought too little of it."""
+    text = question.text
+    for other in question.entities:
+        if other != tuple(group):
+            for alias in sorted(other, key=len, reverse=True):
+                text = re.sub(rf"(?<![A-Za-z]){re.escape(alias)}(?![A-Za-z])", "", text, flags=re.I)
+    return text
+
+
 def per_entity_questions(question: Question) -> list[Question]:
     """A figure question naming several companies ("What were A's and B's Q3 revenues?") as
     one question per company, each with only its own names: answered one by one, never

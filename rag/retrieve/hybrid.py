@@ -13,7 +13,7 @@ from langchain_core.retrievers import BaseRetriever
 from langchain_core.vectorstores import VectorStore
 from pydantic import ConfigDict, Field, PrivateAttr
 
-from rag.glossary import Glossary
+from rag.glossary import Glossary, mentions
 from rag.language import detect_language
 from rag.retrieve.keyword import KeywordIndex, add_words, tokenize
 from rag.retrieve.store import collection_version
@@ -204,6 +204,15 @@ class HybridRetriever(BaseRetriever):
 
         by_id = {str(doc.id): doc for doc, _ in dense}
         by_id.update(self._stored([i for i in top if i not in by_id]))
+        if len(named) > 1:
+            # "A, B and C's NPL ratios": a company the top chunks never mention gets its own
+            # best chunk, after them, so each is answered from its own note or abstained.
+            for chunk_id in self._covering(
+                named, [by_id[i] for i in top if i in by_id], tokens, allowed
+            ):
+                fused.setdefault(chunk_id, 0.0)
+                top.append(chunk_id)
+            by_id.update(self._stored([i for i in top if i not in by_id]))
         dense_rank = {str(doc.id): r for r, (doc, _) in enumerate(dense)}
         dense_sim = {str(doc.id): 1.0 - float(dist) for doc, dist in dense}
         keyword_rank = {chunk_id: r for r, (chunk_id, _) in enumerate(keyword)}
@@ -225,6 +234,31 @@ class HybridRetriever(BaseRetriever):
             }
             results.append(Document(id=chunk_id, page_content=doc.page_content, metadata=meta))
         return results
+
+    def _covering(
+        self,
+        named: list[list[str]],
+        top: list[Document],
+        tokens: list[str],
+        allowed: set[str] | None,
+    ) -> list[str]:
+        """For each named company no chunk of `top` mentions, the id of the best chunk (by the
+        question's words and its names) of the notes that name it."""
+        text = " ".join(d.page_content for d in top)
+        have = {str(d.id) for d in top}
+        out: list[str] = []
+        for group in named:
+            if any(mentions(text, alias) for alias in group):
+                continue
+            own = self.keyword_index.chunks_of_entities([group]) - have
+            if allowed is not None:
+                own &= allowed
+            names = [t for alias in group for t in tokenize(alias)]
+            hits = self.keyword_index.search(tokens + names, 1, allowed_ids=own) if own else []
+            if hits:
+                out.append(hits[0][0])
+                have.add(hits[0][0])
+        return out
 
     def chunks(self, ids: list[str], filters: Filters | None = None) -> list[Document]:
         """Stored chunks by id, in that order, with what the index derived for them; ids the

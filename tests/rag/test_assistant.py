@@ -221,3 +221,32 @@ def test_a_which_question_ranks_in_the_note_framed_as_the_group_it_names(fake_se
             AskRequest(question=question.replace("carriers", "internet platforms"))
         ).answer
     )
+
+
+@pytest.mark.integration
+def test_each_company_listed_is_looked_up_when_the_shared_retrieval_missed_it(fake_settings):
+    """ "A, B and C's NPL ratios": retrieval for the whole question may bring one company's
+    note only; each other company is then looked up on its own, never left "not in the notes"."""
+    notes = {
+        f"{code[:6]}.md": (
+            f"---\ntitle: {name} H1 2025 results\ndate: 2025-09-01\n---\n\n"
+            f"{name} ({zh}, {code}) reported H1 2025 operating income of RMB {income}bn. "
+            f"The NPL ratio was {npl}% at end-June, and provision coverage was 300%.\n"
+        )
+        for name, zh, code, income, npl in (
+            ("Harbour Bank", "港湾银行", "601901.SH", "40.1", "0.81"),
+            ("Summit Bank", "峰顶银行", "601902.SH", "52.3", "1.12"),
+            ("Lakeside Bank", "湖畔银行", "601903.SH", "18.9", "0.95"),
+        )
+    }
+    assistant = assistant_over_notes(fake_settings, notes)
+    answer = assistant.ask(
+        AskRequest(
+            question="What were the NPL ratios of Harbour Bank, Summit Bank and Lakeside Bank "
+            "at end-June 2025?",
+            top_k=1,
+        )
+    )
+    for figure in ("0.81%", "1.12%", "0.95%"):
+        assert figure in answer.answer, answer.answer
+    assert {c.source for c in answer.citations} == set(notes), answer.citations

@@ -391,12 +391,13 @@ def test_a_sectors_aggregate_figure_is_no_companys_carried_into_it():
     text = (
         "Harbour Bank stood out with high single-digit growth. Asset quality was stable: the "
         "regulator said the commercial banking sector's aggregate NPL ratio was 1.49% at "
-        "end-June. Its own NPL ratio was 0.76%."
+        "end-June, with provision coverage of 211.97%. Its own NPL ratio was 0.76%."
     )
     owners = {
         f.quantity.raw: f.entity for f in extract_facts(text, glossary, general_metric_vocab())
     }
     assert owners["1.49%"] is None
+    assert owners["211.97%"] is None  # a later clause naming no one: the sector's too
     assert owners["0.76%"] == "Harbour Bank"
     zh = "远航银行上半年营收增长8%。行业平均不良率为1.5%，公司不良率为0.8%。"
     owners = {

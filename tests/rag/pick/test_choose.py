@@ -847,3 +847,15 @@ def test_a_metric_a_word_the_question_does_not_ask_narrows_answers_only_when_not
     alone = Document(id="r", page_content=text.split(". ")[0] + ".", metadata={"id": "r"})
     picked = best_quantity(asked, select_evidence(asked, [alone], glossary))
     assert picked is not None and picked[1].raw == "1.03%"  # the one figure stated of it
+
+
+@pytest.mark.unit
+def test_a_sectors_figure_after_a_sentence_about_a_company_is_not_its_answer():
+    glossary = Glossary(entities=[["Harbour Bank", "港湾银行"]]).with_lexicon([], [])
+    text = (
+        "Harbour Bank (港湾银行) stood out with high single-digit growth in revenue. Asset quality "
+        "was stable: the banking sector's aggregate NPL ratio was 1.49% at end-June."
+    )
+    doc = Document(id="s", page_content=text, metadata={"id": "s", "source": "banks.md"})
+    asked = Question.parse("What was Harbour Bank's NPL ratio at end-June 2025?", "en", glossary)
+    assert best_quantity(asked, select_evidence(asked, [doc], glossary)) is None
