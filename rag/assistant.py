@@ -456,7 +456,13 @@ class Assistant:
                     )
 
                 calculation = (
-                    (derived_period(question, docs, glossary) if gap == "period" else None)
+                    # a period the notes do not state, unless the question names its own
+                    # calculation ("全年增长9%的目标，四季度需要多少": the target's, not FY − 9M)
+                    (
+                        derived_period(question, docs, glossary)
+                        if gap == "period" and not only_computed(question)
+                        else None
+                    )
                     # a margin not stated: its profit over its revenue, where those are
                     or (
                         derived_margin(question, docs, glossary, retrieve)

@@ -507,7 +507,11 @@ def fact_fit(fact: Fact, question: Question, sentence: str = "") -> float | None
             return None
         score += 3
     elif question.period is not None and question.period.span != "fy" and fact.quantity.year:
-        score -= 3  # a year's figure with no part of it named is the whole year's, likely
+        # A year's figure with no part of it named is the whole year's: no answer for a
+        # quarter; an operand lookup (a target's full-year base) weighs it only.
+        if question.asks_change is not None:
+            return None
+        score -= 3
     asks = question.asks_change
     if asks is None:
         return score

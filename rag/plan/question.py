@@ -141,6 +141,9 @@ class Question:
     # ("青峰塔2025年…", "风电板块前三季度…"): the retrieved notes must write each of them, or
     # they are about something else (another company's figure would answer it).
     subject_words: tuple[str, ...] = ()
+    # Latin names as the question writes them, each with the forms it was read as ("China
+    # Southern", 南方航空…): where the question names an entity it knows by another name.
+    written: tuple[tuple[str, ...], ...] = ()
 
     # What kind of answer the text asks for, read once per question (a copy with other text,
     # e.g. a calculation's sub-question, reads its own).
@@ -237,6 +240,7 @@ class Question:
                 if not _gives_a_view(text, g)
             ),
             names=tuple(names),
+            written=tuple(latin),
             ambiguous=ambiguous,
             specs=specs_in(text),
             period=question_period(text),
@@ -1043,7 +1047,8 @@ def text_about(question: Question, group: Sequence[str]) -> str:
     text = question.text
     for other in question.entities:
         if other != tuple(group):
-            for alias in sorted(other, key=len, reverse=True):
+            spelled = [n[0] for n in question.written if len(n) > 1 and other[0] in n[1:]]
+            for alias in sorted([*other, *spelled], key=len, reverse=True):
                 text = re.sub(rf"(?<![A-Za-z]){re.escape(alias)}(?![A-Za-z])", "", text, flags=re.I)
     return text
 
@@ -1075,7 +1080,10 @@ def _coordinated(question: Question) -> bool:
     figure each is asked. "通过工业富联给英伟达出货" names two in one relation: one figure."""
     starts = []
     for group in question.entities:
-        found = [(m.start(), m.end()) for a in group for m in [_find(question.text, a)] if m]
+        spelled = [n[0] for n in question.written if len(n) > 1 and group[0] in n[1:]]
+        found = [
+            (m.start(), m.end()) for a in [*group, *spelled] for m in [_find(question.text, a)] if m
+        ]
         if not found:
             return False
         starts.append(min(found))

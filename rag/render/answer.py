@@ -181,8 +181,12 @@ def per_entity_answer(
     lines = []
     for sub, evidence, picked in parts:
         name = sub.entities[0][0]
-        if language == "en":
-            name = next((a for a in sub.entities[0] if a.isascii() and mentions(sub.text, a)), name)
+        if language == "en":  # as the question names it: "ICBC", "China Southern"
+            group = sub.entities[0]
+            written = [n[0] for n in sub.written if len(n) > 1 and group[0] in n[1:]]
+            name = next((a for a in group if a.isascii() and mentions(sub.text, a)), None) or next(
+                iter(written), name
+            )
         if picked is None:
             lines.append(
                 f"{name}: not in the notes" if language == "en" else f"{name}：文档中没有提到"

@@ -859,3 +859,33 @@ def test_a_sectors_figure_after_a_sentence_about_a_company_is_not_its_answer():
     doc = Document(id="s", page_content=text, metadata={"id": "s", "source": "banks.md"})
     asked = Question.parse("What was Harbour Bank's NPL ratio at end-June 2025?", "en", glossary)
     assert best_quantity(asked, select_evidence(asked, [doc], glossary)) is None
+
+
+@pytest.mark.unit
+def test_companies_listed_by_english_names_the_notes_write_in_chinese_get_one_figure_each():
+    from rag.plan.question import per_entity_questions, text_about
+    from rag.render.answer import per_entity_answer
+
+    glossary = Glossary(
+        entities=[["南方航空", "600029.SH"], ["中国国航", "601111.SH"]]
+    ).with_lexicon([], [])
+    question = Question.parse(
+        "What were the Q3 net profits of China Southern and Air China?", "en", glossary
+    )
+    subs = per_entity_questions(question)
+    assert [s.entities[0][0] for s in subs] == ["南方航空", "中国国航"]
+    assert "China Southern" not in text_about(question, subs[1].entities[0])
+    text = "南方航空三季度归母净利润38.40亿元。盈利预测：南方航空今年归母净利润9.46亿元。"
+    doc = Document(id="a", page_content=text, metadata={"id": "a", "source": "air.md"})
+    parts = []
+    for sub in subs:
+        evidence = select_evidence(sub, [doc], glossary)
+        parts.append((sub, evidence, best_quantity(sub, evidence)))
+    answer, _ = per_entity_answer(parts, "en")
+    assert answer.startswith("China Southern: RMB 3.84 billion"), answer
+    assert "Air China: not in the notes" in answer
+    # This year's full-year forecast is no answer for a quarter, when the quarter's is missing.
+    dated = {"id": "f", "date": "2025-11-04"}
+    forecast = Document(id="f", page_content=text.split("。", 1)[1], metadata=dated)
+    evidence = select_evidence(subs[0], [forecast], glossary)
+    assert best_quantity(subs[0], evidence) is None
