@@ -1822,6 +1822,8 @@ def _derived(
         return None  # one company's nine months minus another's quarter is no half-year
     if a.year and b.year and a.year != b.year:
         return None  # last year's full year minus this year's nine months is no quarter
+    if _forecast(ops[0].evidence) != _forecast(ops[1].evidence):
+        return None  # a forecast year less the reported nine months is no reported quarter
     evidence, marker = _cite([ops[0], ops[1]])
     try:
         _checked([ops[0], ops[1]], [q for e in evidence for q in e.quantities])
@@ -1839,6 +1841,18 @@ def _derived(
         result, terms, question, f"{label}, as the {how_en} of the two:", f"{label}（{how_zh}）约"
     )
     return Calculation(text, evidence, [call])
+
+
+# A figure someone expects rather than one reported: "盈利预测：…今年9.5亿元", "we forecast".
+_FORECAST = re.compile(
+    r"预测|预计|预期|估计|指引|目标|\b(?:forecasts?|estimates?|expects?|expected|projects?|"
+    r"projected|guidance|outlook)\b|\b20\d\dE\b",
+    re.I,
+)
+
+
+def _forecast(evidence: Evidence) -> bool:
+    return bool(_FORECAST.search(f"{evidence.lead} {evidence.text}"))
 
 
 def _one_series(

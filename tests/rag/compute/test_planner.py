@@ -781,3 +781,18 @@ def test_a_difference_of_levels_takes_no_growth_rate_as_an_operand():
     assert "40亿元" in calc.answer and "%" not in calc.answer, calc.answer
     grew = _plan("远航科技和青禾股份三季度营收增速相差多少个百分点？", docs, TWO_COMPANIES)
     assert grew is not None and "8个百分点" in grew.answer, grew and grew.answer
+
+
+@pytest.mark.unit
+def test_a_quarter_is_not_derived_from_a_forecast_and_an_actual():
+    glossary = Glossary(entities=[["远航航空"], ["青禾航空"]]).with_lexicon([], [])
+    actual = "远航航空前三季度归母净利润21.03亿元，同比扭亏。"
+    docs = _docs(
+        actual,
+        "盈利预测：青禾航空今年归母净利润9.46亿元、明年71.05亿元；远航航空今年9.5亿元、明年36.1亿元。",
+    )
+    question = Question.parse("远航航空四季度归母净利润是多少？", "zh", glossary)
+    assert derived_period(question, docs, glossary) is None  # a forecast's year less nine months
+    reported = _docs(actual, "远航航空2025年全年归母净利润30.2亿元。")
+    calc = derived_period(question, reported, glossary)
+    assert calc is not None and "9.17亿元" in calc.answer, calc and calc.answer
