@@ -30,7 +30,7 @@ from rag.sentences import is_heading, is_question, sentence_spans
 Change = Literal["yoy", "qoq", "change"]
 
 # Bump when attribution changes: stored facts of another version are recomputed on read.
-FACTS_VERSION = "58"
+FACTS_VERSION = "59"
 
 
 class Fact(BaseModel):
@@ -394,6 +394,9 @@ def extract_facts(
             # RMB8.1bn in the first half"), Chinese before it ("前三季度营收…，其中第三季度…").
             ahead, after = period_before(sentence, at), _period_after(sentence, q.end or at)
             english = not re.search(r"[\u4e00-\u9fff]", sentence)
+            own = sentence[clause:at]
+            if not english and _WHOLE_YEAR_BEFORE.search(own) and not spans_in(own):
+                ahead = "fy"  # the clause's own year, not a span of a clause before
             period = ((after or ahead) if english else (ahead or after)) or (
                 next(iter(framing)) if len(framing) == 1 and not dated else None
             )
@@ -515,6 +518,8 @@ def _span_is_anothers(sentence: str, q: Quantity, quantities: list[Quantity]) ->
     found = spans_in(sentence)
     if not found or q.end is None or found[0][0] < q.end:
         return False
+    if _in_a_figures_bracket(sentence[q.end :], found[0][0] - q.end):
+        return True  # "HK$21.1bn in the quarter (2Q25: HK$19.4bn)"
     # Or written after a comparison's base of any kind: "rose 30% to RMB Xbn, accelerating
     # from 20% in the June quarter" dates the 20%.
     return any(
@@ -556,11 +561,35 @@ def _span_opens_a_later_clause(sentence: str, q: Quantity, quantities: list[Quan
     return True
 
 
+def _in_a_figures_bracket(tail: str, at: int) -> bool:
+    """Whether position `at` of `tail` (the text after a figure) is inside a bracket opened
+    after the figure that holds a figure of its own: "(2Q25: HK$19.4bn)", not "(1H25 only)"."""
+    opened = max(tail.rfind("(", 0, at), tail.rfind("（", 0, at))
+    if opened < 0 or max(tail.rfind(")", 0, at), tail.rfind("）", 0, at)) > opened:
+        return False
+    inside = re.split(r"[)）]", tail[opened + 1 :])[0]
+    for start, stop, _ in reversed(spans_in(inside)):
+        inside = inside[:start] + inside[stop:]
+    return bool(re.search(r"\d", inside))
+
+
 def _period_after(text: str, end: int) -> Span | None:
-    """A period written right after a figure, in its clause: "RMB167.80bn in 9M25"."""
+    """A period written right after a figure, in its clause: "RMB167.80bn in 9M25", "RMB
+    262bn this year" (a whole year). Not one in a bracket that holds a figure of its own:
+    "HK$21.1bn in the quarter (2Q25: HK$19.4bn)" dates the HK$19.4bn."""
     tail = re.split(r"[，,；;。]|\band\b", text[end : end + 30])[0]
-    found = spans_in(tail)
-    return found[0][2] if found else None
+    found = [f for f in spans_in(tail) if not _in_a_figures_bracket(text[end:], f[0])]
+    if found:
+        return found[0][2]
+    return "fy" if _WHOLE_YEAR_AFTER.match(tail) else None
+
+
+# "RMB 262bn this year and RMB 295bn next year": a year named after a figure, no part of it.
+_WHOLE_YEAR_AFTER = re.compile(
+    r"\s*(?:for\s+|in\s+)?(?:this|next|last|the\s+full|the\s+whole)\s+year\b", re.I
+)
+# "今年归母净利润9.46亿元": a year named before a figure in its clause, no part of it.
+_WHOLE_YEAR_BEFORE = re.compile(r"(?:今年|明年|去年|后年|本年度?|上年度?)(?!同期|同月|同季)")
 
 
 def _clause_subject(

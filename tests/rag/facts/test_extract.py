@@ -407,3 +407,36 @@ def test_a_sectors_aggregate_figure_is_no_companys_carried_into_it():
         )
     }
     assert owners["1.5%"] is None and owners["0.8%"] == "远航银行"
+
+
+@pytest.mark.unit
+def test_a_period_in_a_bracket_with_its_own_figure_dates_that_figure_only():
+    glossary = Glossary(entities=[["Voyage Tech"]]).with_lexicon([], [])
+    text = "Voyage Tech bought back HK$21.1bn of shares in the quarter (2Q25: HK$19.4bn)."
+    periods = {
+        f.quantity.raw: f.period for f in extract_facts(text, glossary, general_metric_vocab())
+    }
+    assert periods["HK$19.4bn"] == "q2" and periods["HK$21.1bn"] != "q2"
+    own = "Voyage Tech booked US$954m (1H25 only) of profit."
+    assert [f.period for f in extract_facts(own, glossary, general_metric_vocab())] == ["h1"]
+
+
+@pytest.mark.unit
+def test_this_year_or_next_year_named_with_a_figure_is_a_whole_year():
+    glossary = Glossary(entities=[["Voyage Tech"], ["远航科技"]]).with_lexicon([], [])
+    text = (
+        "We expect Voyage Tech's ad growth to stay near 20% in 4Q25 and forecast net profit of "
+        "RMB 262bn this year and RMB 295bn next year."
+    )
+    facts = {
+        f.quantity.raw: f
+        for f in extract_facts(text, glossary, general_metric_vocab(), doc_year=2025)
+    }
+    assert facts["RMB 262bn"].period == facts["RMB 295bn"].period == "fy"  # not 4Q25's
+    zh = "三季度远航科技归母净利润38.4亿元。盈利预测：远航科技今年归母净利润9.46亿元、明年71.05亿元。"
+    facts = {
+        f.quantity.raw: f
+        for f in extract_facts(zh, glossary, general_metric_vocab(), doc_year=2025)
+    }
+    assert facts["38.4亿元"].period == "q3"
+    assert facts["9.46亿元"].period == "fy"
