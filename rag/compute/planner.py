@@ -61,7 +61,13 @@ from rag.pick.choose import (
     specs_of,
 )
 from rag.pick.evidence import Evidence, select_evidence
-from rag.plan.question import ASKS_CHANGE, Question, read_as_in, text_about
+from rag.plan.question import (
+    ASKS_CHANGE,
+    Question,
+    display_name,
+    read_as_in,
+    text_about,
+)
 from rag.types import ToolCall
 
 # English intent words match whole words only ("assumed" is no sum, "Singapore" no gap).
@@ -515,9 +521,11 @@ def _figure(
     period: str | None = None,
     wording: str | None = None,
     when: RelativeTime | None = None,
+    changes: bool | None = None,
 ) -> _Operand | None:
     """`wording`: the whole question an operand phrase comes from ("A占B的比重"): the measures
-    it names are asked, whichever phrase names them."""
+    it names are asked, whichever phrase names them. `changes`: True, only a change (a growth
+    rate) is the operand; False, only a level; None, either."""
     sub = replace(
         question,
         entities=(entity,) if entity else question.entities,
@@ -538,7 +546,7 @@ def _figure(
     ]
     specs = named_specs(question, candidates)  # likewise the grade or model asked ("183N")
     candidates = [e for e in candidates if specs <= specs_of(e)]
-    label = str(year) if year else (entity[0] if entity else "")
+    label = str(year) if year else (display_name(question, entity) if entity else "")
     if period is not None:
         # A period operand: the best figure over every sentence of that period, so that the
         # asked metric's figure wins over another metric's in a higher-ranked sentence.
@@ -549,6 +557,7 @@ def _figure(
                     f.quantity
                     for f in facts_of(ev)
                     if (kinds is None or f.quantity.kind in kinds)
+                    and _of_change(f, changes)
                     # another company's figure in a sentence about the one asked is not its
                     and (entity is None or f.entity is None or f.entity in entity)
                     # a figure of a year with no span is a full year's ("2024年营收1741.44亿元")
@@ -585,8 +594,11 @@ def _figure(
         unasked = {
             f.quantity
             for f in facts_of(ev)
-            if not _measures_asked(f, question, glossary, wording)
-            and not named_beside(ev, f.quantity, question)
+            if (
+                not _measures_asked(f, question, glossary, wording)
+                and not named_beside(ev, f.quantity, question)
+            )
+            or not _of_change(f, changes)
         }
         # A year asked with no span is a whole year: a nine-month or quarter figure is not
         # that year's ("2021年到2024年的复合增速" takes no "前三季度…920.3亿美元").
@@ -612,6 +624,19 @@ def _figure(
         if picked is not None:
             return _Operand(picked[1], ev, label)
     return None
+
+
+def _of_change(fact: Fact, changes: bool | None) -> bool:
+    """Whether a fact may be an operand of the `changes` asked (see `_figure`): a level is
+    never a change asked; an amount never one either, though a percent may ("涨幅60%")."""
+    if changes is None:
+        return True
+    if changes:
+        return fact.change is not None or fact.quantity.kind not in _AMOUNT_KINDS
+    return fact.change is None
+
+
+_AMOUNT_KINDS = frozenset({"money", "count", "measure", "duration"})
 
 
 # Words that open a figure's clause without narrowing what it measures.
@@ -991,10 +1016,18 @@ def _per_entity(
 
     def find(alike: frozenset[str] | None, group: tuple[str, ...]) -> _Operand | None:
         kinds = alike if asked is None else (asked & alike if alike else asked)
-        op = _figure(question, docs, glossary, entity=group, year=year, kinds=kinds)
+        # Each one's level of the metric, or each one's change when a change is asked ("the
+        # average revenue" is no average of growth rates, nor the reverse).
+        # A gap in percent compares rates of any kind ("how many points higher was A's gain").
+        changes = True if question.asks_change else None if asked == {"percent"} else False
+        op = _figure(
+            question, docs, glossary, entity=group, year=year, kinds=kinds, changes=changes
+        )
         if op is None:  # the shared retrieval missed this entity: look it up on its own
             sub_docs = retrieve(text_about(question, group))
-            op = _figure(question, sub_docs, glossary, entity=group, year=year, kinds=kinds)
+            op = _figure(
+                question, sub_docs, glossary, entity=group, year=year, kinds=kinds, changes=changes
+            )
         return op
 
     return _alike(find, list(question.entities))
@@ -1073,7 +1106,12 @@ def _over_entities(
     ops = _per_entity(question, docs, glossary, retrieve, summed=combine is total)
     if any(op is None for op in ops):
         return _missing(
-            question, [g[0] for g, op in zip(question.entities, ops, strict=True) if op is None]
+            question,
+            [
+                display_name(question, g)
+                for g, op in zip(question.entities, ops, strict=True)
+                if op is None
+            ],
         )
     operands: list[_Operand] = [op for op in ops if op is not None]
     if _one_figure_twice(operands):
@@ -1084,7 +1122,7 @@ def _over_entities(
         result = combine([op.quantity for op in operands])
     except CalculatorError:
         return None
-    names = [g[0] for g in question.entities]
+    names = [display_name(question, g) for g in question.entities]
     inputs = {n: op.quantity.raw for n, op in zip(names, operands, strict=True)}
     parts = [
         f"{n} {_term(op, marker[i], question)}"
@@ -1109,14 +1147,19 @@ def _between_entities(
     ops = _per_entity(question, docs, glossary, retrieve)[:2]
     if any(op is None for op in ops):
         return _missing(
-            question, [g[0] for g, op in zip(question.entities, ops, strict=True) if op is None]
+            question,
+            [
+                display_name(question, g)
+                for g, op in zip(question.entities, ops, strict=True)
+                if op is None
+            ],
         )
     a, b = ops[0], ops[1]
     assert a is not None and b is not None  # both found (checked above)
     if POINTS_ASKED.search(question.text) and a.quantity.kind != "percent":
         return None  # percentage points asked: two amounts' difference is no answer
     evidence, marker = _cite([a, b])
-    names = [g[0] for g in question.entities[:2]]
+    names = [display_name(question, g) for g in question.entities[:2]]
     try:
         _checked([a, b], [q for e in evidence for q in e.quantities])
         a, b = _signed(a), _signed(b)  # a decline compared with a rise

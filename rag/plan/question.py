@@ -1041,6 +1041,19 @@ def asked_kind(text: str) -> str | None:
     return None
 
 
+def display_name(question: Question, group: Sequence[str]) -> str:
+    """How an answer names an entity: in English, as the question writes it ("ICBC", "China
+    Southern"), else its first Latin alias that is no stock code; in Chinese, its first name."""
+    if question.language != "en":
+        return group[0]
+    written = [n[0] for n in question.written if len(n) > 1 and group[0] in n[1:]]
+    latin = [a for a in group if a.isascii() and not re.fullmatch(r"[\d.]+[A-Za-z]{0,3}|\d+", a)]
+    return next(
+        (a for a in latin if mentions(question.text, a)),
+        next(iter(written), next(iter(latin), group[0])),
+    )
+
+
 def text_about(question: Question, group: Sequence[str]) -> str:
     """The question's text without the other companies it names: what to retrieve for this
     one alone when the shared retrieval brought too little of it."""

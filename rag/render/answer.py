@@ -8,7 +8,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 from rag.compute.ranking import declined_before
-from rag.glossary import mentions
 from rag.numbers import (
     Quantity,
     render,
@@ -16,7 +15,7 @@ from rag.numbers import (
 from rag.pick.choose import about_entity, best_quantity, covers_topics
 from rag.pick.estimates import disagree
 from rag.pick.evidence import Evidence, row_evidence
-from rag.plan.question import Question, counted_in_english
+from rag.plan.question import Question, counted_in_english, display_name
 from rag.types import FactRow, Language
 
 ABSTAIN = {
@@ -182,11 +181,7 @@ def per_entity_answer(
     for sub, evidence, picked in parts:
         name = sub.entities[0][0]
         if language == "en":  # as the question names it: "ICBC", "China Southern"
-            group = sub.entities[0]
-            written = [n[0] for n in sub.written if len(n) > 1 and group[0] in n[1:]]
-            name = next((a for a in group if a.isascii() and mentions(sub.text, a)), None) or next(
-                iter(written), name
-            )
+            name = display_name(sub, sub.entities[0])
         if picked is None:
             lines.append(
                 f"{name}: not in the notes" if language == "en" else f"{name}：文档中没有提到"

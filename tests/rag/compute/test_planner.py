@@ -796,3 +796,24 @@ def test_a_quarter_is_not_derived_from_a_forecast_and_an_actual():
     reported = _docs(actual, "远航航空2025年全年归母净利润30.2亿元。")
     calc = derived_period(question, reported, glossary)
     assert calc is not None and "9.17亿元" in calc.answer, calc and calc.answer
+
+
+@pytest.mark.unit
+def test_an_average_of_levels_takes_no_growth_rate_as_an_operand():
+    table = (
+        "| Company | 3Q25 revenue | YoY |\n|---|---|---|\n"
+        "| Voyage Tech | RMB 192.87bn | +15% |\n| Qinghe | RMB 108.28bn | +9% |"
+    )
+    calc = _plan(
+        "What was the average 3Q25 revenue of Voyage Tech and Qinghe?", _docs(table), TWO_COMPANIES
+    )
+    assert calc is not None and "150.575" in calc.answer and "%" not in calc.answer, (
+        calc and calc.answer
+    )
+    assert "Voyage Tech RMB 192.87 billion" in calc.answer  # named as asked, in English
+    grew = _plan(
+        "What was the average 3Q25 revenue growth of Voyage Tech and Qinghe?",
+        _docs(table),
+        TWO_COMPANIES,
+    )
+    assert grew is not None and "12%" in grew.answer, grew and grew.answer
