@@ -466,7 +466,7 @@ class Assistant:
                     # a margin not stated: its profit over its revenue, where those are
                     or (
                         derived_margin(question, docs, glossary, retrieve)
-                        if gap == "figure"
+                        if gap in ("figure", "period")
                         else None
                     )
                     or plan_and_compute(question, docs, glossary, retrieve=retrieve)

@@ -22,6 +22,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from rag.facts import tables
+from rag.facts.lexicon import FINANCIAL_METRIC
 from rag.facts.periods import Span, carried_spans_in, heading_spans, period_before, spans_in
 from rag.glossary import Glossary, finance_terms
 from rag.numbers import RELATIVE_KINDS, Quantity, extract_quantities
@@ -30,7 +31,7 @@ from rag.sentences import is_heading, is_question, sentence_spans
 Change = Literal["yoy", "qoq", "change"]
 
 # Bump when attribution changes: stored facts of another version are recomputed on read.
-FACTS_VERSION = "59"
+FACTS_VERSION = "60"
 
 
 class Fact(BaseModel):
@@ -481,8 +482,15 @@ def _names_a_market(clause: str, glossary: Glossary) -> bool:
     if _AGGREGATE.search(clause):
         return True
     return any(
-        glossary.topics_in(clause[m.end() : m.end() + 12]) for m in _MARKET_SCOPE.finditer(clause)
+        glossary.topics_in(clause[m.end() : m.end() + 12])
+        # "Domestic games revenue grew 15%": a company's own account of that part, unless
+        # the clause names a market ("国内游戏市场收入")
+        and not (FINANCIAL_METRIC.search(clause[m.end() :]) and not _A_MARKET.search(clause))
+        for m in _MARKET_SCOPE.finditer(clause)
     )
+
+
+_A_MARKET = re.compile(r"市场|行业|\b(?:market|industry|sector)\b", re.I)
 
 
 # What may open a clause before its subject: a connective ("而", "其中", "比如"), the agent

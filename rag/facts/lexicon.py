@@ -56,6 +56,14 @@ _LATIN_RUN = re.compile(
 )
 
 
+# A company's accounts: what it earns, spends and books ("收入", "net profit", "premiums").
+FINANCIAL_METRIC = re.compile(
+    r"利润|净利|收入|营收|毛利|费用|成本|保费|价值|"
+    r"\b(?:profits?|revenues?|income|earnings|sales|margin|costs?|premiums?|value)\b",
+    re.IGNORECASE,
+)
+
+
 _PARTICLE = frozenset("的与和及如或在对其把被将向、")
 _UNIT_ALIAS = re.compile(r"^(?:[kKMGT]?W[h]?|kg|g|t|m|km|nm|mm|pcs|%|[A-Za-z])$")
 

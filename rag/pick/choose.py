@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from rag.facts.extract import Fact, change_of, extract_facts
+from rag.facts.lexicon import FINANCIAL_METRIC
 from rag.facts.periods import (
     period_before,
     point_of,
@@ -19,7 +20,6 @@ from rag.glossary import Glossary, mentions
 from rag.numbers import RELATIVE_KINDS, Quantity
 from rag.pick.evidence import Evidence, names_segment, segment_forms, segment_proximity
 from rag.plan.question import (
-    FINANCIAL_METRIC,
     SPEC,
     Question,
     broader_metrics,

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from functools import cache, cached_property, lru_cache
 
 from rag.dictionary import chinese_forms, company_forms, headwords, tailed_forms
-from rag.facts.lexicon import place_names, short_forms
+from rag.facts.lexicon import FINANCIAL_METRIC, place_names, short_forms
 from rag.facts.periods import (
     Period,
     RelativeTime,
@@ -282,12 +282,6 @@ def _gives_a_view(text: str, group: Sequence[str]) -> bool:
     return bool(spans) and all(re.match(_VIEW_AFTER, text[m.end() :], re.I) for m in spans)
 
 
-# Words that name no part of a company: how a figure is reported, or a part in general.
-FINANCIAL_METRIC = re.compile(
-    r"利润|净利|收入|营收|毛利|费用|成本|保费|价值|"
-    r"\b(?:profits?|revenues?|income|earnings|sales|margin|costs?|premiums?|value)\b",
-    re.IGNORECASE,
-)
 _ZH_FUNCTION = frozenset(
     "单季 季度 全年 公司 集团 旗下 业务 板块 整体 合计 总体 累计 实现 录得".split()
 )

@@ -440,3 +440,17 @@ def test_this_year_or_next_year_named_with_a_figure_is_a_whole_year():
     }
     assert facts["38.4亿元"].period == "q3"
     assert facts["9.46亿元"].period == "fy"
+
+
+@pytest.mark.unit
+def test_a_companys_domestic_account_of_an_industry_stays_the_companys():
+    glossary = Glossary(entities=[["Voyage Tech"]]).with_lexicon([], [["游戏", "games"]])
+    text = (
+        "Voyage Tech grew revenue 15%. Domestic games revenue grew 15% to RMB 42.8bn. "
+        "The domestic games market grew 7% to RMB 250bn."
+    )
+    owners = {
+        f.quantity.raw: f.entity for f in extract_facts(text, glossary, general_metric_vocab())
+    }
+    assert owners["RMB 42.8bn"] == "Voyage Tech"
+    assert owners["RMB 250bn"] is None  # the market's
