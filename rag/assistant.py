@@ -433,10 +433,7 @@ class Assistant:
             return
 
         # What the retrieved chunks say, with the headings and question they sit under.
-        retrieved_text = " ".join(
-            f"{d.metadata.get('heading', '')} {d.metadata.get('section', '')} {d.page_content}"
-            for d in docs
-        )
+        retrieved_text = chunks_text(docs)
         gap = coverage_gap(question, evidence, retrieved_text)
         calculation = None
         # A calculation finds (and cites) its own operands, so a question whose figure is not
@@ -678,13 +675,8 @@ class Assistant:
                     filters=filters,
                     language=question.language,
                 )
-                own_text = " ".join(
-                    f"{d.metadata.get('heading', '')} {d.metadata.get('section', '')} "
-                    f"{d.page_content}"
-                    for d in own
-                )
                 found = select_evidence(sub, own, glossary, limit=8)
-                if coverage_gap(sub, found, own_text) is None and (
+                if coverage_gap(sub, found, chunks_text(own)) is None and (
                     better := best_quantity(sub, found)
                 ):
                     evidence, picked = found, better
@@ -729,6 +721,15 @@ class Assistant:
             timings_ms=timings,
         )
         return StreamEvent(type="final", answer=answer)
+
+
+def chunks_text(docs: list[Document]) -> str:
+    """What retrieved chunks say, with the headings and sections they sit under: where a name
+    asked must be written for the chunks to be about it."""
+    return " ".join(
+        f"{d.metadata.get('heading', '')} {d.metadata.get('section', '')} {d.page_content}"
+        for d in docs
+    )
 
 
 class _LlmCall:
