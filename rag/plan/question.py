@@ -288,8 +288,16 @@ _ZH_FUNCTION = frozenset(
 _NO_SEGMENT = frozenset(
     """unit units segment segments business businesses division divisions arm group total
     overall quarterly annual yearly monthly net gross attributable adjusted reported recurring
+    operations continuing
     core underlying operating company company's firm's own its their grow grew growth rise rose
     fall fell increase decrease change changed""".split()
+)
+
+
+# The part a metric comes from, written after it: "revenue (came) from transaction services".
+_PART_AFTER = re.compile(
+    r"[a-z -]*?\s+(?:came\s+|comes\s+|come\s+)?from\s+(?:the\s+|its\s+)?"
+    r"([a-z][a-z &-]*?)\s*(?=[?.,;]|$|\s(?:in|during|for|of|at|by)\s)"
 )
 
 
@@ -329,6 +337,9 @@ def segment_words(
                 if not ends:
                     continue
                 words = re.findall(r"[a-z][a-z&-]*", tail[: min(ends)])
+                # or after it: "What share of A's revenue came from transaction services?"
+                after = _PART_AFTER.match(lowered[match.end() + min(ends) :])
+                words += re.findall(r"[a-z][a-z&-]*", after.group(1)) if after else []
                 found += [
                     w
                     for w in words

@@ -334,6 +334,23 @@ def test_a_calculations_chinese_part_is_read_without_a_company_named():
 
 
 @pytest.mark.unit
+def test_an_english_part_written_after_the_metric_is_the_segment_asked():
+    from rag.plan.question import Question
+
+    glossary = Glossary(entities=[["远航科技", "Voyage Tech"]]).with_lexicon([], [])
+    for asked, part in (
+        (
+            "What share of Voyage Tech's 3Q25 revenue came from transaction services?",
+            ("transaction", "services"),
+        ),
+        ("What was Voyage Tech's revenue from games in 3Q25?", ("games",)),
+        ("What was Voyage Tech's income from operations?", ()),
+        ("What was Voyage Tech's cloud revenue?", ("cloud",)),
+    ):
+        assert Question.parse(asked, "en", glossary).segments == part, asked
+
+
+@pytest.mark.unit
 def test_a_name_in_brackets_beside_a_known_company_is_its_other_name():
     glossary = Glossary(entities=[["远航科技", "Voyage Tech"]]).with_lexicon([], [])
     for asked in (
