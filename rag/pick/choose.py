@@ -533,7 +533,7 @@ def fact_fit(fact: Fact, question: Question, sentence: str = "") -> float | None
 # "quarterly revenue" (the period is judged on its own).
 _NOT_MODIFIERS = frozenset(
     "the a an its their his her our this that these those of and or whose total overall reported"
-    " group company's quarterly annual yearly monthly interim half-year full-year first-half"
+    " group quarterly annual yearly monthly interim half-year full-year first-half"
     " second-half".split()
 )
 

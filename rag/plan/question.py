@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from functools import cache, cached_property, lru_cache
 
 from rag.dictionary import chinese_forms, company_forms, headwords, tailed_forms
-from rag.facts.lexicon import FINANCIAL_METRIC, place_names, short_forms
+from rag.facts.lexicon import FINANCIAL_METRIC, STOCK_CODE, place_names, short_forms
 from rag.facts.periods import (
     Period,
     RelativeTime,
@@ -1051,8 +1051,8 @@ def display_name(question: Question, group: Sequence[str]) -> str:
     Southern"), else its first Latin alias that is no stock code; in Chinese, its first name."""
     if question.language != "en":
         return group[0]
-    written = [n[0] for n in question.written if len(n) > 1 and group[0] in n[1:]]
-    latin = [a for a in group if a.isascii() and not re.fullmatch(r"[\d.]+[A-Za-z]{0,3}|\d+", a)]
+    written = _written_as(question.written, group)
+    latin = [a for a in group if a.isascii() and not (STOCK_CODE.fullmatch(a) or a.isdigit())]
     return next(
         (a for a in latin if mentions(question.text, a)),
         next(iter(written), next(iter(latin), group[0])),
@@ -1065,8 +1065,9 @@ def text_about(question: Question, group: Sequence[str]) -> str:
     text = question.text
     for other in question.entities:
         if other != tuple(group):
-            spelled = [n[0] for n in question.written if len(n) > 1 and other[0] in n[1:]]
-            for alias in sorted([*other, *spelled], key=len, reverse=True):
+            for alias in sorted(
+                [*other, *_written_as(question.written, other)], key=len, reverse=True
+            ):
                 text = re.sub(rf"(?<![A-Za-z]){re.escape(alias)}(?![A-Za-z])", "", text, flags=re.I)
     return text
 
@@ -1098,7 +1099,7 @@ def _coordinated(question: Question) -> bool:
     figure each is asked. "通过工业富联给英伟达出货" names two in one relation: one figure."""
     starts = []
     for group in question.entities:
-        spelled = [n[0] for n in question.written if len(n) > 1 and group[0] in n[1:]]
+        spelled = _written_as(question.written, group)
         found = [
             (m.start(), m.end()) for a in [*group, *spelled] for m in [_find(question.text, a)] if m
         ]
@@ -1115,9 +1116,16 @@ def _coordinated(question: Question) -> bool:
 def _named_at(text: str, group: Sequence[str], names: Sequence[Sequence[str]]) -> int:
     """Where the question first names an entity: by one of its aliases, or by the name it
     was read from ("Kweichow Moutai")."""
-    spelled = [n[0] for n in names if len(n) > 1 and group[0] in n[1:]]
-    found = [m.start() for alias in [*group, *spelled] if (m := _find(text, alias))]
+    found = [
+        m.start() for alias in [*group, *_written_as(names, group)] if (m := _find(text, alias))
+    ]
     return min(found, default=len(text))
+
+
+def _written_as(names: Sequence[Sequence[str]], group: Sequence[str]) -> list[str]:
+    """The question's own words for an entity it names by another name ("China Southern" for
+    南方航空): the first of each Latin name read as that entity."""
+    return [n[0] for n in names if len(n) > 1 and group[0] in n[1:]]
 
 
 def _find(text: str, alias: str) -> re.Match[str] | None:
