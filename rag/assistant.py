@@ -25,6 +25,7 @@ from rag.compute.planner import (
 )
 from rag.config import Settings
 from rag.facts.lexicon import STOCK_CODE
+from rag.facts.rows import states_metric
 from rag.glossary import Glossary, mentions
 from rag.language import detect_language
 from rag.pick.choose import about_entity, best_quantity, coverage_gap
@@ -249,7 +250,7 @@ class Assistant:
             about = (row.entity or "").lower() in companies if companies else not row.entity
             return (
                 about
-                and (row.metric or "").lower() in metric
+                and states_metric(row, metric)
                 and (period is None or row.span == period.span)
                 and (period is None or period.year is None or row.year == period.year)
                 and (allowed is None or row.doc_id in allowed)

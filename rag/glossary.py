@@ -152,6 +152,16 @@ def any_of() -> dict[str, tuple[str, ...]]:
     }
 
 
+@cache
+def read_by_note() -> dict[str, tuple[str, str]]:
+    """Metric words of two senses (rag/data/finance_terms.yaml): "operating income" is 营业利润,
+    or 营业收入 in a note that gives no figure under a name of 营业收入."""
+    return {
+        str(k).lower(): (str(v[0]), str(v[1]))
+        for k, v in (_vocabulary_file().get("read_by_note") or {}).items()
+    }
+
+
 def finance_terms() -> list[list[str]]:
     """The general bilingual finance vocabulary shipped with the product (rag/data/)."""
     return [list(g) for g in _finance_terms()]

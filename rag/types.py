@@ -140,6 +140,11 @@ class FactRow(Frozen):
     date: str | None = None
     entity: str | None = Field(None, description="The entity it is about (its first alias).")
     metric: str | None = Field(None, description="The metric word it is stated for.")
+    sense: str | None = Field(
+        None,
+        description='The term a metric word of two senses means in its note: "operating income"'
+        " as 营业收入 in a bank's report.",
+    )
     period: str = Field(
         "", description='Year and span: "2025 9M", "2026 FY", "2026"; relative years resolved.'
     )

@@ -80,7 +80,7 @@ SUM = re.compile(
     re.I,
 )
 DIFFERENCE = re.compile(
-    r"相差|差多少|差距|多多少|少多少|多出|高多少|低多少|比.{1,24}(?:多|少|高|低|大|小)|"
+    r"相差|之差|差值|差多少|差距|多多少|少多少|多出|高多少|低多少|比.{1,24}(?:多|少|高|低|大|小)|"
     r"\b(?:difference|differ\w*|how much more|how many more|gap)\b|"
     r"\b(?:larger|bigger|higher|greater|more|lower|smaller|less|fewer)\b.{0,40}\bthan\b",
     re.I,

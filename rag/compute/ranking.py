@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from rag.facts.rows import states_metric
 from rag.glossary import mentions
 from rag.pick.evidence import Evidence, row_evidence
 from rag.plan.question import Question
@@ -124,7 +125,7 @@ def rank(question: Question, rows: Sequence[FactRow], order: Order) -> Ranking |
         return None
     per_entity: dict[str, FactRow] = {}
     for row in rows:
-        if row.entity is None or (row.metric or "").lower() not in metrics:
+        if row.entity is None or not states_metric(row, metrics):
             continue
         if asked and row.entity.lower() not in asked:
             continue  # "Which of ICBC and CMB…": only those named

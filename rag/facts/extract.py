@@ -22,16 +22,16 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from rag.facts import tables
-from rag.facts.lexicon import FINANCIAL_METRIC
+from rag.facts.lexicon import AGGREGATE, FINANCIAL_METRIC
 from rag.facts.periods import Span, carried_spans_in, heading_spans, period_before, spans_in
-from rag.glossary import Glossary, finance_terms
+from rag.glossary import Glossary, finance_terms, read_by_note
 from rag.numbers import RELATIVE_KINDS, Quantity, extract_quantities
 from rag.sentences import is_heading, is_question, sentence_spans
 
 Change = Literal["yoy", "qoq", "change"]
 
 # Bump when attribution changes: stored facts of another version are recomputed on read.
-FACTS_VERSION = "60"
+FACTS_VERSION = "61"
 
 
 class Fact(BaseModel):
@@ -51,6 +51,51 @@ class Fact(BaseModel):
     # A whole market's or sector's figure ("全国新增装机", "the sector's aggregate NPL ratio"):
     # no company's, whoever the sentences around it are about.
     market: bool | None = None
+    # The term a metric word of two senses stands for in its note ("operating income" as
+    # 营业收入 in a bank's report): set by `read_senses` at ingest, None when the word is read
+    # as the vocabulary reads it.
+    sense: str | None = None
+
+    def metric_names(self, question_text: str = "") -> frozenset[str]:
+        """The metric names it answers to (lower case): its word, or the sense its note reads
+        it as (and the word itself only for a question that writes it)."""
+        if self.metric is None:
+            return frozenset()
+        if self.sense is None:
+            return frozenset({self.metric})
+        literal = re.search(rf"(?<![a-z]){re.escape(self.metric)}(?![a-z])", question_text.lower())
+        return frozenset({self.sense.lower()} | ({self.metric} if literal else set()))
+
+
+def read_senses(facts: dict[str, list[Fact]], source_of: dict[str, str]) -> dict[str, list[Fact]]:
+    """Each note's reading of metric words of two senses (rag/data/finance_terms.yaml
+    `read_by_note`): the second term, when the note gives no figure under any of its names.
+    `facts` by chunk id, `source_of` the note of each chunk id."""
+    ambiguous = read_by_note()
+    if not ambiguous:
+        return facts
+    groups = {term: {a.lower() for a in group} for group in finance_terms() for term in group}
+    stated: dict[str, set[str]] = {}
+    for chunk_id, chunk in facts.items():
+        note = stated.setdefault(source_of[chunk_id], set())
+        note.update(f.metric for f in chunk if f.metric)
+    senses = {
+        note: {
+            word: other
+            for word, (_, other) in ambiguous.items()
+            if word in metrics and not (metrics & groups.get(other, {other.lower()}))
+        }
+        for note, metrics in stated.items()
+    }
+    return {
+        chunk_id: [
+            f.model_copy(update={"sense": read})
+            if f.metric and (read := senses[source_of[chunk_id]].get(f.metric))
+            else f
+            for f in chunk
+        ]
+        for chunk_id, chunk in facts.items()
+    }
 
 
 def chunk_sentences(text: str) -> list[tuple[int, str]]:
@@ -466,20 +511,12 @@ _MARKET_SCOPE = re.compile(
     r"全国|国内|全球|全行业|行业|\b(?:nationwide|industry[- ]wide|global|domestic|China's)\b", re.I
 )
 _THE_COMPANY = re.compile(r"公司|本司|\b(?:the company|the group|its)\b", re.I)
-# An aggregate over many companies, whatever industry: "the banking sector's aggregate NPL
-# ratio", "行业平均不良率".
-_AGGREGATE = re.compile(
-    r"行业平均|行业整体|全行业|板块整体|"
-    r"\b(?:sector|industry|market|system)(?:'s|s')|\bpeers'|"
-    r"\b(?:aggregate|sector[- ]wide|industry[- ]wide|system[- ]wide|(?:industry|sector) average)\b",
-    re.I,
-)
 
 
 def _names_a_market(clause: str, glossary: Glossary) -> bool:
     if _THE_COMPANY.search(clause):
         return False
-    if _AGGREGATE.search(clause):
+    if AGGREGATE.search(clause):
         return True
     return any(
         glossary.topics_in(clause[m.end() : m.end() + 12])

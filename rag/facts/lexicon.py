@@ -56,6 +56,16 @@ _LATIN_RUN = re.compile(
 )
 
 
+# An aggregate over many companies, whatever industry: "the banking sector's aggregate NPL
+# ratio", "行业平均不良率".
+AGGREGATE = re.compile(
+    r"行业平均|行业整体|全行业|板块整体|"
+    r"\b(?:sector|industry|market|system)(?:'s|s')|\bpeers'|"
+    r"\b(?:aggregate|sector[- ]wide|industry[- ]wide|system[- ]wide|(?:industry|sector) average)\b",
+    re.I,
+)
+
+
 # A company's accounts: what it earns, spends and books ("收入", "net profit", "premiums").
 FINANCIAL_METRIC = re.compile(
     r"利润|净利|收入|营收|毛利|费用|成本|保费|价值|"

@@ -79,6 +79,12 @@ def document_rows(
     return rows
 
 
+def states_metric(row: FactRow, names: set[str] | frozenset[str]) -> bool:
+    """Whether a row's figure is of one of the metric `names` (lower case): its word as
+    written, or the sense its note reads that word as."""
+    return (row.metric or "").lower() in names or (row.sense or "").lower() in names
+
+
 def _is_period_code(q: Quantity) -> bool:
     """ "9M" read as nine million: a figure whose whole text is a period word is none."""
     raw = q.raw.strip()
@@ -126,6 +132,7 @@ def _row(
         date=str(meta["date"]) if meta.get("date") else None,
         entity=fact.entity,
         metric=fact.metric,
+        sense=fact.sense,
         period=period_label(year, span),
         year=year,
         span=span,
@@ -206,7 +213,7 @@ def filter_rows(
         row
         for row in rows
         if (entities is None or (row.entity or "").lower() in entities)
-        and (metrics is None or (row.metric or "").lower() in metrics)
+        and (metrics is None or states_metric(row, metrics))
         and (year is None or row.year == year)
         and (span is None or row.span == span)
     ]

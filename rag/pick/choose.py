@@ -17,6 +17,7 @@ from rag.facts.periods import (
     relative_time_before,
 )
 from rag.glossary import Glossary, mentions
+from rag.language import detect_language
 from rag.numbers import RELATIVE_KINDS, Quantity
 from rag.pick.evidence import Evidence, names_segment, segment_forms, segment_proximity
 from rag.plan.question import (
@@ -78,7 +79,7 @@ def coverage_gap(
         return "nothing relevant"
     haystack = retrieved_text + " " + " ".join(f"{e.section or ''} {e.text}" for e in evidence)
     for aliases in question.names:
-        if not any(mentions(haystack, a) or a.lower() in haystack.lower() for a in aliases):
+        if not any(_written_apart(haystack, a) for a in aliases):
             return "name"
     if not all(word in haystack for word in question.subject_words):
         return "name"  # "青峰塔…": the notes retrieved never write what it asks about
@@ -140,6 +141,17 @@ def coverage_gap(
         if noun and counts and not any(counts_noun(q, e, noun) for e, q in counts):
             return "figure"  # "How many TPUs" answered by a count of AEC cables
     return None
+
+
+def _written_apart(text: str, name: str) -> bool:
+    """Whether `text` writes `name` as a name of its own: a name of several words not as the
+    end of a longer one ("Bank of China" in "Agricultural Bank of China" names another bank)."""
+    if " " not in name:
+        return mentions(text, name) or name.lower() in text.lower()
+    return any(
+        not re.search(r"[A-Z][A-Za-z]*\s+$", text[: m.start()])
+        for m in re.finditer(rf"(?<![A-Za-z]){re.escape(name)}(?![A-Za-z])", text, re.I)
+    )
 
 
 def counts_noun(q: Quantity, evidence: Evidence, noun: str) -> bool:
@@ -357,6 +369,8 @@ def best_quantity(question: Question, evidence: list[Evidence]) -> tuple[int, Qu
                 continue  # a table row's labels name what its cells measure: not the metric asked
             if unmeasured and fact.metric and FINANCIAL_METRIC.search(fact.metric):
                 continue  # "how much stock did it buy back": not the revenue beside the name
+            if segments and ev.header is None and not _clause_names_part(ev.text, q, segments):
+                continue  # "ICBC's corporate revenue": not the revenue of a clause naming no part
             fit = fact_fit(fact, question, ev.text)
             if fit is None:
                 continue  # another company's, metric's or period's figure, or a change for a level
@@ -444,7 +458,7 @@ def _measures_metric_asked(fact: Fact, question: Question) -> bool:
     """Whether a measure is stated for the metric the question names ("新增装机…9.66GW" for
     "新增光伏装机是多少"): the metric's own unit, asked or not."""
     asked = {a.lower() for group in question.metrics for a in group}
-    return fact.metric is not None and fact.metric.lower() in asked
+    return bool(fact.metric_names(question.text) & asked)
 
 
 def facts_of(ev: Evidence) -> list[Fact]:
@@ -482,6 +496,8 @@ def fact_fit(fact: Fact, question: Question, sentence: str = "") -> float | None
     score = 0.0
     if question.entities and fact.market and question.asks_change is not None:
         return None  # a whole market's figure is no company's (but a share's whole, it may be)
+    if question.asks_aggregate and not question.entities and fact.entity and not fact.market:
+        return None  # "the banking sector's revenue": one bank's is not it
     if question.entities and fact.entity is not None:
         asked = {a.lower() for group in question.entities for a in group}
         if fact.entity.lower() in asked:
@@ -494,11 +510,12 @@ def fact_fit(fact: Fact, question: Question, sentence: str = "") -> float | None
     if question.years and year is not None and year not in question.years:
         return None  # a figure its sentence dates to another year
     if question.metrics and fact.metric is not None:
-        if fact.metric in {a.lower() for group in question.metrics for a in group}:
+        names = fact.metric_names(question.text)
+        if names & {a.lower() for group in question.metrics for a in group}:
             score += 1
-        elif fact.metric in broader_metrics(question):
+        elif names & broader_metrics(question):
             score -= 1.5  # a broader name: the asked metric when nothing names it exactly
-        elif fact.metric in narrower_metrics(question):
+        elif names & narrower_metrics(question):
             score -= 2  # a narrower one ("net profit attributable" for "net profit")
         else:
             return None
@@ -559,6 +576,16 @@ def _modifier_fit(sentence: str, fact: Fact, question: Question) -> float:
     return -2.0
 
 
+def _clause_names_part(sentence: str, q: Quantity, parts: list[set[str]]) -> bool:
+    """Whether the clause of an English figure names each part asked ("net interest income
+    was RMB 313.58bn" for interest); a Chinese sentence is not read this way (its parts are
+    named in other words than the dictionary's)."""
+    if q.start is None or detect_language(sentence) != "en":
+        return True
+    clause = re.split(r"[,;:(]", sentence[: q.start])[-1]
+    return all(any(mentions(clause, f) for f in forms) for forms in parts)
+
+
 def _names_before(sentence: str, q: Quantity, aliases: set[str]) -> bool:
     head = sentence[: q.start or 0].lower()
     return any(a in head for a in aliases if len(a) >= 2)
@@ -579,7 +606,7 @@ def _states_metric_of_entity(question: Question, relevant: list[Evidence]) -> bo
         fact
         for ev in relevant
         for fact in facts_of(ev)
-        if fact.metric in metrics
+        if fact.metric_names(question.text) & metrics
         and (fact.quantity.kind not in ("number", "measure") or fact.quantity.unit)
     ]
     return not of_metric or any(
@@ -596,7 +623,7 @@ def _other_metrics_only(question: Question, relevant: list[Evidence]) -> bool:
     texts = [f"{e.section or ''} {e.header or ''} {e.text}".lower() for e in relevant]
     if any(a in text for a in asked for text in texts):
         return False
-    if any((f.metric or "").lower() in asked for e in relevant for f in facts_of(e)):
+    if any(f.metric_names(question.text) & asked for e in relevant for f in facts_of(e)):
         return False  # a figure measures it, named in a sentence before or a label
     return any(w in text for w in question.metric_vocab - asked for text in texts)
 

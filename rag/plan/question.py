@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from functools import cache, cached_property, lru_cache
 
 from rag.dictionary import chinese_forms, company_forms, headwords, tailed_forms
-from rag.facts.lexicon import FINANCIAL_METRIC, STOCK_CODE, place_names, short_forms
+from rag.facts.lexicon import AGGREGATE, FINANCIAL_METRIC, STOCK_CODE, place_names, short_forms
 from rag.facts.periods import (
     Period,
     RelativeTime,
@@ -163,6 +163,11 @@ class Question:
         return bool(ASKS_WHY.search(self.text))
 
     @cached_property
+    def asks_aggregate(self) -> bool:
+        """A whole sector's or market's figure: "the banking sector's NPL ratio", "行业平均"."""
+        return bool(AGGREGATE.search(self.text))
+
+    @cached_property
     def asked_kind(self) -> str | None:
         return asked_kind(self.text)
 
@@ -288,7 +293,8 @@ _ZH_FUNCTION = frozenset(
 _NO_SEGMENT = frozenset(
     """unit units segment segments business businesses division divisions arm group total
     overall quarterly annual yearly monthly net gross attributable adjusted reported recurring
-    operations continuing
+    operations continuing consolidated headline statutory half-year half-yearly first-half
+    second-half nine-month full-year year-to-date interim
     core underlying operating company company's firm's own its their grow grew growth rise rose
     fall fell increase decrease change changed""".split()
 )
@@ -299,6 +305,12 @@ _PART_AFTER = re.compile(
     r"[a-z -]*?\s+(?:came\s+|comes\s+|come\s+)?from\s+(?:the\s+|its\s+)?"
     r"([a-z][a-z &-]*?)\s*(?=[?.,;]|$|\s(?:in|during|for|of|at|by)\s)"
 )
+
+
+def _metric_at(alias: str, lowered: str) -> re.Match[str] | None:
+    if not alias.isascii():
+        return None
+    return re.search(rf"(?<![a-z-]){re.escape(alias.lower())}\b", lowered)
 
 
 def segment_words(
@@ -325,7 +337,7 @@ def segment_words(
         if not entities:
             return ()  # English names the part after the company's possessive
         lowered = text.lower()
-        found: list[str] = []
+        words: list[str] = []
         for alias in names:
             for match in re.finditer(rf"(?<![a-z]){re.escape(alias)}(?:'s|’s)\s+", lowered):
                 tail = lowered[match.end() : match.end() + 60]
@@ -336,20 +348,24 @@ def segment_words(
                 ]
                 if not ends:
                     continue
-                words = re.findall(r"[a-z][a-z&-]*", tail[: min(ends)])
+                words += re.findall(r"[a-z][a-z&-]*", tail[: min(ends)])
                 # or after it: "What share of A's revenue came from transaction services?"
                 after = _PART_AFTER.match(lowered[match.end() + min(ends) :])
                 words += re.findall(r"[a-z][a-z&-]*", after.group(1)) if after else []
-                found += [
-                    w
-                    for w in words
-                    if len(w) >= 3
-                    and w not in _STOP
-                    and w not in _NO_SEGMENT
-                    and w not in names
-                    and not spans_in(w)
-                    and not glossary.matches(w, glossary.terms)
-                ]
+        if not words:  # "How much revenue did A generate from net interest income?"
+            at = min((m.start() for a in aliases if (m := _metric_at(a, lowered))), default=-1)
+            after = _PART_AFTER.match(lowered[at:]) if at >= 0 else None
+            words += re.findall(r"[a-z][a-z&-]*", after.group(1)) if after else []
+        found = [
+            w
+            for w in words
+            if len(w) >= 3
+            and w not in _STOP
+            and w not in _NO_SEGMENT
+            and w not in names
+            and not spans_in(w)
+            and not glossary.matches(w, glossary.terms)
+        ]
         return tuple(dict.fromkeys(found))
     cut = without_periods(without_names(text, entities))
     at = min((i for a in aliases if not a.isascii() and (i := cut.find(a)) > 0), default=-1)
@@ -598,6 +614,11 @@ _ORG_SHAPE = re.compile(
 )
 
 
+# Words that end the name of one institution, not of an industry (汽车 and 能源 may be either).
+_INSTITUTION = re.compile(r"(?:银行|证券|保险|人寿|财险|集团|股份|控股|基金|资本)$")
+_COLLECTIVE = re.compile(r"国内|全国|全球|海外|境外|大型|中小|上市|商业|国有|股份制|各家|主要")
+
+
 def _leading_chinese_name(text: str, glossary: Glossary) -> tuple[str, ...] | None:
     """The organisation a Chinese question opens with ("洋河股份2025年营收…" -> 洋河股份) when
     it is shaped like one and the glossary does not know it: the evidence must then name it,
@@ -621,7 +642,11 @@ def _leading_subject(text: str, glossary: Glossary) -> str | None:
     run = head.group(0)
     cut = _SUBJECT_END.search(run)
     name = run[: cut.start()] if cut else run
-    known = glossary.entities_in(name) + glossary.matches(name, glossary.topics + glossary.terms)
+    entities = glossary.entities_in(name)
+    # An institution's name holds place and industry words (中国银行): they end nothing,
+    # unless the words before say "which ones" (国内银行, 大型银行 are many banks).
+    shaped = not entities and _INSTITUTION.search(name) and not _COLLECTIVE.match(name)
+    known = entities + ([] if shaped else glossary.matches(name, glossary.topics + glossary.terms))
     for group in known:  # a known name or term ends the subject where it starts
         for alias in group:
             pos = name.find(alias) if not alias.isascii() else -1
@@ -674,6 +699,12 @@ def _industry_acronyms() -> frozenset[str]:
     return frozenset(a for g in industry_topics() for a in g if _ACRONYM.fullmatch(a))
 
 
+# Capitalised words written together, joined by "of", "and" or "&" ("Bank of China").
+_JOINT_WORDS = re.compile(
+    r"(?<![A-Za-z])[A-Z][a-z]+(?:\s+(?:(?:of|and|&)\s+)?[A-Z][a-z]+)+(?![A-Za-z])"
+)
+
+
 def _latin_names(text: str, glossary: Glossary) -> list[tuple[str, ...]]:
     """Names the evidence must mention: every glossary entity the question names (with its
     aliases), and any other capitalised or all-caps Latin word (Oracle, AMD, HBM). Words
@@ -682,15 +713,23 @@ def _latin_names(text: str, glossary: Glossary) -> list[tuple[str, ...]]:
     Moutai), or else one name per word."""
     names = [tuple(g) for g in glossary.entities_in(text)]
     rest = text
-    # Words the dictionary knows together as one name, before any of them reads as a term.
-    for joint in re.finditer(r"(?<![A-Za-z])[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+(?![A-Za-z])", text):
-        # The longest run of the words the dictionary knows: "In China Mobile's" -> China Mobile.
+    # Words the dictionary knows together as one name, before any of them reads as a term
+    # ("Bank of China" is one name, not "Bank" and "China").
+    known = text
+    for alias in sorted({a for g in names for a in g if a.isascii()}, key=len, reverse=True):
+        known = re.sub(rf"(?<![A-Za-z]){re.escape(alias)}(?![A-Za-z])", _KNOWN, known)
+    # (not inside a known name: "Agricultural Bank of China")
+    for joint in _JOINT_WORDS.finditer(known):
+        # The longest runs of the words the dictionary knows: "In China Mobile's" -> China
+        # Mobile; "China Southern and Air China" -> both.
         words = joint.group(0).split()
-        for size in range(len(words), 1, -1):
+        i = 0
+        while i < len(words):
             found = next(
                 (
                     (phrase, forms)
-                    for i in range(len(words) - size + 1)
+                    for size in range(len(words) - i, 1, -1)
+                    if words[i][0].isupper() and words[i + size - 1][0].isupper()
                     if (
                         forms := abbreviated_like(phrase := " ".join(words[i : i + size]), glossary)
                         or chinese_forms(phrase)
@@ -702,7 +741,9 @@ def _latin_names(text: str, glossary: Glossary) -> list[tuple[str, ...]]:
             if found:
                 names.append((found[0], *found[1]))
                 rest = rest.replace(found[0], " ")
-                break
+                i += len(found[0].split())
+            else:
+                i += 1
     # A shipped industry word's abbreviation ("PV", "LFP") stays a name the notes must write:
     # its words are matched as a topic, its letters not spelled out (PV is also present value).
     aliases = sorted(
@@ -1048,9 +1089,14 @@ def asked_kind(text: str) -> str | None:
 
 def display_name(question: Question, group: Sequence[str]) -> str:
     """How an answer names an entity: in English, as the question writes it ("ICBC", "China
-    Southern"), else its first Latin alias that is no stock code; in Chinese, its first name."""
+    Southern"), else its first Latin alias that is no stock code; in Chinese, as the question
+    writes it, else its first Chinese name (a note in English lists "China Merchants Bank"
+    first), else its first name."""
     if question.language != "en":
-        return group[0]
+        return next(
+            (a for a in group if a in question.text),
+            next((a for a in group if re.search(r"[\u4e00-\u9fff]", a)), group[0]),
+        )
     written = _written_as(question.written, group)
     latin = [a for a in group if a.isascii() and not (STOCK_CODE.fullmatch(a) or a.isdigit())]
     return next(

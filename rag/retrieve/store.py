@@ -185,7 +185,7 @@ def rebuild_keyword_index(
     the corpus's lexicon, and every chunk's figures as facts (rag/facts/extract.py), attributed with
     that lexicon and users' glossary."""
     from rag.facts import tables
-    from rag.facts.extract import extract_facts, table_caption
+    from rag.facts.extract import extract_facts, read_senses, table_caption
     from rag.plan.question import metric_vocab
 
     version = version or collection_version(store) or bump_collection_version(store)
@@ -215,6 +215,7 @@ def rebuild_keyword_index(
         )
         for i, (chunk_id, text, meta) in enumerate(zip(ids, texts, metas, strict=True))
     }
+    facts = read_senses(facts, dict(zip(ids, sources, strict=True)))
     keyword_index.build(
         ids,
         [indexed_text(text, meta) for text, meta in zip(texts, metas, strict=True)],

@@ -250,3 +250,56 @@ def test_each_company_listed_is_looked_up_when_the_shared_retrieval_missed_it(fa
     for figure in ("0.81%", "1.12%", "0.95%"):
         assert figure in answer.answer, answer.answer
     assert {c.source for c in answer.citations} == set(notes), answer.citations
+
+
+@pytest.mark.integration
+def test_a_metric_word_of_two_senses_is_read_as_its_note_reads_it(fake_settings):
+    """A bank's report in English writes "operating income" for its revenue (营业收入): a
+    question about revenue gets it. A report that also states revenue keeps "operating income"
+    as operating profit, and a revenue question gets the revenue."""
+    bank = (
+        "---\ntitle: Harbour Bank H1 2025 results\ndate: 2025-09-01\n---\n\n"
+        "Harbour Bank (港湾银行, 601901.SH) reported H1 2025 operating income of RMB 40.1bn, "
+        "up 2.5% YoY, and net profit attributable of RMB 12.2bn, up 4.0% YoY.\n"
+    )
+    maker = (
+        "---\ntitle: Voyage Tech 3Q25 results\ndate: 2025-11-01\n---\n\n"
+        "Voyage Tech (远航科技, 688901.SH) reported 3Q25 revenue of RMB 8.4bn, up 12% YoY, "
+        "and operating income of RMB 1.3bn, up 20% YoY.\n"
+    )
+    assistant = assistant_over_notes(fake_settings, {"harbour.md": bank, "voyage.md": maker})
+    asked = {
+        "港湾银行上半年营收是多少？": "40.1",
+        "What was Harbour Bank's H1 2025 revenue?": "40.1",
+        "What was Harbour Bank's H1 2025 operating income?": "40.1",  # its own word
+        "How fast did Harbour Bank's H1 2025 revenue grow?": "2.5%",
+        "What was Voyage Tech's 3Q25 revenue?": "8.4",
+        "What was Voyage Tech's 3Q25 operating profit?": "1.3",
+    }
+    for question, figure in asked.items():
+        answer = assistant.ask(AskRequest(question=question))
+        assert figure in answer.answer and not answer.abstained, (question, answer.answer)
+    # Harbour Bank's operating income is its revenue, not an operating profit.
+    answer = assistant.ask(AskRequest(question="What was Harbour Bank's H1 2025 operating profit?"))
+    assert "40.1" not in answer.answer, answer.answer
+    # Nor is one bank's revenue the sector's.
+    answer = assistant.ask(AskRequest(question="What was the banking sector's H1 2025 revenue?"))
+    assert answer.abstained and "40.1" not in answer.answer, answer.answer
+
+
+@pytest.mark.integration
+def test_a_part_asked_is_not_answered_with_the_total_of_a_clause_naming_no_part(fake_settings):
+    """ "Harbour Bank's corporate revenue": the note speaks of its corporate loans, but its
+    revenue figure is the whole bank's."""
+    bank = (
+        "---\ntitle: Harbour Bank H1 2025 results\ndate: 2025-09-01\n---\n\n"
+        "Harbour Bank (港湾银行, 601901.SH) reported H1 2025 revenue of RMB 40.1bn, up 2.5% YoY, "
+        "as corporate loans rose 8% to RMB 900bn. Net interest income was RMB 30.2bn.\n"
+    )
+    assistant = assistant_over_notes(fake_settings, {"harbour.md": bank})
+    answer = assistant.ask(
+        AskRequest(question="What was Harbour Bank's corporate revenue in H1 2025?")
+    )
+    assert "40.1" not in answer.answer.split("closest")[0], answer.answer
+    answer = assistant.ask(AskRequest(question="What was Harbour Bank's revenue in H1 2025?"))
+    assert "40.1" in answer.answer and not answer.abstained, answer.answer

@@ -454,3 +454,23 @@ def test_a_companys_domestic_account_of_an_industry_stays_the_companys():
     }
     assert owners["RMB 42.8bn"] == "Voyage Tech"
     assert owners["RMB 250bn"] is None  # the market's
+
+
+def test_a_metric_word_of_two_senses_takes_the_sense_its_note_gives_no_other_name():
+    from rag.facts.extract import Fact, read_senses
+    from rag.numbers import extract_quantities
+
+    def fact(metric: str) -> Fact:
+        return Fact(sentence=0, quantity=extract_quantities("RMB 1.3bn")[0], metric=metric)
+
+    facts = {
+        "bank-1": [fact("operating income"), fact("net profit attributable")],
+        "maker-1": [fact("revenue")],
+        "maker-2": [fact("operating income")],
+    }
+    read = read_senses(facts, {"bank-1": "bank.md", "maker-1": "maker.md", "maker-2": "maker.md"})
+    assert [f.sense for f in read["bank-1"]] == ["营业收入", None]
+    assert [f.sense for f in read["maker-2"]] == [None]  # the note states revenue besides
+    bank = read["bank-1"][0]
+    assert bank.metric_names("港湾银行上半年营收是多少？") == {"营业收入"}
+    assert bank.metric_names("What was its operating income?") == {"营业收入", "operating income"}

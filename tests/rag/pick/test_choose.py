@@ -889,3 +889,30 @@ def test_companies_listed_by_english_names_the_notes_write_in_chinese_get_one_fi
     forecast = Document(id="f", page_content=text.split("。", 1)[1], metadata=dated)
     evidence = select_evidence(subs[0], [forecast], glossary)
     assert best_quantity(subs[0], evidence) is None
+
+
+def test_a_name_of_several_words_is_not_written_by_a_longer_name_that_ends_with_it():
+    from rag.pick.choose import _written_apart
+
+    text = "Agricultural Bank of China (农业银行) reported; so did Harbour Bank."
+    assert not _written_apart(text, "Bank of China")
+    assert _written_apart("Profits at Bank of China rose.", "Bank of China")
+    assert _written_apart("Bank of China reported.", "Bank of China")
+    assert _written_apart(text, "Harbour Bank") and _written_apart(text, "农业银行")
+
+
+def test_an_english_figure_answers_a_part_only_where_its_clause_names_that_part():
+    from rag.numbers import extract_quantities
+    from rag.pick.choose import _clause_names_part
+
+    sentence = (
+        "Harbour Bank reported H1 operating income of RMB 40.1bn, and net interest income was "
+        "RMB 30.2bn."
+    )
+    total, interest = extract_quantities(sentence)[:2]
+    part = [{"interest"}]
+    assert not _clause_names_part(sentence, total, part)
+    assert _clause_names_part(sentence, interest, part)
+    # A Chinese sentence names its parts in words the dictionary may not give: not judged.
+    zh = "公司营业收入100亿元，其中利息净收入80亿元。"
+    assert _clause_names_part(zh, extract_quantities(zh)[0], part)

@@ -346,6 +346,9 @@ def test_an_english_part_written_after_the_metric_is_the_segment_asked():
         ("What was Voyage Tech's revenue from games in 3Q25?", ("games",)),
         ("What was Voyage Tech's income from operations?", ()),
         ("What was Voyage Tech's cloud revenue?", ("cloud",)),
+        # no possessive: the part is still what the revenue came from
+        ("How much revenue did Voyage Tech generate from cloud services?", ("cloud", "services")),
+        ("What was Voyage Tech's consolidated revenue?", ()),
     ):
         assert Question.parse(asked, "en", glossary).segments == part, asked
 
@@ -363,3 +366,30 @@ def test_a_name_in_brackets_beside_a_known_company_is_its_other_name():
     # a second company named beside it is still a name the notes must write
     both = Question.parse("Compare Voyage Tech and Farsail revenue in Q1.", "en", glossary)
     assert any("Farsail" in n for n in both.names)
+
+
+def test_a_chinese_answer_names_a_company_in_chinese_though_its_note_lists_english_first():
+    from rag.glossary import Glossary
+    from rag.plan.question import display_name
+
+    group = ("Harbour Bank", "港湾银行", "601901.SH", "HB")
+    glossary = Glossary(entities=[list(group)]).with_lexicon([], [])
+    assert (
+        display_name(Question.parse("港湾银行上半年营收是多少？", "zh", glossary), group)
+        == "港湾银行"
+    )
+    assert display_name(Question.parse("HB上半年营收是多少？", "zh", glossary), group) == "HB"
+    assert display_name(Question.parse("What was HB's revenue?", "en", glossary), group) == "HB"
+
+
+def test_a_name_joined_by_of_is_one_name_and_not_the_end_of_a_longer_known_one():
+    glossary = Glossary(
+        entities=[["Agricultural Bank of China", "农业银行", "ABC"], ["中国国航", "Air China"]]
+    ).with_lexicon([], [])
+    boc = Question.parse("What was Bank of China's net profit in H1 2025?", "en", glossary)
+    assert boc.entities == () and boc.names == (("Bank of China", "中国银行"),)
+    abc = Question.parse("What was Agricultural Bank of China's net profit?", "en", glossary)
+    assert [g[0] for g in abc.names] == ["Agricultural Bank of China"]
+    # A Chinese institution's name holds a place and an industry word; "domestic banks" is none.
+    assert Question.parse("中国银行上半年净利润是多少？", "zh", glossary).names == (("中国银行",),)
+    assert Question.parse("国内银行上半年净利润是多少？", "zh", glossary).names == ()
