@@ -22,6 +22,7 @@ from rag.compute.planner import (
     only_computed,
     plan_and_compute,
     plan_from_stated_period,
+    year_on_year,
 )
 from rag.config import Settings
 from rag.facts.lexicon import STOCK_CODE
@@ -461,6 +462,8 @@ class Assistant:
                         if gap == "period" and not only_computed(question)
                         else None
                     )
+                    # a year-on-year change not stated: of the two years' levels stated
+                    or (year_on_year(question, docs, glossary) if gap is not None else None)
                     # a margin not stated: its profit over its revenue, where those are
                     or (
                         derived_margin(question, docs, glossary, retrieve)

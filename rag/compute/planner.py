@@ -38,7 +38,7 @@ from rag.compute.calculator import (
 )
 from rag.compute.ranking import declined_before
 from rag.dictionary import english_in
-from rag.facts.extract import Fact, states_change
+from rag.facts.extract import SEQUENTIAL, Fact, states_change
 from rag.facts.periods import (
     Period,
     RelativeTime,
@@ -86,7 +86,9 @@ DIFFERENCE = re.compile(
     re.I,
 )
 # "四家银行的平均净息差", "the simple average NIM across A, B and C": the mean of each one's.
-AVERAGE = re.compile(r"平均|均值|\b(?:average|mean)\b", re.I)
+AVERAGE = re.compile(r"平均|均值|月均|\b(?:average|mean)\b", re.I)
+_VERSUS = re.compile(r"对比|相比|较|\b(?:versus|vs\.?|compared?)\b", re.I)
+SUM_LEADS, AVERAGE_LEADS = ("Together", "合计"), ("An average of", "平均")
 MIDPOINT = re.compile(r"中值|中间值|中性值|中位|中点|midpoint|mid-point|middle of the range", re.I)
 APPLY_RATIO = re.compile(
     r"(?:按|根据|以).{0,30}比例|对应多少|换算|ratio.{0,40}(?:how many|correspond|imply|translate)|(?:how many|correspond).{0,40}ratio",
@@ -305,6 +307,13 @@ def plan_and_compute(
             return computed
     if PRODUCT.search(text):
         computed = _product(question, docs, glossary)
+        if computed is not None:
+            return computed
+    compares = DIFFERENCE.search(text) or GROWTH.search(text) or _VERSUS.search(text)
+    if (AVERAGE.search(text) or SUM.search(text)) and len(question.entities) < 2 and not compares:
+        # "7月、8月、9月合计", "6-8月月均": each month's figure, added up or averaged
+        over, leads = (average, AVERAGE_LEADS) if AVERAGE.search(text) else (total, SUM_LEADS)
+        computed = _over_periods(question, docs, glossary, over, leads)
         if computed is not None:
             return computed
     if AVERAGE.search(text) and len(question.entities) >= 2:
@@ -558,6 +567,8 @@ def _figure(
                     for f in facts_of(ev)
                     if (kinds is None or f.quantity.kind in kinds)
                     and _of_change(f, changes)
+                    # a figure its sentence dates to another year ("去年同期为6.5GW")
+                    and (year is None or f.quantity.year in (None, year))
                     # another company's figure in a sentence about the one asked is not its
                     and (entity is None or f.entity is None or f.entity in entity)
                     # a figure of a year with no span is a full year's ("2024年营收1741.44亿元")
@@ -881,8 +892,9 @@ def _change_between(
         )
     else:
         text = f"从{a}的{s_term}到{b}的{e_term}，变化{change.text('zh')}"
+        grew = "增速" if rate and rate.value.high < 0 else "增长"  # "增速-53.8%", not "增长-53.8%"
         text += (
-            f"，增长{rate.text('zh')}（{rate.formula('zh')}）。"
+            f"，{grew}{rate.text('zh')}（{rate.formula('zh')}）。"
             if rate
             else f"（{change.formula('zh')}）。"
         )
@@ -1045,7 +1057,7 @@ def _sum(
             else (f"合计{term}（原文给出的合计）。")
         )
         return Calculation(text, [stated.evidence], [])
-    return _over_entities(question, docs, glossary, retrieve, total, ("Together", "合计"))
+    return _over_entities(question, docs, glossary, retrieve, total, SUM_LEADS)
 
 
 # What a note writes before a figure it gives for several companies together.
@@ -1091,7 +1103,7 @@ def _average(
     question: Question, docs: list[Document], glossary: Glossary, retrieve: Retrieve
 ) -> Calculation | None:
     """The simple mean of each named company's figure of the asked metric and period."""
-    return _over_entities(question, docs, glossary, retrieve, average, ("An average of", "平均"))
+    return _over_entities(question, docs, glossary, retrieve, average, AVERAGE_LEADS)
 
 
 def _over_entities(
@@ -1127,6 +1139,107 @@ def _over_entities(
     parts = [
         f"{n} {_term(op, marker[i], question)}"
         for i, (n, op) in enumerate(zip(names, operands, strict=True))
+    ]
+    if question.language == "en":
+        text = f"{leads[0]} {result.text('en')}: {', '.join(parts)} ({result.formula('en')})."
+    else:
+        text = f"{leads[1]}{result.text('zh')}：{'，'.join(parts)}（{result.formula('zh')}）。"
+    return Calculation(text, evidence, [_call(result, inputs, question)])
+
+
+# A run of months from a month after January ("6-8月", "6月至8月", "June to August"): each
+# month of it (a run from January is a year to date, read as one period).
+_MONTH_RUN = re.compile(
+    r"(?<!\d)([2-9]|1[0-2])\s*月?\s*(?:[-–—~～]|至|到)\s*([3-9]|1[0-2])\s*月|"
+    r"\b("
+    + "|".join(calendar.month_name[2:])
+    + r")\s*(?:-|–|to|through)\s*("
+    + "|".join(calendar.month_name[3:])
+    + r")\b",
+    re.I,
+)
+_MONTH_OF = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
+_MONTH_NAME = re.compile(r"\b(?:" + "|".join(calendar.month_name[1:]) + r")\b", re.I)
+
+
+def periods_listed(question: Question) -> list[str]:
+    """The quarters or months a question lists to combine ("7月、8月、9月", "6-8月", "Q1 and
+    Q2"), in order: two or more of one kind, else none."""
+    named: list[tuple[int, str]] = [(start, span) for start, _, span in spans_in(question.text)]
+    # months listed in English ("July, August and September"), which `spans_in` reads as one
+    # stretch when "and" joins two
+    named += [
+        (m.start(), f"m{_MONTH_OF[m.group(0).lower()]:02d}")
+        for m in _MONTH_NAME.finditer(question.text)
+    ]
+    for m in _MONTH_RUN.finditer(question.text):
+        first, last = (
+            (int(m.group(1)), int(m.group(2)))
+            if m.group(1)
+            else (_MONTH_OF[m.group(3).lower()], _MONTH_OF[m.group(4).lower()])
+        )
+        named = [(at, span) for at, span in named if not m.start() <= at < m.end()]
+        named += [
+            (m.start() + i, f"m{month:02d}") for i, month in enumerate(range(first, last + 1))
+        ]
+    spans = sorted(dict.fromkeys(span for _, span in named))
+    if len(spans) < 2 or len({span[0] for span in spans}) > 1 or spans[0][0] not in "qm":
+        return []
+    return spans
+
+
+def _over_periods(
+    question: Question,
+    docs: list[Document],
+    glossary: Glossary,
+    combine: Callable[[Sequence[Quantity]], CalcResult],
+    leads: tuple[str, str],
+) -> Calculation | None:
+    """One figure per listed month or quarter of one company or market, combined (summed,
+    averaged) and each cited: "7月、8月、9月新增装机合计多少"."""
+    spans = periods_listed(question)
+    if not spans:
+        return None
+    entity = question.entities[0] if question.entities else None
+    year = min(question.years) if len(question.years) == 1 else None
+    amounts = frozenset({"money", "count", "measure", "number"})
+    ops = [
+        _figure(
+            question,
+            docs,
+            glossary,
+            entity=entity,
+            year=year,
+            period=span,
+            kinds=amounts,
+            changes=False,
+        )  # fmt: skip
+        for span in spans
+    ]
+    labels = [_span_label(span, question.language) for span in spans]
+    if any(op is None for op in ops):
+        return _missing(question, [label for label, op in zip(labels, ops, strict=True) if not op])
+    operands = [op for op in ops if op is not None]
+    if _one_figure_twice(operands) or len({_kind_key(op) for op in operands}) > 1:
+        return None
+    first = _fact_of(operands[0])
+    if not all(
+        op.evidence.text == operands[0].evidence.text  # one sentence lists like with like
+        or _one_series(operands[0], op, entity, question)
+        or (first and first.metric and (fact := _fact_of(op)) and fact.metric == first.metric)
+        for op in operands[1:]
+    ):
+        return None  # one series' months, not a product's beside the company's
+    evidence, marker = _cite(operands)
+    try:
+        _checked(operands, [q for e in evidence for q in e.quantities])
+        result = combine([op.quantity for op in operands])
+    except CalculatorError:
+        return None
+    inputs = {label: op.quantity.raw for label, op in zip(labels, operands, strict=True)}
+    parts = [
+        f"{label} {_term(op, marker[i], question)}"
+        for i, (label, op) in enumerate(zip(labels, operands, strict=True))
     ]
     if question.language == "en":
         text = f"{leads[0]} {result.text('en')}: {', '.join(parts)} ({result.formula('en')})."
@@ -1834,6 +1947,59 @@ def derived_period(
             if computed is not None:
                 return computed
     return None
+
+
+# A change against the same period a year before: "同比", "year on year", "from a year earlier".
+_YEAR_ON_YEAR = re.compile(
+    r"同比|较去年同期|比去年同期|\byoy\b|y/y|year[- ]on[- ]year|a year (?:earlier|ago|before)",
+    re.I,
+)
+
+
+def year_on_year(
+    question: Question, docs: list[Document], glossary: Glossary
+) -> Calculation | None:
+    """A year-on-year change the notes do not state, from the two levels they do: the asked
+    period's ("9月…9.66GW") and the same period's a year before ("去年同期的20.89GW")."""
+    if (
+        question.period is None
+        or len(question.years) > 1
+        or not question.asks_change
+        or not _YEAR_ON_YEAR.search(question.text)
+        or SEQUENTIAL.search(question.text)
+    ):
+        return None
+    span = question.period.span
+    entity = question.entities[0] if question.entities else None
+    amounts = frozenset({"money", "count", "measure", "number"})
+
+    def level(year: int | None) -> _Operand | None:
+        return _figure(
+            question, docs, glossary, entity=entity, year=year, period=span, kinds=amounts,
+            changes=False,
+        )  # fmt: skip
+
+    asked = next(iter(question.years), None)
+    end = level(asked)
+    if end is None:
+        return None
+    year = end.quantity.year or asked or (int(end.evidence.date[:4]) if end.evidence.date else None)
+    if year is None:
+        return None
+    start = level(year - 1)
+    if start is None or start.quantity.year != year - 1 or start.quantity == end.quantity:
+        return None  # the year before must be stated as such ("去年同期")
+    if _kind_key(start) != _kind_key(end) or not _one_company(start, end, entity):
+        return None
+    if start.evidence.text != end.evidence.text and not _one_series(start, end, entity, question):
+        return None
+    label = _span_label(span, question.language)
+    labels = (
+        (f"{year - 1}年{label}", f"{year}年{label}")
+        if question.language == "zh"
+        else (f"{label} {year - 1}", f"{label} {year}")
+    )
+    return _change_between(start, end, labels, question, growth=True)
 
 
 def _derived(

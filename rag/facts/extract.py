@@ -31,7 +31,7 @@ from rag.sentences import is_heading, is_question, sentence_spans
 Change = Literal["yoy", "qoq", "change"]
 
 # Bump when attribution changes: stored facts of another version are recomputed on read.
-FACTS_VERSION = "61"
+FACTS_VERSION = "62"
 
 
 class Fact(BaseModel):
@@ -124,7 +124,7 @@ _CHANGE_AFTER = re.compile(r"^\s*(?:yoy|qoq|y/y|q/q|year[- ]on[- ]year|同比|�
 _CHANGE_COLUMN = re.compile(
     r"(?:同比|环比|yoy|qoq|y/y|q/q|change|增速|增幅)[^，,]*$", re.IGNORECASE
 )
-_SEQUENTIAL = re.compile(r"环比|\bqoq\b|q/q|quarter[- ]on[- ]quarter|sequential", re.IGNORECASE)
+SEQUENTIAL = re.compile(r"环比|\bqoq\b|q/q|quarter[- ]on[- ]quarter|sequential", re.IGNORECASE)
 _ANNUAL = re.compile(r"同比|\byoy\b|y/y|year[- ]on[- ]year|较上年|较去年", re.IGNORECASE)
 
 
@@ -164,7 +164,7 @@ def change_of(text: str, q: Quantity) -> Change | None:
     head = re.split(r"[，,；;。]", text[max(0, (q.start or 0) - 14) : q.start or 0])[-1]
     tail = re.split(r"[，,；;。]", text[q.end or 0 : (q.end or 0) + 16])[0]
     for near in (head, tail):
-        if _SEQUENTIAL.search(near):
+        if SEQUENTIAL.search(near):
             return "qoq"
         if _ANNUAL.search(near):
             return "yoy"
@@ -392,6 +392,7 @@ def extract_facts(
             if q.kind == "duration"
             and metric_before(_own_clause_of(unnamed, clause_starts, q), 10**6, vocab) is not None
         ]
+        respective = _respective_periods(sentence, quantities)
         for q in sorted([*quantities, *measured], key=lambda q: q.start or 0):
             at = q.start or 0
             clause = max(s for s in clause_starts if s <= at)
@@ -446,6 +447,7 @@ def extract_facts(
             period = ((after or ahead) if english else (ahead or after)) or (
                 next(iter(framing)) if len(framing) == 1 and not dated else None
             )
+            period = respective.get(at, period)
             facts.append(
                 Fact(
                     sentence=offset,
@@ -511,6 +513,40 @@ _MARKET_SCOPE = re.compile(
     r"全国|国内|全球|全行业|行业|\b(?:nationwide|industry[- ]wide|global|domestic|China's)\b", re.I
 )
 _THE_COMPANY = re.compile(r"公司|本司|\b(?:the company|the group|its)\b", re.I)
+
+
+# Periods listed and then given one figure each: "6月、7月、8月分别回落至14.36GW、11.04GW、
+# 7.36GW", "in June, July and August 14.4GW, 11.0GW and 7.4GW respectively".
+_RESPECTIVELY = re.compile(r"分别|各为|\brespectively\b", re.I)
+_LIST_JOINER = re.compile(r"\s*(?:[、,，/]|和|及|与|以及|\band\b|,\s*and\b)\s*", re.I)
+
+
+def _respective_periods(sentence: str, quantities: Sequence[Quantity]) -> dict[int, Span]:
+    """The period of each figure a list of periods gives one by one, by the figure's start."""
+    said = _RESPECTIVELY.search(sentence)
+    if said is None:
+        return {}
+    # the longest run of periods written one after another ("6月、7月、8月")
+    runs: list[list[tuple[int, int, Span]]] = []
+    for found in spans_in(sentence):
+        if runs and _LIST_JOINER.fullmatch(sentence[runs[-1][-1][1] : found[0]]):
+            runs[-1].append(found)
+        else:
+            runs.append([found])
+    listed = max(runs, key=len, default=[])
+    if len(listed) < 2 or len({span for _, _, span in listed}) < len(listed):
+        return {}
+    after = listed[-1][1]
+    figures = [q for q in quantities if (q.start or 0) >= after]
+    if len(figures) < len(listed):
+        return {}
+    figures = figures[: len(listed)]
+    if len({q.kind for q in figures}) > 1 or not all(
+        _LIST_JOINER.fullmatch(sentence[a.end or 0 : b.start or 0])
+        for a, b in zip(figures, figures[1:], strict=False)
+    ):
+        return {}  # "分别增长20%、收入8亿元", "分别为10GW，全年100GW": not one figure each
+    return {q.start or 0: span for q, (_, _, span) in zip(figures, listed, strict=True)}
 
 
 def _names_a_market(clause: str, glossary: Glossary) -> bool:

@@ -8,7 +8,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 
-from rag.facts.extract import Fact, change_of, extract_facts
+from rag.facts.extract import SEQUENTIAL, Fact, change_of, extract_facts
 from rag.facts.lexicon import FINANCIAL_METRIC
 from rag.facts.periods import (
     period_before,
@@ -538,7 +538,7 @@ def fact_fit(fact: Fact, question: Question, sentence: str = "") -> float | None
     else:
         if not asks:
             return None
-        if _SEQUENTIAL.search(question.text) and fact.change == "yoy":
+        if SEQUENTIAL.search(question.text) and fact.change == "yoy":
             return None
         if _ANNUAL.search(question.text) and fact.change == "qoq":
             return None
@@ -591,7 +591,6 @@ def _names_before(sentence: str, q: Quantity, aliases: set[str]) -> bool:
     return any(a in head for a in aliases if len(a) >= 2)
 
 
-_SEQUENTIAL = re.compile(r"环比|\bqoq\b|q/q|quarter[- ]on[- ]quarter|sequential", re.IGNORECASE)
 _ANNUAL = re.compile(r"同比|\byoy\b|y/y|year[- ]on[- ]year", re.IGNORECASE)
 
 

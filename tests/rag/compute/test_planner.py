@@ -817,3 +817,46 @@ def test_an_average_of_levels_takes_no_growth_rate_as_an_operand():
         TWO_COMPANIES,
     )
     assert grew is not None and "12%" in grew.answer, grew and grew.answer
+
+
+@pytest.mark.unit
+def test_a_year_on_year_change_not_stated_is_computed_from_the_two_years_levels():
+    from rag.compute.planner import year_on_year
+
+    docs = _docs("10月风电新增装机5.2GW，较去年同期的6.5GW明显回落。")
+    question = Question.parse("10月风电新增装机同比下降多少？", "zh", GLOSSARY)
+    calc = year_on_year(question, docs, GLOSSARY)
+    assert calc is not None and "-20%" in calc.answer, calc
+    # Only this year's level stated: nothing to compare it with.
+    alone = _docs("10月风电新增装机5.2GW。")
+    assert year_on_year(question, alone, GLOSSARY) is None
+    # A month-on-month change is not a year-on-year one.
+    sequential = Question.parse("10月风电新增装机环比下降多少？", "zh", GLOSSARY)
+    assert year_on_year(sequential, docs, GLOSSARY) is None
+
+
+@pytest.mark.unit
+def test_months_listed_or_run_are_each_months_figure_added_up_or_averaged():
+    from rag.compute.planner import periods_listed
+
+    def listed(text: str) -> list[str]:
+        return periods_listed(Question.parse(text, "en" if text.isascii() else "zh", GLOSSARY))
+
+    assert listed("7月、8月、9月风电新增装机合计多少？") == ["m07", "m08", "m09"]
+    assert listed("6-8月风电新增装机合计多少？") == ["m06", "m07", "m08"]
+    assert listed("What were wind additions in July, August and September?") == [
+        "m07", "m08", "m09",
+    ]  # fmt: skip
+    assert listed("1-9月风电新增装机合计多少？") == []  # one period: January to September
+    docs = _docs("7月、8月、9月风电新增装机分别为4.1GW、3.9GW、5.2GW，全年预计80GW。")
+    calc = _plan("7月、8月、9月风电新增装机合计多少？", docs)
+    assert calc is not None and "13.2" in calc.answer, calc
+    calc = _plan("7-9月风电月均新增装机多少？", docs)
+    assert calc is not None and "4.4" in calc.answer, calc
+    # Two months compared are no sum, though "total" is written.
+    assert (
+        "13.2"
+        not in (
+            _plan("What were total wind additions in September versus July?", docs) or calc
+        ).answer
+    )

@@ -474,3 +474,25 @@ def test_a_metric_word_of_two_senses_takes_the_sense_its_note_gives_no_other_nam
     bank = read["bank-1"][0]
     assert bank.metric_names("港湾银行上半年营收是多少？") == {"营业收入"}
     assert bank.metric_names("What was its operating income?") == {"营业收入", "operating income"}
+
+
+def test_periods_listed_then_given_a_figure_each_date_one_figure_each():
+    from rag.facts.extract import _respective_periods
+    from rag.numbers import extract_quantities
+
+    for sentence, spans in (
+        (
+            "6月、7月、8月分别回落至14.36GW、11.04GW、7.36GW，9月回升至9.66GW。",
+            ["m06", "m07", "m08"],
+        ),
+        (
+            "Revenue in 1Q25, 2Q25 and 3Q25 was RMB 10bn, RMB 12bn and RMB 14bn respectively.",
+            ["q1", "q2", "q3"],
+        ),
+    ):
+        quantities = extract_quantities(sentence)
+        read = _respective_periods(sentence, quantities)
+        assert [read[q.start] for q in quantities if q.start in read] == spans, sentence
+    # One figure after the list, then another clause's: no figure per period.
+    sentence = "6月、7月分别为10GW，全年预计100GW。"
+    assert _respective_periods(sentence, extract_quantities(sentence)) == {}
