@@ -22,7 +22,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from rag.facts import tables
-from rag.facts.lexicon import AGGREGATE, FINANCIAL_METRIC
+from rag.facts.lexicon import AGGREGATE, FINANCIAL_METRIC, ORG_ENDINGS
 from rag.facts.periods import Span, carried_spans_in, heading_spans, period_before, spans_in
 from rag.glossary import Glossary, finance_terms, read_by_note
 from rag.numbers import RELATIVE_KINDS, Quantity, extract_quantities
@@ -31,7 +31,7 @@ from rag.sentences import is_heading, is_question, sentence_spans
 Change = Literal["yoy", "qoq", "change"]
 
 # Bump when attribution changes: stored facts of another version are recomputed on read.
-FACTS_VERSION = "62"
+FACTS_VERSION = "63"
 
 
 class Fact(BaseModel):
@@ -370,6 +370,8 @@ def extract_facts(
             opening = [span for _, _, span in spans_in(sentence) if span in carried_spans]
             carried_spans = frozenset(opening[:1]) or carried_spans
         mentions = glossary.entity_mentions(sentence)
+        if _opens_with_another_organisation(sentence, mentions):
+            carried = None  # "理想汽车10月交付…" after a paragraph on 小米: not 小米's
         unnamed = without_names(sentence, mentions)  # where metric words are looked for
         found = extract_quantities(sentence, doc_year)
         quantities = [q for q in found if q.kind != "duration"]
@@ -547,6 +549,21 @@ def _respective_periods(sentence: str, quantities: Sequence[Quantity]) -> dict[i
     ):
         return {}  # "分别增长20%、收入8亿元", "分别为10GW，全年100GW": not one figure each
     return {q.start or 0: span for q, (_, _, span) in zip(figures, listed, strict=True)}
+
+
+_OPENING_ORGANISATION = re.compile(rf"[\u4e00-\u9fff]{{2,6}}?(?:{ORG_ENDINGS})")
+_THE_COMPANY_ITSELF = re.compile(r"公司|本|该|其|旗下|国内|全国|全球|行业|新能源")
+
+
+def _opens_with_another_organisation(
+    sentence: str, mentions: Sequence[tuple[int, int, str]]
+) -> bool:
+    """Whether a sentence opens with a company's name the glossary does not know ("理想汽车
+    10月交付…"): it is about that company, not the one the sentences before were about."""
+    opening = _OPENING_ORGANISATION.match(sentence)
+    if opening is None or _THE_COMPANY_ITSELF.match(opening.group(0)):
+        return False
+    return not any(start < opening.end() for start, _, _ in mentions)
 
 
 def _names_a_market(clause: str, glossary: Glossary) -> bool:

@@ -66,6 +66,13 @@ AGGREGATE = re.compile(
 )
 
 
+# How a Chinese organisation's name ends ("理想汽车", "洋河股份", "平安银行").
+ORG_ENDINGS = (
+    "股份|集团|控股|科技|证券|银行|保险|人寿|财险|资本|基金|药业|酒业|实业|矿业|医疗|医药|"
+    "汽车|电子|电气|能源|机器人|半导体|存储|智能|动力|新材"
+)
+
+
 # A company's accounts: what it earns, spends and books ("收入", "net profit", "premiums").
 FINANCIAL_METRIC = re.compile(
     r"利润|净利|收入|营收|毛利|费用|成本|保费|价值|"

@@ -143,6 +143,9 @@ def coverage_gap(
     return None
 
 
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
 def _written_apart(text: str, name: str) -> bool:
     """Whether `text` writes `name` as a name of its own: a name of several words not as the
     end of a longer one ("Bank of China" in "Agricultural Bank of China" names another bank)."""
@@ -496,6 +499,8 @@ def fact_fit(fact: Fact, question: Question, sentence: str = "") -> float | None
     score = 0.0
     if question.entities and fact.market and question.asks_change is not None:
         return None  # a whole market's figure is no company's (but a share's whole, it may be)
+    if not question.entities and fact.entity and any(_CJK.search(n[0]) for n in question.names):
+        return None  # "理想汽车…" asked, a name the glossary does not know: not 小米's figure
     if question.asks_aggregate and not question.entities and fact.entity and not fact.market:
         return None  # "the banking sector's revenue": one bank's is not it
     if question.entities and fact.entity is not None:

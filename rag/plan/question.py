@@ -14,7 +14,14 @@ from dataclasses import dataclass, replace
 from functools import cache, cached_property, lru_cache
 
 from rag.dictionary import chinese_forms, company_forms, headwords, tailed_forms
-from rag.facts.lexicon import AGGREGATE, FINANCIAL_METRIC, STOCK_CODE, place_names, short_forms
+from rag.facts.lexicon import (
+    AGGREGATE,
+    FINANCIAL_METRIC,
+    ORG_ENDINGS,
+    STOCK_CODE,
+    place_names,
+    short_forms,
+)
 from rag.facts.periods import (
     Period,
     RelativeTime,
@@ -608,10 +615,7 @@ _SUBJECT_END = re.compile(
 )
 
 
-_ORG_SHAPE = re.compile(
-    r"(?:股份|集团|控股|科技|证券|银行|保险|人寿|财险|资本|基金|药业|酒业|实业|矿业|医疗|医药|"
-    r"汽车|电子|电气|能源|机器人|半导体|存储|智能|动力|新材)$"
-)
+_ORG_SHAPE = re.compile(rf"(?:{ORG_ENDINGS})$")
 
 
 # Words that end the name of one institution, not of an industry (汽车 and 能源 may be either).

@@ -496,3 +496,15 @@ def test_periods_listed_then_given_a_figure_each_date_one_figure_each():
     # One figure after the list, then another clause's: no figure per period.
     sentence = "6月、7月分别为10GW，全年预计100GW。"
     assert _respective_periods(sentence, extract_quantities(sentence)) == {}
+
+
+def test_a_sentence_opening_with_a_company_the_glossary_does_not_know_carries_no_one_in():
+    known = Glossary(entities=[["远航科技", "Voyage Tech"]]).with_lexicon([], [])
+    text = "远航科技二季度交付8.1万辆。海港汽车10月交付3.2万辆；二季度交付11.1万辆。"
+    facts = {f.quantity.raw: f for f in extract_facts(text, known, general_metric_vocab())}
+    assert facts["8.1万辆"].entity == "远航科技"
+    assert facts["3.2万辆"].entity is None and facts["11.1万辆"].entity is None
+    # The company's own words for itself carry it on.
+    text = "远航科技二季度交付8.1万辆。公司汽车业务三季度交付9.9万辆。"
+    facts = {f.quantity.raw: f for f in extract_facts(text, known, general_metric_vocab())}
+    assert facts["9.9万辆"].entity == "远航科技"
