@@ -234,6 +234,15 @@ def plan_and_compute(
 ) -> Calculation | None:
     """A computed, cited answer when the question is a calculation we recognise, else None."""
     text = intent_text(question)
+    if whole_less_part := _whole_less_part(question):
+        # "前三季度营收减去上半年营收", "9M revenue minus H1": the period between them (Q3),
+        # of the two figures the question names
+        target, between = whole_less_part
+        year = question.period.year if question.period else None
+        asked = replace(question, period=Period(target, year))  # type: ignore[arg-type]
+        computed = _derived(asked, docs, glossary, between, difference)
+        if computed is not None:
+            return computed
     if question.period is not None:
         # "Adding H1 and Q3, what was … for the first nine months", "Q1, given its H1 and Q2
         # figures": the two periods it names are the parts, or the whole and the other part.
@@ -451,6 +460,24 @@ _MEAN_PER_PERIOD = re.compile(
 )
 
 
+_LESS = re.compile(r"减去|之差|差值|\bminus\b", re.I)
+
+
+def _whole_less_part(question: Question) -> tuple[str, tuple[str, str]] | None:
+    """The period a difference of the two the question names is ("前三季度…减去上半年…" is
+    Q3: 9M − H1), with those two, whole first; None unless it names two such and asks their
+    difference."""
+    named = list(dict.fromkeys(span for _, _, span in spans_in(question.text)))
+    text = intent_text(question)
+    if len(named) != 2 or len(question.years) > 1:
+        return None  # (9M 2025 against full-year 2024 is a growth, not a quarter)
+    if not (COMPARED.search(text) or _LESS.search(text)):
+        return None
+    return next(
+        ((target, parts) for target, parts in DERIVED.items() if set(parts) == set(named)), None
+    )
+
+
 def only_computed(question: Question) -> bool:
     """Whether only a calculation answers the question: it compares two figures ("比集中式多
     多少GW", "by what percentage is A above B"), asks what a target still needs, a mean per
@@ -468,6 +495,7 @@ def only_computed(question: Question) -> bool:
         or (TARGET.search(text) and _STILL_NEEDED.search(text))
         or _MEAN_PER_PERIOD.search(text)
         or ((AVERAGE.search(text) or SUM.search(text)) and several)
+        or _whole_less_part(question) is not None
     )
 
 

@@ -860,3 +860,13 @@ def test_months_listed_or_run_are_each_months_figure_added_up_or_averaged():
             _plan("What were total wind additions in September versus July?", docs) or calc
         ).answer
     )
+
+
+@pytest.mark.unit
+def test_a_whole_period_less_a_named_part_is_the_period_between():
+    docs = _docs("恒瑞医药前三季度营业收入300亿元；Q3营业收入110亿元。")
+    calc = _plan("恒瑞医药前三季度营收减去三季度营收是多少？", docs)
+    assert calc is not None and "190" in calc.answer and "H1" in calc.answer, calc
+    # A share of the whole is no difference, though "比例是多少" holds "比…少".
+    share = _plan("恒瑞医药三季度营收占前三季度的比例是多少？", docs)
+    assert share is None or "190" not in share.answer, share
