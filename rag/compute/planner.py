@@ -52,7 +52,6 @@ from rag.numbers import Quantity, extract_quantities, render, same_value
 from rag.pick.choose import (
     about_entity,
     best_quantity,
-    facts_of,
     named_beside,
     named_specs,
     named_topics,
@@ -60,7 +59,8 @@ from rag.pick.choose import (
     names_the_companies,
     specs_of,
 )
-from rag.pick.evidence import Evidence, select_evidence
+from rag.pick.evidence import Evidence, facts_of, select_evidence
+from rag.pick.series import of_series_asked, series_words, share_a_word
 from rag.plan.question import (
     ASKS_CHANGE,
     Question,
@@ -620,7 +620,7 @@ def _figure(
         # A figure of a part of the whole asked ("远航风机收入" of a product, when the
         # company's revenue is asked; an online platform within a channel) is the operand only when nothing else is.
         whole = [
-            replace(ev, quantities=tuple(q for q in ev.quantities if _of_series_asked(q, ev, sub)))
+            replace(ev, quantities=tuple(q for q in ev.quantities if of_series_asked(q, ev, sub)))
             for ev in of_period
         ]
         if any(ev.quantities for ev in whole):
@@ -676,81 +676,6 @@ def _of_change(fact: Fact, changes: bool | None) -> bool:
 
 
 _AMOUNT_KINDS = frozenset({"money", "count", "measure", "duration"})
-
-
-# Words that open a figure's clause without narrowing what it measures.
-_NOT_A_PART = re.compile(
-    r"其中|公司|实现|单看|单季|合计|累计|共计|同期|报告期|本期|分别|仅|约|达到|达|为|的|了|"
-    r"是多少|多少|是|有|大约|如何|怎样|请问|[？?]|"
-    # comparison words and connectives ("不过环比9月的…", "对比二季度，…")
-    r"环比|同比|对比|相比|较|不过|但是|但|而且|而|此外|另外|同时|"
-    # a transcript's speaker labels and markup ("答：", "**专家：**")
-    r"问|答|专家|主持人|分析师|\*+|#+|"
-    r"[\s\d.,，、：:；;（）()%％年月日]"
-)
-
-
-def _series_words(q: Quantity, ev: Evidence, question: Question) -> list[str] | None:
-    """What a period figure's clause says it measures beyond the asked company and metric
-    (see `_series_in`). None for English, which states the measure after the figure as often."""
-    subject = q.subject or ""
-    if not subject or not re.search(r"[\u4e00-\u9fff]", subject):
-        return None
-    fact_metric = _metric_of(ev, q)
-    return _series_in(
-        _own_clause(subject), question, frozenset({fact_metric} if fact_metric else ())
-    )
-
-
-_CLAUSE_MARK = re.compile(r"[，,；;（(]")
-_TOPIC_CLAUSE = re.compile(r"(?:方面|而言|来看|[：:])\s*$")
-
-
-def _own_clause(subject: str) -> str:
-    """The words before a figure in its own clause, with a topic clause that frames it
-    ("直销渠道方面，单季收入…"): not what earlier clauses measured ("营业收入…，归母净利润")."""
-    clauses = _CLAUSE_MARK.split(subject)
-    framing = [c for c in clauses[:-1] if _TOPIC_CLAUSE.search(c)]
-    return " ".join([*framing, clauses[-1]])
-
-
-def _series_in(
-    text: str,
-    question: Question,
-    metrics: frozenset[str] = frozenset(),
-    *,
-    asked: bool = False,
-) -> list[str]:
-    """The words of `text` left without periods, metric words, the asked company's names
-    (standing alone, not inside a product's name such as "远航风机"), connectives and
-    question words: the part of the company measured ("直销渠道", "海上风机"), if any."""
-    for start, end, _ in reversed(spans_in(text)):
-        text = text[:start] + " " + text[end:]
-    words = {a for g in question.metrics for a in g} | set(metrics)
-    for word in sorted(words, key=len, reverse=True):
-        if not word.isascii():
-            text = text.replace(word, " ")
-    full = {g[0] for g in question.entities}
-    for alias in sorted({a for g in question.entities for a in g}, key=len, reverse=True):
-        if alias.isascii():  # "000858.SZ", "CATL"
-            text = re.sub(rf"(?<![A-Za-z0-9]){re.escape(alias)}(?![A-Za-z])", " ", text, flags=re.I)
-        elif alias in full or asked:  # "远航风电直销渠道": the company, then what of it
-            text = text.replace(alias, " ")
-        else:  # a short name inside a longer word is a product's name ("远航风机")
-            text = re.sub(rf"{re.escape(alias)}(?![\u4e00-\u9fff])", " ", text)
-    return [part for part in _NOT_A_PART.sub(" ", text).split() if part]
-
-
-def _of_series_asked(q: Quantity, ev: Evidence, question: Question) -> bool:
-    """Whether a period figure measures the part of the company the question asks: the
-    whole when it names no part, else a part named alike."""
-    words = _series_words(q, ev, question)
-    if words is None or question.language != "zh":
-        return True  # an English question's words are not the note's: nothing to compare
-    asked = _series_in(question.text, question, asked=True)
-    if not asked:
-        return all(part in question.text for part in words)
-    return bool(words) and _share_a_word("".join(words), "".join(asked))
 
 
 def _metric_of(ev: Evidence, q: Quantity) -> str | None:
@@ -2102,11 +2027,11 @@ def _one_series(
         return False
     # One part of the whole ("线上平台单季收入") and the whole ("营业收入") are two series; one
     # series is named alike in both clauses ("直销渠道收入", "直销收入").
-    wa = _series_words(a.quantity, a.evidence, question)
-    wb = _series_words(b.quantity, b.evidence, question)
+    wa = series_words(a.quantity, a.evidence, question)
+    wb = series_words(b.quantity, b.evidence, question)
     if wa is not None and wb is not None:
         ja, jb = "".join(wa), "".join(wb)
-        if bool(ja) != bool(jb) or (ja and not _share_a_word(ja, jb)):
+        if bool(ja) != bool(jb) or (ja and not share_a_word(ja, jb)):
             return False
     return True
 
@@ -2121,19 +2046,10 @@ def _one_company(a: _Operand, b: _Operand, entity: tuple[str, ...] | None) -> bo
     return entity is None or all(not f.entity or f.entity in entity for f in (fa, fb))
 
 
-def _share_a_word(a: str, b: str) -> bool:
-    """Whether two strings share two characters in a row (a word, in Chinese), or the
-    shorter is one character the longer holds."""
-    short, long = sorted((a, b), key=len)
-    if len(short) < 2:
-        return short in long
-    return any(short[i : i + 2] in long for i in range(len(short) - 1))
-
-
 def _same_metric(a: str, b: str, glossary: Glossary) -> bool:
     """Whether two metric words name one measure: one term group holds both, or they share
     a word ("营收", "营业收入" share none, but one group holds them)."""
-    if _share_a_word(a.lower(), b.lower()):
+    if share_a_word(a.lower(), b.lower()):
         return True
     return any({a.lower(), b.lower()} <= {x.lower() for x in group} for group in glossary.terms)
 

@@ -7,5 +7,6 @@ chunks' sentences (each with its stored facts, title, date and original offsets)
 `best_quantity(question, evidence) -> (index, Quantity) | None` picks the figure: never one
 whose fact belongs to another entity, metric or period.
 
-Modules: `evidence` (sentences as `Evidence`), `choose` (coverage and the figure).
+Modules: `evidence` (sentences as `Evidence`), `choose` (coverage and the figure), `series`
+(the part of a company a figure's clause measures).
 """

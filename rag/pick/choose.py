@@ -8,7 +8,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 
-from rag.facts.extract import SEQUENTIAL, Fact, change_of, extract_facts
+from rag.facts.extract import SEQUENTIAL, Fact
 from rag.facts.lexicon import FINANCIAL_METRIC
 from rag.facts.periods import (
     period_before,
@@ -16,15 +16,21 @@ from rag.facts.periods import (
     points_in,
     relative_time_before,
 )
-from rag.glossary import Glossary, mentions
+from rag.glossary import mentions
 from rag.language import detect_language
 from rag.numbers import RELATIVE_KINDS, Quantity
-from rag.pick.evidence import Evidence, names_segment, segment_forms, segment_proximity
+from rag.pick.evidence import (
+    Evidence,
+    facts_of,
+    names_segment,
+    segment_forms,
+    segment_proximity,
+)
+from rag.pick.series import of_series_asked
 from rag.plan.question import (
     SPEC,
     Question,
     broader_metrics,
-    general_metric_vocab,
     narrower_metrics,
     per_what,
     relative_year,
@@ -402,6 +408,8 @@ def best_quantity(question: Question, evidence: list[Evidence]) -> tuple[int, Qu
                 + _spec_proximity(ev.text, q, question)
                 + segment_proximity(ev, q, segments + qualified)
                 + _modifier_fit(ev.text, fact, question)
+                # a product's or channel's figure ("茅台酒收入") for a company's asked whole
+                - (0 if operand or of_series_asked(q, ev, question) else 2)
             )
             score += about_title[i]  # of two notes stating it, the one about the company
             if question.years:
@@ -462,32 +470,6 @@ def _measures_metric_asked(fact: Fact, question: Question) -> bool:
     "新增光伏装机是多少"): the metric's own unit, asked or not."""
     asked = {a.lower() for group in question.metrics for a in group}
     return bool(fact.metric_names(question.text) & asked)
-
-
-def facts_of(ev: Evidence) -> list[Fact]:
-    """The evidence's figures as facts: those derived at indexing (for the figures it still
-    holds: a calculation may narrow them), or, for evidence built without, derived here from
-    its sentence and the names it is known to mention."""
-    if ev.facts:
-        held = set(ev.quantities)
-        return [f for f in ev.facts if f.quantity in held]
-    derived = {
-        (f.quantity.start, f.quantity.raw): f
-        for f in extract_facts(
-            ev.text,
-            Glossary(entities=[[name] for name in ev.entities]),
-            general_metric_vocab(),
-            section=ev.header,
-        )
-    }
-    out = []
-    for q in ev.quantities:
-        fact = derived.get((q.start, q.raw))
-        if fact is None:
-            text, placed = ev.figure_context(q)
-            fact = Fact(sentence=0, quantity=q, change=change_of(text, placed))
-        out.append(fact.model_copy(update={"quantity": q}))
-    return out
 
 
 def fact_fit(fact: Fact, question: Question, sentence: str = "") -> float | None:

@@ -16,7 +16,7 @@ from langchain_core.documents import Document
 
 from rag.dictionary import english_in, translations_in
 from rag.facts import tables
-from rag.facts.extract import LISTS_SEVERAL, Fact, chunk_sentences, extract_facts
+from rag.facts.extract import LISTS_SEVERAL, Fact, change_of, chunk_sentences, extract_facts
 from rag.facts.periods import (
     carried_spans_in,
     heading_spans,
@@ -38,6 +38,7 @@ from rag.plan.question import (
     LATIN_NAME,
     Question,
     broader_metric_in,
+    general_metric_vocab,
     metric_vocab,
     specs_in,
 )
@@ -470,3 +471,29 @@ def segment_proximity(evidence: Evidence, q: Quantity, named: list[set[str]]) ->
         if not before or q.start - max(before) > 40:
             return 0.0
     return 3.0
+
+
+def facts_of(ev: Evidence) -> list[Fact]:
+    """The evidence's figures as facts: those derived at indexing (for the figures it still
+    holds: a calculation may narrow them), or, for evidence built without, derived here from
+    its sentence and the names it is known to mention."""
+    if ev.facts:
+        held = set(ev.quantities)
+        return [f for f in ev.facts if f.quantity in held]
+    derived = {
+        (f.quantity.start, f.quantity.raw): f
+        for f in extract_facts(
+            ev.text,
+            Glossary(entities=[[name] for name in ev.entities]),
+            general_metric_vocab(),
+            section=ev.header,
+        )
+    }
+    out = []
+    for q in ev.quantities:
+        fact = derived.get((q.start, q.raw))
+        if fact is None:
+            text, placed = ev.figure_context(q)
+            fact = Fact(sentence=0, quantity=q, change=change_of(text, placed))
+        out.append(fact.model_copy(update={"quantity": q}))
+    return out
