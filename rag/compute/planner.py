@@ -2160,7 +2160,9 @@ def _of_two_phrases(
         pieces = tuple([g for g in match.groups() if g is not None][:2])  # type: ignore[assignment]
         assert pieces is not None
     first, second = pieces
-    ops = _two_pieces(question, docs, glossary, retrieve, first, second)
+    ops = _two_pieces(
+        question, docs, glossary, retrieve, first, second, same_period=operation is share
+    )
     if ops is None:
         return None
     part, whole = ops[0].quantity, ops[1].quantity
@@ -2188,12 +2190,14 @@ def _two_pieces(
     first: str,
     second: str,
     kinds: frozenset[str] = frozenset({"money", "count", "measure"}),
+    same_period: bool = False,
 ) -> list[_Operand] | None:
     """The two operands a question names as phrases ("合同负债" and "年初"), each looked up as
     its own question. A phrase that names no company, metric or period takes the question's
     (and the first phrase's): "三季度末合同负债是年初的多少倍" compares 合同负债 at two dates.
     One that names neither a company nor a metric ("the full-year 2024 total", "集中式") is
-    read in the first one's note: it is the same series, not another note's."""
+    read in the first one's note: it is the same series, not another note's. `same_period`:
+    the second takes the question's period too (a share's whole)."""
     pieces = [first.strip(), second.strip()]
     subs = [read_as_in(Question.parse(p, question.language, glossary), question) for p in pieces]
     elliptical = not subs[1].entities and not subs[1].metrics
@@ -2203,7 +2207,8 @@ def _two_pieces(
             sub = replace(sub, entities=question.entities[:1])
         if not sub.metrics and (head.metrics or question.metrics):
             sub = replace(sub, metrics=head.metrics or question.metrics)
-        if sub.period is None and question.period is not None and i == 0:
+        # (a share's whole is of its part's period: "10月海外销量占总销量", not the year's)
+        if sub.period is None and question.period is not None and (i == 0 or same_period):
             sub = replace(sub, period=question.period)
         subs[i] = sub
     firsts: list[_Operand] = []

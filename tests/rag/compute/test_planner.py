@@ -870,3 +870,13 @@ def test_a_whole_period_less_a_named_part_is_the_period_between():
     # A share of the whole is no difference, though "比例是多少" holds "比…少".
     share = _plan("恒瑞医药三季度营收占前三季度的比例是多少？", docs)
     assert share is None or "190" not in share.answer, share
+
+
+@pytest.mark.unit
+def test_a_shares_whole_is_of_the_parts_period():
+    docs = _docs(
+        "恒瑞医药10月销量40,000盒，其中海外销量8,000盒。",
+        "恒瑞医药今年总销量预计约500,000盒。",
+    )
+    calc = _plan("恒瑞医药10月海外销量占总销量的比例是多少？", docs)
+    assert calc is not None and "20%" in calc.answer, calc
