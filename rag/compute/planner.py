@@ -1081,17 +1081,29 @@ def _over_entities(
     operands: list[_Operand] = [op for op in ops if op is not None]
     if _one_figure_twice(operands):
         return None  # one figure of them together (a market's total), not each one's
+    names = [display_name(question, g) for g in question.entities]
+    return _combined(operands, names, combine, leads, question)
+
+
+def _combined(
+    operands: list[_Operand],
+    labels: list[str],
+    combine: Callable[[Sequence[Quantity]], CalcResult],
+    leads: tuple[str, str],
+    question: Question,
+) -> Calculation | None:
+    """Several labelled operands combined (summed, averaged), each cited: "Together X: A a,
+    B b (a + b = X)"."""
     evidence, marker = _cite(operands)
     try:
         _checked(operands, [q for e in evidence for q in e.quantities])
         result = combine([op.quantity for op in operands])
     except CalculatorError:
         return None
-    names = [display_name(question, g) for g in question.entities]
-    inputs = {n: op.quantity.raw for n, op in zip(names, operands, strict=True)}
+    inputs = {label: op.quantity.raw for label, op in zip(labels, operands, strict=True)}
     parts = [
-        f"{n} {_term(op, marker[i], question)}"
-        for i, (n, op) in enumerate(zip(names, operands, strict=True))
+        f"{label} {_term(op, marker[i], question)}"
+        for i, (label, op) in enumerate(zip(labels, operands, strict=True))
     ]
     if question.language == "en":
         text = f"{leads[0]} {result.text('en')}: {', '.join(parts)} ({result.formula('en')})."
@@ -1183,22 +1195,7 @@ def _over_periods(
         for op in operands[1:]
     ):
         return None  # one series' months, not a product's beside the company's
-    evidence, marker = _cite(operands)
-    try:
-        _checked(operands, [q for e in evidence for q in e.quantities])
-        result = combine([op.quantity for op in operands])
-    except CalculatorError:
-        return None
-    inputs = {label: op.quantity.raw for label, op in zip(labels, operands, strict=True)}
-    parts = [
-        f"{label} {_term(op, marker[i], question)}"
-        for i, (label, op) in enumerate(zip(labels, operands, strict=True))
-    ]
-    if question.language == "en":
-        text = f"{leads[0]} {result.text('en')}: {', '.join(parts)} ({result.formula('en')})."
-    else:
-        text = f"{leads[1]}{result.text('zh')}：{'，'.join(parts)}（{result.formula('zh')}）。"
-    return Calculation(text, evidence, [_call(result, inputs, question)])
+    return _combined(operands, labels, combine, leads, question)
 
 
 def _one_figure_twice(operands: Sequence[_Operand]) -> bool:
