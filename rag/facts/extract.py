@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict
 from rag.facts import tables
 from rag.facts.lexicon import AGGREGATE, FINANCIAL_METRIC, ORG_ENDINGS
 from rag.facts.periods import Span, carried_spans_in, heading_spans, period_before, spans_in
-from rag.glossary import Glossary, finance_terms, read_by_note
+from rag.glossary import Glossary, finance_terms, mentions, read_by_note
 from rag.numbers import RELATIVE_KINDS, Quantity, extract_quantities
 from rag.sentences import is_heading, is_question, sentence_spans
 
@@ -63,7 +63,7 @@ class Fact(BaseModel):
             return frozenset()
         if self.sense is None:
             return frozenset({self.metric})
-        literal = re.search(rf"(?<![a-z]){re.escape(self.metric)}(?![a-z])", question_text.lower())
+        literal = mentions(question_text, self.metric)
         return frozenset({self.sense.lower()} | ({self.metric} if literal else set()))
 
 
