@@ -60,7 +60,7 @@ from rag.pick.choose import (
     specs_of,
 )
 from rag.pick.evidence import Evidence, facts_of, select_evidence
-from rag.pick.series import of_series_asked, series_words, share_a_word
+from rag.pick.series import listed_part_asked, of_series_asked, series_words, share_a_word
 from rag.plan.question import (
     ASKS_CHANGE,
     Question,
@@ -659,6 +659,10 @@ def _figure(
                 and q not in part_year
             ),
         )
+        # a part listed after its whole ("of which overseas ports 29.17m TEU") only if asked
+        unlisted = tuple(q for q in dated.quantities if listed_part_asked(q, dated, sub))
+        if unlisted:
+            dated = replace(dated, quantities=unlisted)
         picked = best_quantity(sub, [dated])
         if picked is not None:
             return _Operand(picked[1], ev, label)
@@ -1827,7 +1831,8 @@ def _work_back(question: Question, docs: list[Document], glossary: Glossary) -> 
     """The figure before a reported change: the level ÷ (1 + growth), or a percentage minus
     its change in points. Level and change come from one sentence, the change right after."""
     # The year asked is the one not written; the figure worked back from is a level.
-    sub = replace(question, years=frozenset(), asks_change=False)
+    period = replace(question.period, year=None) if question.period else None  # 9M24 from 9M25
+    sub = replace(question, years=frozenset(), period=period, asks_change=False)
     evidence = [e for e in select_evidence(sub, docs, glossary, limit=8) if about_entity(e, sub)]
     asked_year = min(question.years) if question.years else None
     for ev in evidence:

@@ -23,7 +23,13 @@ from pydantic import BaseModel, ConfigDict
 
 from rag.facts import tables
 from rag.facts.lexicon import AGGREGATE, FINANCIAL_METRIC, ORG_ENDINGS
-from rag.facts.periods import Span, carried_spans_in, heading_spans, period_before, spans_in
+from rag.facts.periods import (
+    Span,
+    carried_spans_in,
+    heading_spans,
+    period_before,
+    spans_in,
+)
 from rag.glossary import Glossary, finance_terms, mentions, read_by_note
 from rag.numbers import RELATIVE_KINDS, Quantity, extract_quantities
 from rag.sentences import is_heading, is_question, sentence_spans
@@ -31,7 +37,7 @@ from rag.sentences import is_heading, is_question, sentence_spans
 Change = Literal["yoy", "qoq", "change"]
 
 # Bump when attribution changes: stored facts of another version are recomputed on read.
-FACTS_VERSION = "63"
+FACTS_VERSION = "68"
 
 
 class Fact(BaseModel):
@@ -206,6 +212,25 @@ def metric_before(
         if best is None or key[:2] > best[:2]:
             best = key
     return best[2] if best else None
+
+
+# English names what an amount measures after it: "RMB 49.00bn of net profit attributable".
+_OF_METRIC = re.compile(r"\s*of\s+(?:(?:its|the|their|annual|total)\s+)?", re.I)
+
+
+def metric_after(text: str, end: int, vocab: frozenset[str]) -> str | None:
+    """The metric word an amount ending at `end` is "of" ("RMB 8.6bn of interest income" ->
+    interest income); of several starting there the longest. None when no "of" follows."""
+    joined = _OF_METRIC.match(text, end)
+    if joined is None:
+        return None
+    tail = text[joined.end() : joined.end() + 60].lower()
+    found = [
+        word
+        for word in vocab
+        if tail.startswith(word) and not tail[len(word) : len(word) + 1].isalpha()
+    ]
+    return max(found, key=len, default=None)
 
 
 # English opens a new subject's clause with a conjunction and no comma: "A grew revenue 15%
@@ -444,7 +469,7 @@ def extract_facts(
             ahead, after = period_before(sentence, at), _period_after(sentence, q.end or at)
             english = not re.search(r"[\u4e00-\u9fff]", sentence)
             own = sentence[clause:at]
-            if not english and _WHOLE_YEAR_BEFORE.search(own) and not spans_in(own):
+            if _WHOLE_YEAR_BEFORE.search(own) and not spans_in(own):
                 ahead = "fy"  # the clause's own year, not a span of a clause before
             period = ((after or ahead) if english else (ahead or after)) or (
                 next(iter(framing)) if len(framing) == 1 and not dated else None
@@ -457,7 +482,12 @@ def extract_facts(
                     entity=entity,
                     own_clause=own_clause,
                     market=market,
-                    metric=metric_before(unnamed, at, vocab, relative=q.kind in RELATIVE_KINDS),
+                    metric=(
+                        None
+                        if q.kind in RELATIVE_KINDS
+                        else metric_after(unnamed, q.end or at, vocab)
+                    )
+                    or metric_before(unnamed, at, vocab, relative=q.kind in RELATIVE_KINDS),
                     period=period,
                     change=change_of(sentence, q),
                 )
@@ -686,8 +716,13 @@ def _period_after(text: str, end: int) -> Span | None:
 _WHOLE_YEAR_AFTER = re.compile(
     r"\s*(?:for\s+|in\s+)?(?:this|next|last|the\s+full|the\s+whole)\s+year\b", re.I
 )
-# "今年归母净利润9.46亿元": a year named before a figure in its clause, no part of it.
-_WHOLE_YEAR_BEFORE = re.compile(r"(?:今年|明年|去年|后年|本年度?|上年度?)(?!同期|同月|同季)")
+# "今年归母净利润9.46亿元", "Last year the company earned RMB 49.00bn": a year named before a
+# figure in its clause, no part of it.
+_WHOLE_YEAR_BEFORE = re.compile(
+    r"(?:今年|明年|去年|后年|本年度?|上年度?)(?!同期|同月|同季)"
+    r"|(?<!period )\b(?:last|this|next)\s+year\b(?!'s)",
+    re.I,
+)
 
 
 def _clause_subject(

@@ -272,6 +272,21 @@ RELATIVE_YEARS: dict[str, int] = {
 RE_RELATIVE_YEAR = re.compile(
     "|".join(re.escape(k) for k in sorted(RELATIVE_YEARS, key=len, reverse=True)), re.I
 )
+# The year inside a period code: "3Q25", "1H25", "9M25", "FY24", "Q3'25", "2025Q3".
+RE_PERIOD_CODE_YEAR = re.compile(
+    r"(?<![A-Za-z0-9])(?:[1-4]Q|[12]H|9M|Q[1-4]|H[12]|FY|CY)'?((?:20)?\d{2})(?![A-Za-z0-9])"
+    r"|(?<![A-Za-z0-9])(20\d{2})(?:Q[1-4]|H[12])(?![A-Za-z0-9])"
+)
+# A year counted back from the one a sentence speaks of: "from RMB 43.9bn a year earlier".
+RE_YEAR_EARLIER = re.compile(r"\ba year (?:earlier|ago|before)\b", re.I)
+# What may stand between a figure and the year English writes after it: "US$1,759 in 3Q24",
+# "RMB 33.8bn for this year", "2,270 points of a year earlier", "RMB119.2bn in the same
+# period last year".
+RE_YEAR_AFTER_FIGURE = re.compile(
+    r"\s*(?:(?:[a-z]+\s+)?(?:for|in|during|over|of)\s+)?(?:the\s+)?"
+    r"(?:(?:same\s+(?:period|quarter|months?|time)|full[- ]year|fiscal\s+year)\s+(?:of\s+)?)?",
+    re.I,
+)
 # English years among the figures: "2022-2027 CAGR", "in 2026", a bare 2026 in an answer.
 RE_BARE_YEAR_RANGE = re.compile(r"((?:19|20)\d{2})\s*[-–—~]\s*((?:19|20)\d{2})")
 RE_YEAR_PREPOSITION = re.compile(

@@ -51,6 +51,7 @@ from rag.numbers.lexicon import (
     RE_PCT,
     RE_PER_UNIT,
     RE_PERCENT,
+    RE_PERIOD_CODE_YEAR,
     RE_POINTS,
     RE_QUARTER,
     RE_RATIO,
@@ -62,6 +63,8 @@ from rag.numbers.lexicon import (
     RE_TIME,
     RE_URL,
     RE_YEAR,
+    RE_YEAR_AFTER_FIGURE,
+    RE_YEAR_EARLIER,
     RE_YEAR_PREPOSITION,
     RE_YEAR_RANGE,
     RELATIVE_YEARS,
@@ -684,13 +687,14 @@ def _build(text: str, atom: _Atom, masked: Sequence[tuple[int, int]]) -> tuple[Q
 
 
 def _attach_context(
-    text: str, qs: list[Quantity], years: list[tuple[int, int, int]]
+    text: str, qs: list[Quantity], years: list[tuple[int, int, int]], doc_year: int | None = None
 ) -> list[Quantity]:
-    """Give each figure its sentence's nearest preceding year and the words before it."""
+    """Give each figure its year (the one written right after it, English-style, else its
+    sentence's nearest preceding one) and the words before it."""
     ends = [m.end() for m in RE_SENTENCE_END.finditer(text)]
     out: list[Quantity] = []
     for q in qs:
-        assert q.start is not None
+        assert q.start is not None and q.end is not None
         sent = max((e for e in ends if e <= q.start), default=0)
         year = None
         cut: list[tuple[int, int]] = []
@@ -698,6 +702,9 @@ def _attach_context(
             if sent <= ys and ye <= q.start:
                 year = y
                 cut.append((ys, ye + (1 if text[ye : ye + 1] == "年" else 0)))
+        sentence_end = min((e for e in ends if e > q.end), default=len(text))
+        base = year if year is not None else doc_year
+        year = _year_after(text, q.end, sentence_end, years, base) or year
         cut += [
             (o.start, o.end)
             for o in qs
@@ -744,10 +751,36 @@ def extract_quantities(text: str, doc_year: int | None = None) -> list[Quantity]
     """
     qs, _ = _scan(text)
     years = [(y.start, y.end, y.year) for y in extract_years(text) if y.kind == "year"]
+    years += _period_code_years(text)
     if doc_year is not None:
         years += [(s, e, y) for (s, e), y in resolve_relative_years(text, doc_year)]
     years.sort()
-    return _attach_context(text, qs, years)
+    return _attach_context(text, qs, years, doc_year)
+
+
+def _period_code_years(text: str) -> list[tuple[int, int, int]]:
+    """(start, end, year) of the year inside each period code ("3Q25" -> 2025)."""
+    found = []
+    for m in RE_PERIOD_CODE_YEAR.finditer(text):
+        digits = m.group(1) or m.group(2)
+        found.append((m.start(), m.end(), int(digits) if len(digits) == 4 else 2000 + int(digits)))
+    return found
+
+
+def _year_after(
+    text: str, end: int, sentence_end: int, years: list[tuple[int, int, int]], base: int | None
+) -> int | None:
+    """The year English writes right after a figure ("US$1,759 in 3Q24", "RMB 22.5bn for next
+    year", "RMB 43.9bn a year earlier": the year before `base`), None if none follows it."""
+    earlier = [
+        (m.start(), m.end(), base - 1)
+        for m in RE_YEAR_EARLIER.finditer(text, end, sentence_end)
+        if base is not None
+    ]
+    for ys, _, year in sorted([*years, *earlier]):
+        if end <= ys < sentence_end:
+            return year if RE_YEAR_AFTER_FIGURE.fullmatch(text, end, ys) else None
+    return None
 
 
 def parse_numbers_in_answer(text: str) -> list[Quantity]:

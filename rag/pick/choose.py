@@ -97,6 +97,9 @@ def coverage_gap(
             return "topic"
     if question.years and not any(e.years & question.years for e in relevant):
         return "year"
+    coded = question.period.year if question.period is not None else None
+    if coded is not None and not any(coded in e.years or not e.years for e in relevant):
+        return "year"  # "3Q24" asked of notes that speak of 2025 only
     if (
         question.period is not None
         and not any(_states_period(e, question) for e in relevant)
@@ -496,6 +499,9 @@ def fact_fit(fact: Fact, question: Question, sentence: str = "") -> float | None
     year = fact.quantity.year
     if question.years and year is not None and year not in question.years:
         return None  # a figure its sentence dates to another year
+    coded = question.period.year if question.period is not None else None
+    if coded is not None and year is not None and year != coded:
+        return None  # 3Q25's figure for 3Q24's
     if question.metrics and fact.metric is not None:
         names = fact.metric_names(question.text)
         if names & {a.lower() for group in question.metrics for a in group}:
@@ -516,6 +522,12 @@ def fact_fit(fact: Fact, question: Question, sentence: str = "") -> float | None
         if question.asks_change is not None:
             return None
         score -= 3
+    elif question.period is None and question.years and fact.period not in (None, "fy"):
+        # "the 2025 net profit": the year's figure rather than a quarter's in it; and a
+        # forecast or target for a year is the whole year's by custom
+        if _ASKS_OUTLOOK.search(question.text):
+            return None
+        score -= 2
     asks = question.asks_change
     if asks is None:
         return score
@@ -579,6 +591,11 @@ def _names_before(sentence: str, q: Quantity, aliases: set[str]) -> bool:
 
 
 _ANNUAL = re.compile(r"同比|\byoy\b|y/y|year[- ]on[- ]year", re.IGNORECASE)
+_ASKS_OUTLOOK = re.compile(
+    r"预测|预计|预期|目标|指引|展望|\b(?:forecasts?|estimates?|projections?|projected|guidance|"
+    r"targets?|outlook|expected)\b",
+    re.I,
+)
 
 
 def _states_metric_of_entity(question: Question, relevant: list[Evidence]) -> bool:

@@ -344,7 +344,7 @@ def select_evidence(
             named_metrics = sum(
                 1
                 for g in question.metrics
-                if any(a.lower() in low or a.lower() in measured for a in g)
+                if any(a.lower() in low or any(a.lower() in m for m in measured) for a in g)
             )
             score += 2.5 * named_metrics
             # "international revenues": the sentence that names the market or channel asked;

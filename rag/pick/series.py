@@ -87,7 +87,9 @@ def of_series_asked(q: Quantity, ev: Evidence, question: Question) -> bool:
     """Whether a period figure measures the part of the company the question asks: the
     whole when it names no part, else a part named alike."""
     words = series_words(q, ev, question)
-    if words is None or question.language != "zh":
+    if words is None:
+        return listed_part_asked(q, ev, question)
+    if question.language != "zh":
         return True  # an English question's words are not the note's: nothing to compare
     asked = series_in(question.text, question, asked=True)
     if not asked:
@@ -102,3 +104,31 @@ def share_a_word(a: str, b: str) -> bool:
     if len(short) < 2:
         return short in long
     return any(short[i : i + 2] in long for i in range(len(short) - 1))
+
+
+# English lists the parts of a figure after it: "154.61m TEU, of which mainland ports
+# 121.41m TEU and overseas ports 29.17m TEU".
+_LISTED_PARTS = re.compile(r"\b(?:of which|including|among (?:them|which))\b", re.I)
+_PART_NAME_END = re.compile(r"[,;:()]|\band\b|\d", re.I)
+
+
+def listed_part_asked(q: Quantity, ev: Evidence, question: Question) -> bool:
+    """Whether an English figure listed as a part of one stated before it is asked by an
+    English question: every word naming the part ("overseas ports") is in the question. A
+    figure listed as no part is the whole's (True); so is any, for a Chinese question (its
+    words are not the note's)."""
+    if q.start is None or question.language != "en":
+        return True
+    head = ev.text[: q.start]
+    marks = list(_LISTED_PARTS.finditer(head))
+    if not marks or not any(
+        x.end is not None and x.end <= marks[-1].start() and x.kind == q.kind for x in ev.quantities
+    ):
+        return True
+    name = _PART_NAME_END.split(head[marks[-1].end() :])[-1]
+    words = [w for w in re.findall(r"[a-z]{3,}", name.lower()) if w not in _NOT_PART_WORDS]
+    asked = set(re.findall(r"[a-z]+", question.text.lower()))
+    return all(w in asked for w in words)
+
+
+_NOT_PART_WORDS = frozenset("the and with from for was were its their".split())

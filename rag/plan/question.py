@@ -25,6 +25,7 @@ from rag.facts.lexicon import (
 from rag.facts.periods import (
     Period,
     RelativeTime,
+    period_years,
     question_period,
     relative_times,
     spans_in,
@@ -1019,8 +1020,20 @@ def states_per_unit(text: str, q: Quantity) -> bool:
     if q.unit and "/" in q.unit:
         return True
     start, end = q.start or 0, q.end or 0
-    clause = re.split(r"[，,；;。]", text[max(0, start - 40) : start])[-1]
-    return bool(_PER_UNIT_BEFORE.search(clause) or _PER_UNIT_AFTER.match(text[end : end + 8]))
+    if _PER_UNIT_AFTER.match(text[end : end + 8]):
+        return True
+    clauses = re.split(r"[，；;。]|,(?!\d{3})", text[:start])  # not "1,280"
+    # a figure set against the one before ("US$1,280 in 3Q25, against US$1,759 in 3Q24")
+    # measures what that one does
+    if len(clauses) > 1 and _ONLY_A_LINK.fullmatch(clauses[-1]):
+        return bool(_PER_UNIT_BEFORE.search(clauses[-2]))
+    return bool(_PER_UNIT_BEFORE.search(clauses[-1][-40:]))
+
+
+_ONLY_A_LINK = re.compile(
+    r"\s*(?:against|versus|vs\.?|compared (?:with|to)|(?:up |down )?from|and|or|对比|相比|较)?\s*",
+    re.I,
+)
 
 
 _ASKS_COUNT = re.compile(r"多少(?:根|条|台|颗|片|个|套|家|万根|万台)|how many\b", re.I)
@@ -1057,7 +1070,13 @@ def asks_relative(text: str) -> bool:
 # A year named relative to the note's own date ("明年", "next year"): the note's 明年(2026年).
 _RELATIVE_YEARS = (
     (re.compile(r"前年|\bthe year before last\b", re.I), -2),
-    (re.compile(r"去年|上一?年|\blast year\b|\bprevious year\b|\bprior year\b", re.I), -1),
+    (
+        re.compile(
+            r"去年|上一?年|\b(?:last|previous|prior) year\b|\ba year (?:earlier|ago|before)\b",
+            re.I,
+        ),
+        -1,
+    ),
     (re.compile(r"今年|本年|\bthis year\b|\bcurrent year\b", re.I), 0),
     (re.compile(r"明年|下一?年|\bnext year\b|\bcoming year\b", re.I), 1),
 )
@@ -1066,7 +1085,7 @@ _RELATIVE_YEARS = (
 def relative_year(text: str) -> int | None:
     """The years from a note's own year a question names ("明年" +1, "last year" -1), None
     when it names none or several, or also a year by number."""
-    if extract_years(text) or BARE_YEAR.search(text):
+    if extract_years(text) or BARE_YEAR.search(text) or period_years(text):
         return None
     found = {offset for pattern, offset in _RELATIVE_YEARS if pattern.search(text)}
     return found.pop() if len(found) == 1 else None

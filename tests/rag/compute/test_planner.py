@@ -880,3 +880,21 @@ def test_a_shares_whole_is_of_the_parts_period():
     )
     calc = _plan("恒瑞医药10月海外销量占总销量的比例是多少？", docs)
     assert calc is not None and "20%" in calc.answer, calc
+
+
+@pytest.mark.unit
+def test_a_share_of_a_whole_listed_with_its_parts_divides_by_the_whole_not_a_sibling():
+    glossary = Glossary(entities=[["Harbour Ports"]]).with_lexicon([], [])
+    docs = _docs(
+        "Harbour Ports grew 9M25 revenue 4.9% to RMB 12.76bn. Container throughput reached "
+        "154.61m TEU in the nine months (+5.3%), of which mainland ports 121.41m TEU (+6.0%) "
+        "and overseas ports 29.17m TEU (+4.4%)."
+    )
+    parsed = Question.parse(
+        "What share of Harbour Ports' 9M25 container throughput came from overseas ports?",
+        "en",
+        glossary,
+    )
+    calc = plan_and_compute(parsed, docs, glossary, retrieve=lambda _: docs)
+    assert calc is not None and calc.tool_calls, calc
+    assert calc.tool_calls[0].inputs == {"part": "29.17m", "whole": "154.61m"}

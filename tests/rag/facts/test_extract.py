@@ -508,3 +508,31 @@ def test_a_sentence_opening_with_a_company_the_glossary_does_not_know_carries_no
     text = "远航科技二季度交付8.1万辆。公司汽车业务三季度交付9.9万辆。"
     facts = {f.quantity.raw: f for f in extract_facts(text, known, general_metric_vocab())}
     assert facts["9.9万辆"].entity == "远航科技"
+
+
+def test_last_year_opening_an_english_clause_dates_the_whole_year_and_of_names_the_metric():
+    glossary = Glossary(entities=[["Harbour Lines"]]).with_lexicon([], [])
+    text = (
+        "Harbour Lines reported 3Q25 net profit attributable of RMB 9.53bn. "
+        "Last year the company earned RMB 49.00bn of net profit attributable and paid out "
+        "about half of it."
+    )
+    facts = {
+        f.quantity.raw: f
+        for f in extract_facts(text, glossary, general_metric_vocab(), doc_year=2025)
+    }
+    earned = facts["RMB 49.00bn"]
+    assert (earned.period, earned.quantity.year) == ("fy", 2024)  # not 3Q25 carried in
+    assert earned.metric == "net profit attributable"
+    assert facts["RMB 9.53bn"].quantity.year == 2025
+
+
+def test_of_names_what_an_amount_measures_but_not_what_a_percent_is_of():
+    from rag.facts.extract import metric_after
+
+    vocab = general_metric_vocab()
+    text = "RMB 8.6bn of its net profit attributable; a payout of 40% of net profit"
+    assert metric_after(text, text.index(" of its"), vocab) == "net profit attributable"
+    assert metric_after(text, text.index("RMB"), vocab) is None
+    facts = _facts("Ping An paid out 40% of net profit.")
+    assert facts["40%"].metric != "net profit"

@@ -789,3 +789,24 @@ def test_pct_in_a_chinese_note_is_percentage_points_and_in_english_a_percent():
 def test_a_counted_noun_is_never_read_past_the_figures_clause():
     [done, _] = extract_quantities("交付量超过500台，公司计划明年提升至1万台")
     assert done.noun is None and done.unit == "台"
+
+
+def test_english_dates_a_figure_with_the_year_written_after_it() -> None:
+    text = (
+        "Average fare per seat was US$1,280 in 3Q25, against US$1,759 in 3Q24. "
+        "We forecast RMB 33.8bn for this year and RMB 22.5bn for next year. "
+        "Profit fell to RMB 21.00bn from RMB 43.9bn a year earlier. "
+        "The index was 2,270 points of a year earlier."
+    )
+    years = {q.raw: q.year for q in extract_quantities(text, doc_year=2025)}
+    assert years["US$1,280"] == 2025 and years["US$1,759"] == 2024  # not 3Q25's year
+    assert (years["RMB 33.8bn"], years["RMB 22.5bn"]) == (2025, 2026)
+    assert years["RMB 43.9bn"] == 2024 and years["RMB 21.00bn"] is None
+    assert years["2,270"] == 2024
+    # a comparison word between is no year's preposition
+    assert find(extract_quantities("RMB 5bn versus 2024 levels."), "RMB 5bn").year is None
+
+
+def test_a_period_code_dates_the_figures_after_it() -> None:
+    qs = extract_quantities("3Q25 revenue was RMB 192.87bn, and 1H24 profit RMB 9bn.")
+    assert [q.year for q in qs] == [2025, 2024]

@@ -916,3 +916,39 @@ def test_an_english_figure_answers_a_part_only_where_its_clause_names_that_part(
     # A Chinese sentence names its parts in words the dictionary may not give: not judged.
     zh = "公司营业收入100亿元，其中利息净收入80亿元。"
     assert _clause_names_part(zh, extract_quantities(zh)[0], part)
+
+
+@pytest.mark.unit
+def test_a_year_asked_with_no_part_of_it_takes_the_years_figure_a_forecast_never_a_quarters():
+    glossary = Glossary(entities=[["Harbour Lines"]]).with_lexicon([], [])
+    quarter = replace(
+        _evidence("Harbour Lines reported 3Q25 net profit attributable of RMB 9.53bn."),
+        date="2025-11-10",
+    )
+    year = replace(
+        _evidence("We forecast Harbour Lines' net profit attributable at RMB 33.8bn this year."),
+        date="2025-11-10",
+    )
+    forecast = Question.parse(
+        "What is the 2025 net profit forecast for Harbour Lines?", "en", glossary
+    )
+    picked = best_quantity(forecast, [quarter, year])
+    assert picked is not None and picked[1].raw == "RMB 33.8bn", picked
+    assert best_quantity(forecast, [quarter]) is None  # a quarter's profit is no forecast
+    asked = Question.parse("What was Harbour Lines' 2024 net profit?", "en", glossary)
+    assert best_quantity(asked, [quarter]) is None  # 3Q25's year is 2025
+    coded = Question.parse("What was Harbour Lines' 3Q24 net profit?", "en", glossary)
+    assert best_quantity(coded, [quarter]) is None
+    assert coverage_gap(coded, [quarter]) == "year"  # the notes speak of 2025 only
+
+
+@pytest.mark.unit
+def test_a_figure_set_against_a_per_unit_one_is_per_unit_too():
+    from rag.numbers import extract_quantities
+    from rag.plan.question import relative_year, states_per_unit
+
+    text = "Revenue per TEU was US$1,280 in 3Q25, against US$1,759 in 3Q24; cash US$5bn."
+    stated = {q.raw: states_per_unit(text, q) for q in extract_quantities(text)}
+    assert stated == {"US$1,280": True, "US$1,759": True, "US$5bn": False}
+    assert relative_year("What was its profit a year earlier?") == -1
+    assert relative_year("What was its 3Q24 profit a year earlier?") is None  # 3Q24 decides
