@@ -208,7 +208,12 @@ DERIVED = {
 }
 DERIVED_SUM = {"9m": ("h1", "q3"), "fy": ("9m", "q4"), "h1": ("q1", "q2")}
 
-CHANGED = re.compile(r"变化|变动|\bchang(?:e|ed|es)\b", re.I)
+# A change, or a fall, asked (in percent: see PERCENT_ASKED) between two periods.
+CHANGED = re.compile(
+    r"变化|变动|下降|下滑|减少|回落|"
+    r"\b(?:chang(?:e|ed|es)|f[ae]ll|falls|dropped|drops?|declin(?:e|ed|es)|decreas(?:e|ed|es))\b",
+    re.I,
+)
 PERCENT_ASKED = re.compile(r"百分点|百分比|百分之|percentage points?|\bpp\b|percent|%|％", re.I)
 
 Retrieve = Callable[[str], list[Document]]

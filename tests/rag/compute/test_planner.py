@@ -898,3 +898,14 @@ def test_a_share_of_a_whole_listed_with_its_parts_divides_by_the_whole_not_a_sib
     calc = plan_and_compute(parsed, docs, glossary, retrieve=lambda _: docs)
     assert calc is not None and calc.tool_calls, calc
     assert calc.tool_calls[0].inputs == {"part": "29.17m", "whole": "154.61m"}
+
+
+@pytest.mark.unit
+def test_a_fall_asked_in_percent_between_two_quarters_is_computed_from_their_levels():
+    docs = _docs(
+        "In 3Q25 Acme Robotics' capex was RMB 12.98bn, down 24% YoY and down from RMB 19.1bn in 2Q25."
+        " Revenue grew 15% to RMB 192.87bn in 3Q25."
+    )
+    calc = _plan("By what percentage did Acme Robotics' capex fall from 2Q25 to 3Q25?", docs)
+    assert calc is not None and calc.tool_calls, calc
+    assert "-32%" in [c.output for c in calc.tool_calls], calc.tool_calls  # not the 24% YoY
