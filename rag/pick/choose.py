@@ -581,8 +581,16 @@ def _clause_names_part(sentence: str, q: Quantity, parts: list[set[str]]) -> boo
     named in other words than the dictionary's)."""
     if q.start is None or detect_language(sentence) != "en":
         return True
-    clause = re.split(r"[,;:(]", sentence[: q.start])[-1]
+    clauses = re.split(r"[,;:(]", sentence[: q.start])
+    clause = clauses[-1]
+    if len(clauses) > 1 and _CONTINUING.match(clause):
+        clause = f"{clauses[-2]} {clause}"  # "…revenue rose 34%, accelerating from 26%"
     return all(any(mentions(clause, f) for f in forms) for forms in parts)
+
+
+# A clause that goes on about what the clause before measured: "accelerating from 26%",
+# "against 20%", "up from 18%".
+_CONTINUING = re.compile(r"\s*(?:[a-z]+ing|against|versus|vs\.?|(?:up |down )?from)\b")
 
 
 def _names_before(sentence: str, q: Quantity, aliases: set[str]) -> bool:
@@ -637,6 +645,8 @@ def _states_period(evidence: Evidence, question: Question) -> bool:
     assert question.period is not None
     if question.period.span in evidence.spans:
         return True
+    if any(f.period == question.period.span for f in facts_of(evidence)):
+        return True  # a comparison's base: "…, accelerating from 26% in the June quarter"
     return question.period.span == "fy" and not evidence.spans and bool(evidence.years)
 
 

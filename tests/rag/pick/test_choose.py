@@ -952,3 +952,25 @@ def test_a_figure_set_against_a_per_unit_one_is_per_unit_too():
     assert stated == {"US$1,280": True, "US$1,759": True, "US$5bn": False}
     assert relative_year("What was its profit a year earlier?") == -1
     assert relative_year("What was its 3Q24 profit a year earlier?") is None  # 3Q24 decides
+
+
+@pytest.mark.unit
+def test_a_comparisons_base_answers_for_its_own_period_and_its_clause_continues_the_part():
+    glossary = Glossary(entities=[["Voyage Tech"]]).with_lexicon([], [])
+    cloud = _evidence(
+        "Voyage Tech Cloud Group revenue rose 34% to RMB 39.82bn, accelerating from 26% in the "
+        "June quarter, and AI product revenue grew at triple digits."
+    )
+    question = Question.parse(
+        "What was Voyage Tech's cloud revenue growth in the June quarter?", "en", glossary
+    )
+    from rag.pick.choose import _clause_names_part, _states_period
+
+    based = replace(cloud, spans=frozenset({"q3"}))  # the base's period is no span of its own
+    assert _states_period(based, question)  # but its figure is dated to it
+    base = next(q for q in cloud.quantities if q.raw == "26%")
+    assert _clause_names_part(cloud.text, base, [{"cloud"}])  # "accelerating from" goes on
+    ads = "Cloud revenue rose 34%, ads 26%"
+    assert not _clause_names_part(
+        ads, base.model_copy(update={"start": ads.index("26%")}), [{"cloud"}]
+    )
