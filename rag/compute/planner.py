@@ -76,7 +76,7 @@ GROWTH = re.compile(
 )
 SUM = re.compile(
     r"合计|总共|一共|加起来|总和|总计|相加|"
-    r"\b(?:combined|in total|total|sum|altogether|together|adding)\b",
+    r"\b(?:combined|in total|total|sum|altogether|together|adding|add(?:s|ed)? up)\b",
     re.I,
 )
 DIFFERENCE = re.compile(
@@ -117,6 +117,8 @@ PRODUCT = re.compile(
 # "美墨工厂和泰国工厂的AEC产能合计": the parts of a sum that are not glossary names.
 SUM_PARTS = re.compile(
     r"([\u4e00-\u9fffA-Za-z0-9]{2,12}?)(?:和|与|及|以及|加上)([\u4e00-\u9fffA-Za-z0-9]{2,12}?)的"
+    # "domestic and international games revenue", "its Youdao and Cloud Music revenues"
+    r"|\b([A-Za-z][\w-]{2,20}) and ([A-Za-z][\w-]{2,20})\b"
 )
 
 # A change over one week or month ("week on week", "较上周", "环比上月"): this one's figure
@@ -1697,14 +1699,16 @@ def _sum_parts(question: Question, docs: list[Document], glossary: Glossary) -> 
     match = SUM_PARTS.search(question.text)
     if match is None:
         return None
-    parts = [match.group(1), match.group(2)]
+    parts = [g for g in match.groups() if g is not None]
+    if any(glossary.entities_in(part) for part in parts):
+        return None  # two companies' figures: see `_sum`
     evidence = select_evidence(question, docs, glossary, limit=10)
     operands: list[_Operand] = []
     for part in parts:
         kinds = {operands[0].quantity.kind} if operands else {"count", "money"}
         best: tuple[int, Quantity, Evidence] | None = None
         for ev in evidence:
-            at = ev.text.find(part)
+            at = ev.text.lower().find(part.lower())
             if at < 0:
                 continue
             for f in ev.quantities:
@@ -1715,7 +1719,9 @@ def _sum_parts(question: Question, docs: list[Document], glossary: Glossary) -> 
                 if best is None or gap < best[0]:
                     best = (gap, f, ev)
         if best is None:
-            return _missing(question, [part])
+            # an English pair the notes write in other words ("power cables and busbars" of
+            # a Chinese note) leaves the question to its other readings
+            return None if match.group(3) else _missing(question, [part])
         operands.append(_Operand(best[1], best[2], part))
     evidence_cited, marker = _cite(operands)
     try:
@@ -1724,7 +1730,8 @@ def _sum_parts(question: Question, docs: list[Document], glossary: Glossary) -> 
     except CalculatorError:
         return None
     call = _call(result, {op.label: op.quantity.raw for op in operands}, question)
-    terms = [f"{op.label}{_term(op, marker[i], question)}" for i, op in enumerate(operands)]
+    space = " " if question.language == "en" else ""
+    terms = [f"{op.label}{space}{_term(op, marker[i], question)}" for i, op in enumerate(operands)]
     if question.language == "en":
         text = f"Together {result.text('en')}: " + ", ".join(terms) + f" ({result.formula('en')})."
     else:

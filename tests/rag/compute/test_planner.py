@@ -909,3 +909,19 @@ def test_a_fall_asked_in_percent_between_two_quarters_is_computed_from_their_lev
     calc = _plan("By what percentage did Acme Robotics' capex fall from 2Q25 to 3Q25?", docs)
     assert calc is not None and calc.tool_calls, calc
     assert "-32%" in [c.output for c in calc.tool_calls], calc.tool_calls  # not the 24% YoY
+
+
+@pytest.mark.unit
+def test_two_parts_of_one_company_named_in_english_are_added_up():
+    docs = _docs(
+        "Acme Robotics' 3Q25 revenue grew 15% to RMB 192.87bn. Domestic games revenue grew 15% "
+        "to RMB 42.8bn and international games 43% to RMB 20.8bn."
+    )
+    calc = _plan(
+        "How much did Acme Robotics' 3Q25 domestic and international games revenue add up to?",
+        docs,
+    )
+    assert calc is not None and calc.tool_calls, calc
+    assert calc.tool_calls[0].inputs == {"domestic": "RMB 42.8bn", "international": "RMB 20.8bn"}
+    # parts the note writes in other words are no calculation's: its stated total answers
+    assert _plan("What is the total of Acme Robotics' cables and busbars?", docs) is None
