@@ -66,6 +66,20 @@ AGGREGATE = re.compile(
 )
 
 
+# A group of companies named by how many they are: "the four platforms", "the big three",
+# "the large state-owned banks", "三大航", "四家银行" (not "the first three quarters").
+GROUP = re.compile(
+    r"\b(?:the|all|these|those)\s+(?:big|major|large|listed|leading|top|other)?\s*"
+    r"(?:two|three|four|five|six|seven|eight|nine|ten|\d+)\s+(?:[\w-]+\s+){0,2}?"
+    r"(?!quarters|months|years|weeks|days|halves)[a-z]+s\b|"
+    r"\bthe (?:big|major) (?:two|three|four|five|six)\b|"
+    r"\b(?:the|all)\s+(?:large|big|major|listed)\s+(?:[\w-]+\s+)?(?:banks|insurers|airlines|"
+    r"carriers|companies|platforms|automakers|makers|producers|players|firms)\b|"
+    r"[两二三四五六七八九十](?:家|大)(?!季度|个月|原因|因素|方面)[\u4e00-\u9fff]",
+    re.I,
+)
+
+
 # How a Chinese organisation's name ends ("理想汽车", "洋河股份", "平安银行").
 ORG_ENDINGS = (
     "股份|集团|控股|科技|证券|银行|保险|人寿|财险|资本|基金|药业|酒业|实业|矿业|医疗|医药|"

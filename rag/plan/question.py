@@ -17,6 +17,7 @@ from rag.dictionary import chinese_forms, company_forms, headwords, tailed_forms
 from rag.facts.lexicon import (
     AGGREGATE,
     FINANCIAL_METRIC,
+    GROUP,
     ORG_ENDINGS,
     STOCK_CODE,
     place_names,
@@ -172,8 +173,9 @@ class Question:
 
     @cached_property
     def asks_aggregate(self) -> bool:
-        """A whole sector's or market's figure: "the banking sector's NPL ratio", "行业平均"."""
-        return bool(AGGREGATE.search(self.text))
+        """A whole sector's or market's figure ("the banking sector's NPL ratio", "行业平均"), or
+        a group's ("the four platforms' average growth", "三大航合计"), not which one of it."""
+        return bool(AGGREGATE.search(self.text) or (GROUP.search(self.text) and not self.asks_who))
 
     @cached_property
     def asked_kind(self) -> str | None:

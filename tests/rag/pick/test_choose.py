@@ -974,3 +974,29 @@ def test_a_comparisons_base_answers_for_its_own_period_and_its_clause_continues_
     assert not _clause_names_part(
         ads, base.model_copy(update={"start": ads.index("26%")}), [{"cloud"}]
     )
+
+
+@pytest.mark.unit
+def test_a_group_of_companies_asked_takes_no_one_companys_figure():
+    from langchain_core.documents import Document
+
+    glossary = Glossary(entities=[["Harbour Bank"], ["River Bank"]]).with_lexicon([], [])
+    doc = Document(
+        id="b",
+        page_content="Harbour Bank's net profit attributable was RMB 139.51bn in H1 2025.",
+        metadata={"id": "b", "source": "banks.md", "date": "2025-09-01"},
+    )
+    for text in (
+        "What was the combined net profit of the big four state-owned banks in H1 2025?",
+        "What was the average H1 2025 net profit of the four banks?",
+    ):
+        question = Question.parse(text, "en", glossary)
+        assert best_quantity(question, select_evidence(question, [doc], glossary)) is None, text
+    zh = Question.parse("四家银行上半年归母净利润合计是多少？", "zh", glossary)
+    assert zh.asks_aggregate
+    # which one of the group is asked: its figures are the answer
+    assert not Question.parse("Which of the four banks earned most?", "en", glossary).asks_aggregate
+    assert not Question.parse("前三季度营收是多少？", "zh", glossary).asks_aggregate
+    assert not Question.parse(
+        "What was revenue in the first three quarters?", "en", glossary
+    ).asks_aggregate
