@@ -37,7 +37,7 @@ from rag.sentences import is_heading, is_question, sentence_spans
 Change = Literal["yoy", "qoq", "change"]
 
 # Bump when attribution changes: stored facts of another version are recomputed on read.
-FACTS_VERSION = "68"
+FACTS_VERSION = "74"
 
 
 class Fact(BaseModel):
@@ -420,11 +420,13 @@ def extract_facts(
             and metric_before(_own_clause_of(unnamed, clause_starts, q), 10**6, vocab) is not None
         ]
         respective = _respective_periods(sentence, quantities)
+        owners = _respective_entities(sentence, mentions, quantities)
         for q in sorted([*quantities, *measured], key=lambda q: q.start or 0):
             at = q.start or 0
             clause = max(s for s in clause_starts if s <= at)
             entity = (
-                _owner_after(mentions, sentence, q.end or at)
+                owners.get(at, (None, q))[0]
+                or _owner_after(mentions, sentence, q.end or at)
                 or _listed_after(mentions, sentence, quantities, q, clause)
                 or _first_entity(mentions, clause, at, sentence)
             )
@@ -489,7 +491,8 @@ def extract_facts(
                     )
                     or metric_before(unnamed, at, vocab, relative=q.kind in RELATIVE_KINDS),
                     period=period,
-                    change=change_of(sentence, q),
+                    # "分别增长34.37%和20.26%": the list's change is each figure's
+                    change=change_of(sentence, q) or change_of(sentence, owners.get(at, (0, q))[1]),
                 )
             )
         stated = [f for f in facts if f.sentence == offset]
@@ -579,6 +582,38 @@ def _respective_periods(sentence: str, quantities: Sequence[Quantity]) -> dict[i
     ):
         return {}  # "分别增长20%、收入8亿元", "分别为10GW，全年100GW": not one figure each
     return {q.start or 0: span for q, (_, _, span) in zip(figures, listed, strict=True)}
+
+
+def _respective_entities(
+    sentence: str, mentions: Sequence[tuple[int, int, str]], quantities: Sequence[Quantity]
+) -> dict[int, tuple[str, Quantity]]:
+    """The owner of each figure a list of names gives one by one ("中国东航、南方航空三季度归母
+    净利润同比分别增长34.37%和20.26%", "A and B … respectively"), by the figure's start, with
+    the list's first figure (whose words say what all of them are)."""
+    said = _RESPECTIVELY.search(sentence)
+    if said is None:
+        return {}
+    runs: list[list[tuple[int, int, str]]] = []
+    for found in sorted(mentions):
+        if runs and _LIST_JOINER.fullmatch(sentence[runs[-1][-1][1] : found[0]]):
+            runs[-1].append(found)
+        else:
+            runs.append([found])
+    for listed in runs:
+        if len(listed) < 2 or len({name for _, _, name in listed}) < len(listed):
+            continue
+        figures = [q for q in quantities if (q.start or 0) >= listed[-1][1]][: len(listed)]
+        if len(figures) < len(listed) or len({q.kind for q in figures}) > 1:
+            continue
+        if all(
+            _LIST_JOINER.fullmatch(sentence[a.end or 0 : b.start or 0])
+            for a, b in zip(figures, figures[1:], strict=False)
+        ):  # one figure each
+            return {
+                q.start or 0: (name, figures[0])
+                for q, (_, _, name) in zip(figures, listed, strict=True)
+            }
+    return {}
 
 
 _OPENING_ORGANISATION = re.compile(rf"[\u4e00-\u9fff]{{2,6}}?(?:{ORG_ENDINGS})")

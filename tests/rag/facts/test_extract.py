@@ -364,8 +364,11 @@ def test_an_english_clause_with_a_new_subject_after_and_owns_its_figure():
 
 
 def test_names_joined_by_and_before_any_figure_share_the_figures():
-    facts = _facts("Ping An and China Life grew premiums 15% and 8% respectively.")
+    facts = _facts("Ping An and China Life grew premiums 15% and 8% in total.")
     assert facts["15%"].entity is None and facts["8%"].entity is None
+    # unless the sentence says they are one each, in order
+    facts = _facts("Ping An and China Life grew premiums 15% and 8% respectively.")
+    assert (facts["15%"].entity, facts["8%"].entity) == ("Ping An", "China Life")
 
 
 def test_a_chinese_period_in_a_later_clause_with_no_figure_dates_nothing_before_it():
@@ -536,3 +539,19 @@ def test_of_names_what_an_amount_measures_but_not_what_a_percent_is_of():
     assert metric_after(text, text.index("RMB"), vocab) is None
     facts = _facts("Ping An paid out 40% of net profit.")
     assert facts["40%"].metric != "net profit"
+
+
+def test_names_listed_then_one_figure_each_own_their_figures_in_order():
+    glossary = Glossary(
+        entities=[["远航航空"], ["青禾航空"], ["东岭航空"], ["Harbour Bank"], ["River Bank"]]
+    ).with_lexicon([], [])
+    zh = (
+        "单季盈利分化：远航航空、青禾航空三季度归母净利润同比分别增长34.37%和20.26%，"
+        "东岭航空三季度利润同比下滑。"
+    )
+    facts = {f.quantity.raw: f for f in extract_facts(zh, glossary, general_metric_vocab())}
+    assert (facts["34.37%"].entity, facts["20.26%"].entity) == ("远航航空", "青禾航空")
+    assert facts["20.26%"].change == "yoy"  # the list's change, written before its first figure
+    en = "Harbour Bank and River Bank grew net profit 5% and 7% respectively."
+    facts = {f.quantity.raw: f for f in extract_facts(en, glossary, general_metric_vocab())}
+    assert (facts["5%"].entity, facts["7%"].entity) == ("Harbour Bank", "River Bank")
