@@ -1051,6 +1051,8 @@ _ASKS_SHARE = re.compile(
 _ASKS_RELATIVE = re.compile(
     r"比重|占比|份额|百分比|占.{1,30}比例|多少倍|几倍|"
     r"\b(?:share of|proportion of|percentage of|what percent(?:age)?|how many times)\b|"
+    # "its international revenue share", "market share" (not a share's price or count)
+    r"(?<!per )\bshare\b(?!\s*(?:price|buyback|count|capital|repurchase|issu))|"
     # a rate or margin (毛利率, 客座率, net margin, load factor): never an amount
     r"(?<!汇)率(?!先)|\b(?:margins?|ratios?|load factors?)\b",
     re.I,

@@ -393,3 +393,12 @@ def test_a_name_joined_by_of_is_one_name_and_not_the_end_of_a_longer_known_one()
     # A Chinese institution's name holds a place and an industry word; "domestic banks" is none.
     assert Question.parse("中国银行上半年净利润是多少？", "zh", glossary).names == (("中国银行",),)
     assert Question.parse("国内银行上半年净利润是多少？", "zh", glossary).names == ()
+
+
+@pytest.mark.unit
+def test_a_share_asked_by_name_is_a_proportion_not_a_shares_price_or_count():
+    glossary = Glossary()
+    for text in ("What was Voyage's international revenue share in 9M25?", "Its HBM share?"):
+        assert Question.parse(text, "en", glossary).asks_relative, text
+    for text in ("What was its earnings per share?", "What was its share price in 3Q25?"):
+        assert not Question.parse(text, "en", glossary).asks_relative, text
