@@ -17,7 +17,7 @@ import hashlib
 import json
 import re
 from collections.abc import Sequence
-from typing import Literal
+from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
@@ -37,7 +37,7 @@ from rag.sentences import is_heading, is_question, sentence_spans
 Change = Literal["yoy", "qoq", "change"]
 
 # Bump when attribution changes: stored facts of another version are recomputed on read.
-FACTS_VERSION = "74"
+FACTS_VERSION = "75"
 
 
 class Fact(BaseModel):
@@ -556,31 +556,49 @@ _RESPECTIVELY = re.compile(r"分别|各为|\brespectively\b", re.I)
 _LIST_JOINER = re.compile(r"\s*(?:[、,，/]|和|及|与|以及|\band\b|,\s*and\b)\s*", re.I)
 
 
-def _respective_periods(sentence: str, quantities: Sequence[Quantity]) -> dict[int, Span]:
-    """The period of each figure a list of periods gives one by one, by the figure's start."""
-    said = _RESPECTIVELY.search(sentence)
-    if said is None:
-        return {}
-    # the longest run of periods written one after another ("6月、7月、8月")
-    runs: list[list[tuple[int, int, Span]]] = []
-    for found in spans_in(sentence):
+_Item = TypeVar("_Item")
+
+
+def _listed_runs(
+    sentence: str, items: Sequence[tuple[int, int, _Item]]
+) -> list[list[tuple[int, int, _Item]]]:
+    """Items (start, end, what) written one after another with list joiners between ("6月、7月、
+    8月", "中国东航、南方航空"), grouped into runs, left to right."""
+    runs: list[list[tuple[int, int, _Item]]] = []
+    for found in sorted(items, key=lambda item: (item[0], item[1])):
         if runs and _LIST_JOINER.fullmatch(sentence[runs[-1][-1][1] : found[0]]):
             runs[-1].append(found)
         else:
             runs.append([found])
-    listed = max(runs, key=len, default=[])
-    if len(listed) < 2 or len({span for _, _, span in listed}) < len(listed):
-        return {}
-    after = listed[-1][1]
-    figures = [q for q in quantities if (q.start or 0) >= after]
-    if len(figures) < len(listed):
-        return {}
-    figures = figures[: len(listed)]
-    if len({q.kind for q in figures}) > 1 or not all(
+    return runs
+
+
+def _one_figure_each(
+    sentence: str, quantities: Sequence[Quantity], after: int, count: int
+) -> list[Quantity] | None:
+    """The `count` figures after position `after`, when they are one list of one kind: not
+    "分别增长20%、收入8亿元" or "分别为10GW，全年100GW"."""
+    figures = [q for q in quantities if (q.start or 0) >= after][:count]
+    if len(figures) < count or len({q.kind for q in figures}) > 1:
+        return None
+    joined = all(
         _LIST_JOINER.fullmatch(sentence[a.end or 0 : b.start or 0])
         for a, b in zip(figures, figures[1:], strict=False)
-    ):
-        return {}  # "分别增长20%、收入8亿元", "分别为10GW，全年100GW": not one figure each
+    )
+    return figures if joined else None
+
+
+def _respective_periods(sentence: str, quantities: Sequence[Quantity]) -> dict[int, Span]:
+    """The period of each figure a list of periods gives one by one, by the figure's start."""
+    if _RESPECTIVELY.search(sentence) is None:
+        return {}
+    # the longest run of periods written one after another ("6月、7月、8月")
+    listed = max(_listed_runs(sentence, spans_in(sentence)), key=len, default=[])
+    if len(listed) < 2 or len({span for _, _, span in listed}) < len(listed):
+        return {}
+    figures = _one_figure_each(sentence, quantities, listed[-1][1], len(listed))
+    if figures is None:
+        return {}
     return {q.start or 0: span for q, (_, _, span) in zip(figures, listed, strict=True)}
 
 
@@ -590,25 +608,13 @@ def _respective_entities(
     """The owner of each figure a list of names gives one by one ("中国东航、南方航空三季度归母
     净利润同比分别增长34.37%和20.26%", "A and B … respectively"), by the figure's start, with
     the list's first figure (whose words say what all of them are)."""
-    said = _RESPECTIVELY.search(sentence)
-    if said is None:
+    if _RESPECTIVELY.search(sentence) is None:
         return {}
-    runs: list[list[tuple[int, int, str]]] = []
-    for found in sorted(mentions):
-        if runs and _LIST_JOINER.fullmatch(sentence[runs[-1][-1][1] : found[0]]):
-            runs[-1].append(found)
-        else:
-            runs.append([found])
-    for listed in runs:
+    for listed in _listed_runs(sentence, mentions):
         if len(listed) < 2 or len({name for _, _, name in listed}) < len(listed):
             continue
-        figures = [q for q in quantities if (q.start or 0) >= listed[-1][1]][: len(listed)]
-        if len(figures) < len(listed) or len({q.kind for q in figures}) > 1:
-            continue
-        if all(
-            _LIST_JOINER.fullmatch(sentence[a.end or 0 : b.start or 0])
-            for a, b in zip(figures, figures[1:], strict=False)
-        ):  # one figure each
+        figures = _one_figure_each(sentence, quantities, listed[-1][1], len(listed))
+        if figures is not None:
             return {
                 q.start or 0: (name, figures[0])
                 for q, (_, _, name) in zip(figures, listed, strict=True)
