@@ -59,7 +59,7 @@ from rag.pick.choose import (
     names_the_companies,
     specs_of,
 )
-from rag.pick.evidence import Evidence, facts_of, select_evidence
+from rag.pick.evidence import Evidence, facts_of, metric_of, select_evidence
 from rag.pick.series import listed_part_asked, of_series_asked, series_words, share_a_word
 from rag.plan.question import (
     ASKS_CHANGE,
@@ -400,7 +400,7 @@ def _compared(
             return None  # each figure of the period its own phrase names
     elif question.period is not None and not all(_of_span(op, question.period.span) for op in ops):
         return None  # a comparison over the period asked: "1-8月" is not January-September
-    metrics = [_metric_of(op.evidence, op.quantity) for op in ops]
+    metrics = [metric_of(op.evidence, op.quantity) for op in ops]
     if all(metrics) and not _same_metric(metrics[0] or "", metrics[1] or "", glossary):
         return None  # like with like: a NIM is not compared with a deal value
     less = bool(_LESS.search(word))
@@ -619,7 +619,7 @@ def _figure(
         # naming no metric (a volume beside it) is then no operand for it.
         asked = {a.lower() for group in question.metrics for a in group}
         named = [
-            replace(ev, quantities=tuple(q for q in ev.quantities if _metric_of(ev, q) in asked))
+            replace(ev, quantities=tuple(q for q in ev.quantities if metric_of(ev, q) in asked))
             for ev in of_period
         ]
         if asked and any(ev.quantities for ev in named):
@@ -687,10 +687,6 @@ def _of_change(fact: Fact, changes: bool | None) -> bool:
 
 
 _AMOUNT_KINDS = frozenset({"money", "count", "measure", "duration"})
-
-
-def _metric_of(ev: Evidence, q: Quantity) -> str | None:
-    return next((f.metric for f in facts_of(ev) if f.quantity == q), None)
 
 
 def _measures_asked(

@@ -23,13 +23,7 @@ from pydantic import BaseModel, ConfigDict
 
 from rag.facts import tables
 from rag.facts.lexicon import AGGREGATE, FINANCIAL_METRIC, ORG_ENDINGS
-from rag.facts.periods import (
-    Span,
-    carried_spans_in,
-    heading_spans,
-    period_before,
-    spans_in,
-)
+from rag.facts.periods import Span, carried_spans_in, heading_spans, period_before, spans_in
 from rag.glossary import Glossary, finance_terms, mentions, read_by_note
 from rag.numbers import RELATIVE_KINDS, Quantity, extract_quantities
 from rag.sentences import is_heading, is_question, sentence_spans
@@ -37,7 +31,7 @@ from rag.sentences import is_heading, is_question, sentence_spans
 Change = Literal["yoy", "qoq", "change"]
 
 # Bump when attribution changes: stored facts of another version are recomputed on read.
-FACTS_VERSION = "75"
+FACTS_VERSION = "76"
 
 
 class Fact(BaseModel):
@@ -424,8 +418,9 @@ def extract_facts(
         for q in sorted([*quantities, *measured], key=lambda q: q.start or 0):
             at = q.start or 0
             clause = max(s for s in clause_starts if s <= at)
+            owner, listed_first = owners.get(at, (None, None))
             entity = (
-                owners.get(at, (None, q))[0]
+                owner
                 or _owner_after(mentions, sentence, q.end or at)
                 or _listed_after(mentions, sentence, quantities, q, clause)
                 or _first_entity(mentions, clause, at, sentence)
@@ -492,7 +487,8 @@ def extract_facts(
                     or metric_before(unnamed, at, vocab, relative=q.kind in RELATIVE_KINDS),
                     period=period,
                     # "分别增长34.37%和20.26%": the list's change is each figure's
-                    change=change_of(sentence, q) or change_of(sentence, owners.get(at, (0, q))[1]),
+                    change=change_of(sentence, q)
+                    or (change_of(sentence, listed_first) if listed_first else None),
                 )
             )
         stated = [f for f in facts if f.sentence == offset]

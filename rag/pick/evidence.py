@@ -497,3 +497,8 @@ def facts_of(ev: Evidence) -> list[Fact]:
             fact = Fact(sentence=0, quantity=q, change=change_of(text, placed))
         out.append(fact.model_copy(update={"quantity": q}))
     return out
+
+
+def metric_of(ev: Evidence, q: Quantity) -> str | None:
+    """The metric word the evidence's fact for figure `q` is stated for, if any."""
+    return next((f.metric for f in facts_of(ev) if f.quantity == q), None)

@@ -8,7 +8,7 @@ import re
 
 from rag.facts.periods import spans_in
 from rag.numbers import Quantity
-from rag.pick.evidence import Evidence, facts_of
+from rag.pick.evidence import Evidence, metric_of
 from rag.plan.question import Question
 
 # Words that open a figure's clause without narrowing what it measures.
@@ -27,11 +27,11 @@ _NOT_A_PART = re.compile(
 
 def series_words(q: Quantity, ev: Evidence, question: Question) -> list[str] | None:
     """What a period figure's clause says it measures beyond the asked company and metric
-    (see `_series_in`). None for English, which states the measure after the figure as often."""
+    (see `series_in`). None for English, which states the measure after the figure as often."""
     subject = q.subject or ""
     if not subject or not re.search(r"[\u4e00-\u9fff]", subject):
         return None
-    fact_metric = next((f.metric for f in facts_of(ev) if f.quantity == q), None)
+    fact_metric = metric_of(ev, q)
     return series_in(own_clause(subject), question, frozenset({fact_metric} if fact_metric else ()))
 
 
@@ -110,6 +110,7 @@ def share_a_word(a: str, b: str) -> bool:
 # 121.41m TEU and overseas ports 29.17m TEU".
 _LISTED_PARTS = re.compile(r"\b(?:of which|including|among (?:them|which))\b", re.I)
 _PART_NAME_END = re.compile(r"[,;:()]|\band\b|\d", re.I)
+_NOT_PART_WORDS = frozenset("the and with from for was were its their".split())
 
 
 def listed_part_asked(q: Quantity, ev: Evidence, question: Question) -> bool:
@@ -129,6 +130,3 @@ def listed_part_asked(q: Quantity, ev: Evidence, question: Question) -> bool:
     words = [w for w in re.findall(r"[a-z]{3,}", name.lower()) if w not in _NOT_PART_WORDS]
     asked = set(re.findall(r"[a-z]+", question.text.lower()))
     return all(w in asked for w in words)
-
-
-_NOT_PART_WORDS = frozenset("the and with from for was were its their".split())
