@@ -24,10 +24,11 @@ from typing import Any
 
 # How the lexicon is derived from the names notes write: a keyword index built by other
 # derivation code is rebuilt (its lexicon would lack what this code adds).
-DERIVATION = "7"  # 2: short and romanised forms of Chinese names; 3: table captions kept;
+DERIVATION = "8"  # 2: short and romanised forms of Chinese names; 3: table captions kept;
 # 4: Latin names without their generic tail ("Unitree Robotics" -> Unitree); 5: companies the
 # dictionary defines (小米 Xiaomi); 6: "Medicines" is a generic tail, "现更名X" names X;
-# 7: a Latin name's parenthesised part is left off ("Orient Overseas (International)")
+# 7: a Latin name's parenthesised part is left off ("Orient Overseas (International)");
+# 8: companies named in a list beside known ones (listed_companies)
 
 _CJK = "\u4e00-\u9fff"
 # Listing codes with their exchange: A-shares, Hong Kong, Korea (KS/KQ), Tokyo (T), Taiwan
@@ -228,7 +229,65 @@ def names_in(text: str) -> tuple[list[list[str]], list[list[str]]]:
                 found[name] += 1
     entities += [[name] for name in found]
     entities += dictionary_companies(text)
+    entities += listed_companies(text, entities)
     return merge_groups(entities), merge_groups(terms)
+
+
+_CLAUSE = re.compile(r"[^，,。；;：:？?！!\n（）()“”\"]+")
+_LIST_TAIL = re.compile(r"分别|各自|等|均|都|两家|三家|几家")
+_LIST_ITEM = re.compile(rf"^[{_CJK}]{{2,6}}$")
+
+
+def listed_companies(text: str, entities: Sequence[Sequence[str]]) -> list[list[str]]:
+    """Companies a note names only in a list beside companies it is known to name ("份额流向
+    吉利、零跑和小米", "零跑、理想、小米分别怎么看"): an item of a list where two other items are
+    companies is one too, under the name the note writes with a company ending (理想汽车), if
+    any. A list of places or of terms the vocabulary knows names no company."""
+    from rag.glossary import finance_terms
+
+    vocabulary = {a for g in finance_terms() for a in g}
+    known = {a for g in entities for a in g} | {
+        s for g in entities for a in g for s in short_forms(a)
+    }
+    places = set(place_names())
+    lists: list[tuple[str, list[str], str]] = []  # (text before, whole items, text after)
+    for clause in _CLAUSE.findall(text):
+        parts = clause.split("、")
+        if len(parts) < 2:
+            continue
+        pieces = re.split(r"[和及与]", parts[-1], maxsplit=1)
+        middle = [*parts[1:-1], *pieces[:-1]]
+        last = pieces[-1]
+        tail = _LIST_TAIL.search(last)
+        if tail and tail.start() >= 2:  # "小米分别怎么看": the item ends where the list does
+            middle.append(last[: tail.start()])
+            last = ""
+        elif _LIST_ITEM.match(last) and (len(last) <= 4 or re.search(f"(?:{ORG_ENDINGS})$", last)):
+            middle.append(last)  # a short name, or one with a company ending, ends the clause
+            last = ""
+        lists.append((parts[0], middle, last))
+    found: list[list[str]] = []
+    for _ in range(3):  # a company found in one list makes another list's items known
+        added = False
+        for first, items, last in lists:
+            known_items = {i for i in items if i in known}
+            known_items |= {k for k in known if first.endswith(k) or (last and last.startswith(k))}
+            for item in items:
+                if (
+                    item in known
+                    or not _LIST_ITEM.match(item)
+                    or item in vocabulary
+                    or item in places
+                    or len(known_items - {item}) < 2
+                ):
+                    continue
+                full = re.search(rf"{re.escape(item)}(?:{ORG_ENDINGS})", text)
+                found.append([full.group(0)] if full else [item])
+                known |= {item, *found[-1]}
+                added = True
+        if not added:
+            break
+    return found
 
 
 def dictionary_companies(text: str) -> list[list[str]]:

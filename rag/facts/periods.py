@@ -258,6 +258,21 @@ def heading_spans(path: str | None) -> frozenset[Span]:
     return frozenset()
 
 
+_FIRST_MONTH = {"q1": 1, "q2": 4, "q3": 7, "q4": 10, "h2": 7}
+
+
+def implied_year(span: str, date: str | None) -> int | None:
+    """The year a note dated `date` means by a part of the year it names with no year
+    ("二季度交付…" in a 2025-11 note is 2025's): its own, unless that part starts more than
+    four months after the note's month (a January note's fourth quarter is last year's)."""
+    found = re.match(r"(20\d{2})-(\d{1,2})", str(date or ""))
+    if not found:
+        return None
+    year, month = int(found.group(1)), int(found.group(2))
+    first = int(span[1:]) if span.startswith("m") else _FIRST_MONTH.get(span, 1)
+    return year - 1 if first > month + 4 else year
+
+
 # Weeks and months named relative to the note (weekly price reports, monthly sales): "本周均价"
 # and "上周均价" are two columns of one row, "last week's price" asks the second.
 _RELATIVE_TIME = re.compile(

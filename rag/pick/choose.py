@@ -66,6 +66,11 @@ def about_entity(evidence: Evidence, question: Question) -> bool:
     if not question.entities:
         return True
     wanted = {alias.lower() for group in question.entities for alias in group}
+    if evidence.subjects and len(evidence.entities) - len(evidence.subjects) >= 2:
+        # Under a question or heading that lists several companies ("零跑、理想、小米分别怎么
+        # 看？"), a sentence about one of them is about that one only.
+        text = f"{evidence.lead} {evidence.text}".lower()
+        return any(s.lower() in wanted for s in evidence.subjects) or any(a in text for a in wanted)
     haystack = f"{evidence.section or ''} {evidence.text}".lower()
     if any(a in haystack for a in wanted) or any(e.lower() in wanted for e in evidence.entities):
         return True

@@ -21,6 +21,7 @@ from rag.facts.periods import (
     carried_spans_in,
     heading_spans,
     heading_years,
+    implied_year,
     period_years,
     spans_in,
 )
@@ -62,6 +63,8 @@ class Evidence:
     quantities: tuple[Quantity, ...]
     section: str | None = None
     entities: tuple[str, ...] = field(default_factory=tuple)  # first alias of each entity named
+    # of those, the ones the sentence names or carries from the one before (not its section's)
+    subjects: tuple[str, ...] = field(default_factory=tuple)
     spans: frozenset[str] = frozenset()  # periods it states, or inherits from the clause before
     header: str | None = None  # a table row's header row
     facts: tuple[Fact, ...] = ()  # its figures with entity, metric, period (rag/facts/extract.py)
@@ -307,9 +310,13 @@ def select_evidence(
             )
             if doc_year:
                 years |= {y for _, y in resolve_relative_years(sentence, doc_year)}
-            years = years or framed_years
             facts = tuple(facts_by_sentence.get(offset, ()))
             quantities = tuple(f.quantity for f in facts)
+            # the years its figures are of ("9月9.66GW，低于去年同期的20.89GW": this year's too)
+            years |= {q.year for q in quantities if q.year}
+            years = years or framed_years
+            if not years and spans:  # a part of the year named with none: the note's own
+                years = {y for s in spans if (y := implied_year(s, doc.metadata.get("date")))}
             named = glossary.entities_in(sentence)
             # "其中,800G规格占比超过100万条" continues the sentence before it ("Meta2025年…"):
             # a sentence that names no one keeps the subject of the last one that did.
@@ -382,6 +389,7 @@ def select_evidence(
                     quantities=quantities,
                     section=section or None,
                     entities=tuple(g[0] for g in named + inherited + section_named),
+                    subjects=tuple(g[0] for g in named + inherited),
                     spans=spans,
                     header=header if in_table else None,
                     facts=facts,
@@ -441,7 +449,7 @@ def segment_forms(
     # Only the company's own sentences tell whether it reports that part: another company's
     # "车辆毛利率" says nothing of how Xiaomi names its segments.
     asked = {g[0] for g in question.entities}
-    own = [e for e in evidence if e.quantities and asked & set(e.entities)]
+    own = [e for e in evidence if e.quantities and asked & set(e.subjects or e.entities)]
     named: list[set[str]] = []
     for word in question.segments:
         other = translations_in(word, texts) if word.isascii() else english_in([word], texts)

@@ -232,3 +232,23 @@ def test_a_name_after_a_figure_and_and_starts_after_the_and() -> None:
     assert ["Ridge Life", "山岭人寿", "5678.HK"] in entities
     entities, _ = names_in("Industrial and Commercial Bank of China (工商银行, 1398.HK) grew 1%.")
     assert entities[0][0] == "Industrial and Commercial Bank of China"
+
+
+@pytest.mark.unit
+def test_an_item_of_a_list_beside_two_known_companies_is_a_company_too():
+    from rag.facts.lexicon import listed_companies
+
+    known = [["远航汽车"], ["星河科技"]]
+    note = (
+        "份额主要流向远航、星河和青鸟。问：青鸟、蓝湖、远航分别怎么看？"
+        "答：蓝湖汽车10月交付3万辆。出口方面，远航、青鸟和星河仍是主力。"
+        "分省看，江苏、浙江和远航位居前列。"
+    )
+    found = listed_companies(note, known)
+    # 青鸟 is listed with two known companies; 蓝湖 then with 青鸟 and 远航, under the name
+    # the note writes with a company ending.
+    assert found == [["青鸟"], ["蓝湖汽车"]]
+    # a list with one known company names no other: places are not companies
+    assert listed_companies("分省看，江苏、浙江和远航位居前列。", known) == []
+    # the clause after the last item is no name ("星河仍是主力")
+    assert listed_companies("远航、青鸟和星河仍是主力。", [["远航汽车"], ["青鸟"]]) == []

@@ -192,3 +192,16 @@ def test_an_english_sentence_ends_after_an_acronym_but_not_after_an_initial() ->
         "Revenue rose 11.4%.",
     ]
     assert split("Shares of U.S. Steel rose 3%.") == ["Shares of U.S. Steel rose 3%."]
+
+
+@pytest.mark.unit
+def test_a_part_of_the_year_named_without_a_year_is_of_the_notes_year() -> None:
+    from rag.facts.periods import implied_year
+
+    assert implied_year("q2", "2025-11-05") == 2025
+    assert implied_year("q4", "2025-11-05") == 2025  # a forecast of this year's quarter
+    assert implied_year("q4", "2026-01-20") == 2025  # a January note's fourth quarter
+    assert implied_year("h2", "2026-02-10") == 2025
+    assert implied_year("q1", "2026-01-20") == 2026
+    assert implied_year("m10", "2025-11-05") == 2025
+    assert implied_year("q3", None) is None

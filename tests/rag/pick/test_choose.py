@@ -1000,3 +1000,24 @@ def test_a_group_of_companies_asked_takes_no_one_companys_figure():
     assert not Question.parse(
         "What was revenue in the first three quarters?", "en", glossary
     ).asks_aggregate
+
+
+@pytest.mark.unit
+def test_a_sentence_under_a_question_listing_several_companies_is_about_its_own_subject():
+    names = [["远航汽车", "远航", "Voyage Auto"], ["青鸟汽车", "青鸟", "Bluebird"]]
+    glossary = GLOSSARY.with_lexicon(names, [])
+    text = (
+        "问：远航、青鸟分别怎么看？\n\n答：远航汽车10月交付3万辆。二季度交付8万辆，车辆毛利率19.4%。"
+        "\n\n青鸟汽车10月交付4万辆。二季度交付6万辆，毛利率26.4%。"
+    )
+    metadata = {"source": "ev.md", "title": "新能源车纪要", "date": "2025-11-05", "start": 0}
+    doc = Document(
+        page_content=text, metadata={**metadata, "section": "问：远航、青鸟分别怎么看？"}
+    )
+    for asked, answer in [("Bluebird", "26.4%"), ("Voyage Auto", "19.4%")]:
+        # "vehicle margin": only 远航's sentence writes 车辆毛利率; it is still not 青鸟's
+        question = Question.parse(f"What was {asked}'s vehicle margin in Q2 2025?", "en", glossary)
+        evidence = select_evidence(question, [doc], glossary)
+        # the quarter with no year written is the 2025 note's own
+        assert coverage_gap(question, evidence) is None
+        assert best_quantity(question, evidence)[1].raw == answer
