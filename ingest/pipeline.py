@@ -58,7 +58,8 @@ log = logging.getLogger(__name__)
 # 15: single months ("10月", "October 2025") are periods of the facts read at ingest
 # 26: a Latin name right after a figure starts after "and" ("15% YoY and NetEase (网易)")
 # 27: companies a note names only in a list beside known ones ("吉利、零跑和小米")
-PIPELINE_VERSION = "27"
+# 28: a question naming no one goes on about the previous question's company (subjects)
+PIPELINE_VERSION = "28"
 UPLOADS = "uploads"
 # Files in a corpus folder that are configuration, not documents.
 NOT_DOCUMENTS = frozenset({"glossary.yaml", "README.md"})

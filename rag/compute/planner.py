@@ -1849,7 +1849,7 @@ def _work_back(question: Question, docs: list[Document], glossary: Glossary) -> 
         levels = replace(
             ev, quantities=tuple(q for q in ev.quantities if not states_change(ev.text, q))
         )
-        picked = best_quantity(sub, [levels])
+        picked = best_quantity(sub, [levels], any_year=True)
         if picked is None:
             continue
         level = picked[1]

@@ -22,6 +22,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from rag.sentences import QUESTION_TURN
+
 # How the lexicon is derived from the names notes write: a keyword index built by other
 # derivation code is rebuilt (its lexicon would lack what this code adds).
 DERIVATION = "8"  # 2: short and romanised forms of Chinese names; 3: table captions kept;
@@ -510,7 +512,10 @@ _OPENS_CLAUSE = re.compile(
 )
 
 
-_NO_ONE = "\x00"  # a heading naming several entities: its section is about none by default
+_NO_ONE = "\x00"
+_QUESTION_LINE = re.compile(
+    QUESTION_TURN.pattern + r".*$", re.IGNORECASE | re.MULTILINE
+)  # a heading naming several entities: its section is about none by default
 
 
 def subjects_before(
@@ -561,7 +566,7 @@ def subjects_before(
     )
     title_subject = named_in_title[0][1] if named_in_title else None
 
-    def subject(position: int) -> str | None:
+    def by_section(position: int) -> str | None:
         i = bisect_right(positions, position - 1)
         last = mentions[i - 1] if i else None
         h = bisect_right(heading_starts, position) - 1
@@ -574,5 +579,42 @@ def subjects_before(
         if first == _NO_ONE:
             return None
         return first or title_subject or (last[1] if last else None)
+
+    # An interviewer's question starts a turn about the one company it names; one naming no
+    # one ("问：三季报的情况呢？") goes on about the previous question's, not about whoever
+    # that answer named last ("…被吉利和零跑分流").
+    turns: list[tuple[int, int, str | None]] = []
+    for line in _QUESTION_LINE.finditer(text):
+        start, end = line.start(), line.end()
+        named = first_named(start, end)
+        since_heading = bisect_right(heading_starts, start) - 1
+        earlier = turns[-1] if turns else None
+        if (
+            earlier is not None
+            and since_heading >= 0
+            and earlier[0] < heading_starts[since_heading]
+        ):
+            earlier = None  # a heading between them starts anew
+        if named == _NO_ONE:
+            about = None
+        elif named is not None:
+            about = named
+        else:
+            about = (
+                (earlier[2] if earlier is not None else None) or title_subject or by_section(start)
+            )
+        turns.append((start, end, about))
+    turn_starts = [start for start, _, _ in turns]
+
+    def subject(position: int) -> str | None:
+        t = bisect_right(turn_starts, position) - 1
+        h = bisect_right(heading_starts, position) - 1
+        if t < 0 or (h >= 0 and heading_starts[h] > turns[t][0]):
+            return by_section(position)
+        _, end, about = turns[t]
+        i = bisect_right(positions, position - 1)
+        if i and mentions[i - 1][0] >= end:
+            return mentions[i - 1][1]  # named in this answer, before the position
+        return about
 
     return subject

@@ -271,10 +271,13 @@ _RATE_WORD = re.compile(
 )
 
 
-def best_quantity(question: Question, evidence: list[Evidence]) -> tuple[int, Quantity] | None:
+def best_quantity(
+    question: Question, evidence: list[Evidence], *, any_year: bool = False
+) -> tuple[int, Quantity] | None:
     """(evidence index, figure) that most likely answers a figure question: among the facts
     whose entity, metric, period and kind (level or change) agree with the question, the
-    one stated nearest the question's words."""
+    one stated nearest the question's words. `any_year`: a level of another year than the
+    question's is wanted (working back from a later year's level to the year asked)."""
     wants_money = re.search(
         r"美元|元|价值|规模|市场|value|US\$|\$|RMB|revenue|营收|price|cost|market|how big",
         question.text,
@@ -391,6 +394,15 @@ def best_quantity(question: Question, evidence: list[Evidence]) -> tuple[int, Qu
             fit = fact_fit(fact, question, ev.text)
             if fit is None:
                 continue  # another company's, metric's or period's figure, or a change for a level
+            if (
+                not operand
+                and not any_year
+                and q.year is None
+                and not ev.dated
+                and ev.years
+                and not ev.years & _asked_years(question, ev, offset)
+            ):
+                continue  # a sentence writing no year, under another year's heading or note
             if share_asked and (fact.change or _CHANGED_BEFORE.search(_before(ev.text, q))):
                 continue  # a growth rate for a share: "lifted profit 30%" is no 占比
             # A table cell is read with its row and column labels, a sentence's figure in it.
@@ -478,6 +490,16 @@ def _measures_metric_asked(fact: Fact, question: Question) -> bool:
     "新增光伏装机是多少"): the metric's own unit, asked or not."""
     asked = {a.lower() for group in question.metrics for a in group}
     return bool(fact.metric_names(question.text) & asked)
+
+
+def _asked_years(question: Question, evidence: Evidence, offset: int | None) -> set[int]:
+    """The years the question asks of this note: those it names, or the one it names
+    relative to the note's date ("去年" in a 2025 note is 2024); all when it names none."""
+    if question.years:
+        return set(question.years)
+    if offset is not None and evidence.date:
+        return {int(evidence.date[:4]) + offset}
+    return set(evidence.years)
 
 
 def fact_fit(fact: Fact, question: Question, sentence: str = "") -> float | None:

@@ -65,6 +65,8 @@ class Evidence:
     entities: tuple[str, ...] = field(default_factory=tuple)  # first alias of each entity named
     # of those, the ones the sentence names or carries from the one before (not its section's)
     subjects: tuple[str, ...] = field(default_factory=tuple)
+    # whether the sentence writes a year; else its years are its headings' or its note's
+    dated: bool = False
     spans: frozenset[str] = frozenset()  # periods it states, or inherits from the clause before
     header: str | None = None  # a table row's header row
     facts: tuple[Fact, ...] = ()  # its figures with entity, metric, period (rag/facts/extract.py)
@@ -314,6 +316,7 @@ def select_evidence(
             quantities = tuple(f.quantity for f in facts)
             # the years its figures are of ("9月9.66GW，低于去年同期的20.89GW": this year's too)
             years |= {q.year for q in quantities if q.year}
+            dated = bool(years)  # the sentence writes a year (its own or a comparison's)
             years = years or framed_years
             if not years and spans:  # a part of the year named with none: the note's own
                 years = {y for s in spans if (y := implied_year(s, doc.metadata.get("date")))}
@@ -390,6 +393,7 @@ def select_evidence(
                     section=section or None,
                     entities=tuple(g[0] for g in named + inherited + section_named),
                     subjects=tuple(g[0] for g in named + inherited),
+                    dated=dated,
                     spans=spans,
                     header=header if in_table else None,
                     facts=facts,

@@ -252,3 +252,21 @@ def test_an_item_of_a_list_beside_two_known_companies_is_a_company_too():
     assert listed_companies("分省看，江苏、浙江和远航位居前列。", known) == []
     # the clause after the last item is no name ("星河仍是主力")
     assert listed_companies("远航、青鸟和星河仍是主力。", [["远航汽车"], ["青鸟"]]) == []
+
+
+@pytest.mark.unit
+def test_a_question_naming_no_one_goes_on_about_the_previous_questions_company():
+    from rag.facts.lexicon import subjects_before
+
+    note = (
+        "问：远航汽车的产品结构有什么变化？\n\n答：纯电在变大，插混被星河和青鸟分流。\n\n"
+        "问：三季报的情况呢？\n\n答：三季度营收100亿元。\n\n"
+        "问：青鸟呢？\n\n答：青鸟10月交付3万辆。\n\n问：毛利率呢？\n\n答：毛利率20%。"
+    )
+    entities = [["远航汽车", "远航"], ["星河"], ["青鸟"]]
+    subject = subjects_before(note, entities, "远航汽车专家电话会纪要")
+    # not 青鸟, whom the answer before named last as an object
+    assert subject(note.index("问：三季报")) == "远航汽车"
+    assert subject(note.index("三季度营收")) == "远航汽车"
+    assert subject(note.index("问：青鸟呢")) == "青鸟"
+    assert subject(note.index("毛利率20%")) == "青鸟"

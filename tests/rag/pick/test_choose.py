@@ -1021,3 +1021,27 @@ def test_a_sentence_under_a_question_listing_several_companies_is_about_its_own_
         # the quarter with no year written is the 2025 note's own
         assert coverage_gap(question, evidence) is None
         assert best_quantity(question, evidence)[1].raw == answer
+
+
+@pytest.mark.unit
+def test_a_figure_of_a_sentence_writing_no_year_is_the_notes_years_not_another():
+    glossary = GLOSSARY.with_lexicon([["远航时代", "远航"]], [])
+    text = "三季度远航时代归母净利润185.49亿元、同比增长41.21%。作为参照，公司2024年全年归母净利润为507.45亿元。"
+    doc = Document(
+        page_content=text,
+        metadata={
+            "source": "v.md",
+            "title": "远航时代三季报点评",
+            "date": "2025-10-21",
+            "start": 0,
+        },
+    )
+    for asked, answer in [
+        ("远航时代三季度归母净利润是多少？", "185.49亿元"),
+        ("远航时代2025年三季度归母净利润是多少？", "185.49亿元"),
+        ("远航时代2024年三季度归母净利润是多少？", None),  # not stated: never 2025's
+        ("远航时代去年三季度归母净利润是多少？", None),  # 去年 of a 2025 note
+    ]:
+        question = Question.parse(asked, "zh", glossary)
+        best = best_quantity(question, select_evidence(question, [doc], glossary))
+        assert (best[1].raw if best else None) == answer, asked
