@@ -31,7 +31,7 @@ from rag.sentences import is_heading, is_question, sentence_spans
 Change = Literal["yoy", "qoq", "change"]
 
 # Bump when attribution changes: stored facts of another version are recomputed on read.
-FACTS_VERSION = "76"
+FACTS_VERSION = "82"
 
 
 class Fact(BaseModel):
@@ -182,6 +182,9 @@ def is_relative_metric(word: str) -> bool:
     return bool(_RELATIVE_METRIC.search(word.lower()))
 
 
+_APPOSITIVE = re.compile(r",\s+(?:a|an|the)\s+[^,;:.()]{1,60},", re.IGNORECASE)
+
+
 def metric_before(
     text: str, position: int, vocab: frozenset[str], *, relative: bool = True
 ) -> str | None:
@@ -189,7 +192,9 @@ def metric_before(
     for 9.28%); of two ending at the same place the longer ("扣非净利润" over "净利润"). With
     `relative=False` (an amount or a count) a proportion's word is passed over: "出货5168台、
     份额约39%，宇树以4200台、约32%的份额" — 4200台 is a shipment, not a share."""
-    head = text[:position].lower()
+    # An English appositive between subject and verb describes the subject, it measures
+    # nothing: "Contract liabilities, a lead indicator for games revenue, grew 25% to …".
+    head = _APPOSITIVE.sub(lambda m: " " * len(m.group()), text[:position].lower())
     best: tuple[int, int, str] | None = None
     for word in vocab:
         if not relative and is_relative_metric(word):
@@ -222,7 +227,12 @@ def metric_after(text: str, end: int, vocab: frozenset[str]) -> str | None:
     found = [
         word
         for word in vocab
-        if tail.startswith(word) and not tail[len(word) : len(word) + 1].isalpha()
+        if tail.startswith(word)
+        and not re.match(
+            # a plural too ("of buybacks"), but "of shares" is stock, not a proportion
+            r"[a-z]" if is_relative_metric(word) else r"[a-rt-z]|s[a-z]",
+            tail[len(word) : len(word) + 2],
+        )
     ]
     return max(found, key=len, default=None)
 
@@ -751,7 +761,10 @@ def _period_after(text: str, end: int) -> Span | None:
 
 # "RMB 262bn this year and RMB 295bn next year": a year named after a figure, no part of it.
 _WHOLE_YEAR_AFTER = re.compile(
-    r"\s*(?:for\s+|in\s+)?(?:this|next|last|the\s+full|the\s+whole)\s+year\b", re.I
+    # "HK$80bn of buybacks this year": what the amount is of may come between
+    r"\s*(?:of\s+[a-z][a-z -]{0,30}?\s+)?(?:for\s+|in\s+)?"
+    r"(?:this|next|last|the\s+full|the\s+whole)\s+year\b",
+    re.I,
 )
 # "今年归母净利润9.46亿元", "Last year the company earned RMB 49.00bn": a year named before a
 # figure in its clause, no part of it.

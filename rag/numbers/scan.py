@@ -577,6 +577,8 @@ def _different_kinds(a: _Atom, b: _Atom) -> bool:
     if a.marker and b.marker and a.marker != b.marker:
         return True
     if (a.marker == "percent") != (b.marker == "percent"):
+        if not (a.marker or a.currency or a.unit or b.currency or b.unit):
+            return False  # "5-10%", "0-2%": the percent sign sits on the far end only
         return bool(a.currency or b.currency or a.unit or b.unit or a.marker or b.marker)
     return bool(a.currency and b.currency and a.currency != b.currency)
 
@@ -619,6 +621,8 @@ def _build(text: str, atom: _Atom, masked: Sequence[tuple[int, int]]) -> tuple[Q
         # ...unless that would not be below the far end: "1至1万" is 1 to 10,000.
         if not atom.has_scale and second.has_scale and high * second.scale < second.low:
             low, high = low * second.scale, high * second.scale
+        if not atom.marker and re.search(r"bps?$", text[second.start : second.end], re.I):
+            low, high = low / 100, high / 100  # "5-10bp": both ends are basis points
         marker = marker or second.marker
         currency = currency or second.currency
         unit = unit or second.unit

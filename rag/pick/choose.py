@@ -427,7 +427,7 @@ def best_quantity(
                 + _term_proximity(text, placed, question)
                 + _spec_proximity(ev.text, q, question)
                 + segment_proximity(ev, q, segments + qualified)
-                + _modifier_fit(ev.text, fact, question)
+                + _modifier_fit(text, fact.model_copy(update={"quantity": placed}), question)
                 # a product's or channel's figure ("茅台酒收入") for a company's asked whole
                 - (0 if operand or of_series_asked(q, ev, question) else 2)
             )
@@ -437,6 +437,8 @@ def best_quantity(
             elif offset is not None and ev.date and q.year:
                 # "明年" asked of a note dated 2025: its 2026 figure, not its 2025 one beside it
                 score += 3 if q.year == int(ev.date[:4]) + offset else -3
+            if offset is not None and question.period is None and fact.period not in (None, "fy"):
+                score -= 2  # "this year": the year's figure rather than a quarter's in it
             if asked_when and when == asked_when:
                 score += 2
             if asked_point and point == asked_point:
@@ -612,6 +614,12 @@ def _clause_names_part(sentence: str, q: Quantity, parts: list[set[str]]) -> boo
     clause = clauses[-1]
     if len(clauses) > 1 and _CONTINUING.match(clause):
         clause = f"{clauses[-2]} {clause}"  # "…revenue rose 34%, accelerating from 26%"
+    elif (
+        len(clauses) > 1
+        and not clause.strip(" +-−")
+        and sentence[: q.start].rstrip(" +-−").endswith("(")
+    ):
+        clause = clauses[-2]  # "Cloud Music RMB 1.96bn (-1.8%)": the bracket's figure is its
     return all(any(mentions(clause, f) for f in forms) for forms in parts)
 
 

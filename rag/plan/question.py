@@ -245,7 +245,12 @@ class Question:
                 _ASKS_FIGURE.search(text)
                 or (_WHAT_IS.search(text) and (metrics or ASKS_CHANGE.search(text)))
             )
-            and not (_ASKS_WHICH.search(text) and not ASKS_AMOUNT.search(text))
+            # "How did its revenue change year on year?" asks the change of a metric it names
+            and not (
+                _ASKS_WHICH.search(text)
+                and not ASKS_AMOUNT.search(text)
+                and not (metrics and ASKS_CHANGE.search(text))
+            )
             # "…大幅下滑，主要原因是什么？" asks why, not how much
             and not (ASKS_WHY.search(text) and not ASKS_AMOUNT.search(text)),
             # An industry word inside a name is no topic: "COSCO Shipping Ports" asks of the company.
@@ -311,6 +316,7 @@ _NO_SEGMENT = frozenset(
 
 
 # The part a metric comes from, written after it: "revenue (came) from transaction services".
+_PART_END = re.compile(r"[?,.;]|\s(?:in|during|for|over|at|by|between|from|since)\s")
 _PART_AFTER = re.compile(
     r"[a-z -]*?\s+(?:came\s+|comes\s+|come\s+)?from\s+(?:the\s+|its\s+)?"
     r"([a-z][a-z &-]*?)\s*(?=[?.,;]|$|\s(?:in|during|for|of|at|by)\s)"
@@ -349,6 +355,13 @@ def segment_words(
         lowered = text.lower()
         words: list[str] = []
         for alias in names:
+            # a part named after the company, then the possessive: "NetEase Cloud Music's
+            # revenue growth" asks Cloud Music's, not NetEase's
+            for match in re.finditer(
+                rf"(?<![A-Za-z])(?i:{re.escape(alias)})((?:\s+[A-Z][A-Za-z&-]*){{1,3}})(?:'s|’s)\s",
+                text,
+            ):
+                words += re.findall(r"[a-z][a-z&-]*", match.group(1).lower())
             for match in re.finditer(rf"(?<![a-z]){re.escape(alias)}(?:'s|’s)\s+", lowered):
                 tail = lowered[match.end() : match.end() + 60]
                 ends = [
@@ -357,6 +370,15 @@ def segment_words(
                     if a.isascii() and (m := re.search(rf"\b{re.escape(a.lower())}\b", tail))
                 ]
                 if not ends:
+                    # the metric before the name: "the revenue growth of NetEase's games and
+                    # related value-added services in 3Q25" asks that part's
+                    if any(
+                        a.isascii()
+                        and re.search(rf"\b{re.escape(a.lower())}\b", lowered[: match.start()])
+                        for a in aliases
+                    ):
+                        part = _PART_END.split(tail, maxsplit=1)[0]
+                        words += re.findall(r"[a-z][a-z&-]*", part)
                     continue
                 words += re.findall(r"[a-z][a-z&-]*", tail[: min(ends)])
                 # or after it: "What share of A's revenue came from transaction services?"

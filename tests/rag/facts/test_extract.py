@@ -555,3 +555,17 @@ def test_names_listed_then_one_figure_each_own_their_figures_in_order():
     en = "Harbour Bank and River Bank grew net profit 5% and 7% respectively."
     facts = {f.quantity.raw: f for f in extract_facts(en, glossary, general_metric_vocab())}
     assert (facts["5%"].entity, facts["7%"].entity) == ("Harbour Bank", "River Bank")
+
+
+@pytest.mark.unit
+def test_an_english_appositive_measures_nothing_and_a_plural_after_of_names_the_metric():
+    facts = _facts(
+        "Contract liabilities, a lead indicator for games revenue, grew 25% YoY to RMB 19.5bn. "
+        "CPIC bought back HK$2.1bn of shares and is targeting more than HK$8bn of "
+        "buybacks this year.",
+        doc_year=2025,
+    )
+    assert facts["RMB 19.5bn"].metric == "contract liabilities"  # not the appositive's revenue
+    target = facts["more than HK$8bn"]
+    assert (target.metric, target.period) == ("buyback", "fy")  # "of buybacks this year"
+    assert facts["HK$2.1bn"].metric is None  # "of shares" is stock, no proportion

@@ -810,3 +810,18 @@ def test_english_dates_a_figure_with_the_year_written_after_it() -> None:
 def test_a_period_code_dates_the_figures_after_it() -> None:
     qs = extract_quantities("3Q25 revenue was RMB 192.87bn, and 1H24 profit RMB 9bn.")
     assert [q.year for q in qs] == [2025, 2024]
+
+
+@pytest.mark.unit
+def test_a_range_whose_far_end_carries_the_percent_or_basis_points():
+    from decimal import Decimal
+
+    for text, low, high, kind in [
+        ("revenue should grow 5-10% next year", "5", "10", "percent"),
+        ("预计增长0-2%", "0", "2", "percent"),
+        ("NIMs to decline by a further 5-10bp", "0.05", "0.1", "percentage_points"),
+    ]:
+        (q,) = extract_quantities(text)
+        assert (q.low, q.high, q.kind) == (Decimal(low), Decimal(high), kind), text
+    # a change and the level it reached are two figures, not a range
+    assert len(extract_quantities("rose 60.5% to RMB167.80bn")) == 2

@@ -1045,3 +1045,21 @@ def test_a_figure_of_a_sentence_writing_no_year_is_the_notes_years_not_another()
         question = Question.parse(asked, "zh", glossary)
         best = best_quantity(question, select_evidence(question, [doc], glossary))
         assert (best[1].raw if best else None) == answer, asked
+
+
+@pytest.mark.unit
+def test_a_bracketed_change_after_a_parts_amount_is_that_parts():
+    glossary = GLOSSARY.with_lexicon([["Harbour Tech", "港湾科技"]], [])
+    text = (
+        "Harbour Tech net revenues were RMB 28.36bn (+8.2% YoY): games RMB 23.33bn (+11.8%) and "
+        "Harbour Tech Cloud Music RMB 1.96bn (-1.8%)."
+    )
+    doc = Document(
+        page_content=text,
+        metadata={"source": "h.md", "title": "Harbour Tech 3Q25", "date": "2025-11-20", "start": 0},
+    )
+    question = Question.parse(
+        "How did Harbour Tech Cloud Music's revenue change year on year in 3Q25?", "en", glossary
+    )
+    best = best_quantity(question, select_evidence(question, [doc], glossary))
+    assert best is not None and best[1].raw == "-1.8%"  # not the company's +8.2%

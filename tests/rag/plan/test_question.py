@@ -402,3 +402,29 @@ def test_a_share_asked_by_name_is_a_proportion_not_a_shares_price_or_count():
         assert Question.parse(text, "en", glossary).asks_relative, text
     for text in ("What was its earnings per share?", "What was its share price in 3Q25?"):
         assert not Question.parse(text, "en", glossary).asks_relative, text
+
+
+@pytest.mark.unit
+def test_a_part_named_after_the_company_or_after_its_possessive_is_a_segment():
+    cases = {
+        "What was Harbour Tech Cloud Music's revenue growth in 3Q25?": ("cloud", "music"),
+        "What was the revenue growth of Harbour Tech's games and related services in 3Q25?": (
+            "games",
+            "related",
+            "services",
+        ),
+    }
+    glossary = GLOSSARY.with_lexicon([["Harbour Tech", "港湾科技"]], [])
+    for text, segments in cases.items():
+        assert Question.parse(text, "en", glossary).segments == segments, text
+
+
+@pytest.mark.unit
+def test_how_a_named_metric_changed_asks_a_figure():
+    glossary = GLOSSARY.with_lexicon([["Harbour Tech", "港湾科技"]], [])
+    assert Question.parse(
+        "How did Harbour Tech's revenue change year on year?", "en", glossary
+    ).asks_figure
+    assert not Question.parse(
+        "How did Harbour Tech respond to the price war?", "en", glossary
+    ).asks_figure
