@@ -690,6 +690,15 @@ def _build(text: str, atom: _Atom, masked: Sequence[tuple[int, int]]) -> tuple[Q
 # Public extraction API
 
 
+# A year English names as a comparison's base ("from full-year 2024", "than in 2024"), and a
+# new clause after it: the year of that base, not of the figures of the clause that follows.
+_BASE_YEAR_BEFORE = re.compile(
+    r"\b(?:from|than|versus|vs\.?|against|below|above)\s+(?:(?:the|in|end-?|full-year|fy)\s*)*$",
+    re.IGNORECASE,
+)
+_CLAUSE_AFTER = re.compile(r"\band\b|[,;]")
+
+
 def _attach_context(
     text: str, qs: list[Quantity], years: list[tuple[int, int, int]], doc_year: int | None = None
 ) -> list[Quantity]:
@@ -704,6 +713,10 @@ def _attach_context(
         cut: list[tuple[int, int]] = []
         for ys, ye, y in years:
             if sent <= ys and ye <= q.start:
+                if _BASE_YEAR_BEFORE.search(text[max(sent, ys - 24) : ys]) and _CLAUSE_AFTER.search(
+                    text[ye : q.start]
+                ):
+                    continue  # "down 12bp from full-year 2024 and down 13bp YoY": a base's year
                 year = y
                 cut.append((ys, ye + (1 if text[ye : ye + 1] == "年" else 0)))
         sentence_end = min((e for e in ends if e > q.end), default=len(text))

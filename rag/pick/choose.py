@@ -8,7 +8,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 
-from rag.facts.extract import SEQUENTIAL, Fact
+from rag.facts.extract import SEQUENTIAL, Fact, is_relative_metric
 from rag.facts.lexicon import FINANCIAL_METRIC
 from rag.facts.periods import (
     period_before,
@@ -563,6 +563,8 @@ def fact_fit(fact: Fact, question: Question, sentence: str = "") -> float | None
     if fact.change is None:
         if asks and fact.quantity.kind in ("money", "count", "measure", "duration"):
             return None  # an amount (9.66GW) is no change
+        if asks and fact.quantity.kind == "percent" and _asks_a_rate(question):
+            return None  # a margin's level (NIM 1.30%) is no change of it: that is in points
     else:
         if not asks:
             return None
@@ -572,6 +574,14 @@ def fact_fit(fact: Fact, question: Question, sentence: str = "") -> float | None
             return None
         score += 2
     return score
+
+
+def _asks_a_rate(question: Question) -> bool:
+    """Whether every metric the question names is a rate or ratio (a margin, NIM, NPL
+    ratio), whose change is written in points."""
+    return bool(question.metrics) and all(
+        any(is_relative_metric(a) for a in group) for group in question.metrics
+    )
 
 
 # Words before an English metric that narrow nothing: "the NPL ratio", "its net profit",

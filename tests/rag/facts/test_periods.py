@@ -205,3 +205,10 @@ def test_a_part_of_the_year_named_without_a_year_is_of_the_notes_year() -> None:
     assert implied_year("q1", "2026-01-20") == 2026
     assert implied_year("m10", "2025-11-05") == 2025
     assert implied_year("q3", None) is None
+
+
+@pytest.mark.unit
+def test_a_comparisons_base_period_does_not_date_the_clause_after_it() -> None:
+    text = "The NIM was 1.30%, down 12bp from full-year 2024 and down 13bp YoY."
+    assert period_before(text, text.index("13bp")) is None
+    assert period_before("full-year revenue rose 5%", 20) == "fy"

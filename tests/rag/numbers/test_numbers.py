@@ -825,3 +825,14 @@ def test_a_range_whose_far_end_carries_the_percent_or_basis_points():
         assert (q.low, q.high, q.kind) == (Decimal(low), Decimal(high), kind), text
     # a change and the level it reached are two figures, not a range
     assert len(extract_quantities("rose 60.5% to RMB167.80bn")) == 2
+
+
+@pytest.mark.unit
+def test_a_comparisons_base_year_does_not_date_the_clause_after_it():
+    text = "The NIM was 1.30%, down 12bp from full-year 2024 and down 13bp YoY."
+    years = {q.raw: q.year for q in extract_quantities(text, 2025)}
+    assert years["13bp"] is None  # not 2024: that is the base of the 12bp
+    assert {q.raw: q.year for q in extract_quantities("RMB 5bn in 2024 and RMB 6bn in 2025.")} == {
+        "RMB 5bn": 2024,
+        "RMB 6bn": 2025,
+    }

@@ -1063,3 +1063,18 @@ def test_a_bracketed_change_after_a_parts_amount_is_that_parts():
     )
     best = best_quantity(question, select_evidence(question, [doc], glossary))
     assert best is not None and best[1].raw == "-1.8%"  # not the company's +8.2%
+
+
+@pytest.mark.unit
+def test_a_rates_level_is_no_answer_to_how_much_it_changed():
+    glossary = GLOSSARY.with_lexicon([["Harbour Bank", "港湾银行"]], [])
+    doc = Document(
+        page_content="| Bank | NIM |\n|---|---|\n| Harbour Bank | 1.30% |\n\n"
+        "Harbour Bank's NIM was 1.30%, down 12bp from full-year 2024 and down 13bp YoY.",
+        metadata={"source": "b.md", "title": "Banks H1 2025", "date": "2025-09-05", "start": 0},
+    )
+    question = Question.parse(
+        "How much did Harbour Bank's NIM fall year on year in H1 2025?", "en", glossary
+    )
+    best = best_quantity(question, select_evidence(question, [doc], glossary))
+    assert best is not None and best[1].raw == "13bp"
