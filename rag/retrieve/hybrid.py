@@ -17,9 +17,12 @@ from rag.glossary import Glossary, mentions
 from rag.language import detect_language
 from rag.retrieve.keyword import KeywordIndex, add_words, tokenize
 from rag.retrieve.store import collection_version
+from rag.sentences import HEADING_JOIN
 from rag.types import Filters
 
 RRF_K = 60
+# How many chunks after a retrieved one under a heading naming the company asked are read too.
+SECTION_FOLLOW = 2
 # Weights of the dense and keyword legs per question language. Measured on the 135 eval cases
 # (2026-11-22): English keyword weight 1.0 or 0.7 scored the same (80.0%), 0.4 lost a point,
 # Chinese 0.7 lost two; so equal weights, kept per language for corpora where it matters.
@@ -213,6 +216,18 @@ class HybridRetriever(BaseRetriever):
                 fused.setdefault(chunk_id, 0.0)
                 top.append(chunk_id)
             by_id.update(self._stored([i for i in top if i not in by_id]))
+        if named:
+            # A company's section split across chunks: the chunk after one retrieved under
+            # a heading naming the company asked goes on about it ("## Bank of Ningbo" then
+            # "…The NIM was 1.76%"), so it is read too, after the others.
+            for chunk_id in list(top[:k]):
+                current: Document | None = by_id.get(chunk_id)
+                for _ in range(SECTION_FOLLOW):
+                    current = self._next_in_section(current, named, where) if current else None
+                    if current is not None and str(current.id) not in top:
+                        fused.setdefault(str(current.id), 0.0)
+                        top.append(str(current.id))
+                        by_id[str(current.id)] = current
         dense_rank = {str(doc.id): r for r, (doc, _) in enumerate(dense)}
         dense_sim = {str(doc.id): 1.0 - float(dist) for doc, dist in dense}
         keyword_rank = {chunk_id: r for r, (chunk_id, _) in enumerate(keyword)}
@@ -234,6 +249,33 @@ class HybridRetriever(BaseRetriever):
             }
             results.append(Document(id=chunk_id, page_content=doc.page_content, metadata=meta))
         return results
+
+    def _next_in_section(
+        self, doc: Document, named: list[list[str]], where: dict[str, Any] | None
+    ) -> Document | None:
+        """The chunk after `doc` in its note, when both sit under the same heading and that
+        heading names one of the companies asked."""
+        heading = str(doc.metadata.get("heading") or "")
+        last = heading.split(HEADING_JOIN)[-1]
+        position = doc.metadata.get("position")
+        if not isinstance(position, int) or not any(
+            mentions(last, alias) for group in named for alias in group
+        ):
+            return None
+        scope: dict[str, Any] = {
+            "$and": [{"source": doc.metadata.get("source")}, {"position": position + 1}]
+        }
+        collection = self.vector_store._collection  # type: ignore[attr-defined]
+        got = collection.get(
+            where={"$and": [where, scope]} if where else scope,
+            include=["documents", "metadatas"],
+        )
+        for chunk_id, text, meta in zip(
+            got["ids"], got["documents"], got["metadatas"], strict=True
+        ):
+            if str((meta or {}).get("heading") or "") == heading:
+                return Document(id=chunk_id, page_content=text, metadata=dict(meta or {}))
+        return None
 
     def _covering(
         self,

@@ -132,3 +132,20 @@ def test_a_chunk_deleted_from_the_store_before_the_keyword_index_catches_up_is_n
     collection.delete(ids=steel)  # the store forgets the note; the keyword index not yet
     docs = retriever.invoke("宝钢股份上半年营收是多少？", k=5)
     assert all(d.metadata["source"] != "steel.md" for d in docs)
+
+
+@pytest.mark.integration
+def test_the_chunks_after_one_under_the_asked_companys_heading_are_read_too(tmp_path):
+    """Real Chroma and BM25: a company's section split across chunks; the figure sits in a
+    later chunk that never repeats the name."""
+    filler = " ".join(f"Branch network item {i} was reviewed in the period." for i in range(6))
+    bank = (
+        "# Banks wrap\n\nMargins kept compressing across the sector in the half, while fee "
+        "income stabilised and credit costs fell; asset quality was broadly stable.\n\n"
+        "## Harbour Bank\n\nHarbour Bank (港湾银行, 600999.SH) grew operating "
+        f"income 7.9% to RMB 37.2bn. {filler}\n\nThe NIM was 1.76%, 10bp below full-year 2024.\n\n"
+        "## Other Bank\n\nOther Bank (他行, 600998.SH) reported a NIM of 1.75%."
+    )
+    retriever, _ = _two_notes(tmp_path, bank, "# 汽车中报\n\n上半年营收增长23%。")
+    docs = retriever.invoke("What was Harbour Bank's NIM?", k=1)
+    assert any("1.76%" in d.page_content for d in docs), [d.page_content[:60] for d in docs]
