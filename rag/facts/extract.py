@@ -193,7 +193,7 @@ def metric_before(
     `relative=False` (an amount or a count) a proportion's word is passed over: "出货5168台、
     份额约39%，宇树以4200台、约32%的份额" — 4200台 is a shipment, not a share."""
     # An English appositive between subject and verb describes the subject, it measures
-    # nothing: "Contract liabilities, a lead indicator for games revenue, grew 25% to …".
+    # nothing: "Contract liabilities, a lead indicator for revenue, grew 25% to …".
     head = _APPOSITIVE.sub(lambda m: " " * len(m.group()), text[:position].lower())
     best: tuple[int, int, str] | None = None
     for word in vocab:
@@ -761,7 +761,7 @@ def _period_after(text: str, end: int) -> Span | None:
 
 # "RMB 262bn this year and RMB 295bn next year": a year named after a figure, no part of it.
 _WHOLE_YEAR_AFTER = re.compile(
-    # "HK$80bn of buybacks this year": what the amount is of may come between
+    # "HK$8bn of buybacks this year": what the amount is of may come between
     r"\s*(?:of\s+[a-z][a-z -]{0,30}?\s+)?(?:for\s+|in\s+)?"
     r"(?:this|next|last|the\s+full|the\s+whole)\s+year\b",
     re.I,

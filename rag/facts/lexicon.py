@@ -235,15 +235,15 @@ def names_in(text: str) -> tuple[list[list[str]], list[list[str]]]:
     return merge_groups(entities), merge_groups(terms)
 
 
-_CLAUSE = re.compile(r"[^，,。；;：:？?！!\n（）()“”\"]+")
+_LIST_CLAUSE = re.compile(r"[^，,。；;：:？?！!\n（）()“”\"]+")
 _LIST_TAIL = re.compile(r"分别|各自|等|均|都|两家|三家|几家")
 _LIST_ITEM = re.compile(rf"^[{_CJK}]{{2,6}}$")
 
 
 def listed_companies(text: str, entities: Sequence[Sequence[str]]) -> list[list[str]]:
     """Companies a note names only in a list beside companies it is known to name ("份额流向
-    吉利、零跑和小米", "零跑、理想、小米分别怎么看"): an item of a list where two other items are
-    companies is one too, under the name the note writes with a company ending (理想汽车), if
+    星河、远航和青鸟", "远航、蓝湖、青鸟分别怎么看"): an item of a list where two other items are
+    companies is one too, under the name the note writes with a company ending (蓝湖汽车), if
     any. A list of places or of terms the vocabulary knows names no company."""
     from rag.glossary import finance_terms
 
@@ -253,7 +253,7 @@ def listed_companies(text: str, entities: Sequence[Sequence[str]]) -> list[list[
     }
     places = set(place_names())
     lists: list[tuple[str, list[str], str]] = []  # (text before, whole items, text after)
-    for clause in _CLAUSE.findall(text):
+    for clause in _LIST_CLAUSE.findall(text):
         parts = clause.split("、")
         if len(parts) < 2:
             continue
@@ -261,7 +261,7 @@ def listed_companies(text: str, entities: Sequence[Sequence[str]]) -> list[list[
         middle = [*parts[1:-1], *pieces[:-1]]
         last = pieces[-1]
         tail = _LIST_TAIL.search(last)
-        if tail and tail.start() >= 2:  # "小米分别怎么看": the item ends where the list does
+        if tail and tail.start() >= 2:  # "青鸟分别怎么看": the item ends where the list does
             middle.append(last[: tail.start()])
             last = ""
         elif _LIST_ITEM.match(last) and (len(last) <= 4 or re.search(f"(?:{ORG_ENDINGS})$", last)):
@@ -512,10 +512,9 @@ _OPENS_CLAUSE = re.compile(
 )
 
 
-_NO_ONE = "\x00"
-_QUESTION_LINE = re.compile(
-    QUESTION_TURN.pattern + r".*$", re.IGNORECASE | re.MULTILINE
-)  # a heading naming several entities: its section is about none by default
+_NO_ONE = "\x00"  # a heading naming several entities: its section is about none by default
+# An interviewer's question, the whole line ("问：三季报的情况呢？", "Q: And CMB?").
+_QUESTION_LINE = re.compile(QUESTION_TURN.pattern + r".*$", re.IGNORECASE | re.MULTILINE)
 
 
 def subjects_before(
@@ -582,7 +581,7 @@ def subjects_before(
 
     # An interviewer's question starts a turn about the one company it names; one naming no
     # one ("问：三季报的情况呢？") goes on about the previous question's, not about whoever
-    # that answer named last ("…被吉利和零跑分流").
+    # that answer named last ("…被甲和乙分流").
     turns: list[tuple[int, int, str | None]] = []
     for line in _QUESTION_LINE.finditer(text):
         start, end = line.start(), line.end()

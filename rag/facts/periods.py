@@ -216,7 +216,7 @@ def period_before(text: str, position: int) -> Span | None:
         if _BASE_BEFORE.search(text[max(0, start - 16) : start]) and _CLAUSE_AFTER.search(
             text[end:position]
         ):
-            continue  # "down 12bp from full-year 2024 and down 13bp YoY": the base's period
+            continue  # "down 10bp from full-year 2024 and 12bp YoY": the base's period
         best = span
     return best
 

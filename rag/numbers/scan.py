@@ -716,7 +716,7 @@ def _attach_context(
                 if _BASE_YEAR_BEFORE.search(text[max(sent, ys - 24) : ys]) and _CLAUSE_AFTER.search(
                     text[ye : q.start]
                 ):
-                    continue  # "down 12bp from full-year 2024 and down 13bp YoY": a base's year
+                    continue  # "down 10bp from full-year 2024 and 12bp YoY": a base's year
                 year = y
                 cut.append((ys, ye + (1 if text[ye : ye + 1] == "年" else 0)))
         sentence_end = min((e for e in ends if e > q.end), default=len(text))

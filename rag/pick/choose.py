@@ -67,8 +67,8 @@ def about_entity(evidence: Evidence, question: Question) -> bool:
         return True
     wanted = {alias.lower() for group in question.entities for alias in group}
     if evidence.subjects and len(evidence.entities) - len(evidence.subjects) >= 2:
-        # Under a question or heading that lists several companies ("零跑、理想、小米分别怎么
-        # 看？"), a sentence about one of them is about that one only.
+        # Under a question or heading that lists several companies ("甲、乙、丙分别怎么看？"), a
+        # sentence about one of them is about that one only.
         text = f"{evidence.lead} {evidence.text}".lower()
         return any(s.lower() in wanted for s in evidence.subjects) or any(a in text for a in wanted)
     haystack = f"{evidence.section or ''} {evidence.text}".lower()
@@ -629,7 +629,7 @@ def _clause_names_part(sentence: str, q: Quantity, parts: list[set[str]]) -> boo
         and not clause.strip(" +-−")
         and sentence[: q.start].rstrip(" +-−").endswith("(")
     ):
-        clause = clauses[-2]  # "Cloud Music RMB 1.96bn (-1.8%)": the bracket's figure is its
+        clause = clauses[-2]  # "Music unit RMB 1.9bn (-1.8%)": the bracket's figure is its
     return all(any(mentions(clause, f) for f in forms) for forms in parts)
 
 

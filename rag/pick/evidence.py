@@ -314,7 +314,7 @@ def select_evidence(
                 years |= {y for _, y in resolve_relative_years(sentence, doc_year)}
             facts = tuple(facts_by_sentence.get(offset, ()))
             quantities = tuple(f.quantity for f in facts)
-            # the years its figures are of ("9月9.66GW，低于去年同期的20.89GW": this year's too)
+            # the years its figures are of ("9月9.7GW，低于去年同期的20.9GW": this year's too)
             years |= {q.year for q in quantities if q.year}
             dated = bool(years)  # the sentence writes a year (its own or a comparison's)
             years = years or framed_years

@@ -355,8 +355,8 @@ def segment_words(
         lowered = text.lower()
         words: list[str] = []
         for alias in names:
-            # a part named after the company, then the possessive: "NetEase Cloud Music's
-            # revenue growth" asks Cloud Music's, not NetEase's
+            # a part named after the company, then the possessive: "Acme Cloud Music's
+            # revenue growth" asks Cloud Music's, not Acme's
             for match in re.finditer(
                 rf"(?<![A-Za-z])(?i:{re.escape(alias)})((?:\s+[A-Z][A-Za-z&-]*){{1,3}})(?:'s|’s)\s",
                 text,
@@ -370,8 +370,8 @@ def segment_words(
                     if a.isascii() and (m := re.search(rf"\b{re.escape(a.lower())}\b", tail))
                 ]
                 if not ends:
-                    # the metric before the name: "the revenue growth of NetEase's games and
-                    # related value-added services in 3Q25" asks that part's
+                    # the metric before the name: "the revenue growth of Acme's games and
+                    # related services in 3Q25" asks that part's
                     if any(
                         a.isascii()
                         and re.search(rf"\b{re.escape(a.lower())}\b", lowered[: match.start()])

@@ -218,8 +218,8 @@ class HybridRetriever(BaseRetriever):
             by_id.update(self._stored([i for i in top if i not in by_id]))
         if named:
             # A company's section split across chunks: the chunk after one retrieved under
-            # a heading naming the company asked goes on about it ("## Bank of Ningbo" then
-            # "…The NIM was 1.76%"), so it is read too, after the others.
+            # a heading naming the company asked goes on about it ("## Harbour Bank" then
+            # "…The NIM was 1.7%"), so it is read too, after the others.
             for chunk_id in list(top[:k]):
                 current: Document | None = by_id.get(chunk_id)
                 for _ in range(SECTION_FOLLOW):
