@@ -288,7 +288,7 @@ def best_quantity(
         question.text,
         re.I,
     )
-    best: tuple[float, int, Quantity] | None = None
+    best: tuple[tuple[bool, float], int, Quantity] | None = None
     noun = question.asked_noun
     topics = named_topics(question, evidence)
     specs = named_specs(question, evidence)
@@ -427,7 +427,11 @@ def best_quantity(
                 + _term_proximity(text, placed, question)
                 + _spec_proximity(ev.text, q, question)
                 + segment_proximity(ev, q, segments + qualified)
-                + _modifier_fit(text, fact.model_copy(update={"quantity": placed}), question)
+                + (
+                    modifier := _modifier_fit(
+                        text, fact.model_copy(update={"quantity": placed}), question
+                    )
+                )
                 # a product's or channel's figure ("茅台酒收入") for a company's asked whole
                 - (0 if operand or of_series_asked(q, ev, question) else 2)
             )
@@ -449,8 +453,11 @@ def best_quantity(
                 score += 2 if q.kind == "money" else 0
             else:
                 score += 1 if q.kind == "count" else 0
-            if best is None or score > best[0]:
-                best = (score, i, q)
+            # a variant the question does not name ("retail NPL ratio" for "NPL ratio") answers
+            # only when no figure of the measure itself does
+            key = (modifier >= 0, score)
+            if best is None or key > best[0]:
+                best = (key, i, q)
     return (best[1], best[2]) if best else None
 
 

@@ -1078,3 +1078,25 @@ def test_a_rates_level_is_no_answer_to_how_much_it_changed():
     )
     best = best_quantity(question, select_evidence(question, [doc], glossary))
     assert best is not None and best[1].raw == "13bp"
+
+
+@pytest.mark.unit
+def test_a_variant_the_question_does_not_name_answers_only_when_nothing_else_does():
+    glossary = GLOSSARY.with_lexicon([["Harbour Bank", "港湾银行"]], [])
+    variant = "Key risks: retail credit (Harbour Bank's retail NPL ratio rose 7bp to 1.03%)."
+    plain = "Asset quality remained the best: the NPL ratio was 0.93%, 2bp lower."
+    doc = Document(
+        page_content=f"## Harbour Bank\n\n{plain}\n\n## Outlook\n\n{variant}",
+        metadata={
+            "source": "b.md",
+            "title": "Harbour Bank H1 2025",
+            "date": "2025-09-05",
+            "start": 0,
+        },
+    )
+    asked = Question.parse("What was Harbour Bank's NPL ratio?", "en", glossary)
+    best = best_quantity(asked, select_evidence(asked, [doc], glossary))
+    assert best is not None and best[1].raw == "0.93%"
+    retail = Question.parse("What was Harbour Bank's retail NPL ratio?", "en", glossary)
+    best = best_quantity(retail, select_evidence(retail, [doc], glossary))
+    assert best is not None and best[1].raw == "1.03%"
