@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from rag.numbers.lexicon import RE_BASE_BEFORE, RE_NEW_CLAUSE
 from rag.sentences import HEADING_JOIN
 
 Span = Literal[
@@ -213,20 +214,12 @@ def period_before(text: str, position: int) -> Span | None:
     figure at `position` is stated for ("前三季度营收…，其中第三季度单季营收1041.86亿元")."""
     best: Span | None = None
     for start, end, span in spans_in(text[:position]):
-        if _BASE_BEFORE.search(text[max(0, start - 16) : start]) and _CLAUSE_AFTER.search(
+        if RE_BASE_BEFORE.search(text[max(0, start - 16) : start]) and RE_NEW_CLAUSE.search(
             text[end:position]
         ):
             continue  # "down 10bp from full-year 2024 and 12bp YoY": the base's period
         best = span
     return best
-
-
-# A period English names as a comparison's base ("from full-year 2024"), and a new clause
-# after it: the base's period, not that of the figures of the clause that follows.
-_BASE_BEFORE = re.compile(
-    r"\b(?:from|than|versus|vs\.?|against|below|above)\s+(?:(?:the|in)\s+)*$", re.IGNORECASE
-)
-_CLAUSE_AFTER = re.compile(r"\band\b|[,;]")
 
 
 def period_years(text: str) -> set[int]:

@@ -324,6 +324,15 @@ RE_PER_UNIT = re.compile(
 )
 RE_PERCENT = re.compile(r"\s?(?:%|％|percent\b|per cent\b|pct\b)", re.I)
 RE_PCT = re.compile(r"\s?pcts?\b", re.I)
+# A comparison's base English names before a year or period ("from full-year 2024", "below the
+# end-2024 level", "than in 2024"), and a new clause after it: what the base names dates the
+# base only, not the figures of the clause that follows ("down 10bp from full-year 2024 and
+# 12bp YoY").
+RE_BASE_BEFORE = re.compile(
+    r"\b(?:from|than|versus|vs\.?|against|below|above)\s+(?:(?:the|in|end-?|full-year|fy)\s*)*$",
+    re.IGNORECASE,
+)
+RE_NEW_CLAUSE = re.compile(r"\band\b|[,;]")
 RE_POINTS = re.compile(r"个百分点|百分点|\s?(?:percentage points?\b|pp\b|ppts?\b|bps?\b)", re.I)
 RE_MULTIPLE = re.compile(r"倍|\s?(?:x|×)(?![A-Za-z])|\s(?:times)\b")
 RE_CONNECTOR = re.compile(r"\s*(?:至|到|~|～|-|–|—|－)\s*|\s+to\s+|\s*(?:and)\s+")

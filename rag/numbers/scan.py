@@ -36,6 +36,7 @@ from rag.numbers.lexicon import (
     QUALIFIER_FILLERS,
     RE_ARABIC,
     RE_BARE_YEAR_RANGE,
+    RE_BASE_BEFORE,
     RE_CITATION_MARK,
     RE_CJK,
     RE_CN_MULT,
@@ -47,6 +48,7 @@ from rag.numbers.lexicon import (
     RE_LATIN_TOKEN,
     RE_MONTH_DAY,
     RE_MULTIPLE,
+    RE_NEW_CLAUSE,
     RE_ORDINAL,
     RE_PCT,
     RE_PER_UNIT,
@@ -690,15 +692,6 @@ def _build(text: str, atom: _Atom, masked: Sequence[tuple[int, int]]) -> tuple[Q
 # Public extraction API
 
 
-# A year English names as a comparison's base ("from full-year 2024", "than in 2024"), and a
-# new clause after it: the year of that base, not of the figures of the clause that follows.
-_BASE_YEAR_BEFORE = re.compile(
-    r"\b(?:from|than|versus|vs\.?|against|below|above)\s+(?:(?:the|in|end-?|full-year|fy)\s*)*$",
-    re.IGNORECASE,
-)
-_CLAUSE_AFTER = re.compile(r"\band\b|[,;]")
-
-
 def _attach_context(
     text: str, qs: list[Quantity], years: list[tuple[int, int, int]], doc_year: int | None = None
 ) -> list[Quantity]:
@@ -713,7 +706,7 @@ def _attach_context(
         cut: list[tuple[int, int]] = []
         for ys, ye, y in years:
             if sent <= ys and ye <= q.start:
-                if _BASE_YEAR_BEFORE.search(text[max(sent, ys - 24) : ys]) and _CLAUSE_AFTER.search(
+                if RE_BASE_BEFORE.search(text[max(sent, ys - 24) : ys]) and RE_NEW_CLAUSE.search(
                     text[ye : q.start]
                 ):
                     continue  # "down 10bp from full-year 2024 and 12bp YoY": a base's year

@@ -221,13 +221,14 @@ class HybridRetriever(BaseRetriever):
             # a heading naming the company asked goes on about it ("## Harbour Bank" then
             # "…The NIM was 1.7%"), so it is read too, after the others.
             for chunk_id in list(top[:k]):
-                current: Document | None = by_id.get(chunk_id)
-                for _ in range(SECTION_FOLLOW):
-                    current = self._next_in_section(current, named, where) if current else None
-                    if current is not None and str(current.id) not in top:
-                        fused.setdefault(str(current.id), 0.0)
-                        top.append(str(current.id))
-                        by_id[str(current.id)] = current
+                retrieved = by_id.get(chunk_id)
+                for following in (
+                    self._rest_of_section(retrieved, named, where) if retrieved else []
+                ):
+                    if str(following.id) not in top:
+                        fused.setdefault(str(following.id), 0.0)
+                        top.append(str(following.id))
+                        by_id[str(following.id)] = following
         dense_rank = {str(doc.id): r for r, (doc, _) in enumerate(dense)}
         dense_sim = {str(doc.id): 1.0 - float(dist) for doc, dist in dense}
         keyword_rank = {chunk_id: r for r, (chunk_id, _) in enumerate(keyword)}
@@ -250,32 +251,41 @@ class HybridRetriever(BaseRetriever):
             results.append(Document(id=chunk_id, page_content=doc.page_content, metadata=meta))
         return results
 
-    def _next_in_section(
+    def _rest_of_section(
         self, doc: Document, named: list[list[str]], where: dict[str, Any] | None
-    ) -> Document | None:
-        """The chunk after `doc` in its note, when both sit under the same heading and that
-        heading names one of the companies asked."""
+    ) -> list[Document]:
+        """Up to SECTION_FOLLOW chunks right after `doc` in its note, in order, while they sit
+        under its heading, when that heading names one of the companies asked (one lookup)."""
         heading = str(doc.metadata.get("heading") or "")
-        last = heading.split(HEADING_JOIN)[-1]
         position = doc.metadata.get("position")
         if not isinstance(position, int) or not any(
-            mentions(last, alias) for group in named for alias in group
+            mentions(heading.split(HEADING_JOIN)[-1], alias) for group in named for alias in group
         ):
-            return None
+            return []
+        wanted = [position + step for step in range(1, SECTION_FOLLOW + 1)]
         scope: dict[str, Any] = {
-            "$and": [{"source": doc.metadata.get("source")}, {"position": position + 1}]
+            "$and": [{"source": doc.metadata.get("source")}, {"position": {"$in": wanted}}]
         }
         collection = self.vector_store._collection  # type: ignore[attr-defined]
         got = collection.get(
             where={"$and": [where, scope]} if where else scope,
             include=["documents", "metadatas"],
         )
-        for chunk_id, text, meta in zip(
-            got["ids"], got["documents"], got["metadatas"], strict=True
-        ):
-            if str((meta or {}).get("heading") or "") == heading:
-                return Document(id=chunk_id, page_content=text, metadata=dict(meta or {}))
-        return None
+        by_position = {
+            (meta or {}).get("position"): Document(
+                id=chunk_id, page_content=text, metadata=dict(meta or {})
+            )
+            for chunk_id, text, meta in zip(
+                got["ids"], got["documents"], got["metadatas"], strict=True
+            )
+        }
+        out: list[Document] = []
+        for at in wanted:  # stop at a gap (filtered out) or a new heading
+            following = by_position.get(at)
+            if following is None or str(following.metadata.get("heading") or "") != heading:
+                break
+            out.append(following)
+        return out
 
     def _covering(
         self,

@@ -24,6 +24,15 @@ META = "Meta2025年的总需求量约为110万根,预计2026年将超过150万�
 _evidence = evidence_sentence
 
 
+def _picked(
+    text: str, docs: list[Document], glossary: Glossary, language: str = "en"
+) -> str | None:
+    """The figure (as written) best_quantity picks for a question over these chunks."""
+    question = Question.parse(text, language, glossary)
+    best = best_quantity(question, select_evidence(question, docs, glossary))
+    return best[1].raw if best else None
+
+
 @pytest.mark.unit
 def test_coverage_gap_names_why_evidence_cannot_answer():
     q2027 = Question.parse("英伟达2027年的AEC需求是多少？", "zh", GLOSSARY)
@@ -1042,9 +1051,7 @@ def test_a_figure_of_a_sentence_writing_no_year_is_the_notes_years_not_another()
         ("远航时代2024年三季度归母净利润是多少？", None),  # not stated: never 2025's
         ("远航时代去年三季度归母净利润是多少？", None),  # 去年 of a 2025 note
     ]:
-        question = Question.parse(asked, "zh", glossary)
-        best = best_quantity(question, select_evidence(question, [doc], glossary))
-        assert (best[1].raw if best else None) == answer, asked
+        assert _picked(asked, [doc], glossary, "zh") == answer, asked
 
 
 @pytest.mark.unit
@@ -1058,11 +1065,8 @@ def test_a_bracketed_change_after_a_parts_amount_is_that_parts():
         page_content=text,
         metadata={"source": "h.md", "title": "Harbour Tech 3Q25", "date": "2025-11-20", "start": 0},
     )
-    question = Question.parse(
-        "How did Harbour Tech Cloud Music's revenue change year on year in 3Q25?", "en", glossary
-    )
-    best = best_quantity(question, select_evidence(question, [doc], glossary))
-    assert best is not None and best[1].raw == "-1.8%"  # not the company's +8.2%
+    asked = "How did Harbour Tech Cloud Music's revenue change year on year in 3Q25?"
+    assert _picked(asked, [doc], glossary) == "-1.8%"  # not the company's +8.2%
 
 
 @pytest.mark.unit
@@ -1073,11 +1077,8 @@ def test_a_rates_level_is_no_answer_to_how_much_it_changed():
         "Harbour Bank's NIM was 1.30%, down 12bp from full-year 2024 and down 13bp YoY.",
         metadata={"source": "b.md", "title": "Banks H1 2025", "date": "2025-09-05", "start": 0},
     )
-    question = Question.parse(
-        "How much did Harbour Bank's NIM fall year on year in H1 2025?", "en", glossary
-    )
-    best = best_quantity(question, select_evidence(question, [doc], glossary))
-    assert best is not None and best[1].raw == "13bp"
+    asked = "How much did Harbour Bank's NIM fall year on year in H1 2025?"
+    assert _picked(asked, [doc], glossary) == "13bp"
 
 
 @pytest.mark.unit
@@ -1094,9 +1095,5 @@ def test_a_variant_the_question_does_not_name_answers_only_when_nothing_else_doe
             "start": 0,
         },
     )
-    asked = Question.parse("What was Harbour Bank's NPL ratio?", "en", glossary)
-    best = best_quantity(asked, select_evidence(asked, [doc], glossary))
-    assert best is not None and best[1].raw == "0.93%"
-    retail = Question.parse("What was Harbour Bank's retail NPL ratio?", "en", glossary)
-    best = best_quantity(retail, select_evidence(retail, [doc], glossary))
-    assert best is not None and best[1].raw == "1.03%"
+    assert _picked("What was Harbour Bank's NPL ratio?", [doc], glossary) == "0.93%"
+    assert _picked("What was Harbour Bank's retail NPL ratio?", [doc], glossary) == "1.03%"
