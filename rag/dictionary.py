@@ -43,6 +43,11 @@ def _singular(word: str) -> str:
     return word
 
 
+def glosses_of(headword: str) -> tuple[str, ...]:
+    """CC-CEDICT's English glosses of a simplified Chinese word (lower case); () if none."""
+    return tuple(_entries().get(headword, ()))
+
+
 def is_english_word(word: str) -> bool:
     """Whether CC-CEDICT glosses some Chinese word with this English word alone."""
     return word.lower() in _index() or _singular(word.lower()) in _index()

@@ -177,7 +177,22 @@ def industry_topics() -> list[list[str]]:
 def _word_pattern(alias: str) -> re.Pattern[str]:
     """A Latin alias as a whole word, plurals allowed (compiled once: glossaries that the
     notes extend hold more aliases than `re`'s own cache)."""
-    return re.compile(rf"(?<![A-Za-z]){re.escape(alias)}(?:s|es)?(?![A-Za-z])", re.IGNORECASE)
+    return re.compile(rf"(?<![A-Za-z]){_any_number(alias)}(?![A-Za-z])", re.IGNORECASE)
+
+
+def _any_number(alias: str) -> str:
+    """`alias` as a pattern for its singular and plural: a glossary lists "installations",
+    a question asks about "installation"; "delivery" is also "deliveries"."""
+    stem = alias
+    if re.search(r"[a-z]{2}ies$", alias):
+        stem = alias[:-3] + "y"
+    elif re.search(r"[a-z]{3}[^s']s$", alias):
+        stem = alias[:-1]
+    # words apart as the question writes them: "cost income ratio" is "cost/income ratio"
+    spaced = re.escape(stem).replace(r"\ ", r"[\s/-]+")
+    if re.search(r"[^aeiou]y$", stem):
+        return spaced[:-1] + "(?:y|ies)"
+    return spaced + "(?:s|es)?"
 
 
 _GLOSS_AFTER = re.compile(r"\s*[（(]([^（）()]{1,20})[）)]")

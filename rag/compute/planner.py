@@ -81,7 +81,7 @@ SUM = re.compile(
 )
 DIFFERENCE = re.compile(
     r"相差|之差|差值|差多少|差距|多多少|少多少|多出|高多少|低多少|比.{1,24}(?:多|少|高|低|大|小)|"
-    r"\b(?:difference|differ\w*|how much more|how many more|gap)\b|"
+    r"\b(?:difference|differ\w*|how much more|how many more|gap|separat(?:e|es|ed|ing))\b|"
     r"\b(?:larger|bigger|higher|greater|more|lower|smaller|less|fewer)\b.{0,40}\bthan\b",
     re.I,
 )
@@ -185,6 +185,15 @@ MULTIPLE_EN = re.compile(
     r"how many times (?:larger|bigger|higher|greater|more|as \w+)\s+(?:is|was|were|are)\s+"
     r"(.{3,80}?)\s+(?:than|as)\s+(.{3,80}?)[?？.]*$",
     re.I,
+)
+# Two companies' figures, one as a multiple of the other: "A made what multiple of B",
+# "A's profit as a multiple of B's", "how many x B's", "A是B的几倍".
+MULTIPLE_OF_ENTITY = re.compile(
+    r"倍数?|\b(?:(?:what|a|as a) multiple of|how many (?:times|x)|x (?:that|those) of)\b", re.I
+)
+# "分红总额相当于归母净利润的百分之几": one phrase as a percent of the other.
+SHARE_AS_PERCENT_ZH = re.compile(
+    r"([\u4e00-\u9fffA-Za-z0-9（）()]{2,30}?)(?:相当于|是|为)(.{2,30}?)的(?:百分之几|百分之多少|多少[%％])"
 )
 # "单Wh净利", "每台价格", "per Wh": an amount per unit of something the question counts.
 PER_UNIT = re.compile(
@@ -290,6 +299,17 @@ def plan_and_compute(
             return computed
     if SHARE_ZH.search(question.text) or SHARE_EN.search(question.text):
         computed = _share(question, docs, glossary, retrieve)
+        if computed is not None:
+            return computed
+    if SHARE_AS_PERCENT_ZH.search(question.text):
+        computed = _of_two_phrases(
+            question, docs, glossary, retrieve, (SHARE_AS_PERCENT_ZH,), share, ("part", "whole"),
+            ("A share of", "占比约"),
+        )  # fmt: skip
+        if computed is not None:
+            return computed
+    if len(question.entities) >= 2 and MULTIPLE_OF_ENTITY.search(question.text):
+        computed = _ratio_between_entities(question, docs, glossary, retrieve)
         if computed is not None:
             return computed
     if MULTIPLE_ZH.search(question.text) or MULTIPLE_EN.search(question.text):
@@ -604,8 +624,10 @@ def _figure(
                     and _of_change(f, changes)
                     # a figure its sentence dates to another year ("去年同期为6.5GW")
                     and (year is None or f.quantity.year in (None, year))
-                    # another company's figure in a sentence about the one asked is not its
+                    # another company's figure in a sentence about the one asked is not its,
+                    # nor is a whole market's ("国内动力电池累计装车量")
                     and (entity is None or f.entity is None or f.entity in entity)
+                    and not (entity and f.market)
                     # a figure of a year with no span is a full year's ("2024年营收1741.44亿元")
                     and (
                         f.period == period or (period == "fy" and not f.period and f.quantity.year)
@@ -653,6 +675,8 @@ def _figure(
             if year is not None and sub.period is None
             else set()
         )
+        # a company's operand is never a whole market's figure beside it
+        markets = {f.quantity for f in facts_of(ev) if f.market} if entity else set()
         dated = replace(
             ev,
             quantities=tuple(
@@ -664,6 +688,7 @@ def _figure(
                 and (kinds is None or q.kind in kinds)
                 and q not in unasked
                 and q not in part_year
+                and q not in markets
             ),
         )
         # a part listed after its whole ("of which overseas ports 29.17m TEU") only if asked
@@ -1246,6 +1271,28 @@ def _between_entities(
         text = f"{names[0]} {_term(a, marker[0], question)} vs {names[1]} {_term(b, marker[1], question)}: a difference of {result.text('en')} ({result.formula('en')})."
     else:
         text = f"{names[0]}{_term(a, marker[0], question)}，{names[1]}{_term(b, marker[1], question)}，相差{result.text('zh')}（{result.formula('zh')}）。"
+    return Calculation(text, evidence, [call])
+
+
+def _ratio_between_entities(
+    question: Question, docs: list[Document], glossary: Glossary, retrieve: Retrieve
+) -> Calculation | None:
+    """The first company's figure as a multiple of the second's, each of the asked metric."""
+    a, b = (_per_entity(question, docs, glossary, retrieve) + [None, None])[:2]
+    if a is None or b is None:
+        return None
+    evidence, marker = _cite([a, b])
+    try:
+        _checked([a, b], [q for e in evidence for q in e.quantities])
+        result = ratio(a.quantity, b.quantity)
+    except CalculatorError:
+        return None
+    names = [display_name(question, g) for g in question.entities[:2]]
+    call = _call(result, {"a": a.quantity.raw, "b": b.quantity.raw}, question)
+    if question.language == "en":
+        text = f"{names[0]} {_term(a, marker[0], question)} vs {names[1]} {_term(b, marker[1], question)}: a multiple of {result.text('en')} ({result.formula('en')})."
+    else:
+        text = f"{names[0]}{_term(a, marker[0], question)}，{names[1]}{_term(b, marker[1], question)}，约为{result.text('zh')}（{result.formula('zh')}）。"
     return Calculation(text, evidence, [call])
 
 
@@ -2218,8 +2265,11 @@ def _two_pieces(
         if not sub.metrics and (head.metrics or question.metrics):
             sub = replace(sub, metrics=head.metrics or question.metrics)
         # (a share's whole is of its part's period: "10月海外销量占总销量", not the year's)
+        # (nor is a first phrase that dates itself of the period the second one writes:
+        # "2025年中期分红总额相当于上半年归母净利润的百分之几")
+        theirs = i == 0 and subs[1].period is not None and bool(sub.years)
         if sub.period is None and question.period is not None and (i == 0 or same_period):
-            sub = replace(sub, period=question.period)
+            sub = sub if theirs else replace(sub, period=question.period)
         subs[i] = sub
     firsts: list[_Operand] = []
 

@@ -26,12 +26,13 @@ from rag.facts.lexicon import AGGREGATE, FINANCIAL_METRIC, ORG_ENDINGS
 from rag.facts.periods import Span, carried_spans_in, heading_spans, period_before, spans_in
 from rag.glossary import Glossary, finance_terms, mentions, read_by_note
 from rag.numbers import RELATIVE_KINDS, Quantity, extract_quantities
+from rag.numbers.lexicon import LIST_JOINER
 from rag.sentences import is_heading, is_question, sentence_spans
 
 Change = Literal["yoy", "qoq", "change"]
 
 # Bump when attribution changes: stored facts of another version are recomputed on read.
-FACTS_VERSION = "84"
+FACTS_VERSION = "92"
 
 
 class Fact(BaseModel):
@@ -203,14 +204,18 @@ def metric_before(
         if at < 0:
             continue
         if word.isascii() and (
-            (at > 0 and head[at - 1].isalpha())
-            or head[at + len(word) : at + len(word) + 1].isalpha()
+            _latin_letter(head[at - 1 : at])
+            or _latin_letter(head[at + len(word) : at + len(word) + 1])
         ):
-            continue  # inside another word
+            continue  # inside another word ("今年EPS" is not: a Chinese character is no letter of it)
         key = (at + len(word), len(word), word)
         if best is None or key[:2] > best[:2]:
             best = key
     return best[2] if best else None
+
+
+def _latin_letter(char: str) -> bool:
+    return char.isascii() and char.isalpha()
 
 
 # English names what an amount measures after it: "RMB 49.00bn of net profit attributable".
@@ -559,7 +564,6 @@ _THE_COMPANY = re.compile(r"公司|本司|\b(?:the company|the group|its)\b", re
 # Periods listed and then given one figure each: "6月、7月、8月分别回落至14.36GW、11.04GW、
 # 7.36GW", "in June, July and August 14.4GW, 11.0GW and 7.4GW respectively".
 _RESPECTIVELY = re.compile(r"分别|各为|\brespectively\b", re.I)
-_LIST_JOINER = re.compile(r"\s*(?:[、,，/]|和|及|与|以及|\band\b|,\s*and\b)\s*", re.I)
 
 
 _Item = TypeVar("_Item")
@@ -572,7 +576,7 @@ def _listed_runs(
     8月", "中国东航、南方航空"), grouped into runs, left to right."""
     runs: list[list[tuple[int, int, _Item]]] = []
     for found in sorted(items, key=lambda item: (item[0], item[1])):
-        if runs and _LIST_JOINER.fullmatch(sentence[runs[-1][-1][1] : found[0]]):
+        if runs and LIST_JOINER.fullmatch(sentence[runs[-1][-1][1] : found[0]]):
             runs[-1].append(found)
         else:
             runs.append([found])
@@ -588,7 +592,7 @@ def _one_figure_each(
     if len(figures) < count or len({q.kind for q in figures}) > 1:
         return None
     joined = all(
-        _LIST_JOINER.fullmatch(sentence[a.end or 0 : b.start or 0])
+        LIST_JOINER.fullmatch(sentence[a.end or 0 : b.start or 0])
         for a, b in zip(figures, figures[1:], strict=False)
     )
     return figures if joined else None

@@ -26,11 +26,11 @@ from rag.sentences import QUESTION_TURN
 
 # How the lexicon is derived from the names notes write: a keyword index built by other
 # derivation code is rebuilt (its lexicon would lack what this code adds).
-DERIVATION = "8"  # 2: short and romanised forms of Chinese names; 3: table captions kept;
+DERIVATION = "9"  # 2: short and romanised forms of Chinese names; 3: table captions kept;
 # 4: Latin names without their generic tail ("Unitree Robotics" -> Unitree); 5: companies the
 # dictionary defines (小米 Xiaomi); 6: "Medicines" is a generic tail, "现更名X" names X;
 # 7: a Latin name's parenthesised part is left off ("Orient Overseas (International)");
-# 8: companies named in a list beside known ones (listed_companies)
+# 8: companies named in a list beside known ones (listed_companies); 9: 招商银行 -> 招行
 
 _CJK = "\u4e00-\u9fff"
 # Listing codes with their exchange: A-shares, Hong Kong, Korea (KS/KQ), Tokyo (T), Taiwan
@@ -385,7 +385,8 @@ def place_names() -> tuple[str, ...]:
 
 def short_forms(name: str) -> list[str]:
     """The shorter names a Chinese company goes by: without its place prefix (贵州茅台 -> 茅台,
-    中国平安 -> 平安) and without an industry ending (恒瑞医药 -> 恒瑞). A remainder that is
+    中国平安 -> 平安), without an industry ending (恒瑞医药 -> 恒瑞), a bank by its first
+    character (招商银行 -> 招行). A remainder that is
     itself only an ending (中国人寿 -> 人寿, a word for every life insurer) is no name."""
     if not _CJK_ONLY.match(name) or len(name) < 4:
         return []
@@ -398,7 +399,18 @@ def short_forms(name: str) -> list[str]:
         ending = _DROPPABLE_ENDING.search(base)
         if ending and ending.start() >= 2:
             out.append(base[: ending.start()])
+        if len(base) == 4 and base.endswith("银行") and not _another_word(f"{base[0]}行"):
+            out.append(f"{base[0]}行")  # a bank by its first character: 工商银行 -> 工行
     return [s for s in dict.fromkeys(out) if s != name and len(s) >= 2]
+
+
+def _another_word(form: str) -> bool:
+    """Whether the dictionary knows a short form as a word that names no bank (平行)."""
+    from rag.dictionary import glosses_of
+
+    glosses = glosses_of(form)
+    abbreviation = all(re.fullmatch(r"[a-z]{2,5}", g) for g in glosses)  # 工行: "icbc"
+    return bool(glosses) and not abbreviation and not any("bank" in g for g in glosses)
 
 
 # English words that end a company's full name but not the name analysts say: "Unitree

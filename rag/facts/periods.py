@@ -101,7 +101,7 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ),
         (
             "fy",
-            r"全年|年度(?!报告)|full[- ]year|{B}FY(?:\s?(?:20)?\d{2})?{B}|{B}annual{B}|whole\s+year",
+            r"全年|年度(?!报告)|full[- ]year|{B}FY(?:\s?(?:20)?\d{2}[EFA]?)?{B}|{B}annual{B}|whole\s+year",
         ),
         # A single month ("10月销量", "in October 2025", "Sep-25"), after the ranges above took
         # theirs ("1-9月", "Jan-Sep"): not a month inside a range ("1-10月", "January to
@@ -116,7 +116,9 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ),
     )
 )
-_YEAR = re.compile(r"(?<!\d)(20\d{2})(?!\d)|\b(?:FY|[1-4]Q|[12]H|9M)\s?(\d{2})\b", re.IGNORECASE)
+_YEAR = re.compile(
+    r"(?<!\d)(20\d{2})(?!\d)|\b(?:FY|[1-4]Q|[12]H|9M)\s?(\d{2})[EFA]?\b", re.IGNORECASE
+)
 
 
 @dataclass(frozen=True)

@@ -243,7 +243,8 @@ RE_MONTH_DAY = re.compile(
 RE_QUARTER = re.compile(
     r"第?[一二三四1-4]季度|(?<![A-Za-z0-9])(?:Q[1-4]|[1-4]Q|[12]H|H[12])(?![A-Za-z0-9])|[上下]半年"
     # Period codes with their year: 9M25, 1H25, 3Q24, FY2024, Q3'25 (not "9 million").
-    r"|(?<![A-Za-z0-9])(?:9M|[1-4]Q|[12]H|Q[1-4]|H[12]|FY)\s?'?(?:20)?\d{2}(?![A-Za-z0-9])"
+    # A broker's estimate or actual mark may follow: "FY26E", "3Q25A".
+    r"|(?<![A-Za-z0-9])(?:9M|[1-4]Q|[12]H|Q[1-4]|H[12]|FY)\s?'?(?:20)?\d{2}[EFA]?(?![A-Za-z0-9])"
 )
 # Stock codes are names: 601628.SH, 2628.HK, 300750.SZ, 000660.KS, 2330.TW, NVDA.O.
 RE_STOCK_CODE = re.compile(
@@ -274,7 +275,7 @@ RE_RELATIVE_YEAR = re.compile(
 )
 # The year inside a period code: "3Q25", "1H25", "9M25", "FY24", "Q3'25", "2025Q3".
 RE_PERIOD_CODE_YEAR = re.compile(
-    r"(?<![A-Za-z0-9])(?:[1-4]Q|[12]H|9M|Q[1-4]|H[12]|FY|CY)'?((?:20)?\d{2})(?![A-Za-z0-9])"
+    r"(?<![A-Za-z0-9])(?:[1-4]Q|[12]H|9M|Q[1-4]|H[12]|FY|CY)'?((?:20)?\d{2})[EFA]?(?![A-Za-z0-9])"
     r"|(?<![A-Za-z0-9])(20\d{2})(?:Q[1-4]|H[12])(?![A-Za-z0-9])"
 )
 # A year counted back from the one a sentence speaks of: "from RMB 43.9bn a year earlier".
@@ -346,3 +347,5 @@ SUBJECT_TAIL = re.compile(
     r"(?:的|预计|将|会|约为|约|为|是|达到|达|增长至|增长到|增至|需要|共|合计|总计|可达|将超过|超过|,|，|、|\s)+$"
 )
 RESPECTIVELY = re.compile(r"分别|respectively", re.IGNORECASE)
+# What stands between the items of a list: "6月、7月", "A和B", "A, B and C".
+LIST_JOINER = re.compile(r"\s*(?:[、,，/]|和|及|与|以及|\band\b|,\s*and\b)\s*", re.I)

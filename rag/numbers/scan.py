@@ -29,6 +29,7 @@ from rag.numbers.lexicon import (
     DURATION_UNITS,
     EN_SCALE,
     EN_STOPWORDS,
+    LIST_JOINER,
     MEASURE_UNITS,
     MULT_CHAR,
     NOUN_EN,
@@ -476,8 +477,17 @@ def _is_bare_year(text: str, atom: _Atom, q: Quantity) -> bool:
     # "Acme's 2025 revenue", "the 2025 net profit": a possessive before it, or a metric word
     # after it, makes it the year the metric is for, not a count of revenues.
     possessive = re.search(r"(?:'s?|’s?)\s+$", head)
+    # "for 2025 and 2026 respectively": listed after a year, a year.
+    listed = re.search(
+        r"(?<!\d)(?:19|20)\d{2}\s*(?:,|and|&|to|-|–)\s*$",
+        text[max(0, atom.start - 16) : atom.start],
+    )
     return plain and (
-        bool(after_preposition) or bool(possessive) or _plain_unit(q) or _metric_word(q.unit)
+        bool(after_preposition)
+        or bool(possessive)
+        or bool(listed)
+        or _plain_unit(q)
+        or _metric_word(q.unit)
     )
 
 
@@ -743,12 +753,34 @@ def _respective_years(
         listed = [y for ys, _, y in years if a <= ys < b]
         listed = [y for i, y in enumerate(listed) if y not in listed[:i]]
         inside = [i for i, q in enumerate(out) if q.start is not None and a <= q.start < b]
-        kinds = {out[i].kind for i in inside}
-        if len(listed) < 2 or len(kinds) != 1 or len(inside) != len(listed):
+        if len(listed) < 2:
             continue
-        for i, year in zip(inside, listed, strict=True):
-            out[i] = out[i].model_copy(update={"year": year})
+        if len({out[i].kind for i in inside}) == 1 and len(inside) == len(listed):
+            runs = [inside]
+        else:
+            # "EPS分别为72.88元和76.68元，对应PE约20倍和19倍": each list of one kind, as long as
+            # the years', pairs up with them.
+            runs = [r for r in _lists_of_one_kind(text, out, inside) if len(r) == len(listed)]
+        for run in runs:
+            for i, year in zip(run, listed, strict=True):
+                out[i] = out[i].model_copy(update={"year": year})
     return out
+
+
+def _lists_of_one_kind(text: str, qs: list[Quantity], indices: list[int]) -> list[list[int]]:
+    """Runs of figures of one kind written as a list ("72.88元和76.68元"), as indices."""
+    runs: list[list[int]] = []
+    for i in indices:
+        last = qs[runs[-1][-1]] if runs else None
+        if (
+            last is not None
+            and last.kind == qs[i].kind
+            and LIST_JOINER.fullmatch(text, last.end or 0, qs[i].start or 0)
+        ):
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    return runs
 
 
 def extract_quantities(text: str, doc_year: int | None = None) -> list[Quantity]:

@@ -329,6 +329,7 @@ def best_quantity(
     # a change of a price ("均价下跌了百分之多少") is a percent, no amount per unit
     per_unit = not (operand or question.asks_change or relative) and question.asks_per_unit
     asked_per = per_what(question.text) if per_unit else None
+    total_asked = bool(_TOTAL_ASKED.search(question.text)) and not question.asks_per_unit
     points = points_in(question.text)
     asked_point = points[-1][1] if points else None
     unnamed = [] if operand else unnamed_measure_words(question)
@@ -409,6 +410,8 @@ def best_quantity(
             text, placed = ev.figure_context(q)
             if per_unit and not states_per_unit(text, placed):
                 continue  # a total (or a count of the units) for an amount per unit
+            if total_asked and states_per_unit(text, placed):
+                continue  # "分红总额" is not the dividend per share beside it
             stated = stated_per(text, placed) if per_unit and asked_per else None
             if asked_per and stated and not same_per(asked_per, stated):
                 continue  # per car for per Wh: another amount per unit
@@ -459,6 +462,10 @@ def best_quantity(
             if best is None or key > best[0]:
                 best = (key, i, q)
     return (best[1], best[2]) if best else None
+
+
+# A total asked: never an amount per unit.
+_TOTAL_ASKED = re.compile(r"总额|总金额|合计|总计|\b(?:total|aggregate)\b", re.IGNORECASE)
 
 
 # How a Chinese metric noun ends (吞吐量, 订单额, 渗透率, 批价, 用户数, 市场规模): a noun the

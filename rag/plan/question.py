@@ -63,6 +63,15 @@ GIVES_REASON = re.compile(
     r"(?:on|down)|reflect(?:s|ed|ing)?|blamed)\b",
     re.IGNORECASE,
 )
+# Words that make a question ask something other than a figure of the metric it names.
+_ASKS_ANYTHING_ELSE = re.compile(
+    r"什么|哪|谁|为什么|为何|如何|怎么|怎样|是否|吗|呢|"
+    r"\b(?:what|which|who|whom|whose|why|how|when|where|is|are|was|were|does|do|did|can|"
+    r"could|will|would|should|has|have|had|explain|describe|list|compare|summari[sz]e)\b",
+    re.IGNORECASE,
+)
+
+
 _WHAT_IS = re.compile(
     r"\bwhat (?:is|are|was|were|did|does|do|will|would|has|have|had)\b", re.IGNORECASE
 )
@@ -210,7 +219,7 @@ class Question:
         ambiguous: tuple[str, ...] = ()
         latin = _latin_names(text, glossary)
         for name in latin:
-            candidates = acronym_candidates(name[0], glossary)
+            candidates = acronym_candidates(name[0], glossary) or initials_of(name[0], glossary)
             known = [g for form in name[1:] for g in glossary.entities_in(form)]
             if known and tuple(known[0]) not in entities:  # "China Mobile" -> 中国移动
                 entities.append(tuple(known[0]))
@@ -244,6 +253,8 @@ class Question:
             asks_figure=bool(
                 _ASKS_FIGURE.search(text)
                 or (_WHAT_IS.search(text) and (metrics or ASKS_CHANGE.search(text)))
+                # a terse "Moutai FY26E EPS?" / "茅台明年EPS？" names its metric and nothing else
+                or (metrics and not _ASKS_ANYTHING_ELSE.search(text))
             )
             # "How did its revenue change year on year?" asks the change of a metric it names
             and not (
@@ -284,8 +295,12 @@ class Question:
         )
 
 
-# What follows the one who gives a view ("券商对南方航空2026年…的预测", "brokers expect …"): an
-# industry word there names who forecasts, not the industry asked about.
+# What follows the one who gives a view ("券商对南方航空2026年…的预测", "brokers expect …"), or
+# comes before it ("according to the broker", "per brokers", "据券商"): an industry word there
+# names who forecasts, not the industry asked about.
+_VIEW_BEFORE = re.compile(
+    r"(?:\b(?:according to|per|by|from|in)(?:\s+the)?(?:\s+\w+)?|据|根据|按)\s*$", re.IGNORECASE
+)
 _VIEW_AFTER = (
     r"(?:们|普遍|一致)?(?:对.{0,30}?(?:预测|预期|看法|判断|评级|目标价|估值)|预计|预测|预期|认为|估计|看好)"
     r"|s?\s+(?:expect|forecast|estimate|project|see|think|believe|rate)s?\b"
@@ -299,7 +314,10 @@ def _gives_a_view(text: str, group: Sequence[str]) -> bool:
         for a in group
         for m in re.finditer(rf"(?<![A-Za-z]){re.escape(a)}(?![A-Za-z])", text, re.IGNORECASE)
     ]
-    return bool(spans) and all(re.match(_VIEW_AFTER, text[m.end() :], re.I) for m in spans)
+    return bool(spans) and all(
+        re.match(_VIEW_AFTER, text[m.end() :], re.I) or _VIEW_BEFORE.search(text[: m.start()])
+        for m in spans
+    )
 
 
 _ZH_FUNCTION = frozenset(
@@ -580,10 +598,19 @@ def _narrower(asked: tuple[str, ...], vocab: frozenset[str]) -> frozenset[str]:
 
 def _holds(name: str, word: str) -> bool:
     """Whether a metric name holds another metric word ("net profit attributable" holds "net
-    profit"; 归母净利润 holds 净利润). Latin words whole: "share" is not inside "shareholders"."""
+    profit"; 归母净利润 holds 净利润). Latin words whole: "share" is not inside "shareholders".
+    A rate holds no amount: 营业利润率 is no kind of 营业利润, "NPL ratio" no kind of NPL."""
+    if _is_rate(name) != _is_rate(word):
+        return False
     if word.isascii():
         return re.search(rf"(?<![a-z]){re.escape(word)}(?![a-z])", name) is not None
     return word in name and word != name
+
+
+def _is_rate(name: str) -> bool:
+    from rag.facts.extract import is_relative_metric  # facts import this module
+
+    return is_relative_metric(name)
 
 
 def broader_metric_in(text: str, question: Question) -> bool:
@@ -723,6 +750,29 @@ def acronym_candidates(name: str, glossary: Glossary) -> list[list[str]]:
     return [g for g in glossary.entities if any(pattern.match(a) for a in g)]
 
 
+def initials_of(name: str, glossary: Glossary) -> list[list[str]]:
+    """Entity groups whose Latin name's initials an acronym spells ("BoN" -> Bank of Ningbo,
+    "CMB" -> China Merchants Bank), with or without its small words."""
+    if not re.fullmatch(r"[A-Za-z]{2,6}", name) or sum(c.isupper() for c in name) < 2:
+        return []
+    wanted = name.lower()
+    found = []
+    for group in glossary.entities:
+        for alias in group:
+            words = re.findall(r"[A-Za-z]+", alias) if alias.isascii() else []
+            if len(words) < 2:
+                continue
+            every = "".join(w[0] for w in words).lower()
+            content = "".join(w[0] for w in words if w.lower() not in _SMALL_WORDS).lower()
+            if wanted in (every, content):
+                found.append(group)
+                break
+    return found
+
+
+_SMALL_WORDS = frozenset({"of", "and", "the", "&"})
+
+
 @cache
 def _industry_acronyms() -> frozenset[str]:
     return frozenset(a for g in industry_topics() for a in g if _ACRONYM.fullmatch(a))
@@ -795,7 +845,7 @@ def _latin_names(text: str, glossary: Glossary) -> list[tuple[str, ...]]:
             not rest[: match.start()].strip() or rest[: match.start()].rstrip()[-1] in ".?!:;"
         )
         if (
-            (sentence_start and not word.isupper())
+            (sentence_start and not word.isupper() and not _opens_a_name(text, match, glossary))
             or len(word) < 2
             or any(ch.isdigit() for ch in word)  # H1, Q3, GB300: periods and models, not names
             or word.lower() in _NOT_NAMES
@@ -829,6 +879,21 @@ def _latin_names(text: str, glossary: Glossary) -> list[tuple[str, ...]]:
 
 
 _KNOWN = "\x00"  # where a known name stood in the question
+
+
+def _opens_a_name(text: str, match: re.Match[str], glossary: Glossary) -> bool:
+    """Whether a capitalised word opening a sentence is a name rather than the sentence's
+    first word: terse questions start with the company ("Moutai 9M25 revenue?", "Juneyao
+    Airlines net profit?"). It is when it spells a company the notes name, or when the next
+    word is capitalised too."""
+    word = re.sub(r"'s?$", "", match.group(0))
+    if word.lower() in _NOT_NAMES:
+        return False
+    if spelled_like([word], glossary) or any(c.isupper() for c in word[1:]):
+        return True  # a spelling of a known name, or capitals inside it ("BoN", "AgiBot")
+    # (read in the question as written: a term after it, "Airlines", is blanked in `rest`)
+    following = re.search(rf"(?<![A-Za-z]){re.escape(word)}'?s?[ \t]+([A-Z][a-z]+)", text)
+    return following is not None and following.group(1).lower() not in _NOT_NAMES
 
 
 def _other_name_of(text: str, name: str, entities: Sequence[tuple[str, ...]]) -> bool:
@@ -910,6 +975,15 @@ def spelled_like(words: Sequence[str], glossary: Glossary) -> list[str] | None:
 
     asked = {key(w) for w in [" ".join(words), *words]}
     asked = {a for a in asked if len(a) >= 5}
+    # A word some entity's name writes is that entity's word, not a misspelling of another's
+    # ("COSCO" of "COSCO Shipping" is not "Cisco"): its entity's when only one writes it.
+    writing = [
+        group
+        for group in glossary.entities
+        if asked & {key(w) for a in group if a.isascii() for w in [a, *a.split()]}
+    ]
+    if writing:
+        return list(writing[0]) if len(writing) == 1 else None
     scores: dict[int, float] = {}
     for index, group in enumerate(glossary.entities):
         for alias in group:
@@ -989,12 +1063,20 @@ _ASKS_MONEY = re.compile(
 # 单/每 before any measure word (量词) or measure ("单瓶", "每吨", "单GWh"): an amount per unit
 # ("单位", a unit of account, is none).
 _ASKS_PER_UNIT = re.compile(
-    r"\bper\s+(?!cent\b)[A-Za-z]|单价|均价|(?:单(?!位)|每)(?:车|股|瓦时|"
+    r"\bper\s+(?!cent\b|the\b)[A-Za-z]|单价|均价|(?:单(?!位)|每)(?:车|股|瓦时|"
     + "|".join(sorted((*COUNT_UNITS, *MEASURE_UNITS), key=len, reverse=True))
     + ")",
     re.I,
 )
-_PER_UNIT_BEFORE = re.compile(r"\bper\b|\beach\b|[单每](?!季|月|年|日|周)|均价|单价|/", re.I)
+# ("per the broker" is according to it, no unit)
+# (单 opens an amount per unit before a measure word, "单车", "单GWh", not inside 订单 or 保单)
+_PER_UNIT_BEFORE = re.compile(
+    r"\bper\b(?!\s+the\b)|\beach\b|每(?!季|月|年|日|周)|均价|单价|/|"
+    r"(?<![订账清名保菜表买下接抢签])单(?=车|股|瓦时|[A-Za-z]|"
+    + "|".join(sorted((*COUNT_UNITS, *MEASURE_UNITS), key=len, reverse=True))
+    + ")",
+    re.I,
+)
 _PER_UNIT_AFTER = re.compile(r"^\s*(?:per\b|each\b|/|／|每)", re.I)
 
 

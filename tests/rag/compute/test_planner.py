@@ -925,3 +925,64 @@ def test_two_parts_of_one_company_named_in_english_are_added_up():
     assert calc.tool_calls[0].inputs == {"domestic": "RMB 42.8bn", "international": "RMB 20.8bn"}
     # parts the note writes in other words are no calculation's: its stated total answers
     assert _plan("What is the total of Acme Robotics' cables and busbars?", docs) is None
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize(
+    "question",
+    [
+        "In 3Q25 net profit attributable, Voyage Tech made roughly what multiple of Qinghe?",
+        "Voyage Tech 3Q25 net profit attributable as a multiple of Qinghe's?",
+        "三季度远航科技归母净利润是青禾股份的几倍？",
+    ],
+)
+def test_one_companys_figure_as_a_multiple_of_anothers(question: str):
+    docs = _docs(
+        "三季度远航科技归母净利润120.00亿元、同比增长12%，而青禾股份同期归母净利润48.00亿元。"
+    )
+    calc = _plan(question, docs, TWO_COMPANIES)
+    assert calc is not None and calc.tool_calls, calc
+    assert calc.tool_calls[0].name == "ratio" and "2.5" in calc.tool_calls[0].output
+
+
+@pytest.mark.unit
+def test_a_dated_total_as_a_percent_of_a_figure_of_the_period_the_second_phrase_names():
+    docs = _docs(
+        "远航科技2025年中期每10股派发现金分红5.00元（含税），合计派发约12.00亿元，对应上半年"
+        "归母净利润60.00亿元。"
+    )
+    calc = _plan(
+        "远航科技2025年中期分红总额相当于上半年归母净利润的百分之几？", docs, TWO_COMPANIES
+    )
+    assert calc is not None and calc.tool_calls, calc
+    # the total paid, not the dividend per ten shares beside it
+    assert calc.tool_calls[0].inputs == {"part": "约12.00亿元", "whole": "60.00亿元"}
+    assert calc.tool_calls[0].output == "约20%"
+
+
+@pytest.mark.unit
+def test_how_many_points_separate_two_companies_is_their_gap():
+    docs = _docs("2025年远航科技份额52%，青禾股份份额19%。")
+    calc = _plan(
+        "In 2025, how many points of share separate Voyage Tech from Qinghe?", docs, TWO_COMPANIES
+    )
+    assert calc is not None and calc.tool_calls, calc
+    assert calc.tool_calls[0].output.startswith("33")
+
+
+@pytest.mark.unit
+def test_a_companys_operand_in_a_sum_is_never_the_whole_markets_figure_before_it():
+    text = (
+        "据产业联盟，1-9月国内动力电池累计装车量493.9GWh，同比增长42.5%；其中远航科技装车"
+        "210.67GWh、市占率42.75%；青禾股份装车111.21GWh、市占率22.57%。"
+    )
+    # in a note about the first company, where a sentence naming no one is about it
+    docs = [Document(id="c0", page_content=text, metadata={"id": "c0", "source": "v.md",
+                     "title": "远航科技三季报点评", "date": "2025-10-21"})]  # fmt: skip
+    calc = _plan(
+        "Combined Jan-Sep 2025 domestic battery installations of Voyage Tech and Qinghe, in GWh?",
+        docs,
+        TWO_COMPANIES,
+    )
+    assert calc is not None and calc.tool_calls, calc
+    assert calc.tool_calls[0].output.startswith("321.88")

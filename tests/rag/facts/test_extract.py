@@ -569,3 +569,10 @@ def test_an_english_appositive_measures_nothing_and_a_plural_after_of_names_the_
     target = facts["more than HK$8bn"]
     assert (target.metric, target.period) == ("buyback", "fy")  # "of buybacks this year"
     assert facts["HK$2.1bn"].metric is None  # "of shares" is stock, no proportion
+
+
+@pytest.mark.unit
+def test_an_english_metric_written_right_after_chinese_characters_is_the_metric():
+    facts = _facts("今年EPS 3.20元、明年EPS 3.65元。三季度GMV同比增长10%。", doc_year=2025)
+    assert facts["3.20元"].metric == "eps" and facts["3.65元"].metric == "eps"
+    assert facts["3.65元"].quantity.year == 2026 and facts["10%"].metric == "gmv"

@@ -107,7 +107,7 @@ def test_short_forms_drop_place_and_industry_words():
     assert short_forms("山西汾酒") == ["汾酒"]
     # A remainder that is only an ending names every company of the kind: no short form.
     assert short_forms("中国人寿") == []
-    assert short_forms("招商银行") == []  # financial endings stay: 招商 alone is a word
+    assert short_forms("招商银行") == ["招行"]  # financial endings stay: 招商 alone is a word
 
 
 def test_romanised_forms_spell_names_english_writes_in_pinyin():
@@ -270,3 +270,11 @@ def test_a_question_naming_no_one_goes_on_about_the_previous_questions_company()
     assert subject(note.index("三季度营收")) == "远航汽车"
     assert subject(note.index("问：青鸟呢")) == "青鸟"
     assert subject(note.index("毛利率20%")) == "青鸟"
+
+
+@pytest.mark.unit
+def test_a_bank_goes_by_its_first_character_unless_that_is_another_word():
+    from rag.facts.lexicon import short_forms
+
+    assert "海行" in short_forms("海港银行") and "工行" in short_forms("中国工商银行")
+    assert short_forms("平安银行") == []  # 平行 is "parallel"

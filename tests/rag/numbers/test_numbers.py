@@ -836,3 +836,12 @@ def test_a_comparisons_base_year_does_not_date_the_clause_after_it():
         "RMB 5bn": 2024,
         "RMB 6bn": 2025,
     }
+
+
+@pytest.mark.unit
+def test_years_listed_then_given_one_figure_each_date_every_list_of_one_kind() -> None:
+    sentence = "我们预测公司今年、明年EPS分别为3.20元和3.65元，对应PE约20倍和18倍。"
+    years = {q.raw: q.year for q in extract_quantities(sentence, doc_year=2025)}
+    assert years == {"3.20元": 2025, "3.65元": 2026, "约20倍": 2025, "18倍": 2026}
+    english = "We forecast EPS of RMB3.20 and RMB3.65 for 2025 and 2026 respectively."
+    assert [q.year for q in extract_quantities(english)] == [2025, 2026]

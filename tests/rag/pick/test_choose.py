@@ -1097,3 +1097,14 @@ def test_a_variant_the_question_does_not_name_answers_only_when_nothing_else_doe
     )
     assert _picked("What was Harbour Bank's NPL ratio?", [doc], glossary) == "0.93%"
     assert _picked("What was Harbour Bank's retail NPL ratio?", [doc], glossary) == "1.03%"
+
+
+@pytest.mark.unit
+def test_a_total_asked_is_no_amount_per_unit_and_an_order_is_no_unit():
+    glossary = Glossary(entities=[["远航时代", "Voyage"]]).with_lexicon([], [])
+    text = (
+        "远航时代中期每10股派发现金分红5.00元（含税），合计派发约12.00亿元。全年揽获订单近14亿元。"
+    )
+    doc = Document(page_content=text, metadata={"source": "v.md", "title": "t", "start": 0})
+    assert _picked("远航时代中期分红总额是多少？", [doc], glossary, "zh") == "约12.00亿元"
+    assert _picked("远航时代全年订单总额是多少？", [doc], glossary, "zh") == "14亿元"

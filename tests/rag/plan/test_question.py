@@ -391,7 +391,9 @@ def test_a_name_joined_by_of_is_one_name_and_not_the_end_of_a_longer_known_one()
     abc = Question.parse("What was Agricultural Bank of China's net profit?", "en", glossary)
     assert [g[0] for g in abc.names] == ["Agricultural Bank of China"]
     # A Chinese institution's name holds a place and an industry word; "domestic banks" is none.
-    assert Question.parse("中国银行上半年净利润是多少？", "zh", glossary).names == (("中国银行",),)
+    assert Question.parse("中国银行上半年净利润是多少？", "zh", glossary).names == (
+        ("中国银行", "中行"),
+    )
     assert Question.parse("国内银行上半年净利润是多少？", "zh", glossary).names == ()
 
 
@@ -428,3 +430,71 @@ def test_how_a_named_metric_changed_asks_a_figure():
     assert not Question.parse(
         "How did Harbour Tech respond to the price war?", "en", glossary
     ).asks_figure
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize(
+    ("question", "metric"),
+    [
+        ("What was the new solar installation in Q3?", "装机量"),  # the glossary lists the plural
+        ("How many deliveries did it make?", "交付量"),
+        ("What was its delivery in Q3?", "交付量"),
+    ],
+)
+def test_an_english_metric_is_read_in_the_singular_or_plural(question: str, metric: str) -> None:
+    glossary = Glossary(entities=[["Acme Solar", "远航光伏"]]).with_lexicon([], [])
+    parsed = Question.parse(question, "en", glossary)
+    assert metric in [m[0] for m in parsed.metrics]
+
+
+@pytest.mark.unit
+def test_terse_questions_name_their_company_first_and_ask_a_figure_of_their_metric():
+    glossary = Glossary(
+        entities=[["远航酒业", "Yuanhang"], ["远洋控股", "Cosko Shipping"], ["思远", "Cisko"]]
+    ).with_lexicon([], [])
+    terse = Question.parse("Yuanhong FY26E EPS per the broker?", "en", glossary)
+    assert terse.entities and terse.entities[0][0] == "远航酒业"  # a spelling, first word
+    assert terse.period is not None and terse.period.year == 2026  # an estimate's year
+    assert terse.asks_figure and not terse.asks_per_unit and not terse.topics
+    assert not Question.parse("Why did Yuanhang's EPS fall?", "en", glossary).asks_figure
+    # two capitalised words open the question: a name the notes must write
+    names = Question.parse("Harbour Lines 9M25 NP?", "en", glossary).names
+    assert ("Harbour",) in names and ("Lines", "Line") in names
+    # a word another company's name writes is that company's, no misspelling of a third's
+    assert spelled_like(["Cosko"], glossary) == ["远洋控股", "Cosko Shipping"]
+
+
+@pytest.mark.unit
+def test_an_acronym_of_a_names_initials_is_that_company():
+    from rag.plan.question import initials_of
+
+    glossary = Glossary(
+        entities=[["Bank of Harbour", "海港银行"], ["China Harbour Bank", "中港银行"]]
+    ).with_lexicon([], [])
+    assert initials_of("BoH", glossary) == [["Bank of Harbour", "海港银行"]]
+    assert initials_of("CHB", glossary) == [["China Harbour Bank", "中港银行"]]
+    assert initials_of("Bank", glossary) == []  # a word, no acronym
+    parsed = Question.parse("BoH cost/income ratio in 1H25?", "en", glossary)
+    assert parsed.entities[0][0] == "Bank of Harbour"
+    assert parsed.metrics[0][0] == "成本收入比"  # words apart by a slash, as the glossary's
+
+
+@pytest.mark.unit
+def test_a_rate_is_no_narrower_kind_of_the_amount_it_is_a_rate_of():
+    from rag.plan.question import narrower_metrics
+
+    parsed = Question.parse(
+        "远航科技三季度营业利润环比增长多少？", "zh", Glossary().with_lexicon([], [])
+    )
+    narrower = narrower_metrics(parsed)
+    assert "营业利润率" not in narrower
+
+
+@pytest.mark.unit
+def test_an_unknown_name_opening_a_terse_question_before_a_term_is_a_name():
+    glossary = Glossary(entities=[["远航科技", "Voyage Tech"]]).with_lexicon([], [])
+    parsed = Question.parse("Harbourview Airlines 9M25 net profit?", "en", glossary)
+    assert ("Harbourview",) in parsed.names  # no note writes it: the notes cannot answer
+    assert Question.parse("Combined 9M25 revenue of Voyage Tech?", "en", glossary).names == (
+        tuple(glossary.entities[0]),
+    )
