@@ -22,6 +22,7 @@ from rag.compute.planner import (
     only_computed,
     plan_and_compute,
     plan_from_stated_period,
+    sequential_change,
     year_on_year,
 )
 from rag.config import Settings
@@ -464,6 +465,8 @@ class Assistant:
                     )
                     # a year-on-year change not stated: of the two years' levels stated
                     or (year_on_year(question, docs, glossary) if gap is not None else None)
+                    # likewise a quarter-on-quarter one: of this quarter's and the last one's
+                    or (sequential_change(question, docs, glossary) if gap is not None else None)
                     # a margin not stated: its profit over its revenue, where those are
                     or (
                         derived_margin(question, docs, glossary, retrieve)

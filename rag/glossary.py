@@ -190,6 +190,7 @@ def _any_number(alias: str) -> str:
         stem = alias[:-1]
     # words apart as the question writes them: "cost income ratio" is "cost/income ratio"
     spaced = re.escape(stem).replace(r"\ ", r"[\s/-]+")
+    spaced = re.sub(r"(?<![A-Za-z])and(?![A-Za-z])", "(?:and|&)", spaced)  # "fee & commission"
     if re.search(r"[^aeiou]y$", stem):
         return spaced[:-1] + "(?:y|ies)"
     return spaced + "(?:s|es)?"

@@ -80,8 +80,10 @@ SUM = re.compile(
     re.I,
 )
 DIFFERENCE = re.compile(
-    r"相差|之差|差值|差多少|差距|多多少|少多少|多出|高多少|低多少|比.{1,24}(?:多|少|高|低|大|小)|"
+    r"相差|之差|差值|差多少|差距|多多少|少多少|多出|高多少|低多少|比.{1,24}(?:多|少|高|低|大|小|快|慢)|"
     r"\b(?:difference|differ\w*|how much more|how many more|gap|separat(?:e|es|ed|ing))\b|"
+    # "by how many units did A out-ship B", "outsold", "out-earned"
+    r"\bout-?(?:ship|sold|sell|earn|grew|grow|pac|perform|deliver|produc)\w*|"
     r"\b(?:larger|bigger|higher|greater|more|lower|smaller|less|fewer)\b.{0,40}\bthan\b",
     re.I,
 )
@@ -160,7 +162,7 @@ SHARE_ZH = re.compile(
     r"([\u4e00-\u9fffA-Za-z0-9（）()]{2,30}?)占(.{2,30}?)的?(?:比重|比例|占比|份额|百分比)"
 )
 SHARE_EN = re.compile(
-    r"(.{3,80}?)\s+as an? (?:share|percentage|proportion) of\s+(.{3,80}?)[?？.]*$|"
+    r"(.{3,80}?)\s+as an? (?:share|percentage|proportion|%) of\s+(.{3,80}?)[?？.]*$|"
     # "…margin, using recurring net profit over revenue": a ratio stated as its terms
     r"(?:\busing|\bi\.e\.|\bie\b|\bthat is|\b(?:computed|calculated|defined) as),?\s+(.{3,80}?)\s+"
     r"(?:over|divided by|relative to)\s+(.{3,80}?)[?？.]*$",
@@ -450,7 +452,7 @@ _STILL_NEEDED = re.compile(
 # Two figures compared: "比集中式多多少GW", "相差", "by what percentage is A above B". Not 同比,
 # 环比, 占比 or 配比, which name one figure's own change or share.
 COMPARED = re.compile(
-    r"相差|差多少|差距|多出|(?<![同环占配])比(?![例重率])[^，,。；;？?]{1,24}?(?:多|少|高|低)"
+    r"相差|差多少|差距|多出|(?<![同环占配])比(?![例重率])[^，,。；;？?]{1,24}?(?:多|少|高|低|快|慢)"
     r"(?:多少|了多少|几|百分之)|"
     r"\b(?:difference|differ\w*|how much more|how many more|gap|above|exceed\w*|below)\b|"
     r"\b(?:larger|bigger|higher|greater|more|lower|smaller|less|fewer)\b.{0,40}\bthan\b",
@@ -461,7 +463,7 @@ COMPARED = re.compile(
 _PHRASE = r"[\u4e00-\u9fffA-Za-z0-9（）()\-]"
 COMPARED_ZH = re.compile(
     rf"({_PHRASE}{{2,30}}?)(?<![同环占配])比(?![例重率])({_PHRASE}{{1,30}}?)"
-    r"(多|高|大|少|低|小)了?(?:多少|几|百分之多少)"
+    r"(多|高|大|快|少|低|小|慢)了?(?:多少|几|百分之多少)"
 )
 COMPARED_EN = re.compile(
     r"\bhow (?:much|many(?: \w+)?) (more|higher|larger|bigger|greater|less|fewer|lower|smaller)"
@@ -477,7 +479,7 @@ COMPARED_BY_EN = re.compile(
     re.I,
 )
 POINTS_ASKED = re.compile(r"百分点|percentage points?|\bpp\b|\bpct\b", re.I)
-_LESS = re.compile(r"少|低|小|less|fewer|lower|smaller|below", re.I)
+_LESS = re.compile(r"少|低|小|慢|less|fewer|lower|smaller|slower|below", re.I)
 _IN_PERCENT = re.compile(r",?\s*(?:in|as a) (?:percent(?:age)?(?: points?)?|%)\s*$", re.I)
 # A mean over a stretch of time: "平均每月", "per month on average".
 _MEAN_PER_PERIOD = re.compile(
@@ -487,7 +489,7 @@ _MEAN_PER_PERIOD = re.compile(
 )
 
 
-_LESS = re.compile(r"减去|之差|差值|\bminus\b", re.I)
+_MINUS = re.compile(r"减去|之差|差值|\bminus\b", re.I)
 
 
 def _whole_less_part(question: Question) -> tuple[str, tuple[str, str]] | None:
@@ -498,7 +500,7 @@ def _whole_less_part(question: Question) -> tuple[str, tuple[str, str]] | None:
     text = intent_text(question)
     if len(named) != 2 or len(question.years) > 1:
         return None  # (9M 2025 against full-year 2024 is a growth, not a quarter)
-    if not (COMPARED.search(text) or _LESS.search(text)):
+    if not (COMPARED.search(text) or _MINUS.search(text)):
         return None
     return next(
         ((target, parts) for target, parts in DERIVED.items() if set(parts) == set(named)), None
@@ -897,12 +899,17 @@ def _two_spans(question: Question) -> tuple[str, str] | None:
 
 
 def _between_spans(
-    question: Question, docs: list[Document], glossary: Glossary, *, growth: bool
+    question: Question,
+    docs: list[Document],
+    glossary: Glossary,
+    *,
+    growth: bool,
+    spans: tuple[str, str] | None = None,
 ) -> Calculation | None:
     """A change between two quarters or months of one year and one company: the later
     figure against the earlier, as growth when asked in percent or as growth, else the
-    difference."""
-    spans = _two_spans(question)
+    difference. `spans`: the two, else the two the question names."""
+    spans = spans or _two_spans(question)
     if spans is None:
         return None
     entity = question.entities[0] if question.entities else None
@@ -1258,7 +1265,9 @@ def _between_entities(
     try:
         _checked([a, b], [q for e in evidence for q in e.quantities])
         a, b = _signed(a), _signed(b)  # a decline compared with a rise
-        result = difference(a.quantity, b.quantity)
+        # "A比B少多少", "how many fewer … A than B": by how much B exceeds A
+        x, y = (b, a) if _asks_less(question.text) else (a, b)
+        result = difference(x.quantity, y.quantity)
     except CalculatorError as exc:
         # E.g. two lower bounds ("超过150万", "300万甚至更高"): state both, compute nothing.
         if question.language == "en":
@@ -1294,6 +1303,18 @@ def _ratio_between_entities(
     else:
         text = f"{names[0]}{_term(a, marker[0], question)}，{names[1]}{_term(b, marker[1], question)}，约为{result.text('zh')}（{result.formula('zh')}）。"
     return Calculation(text, evidence, [call])
+
+
+def _asks_less(text: str) -> bool:
+    """Whether a comparison asks by how much the first is below the second."""
+    zh = COMPARED_ZH.search(text)
+    if zh is not None:
+        return bool(_LESS.search(zh.group(3)))
+    en = COMPARED_EN.search(text) or COMPARED_BY_EN.search(text)
+    if en is not None:
+        word = en.group(1) if en.re is COMPARED_EN else en.group(2)
+        return bool(_LESS.search(word))
+    return False
 
 
 def _midpoint(question: Question, docs: list[Document], glossary: Glossary) -> Calculation | None:
@@ -2010,6 +2031,28 @@ def year_on_year(
         else (f"{label} {year - 1}", f"{label} {year}")
     )
     return _change_between(start, end, labels, question, growth=True)
+
+
+def sequential_change(
+    question: Question, docs: list[Document], glossary: Glossary
+) -> Calculation | None:
+    """A quarter-on-quarter (month-on-month) change the notes do not state, from the two
+    levels they do: the asked quarter's and the one before it in the same year."""
+    if (
+        question.period is None
+        or not question.asks_change
+        or not SEQUENTIAL.search(question.text)
+        or len(spans_in(question.text)) != 1
+    ):
+        return None
+    span = question.period.span
+    if re.fullmatch(r"q[2-4]", span):
+        before = f"q{int(span[1]) - 1}"
+    elif re.fullmatch(r"m(?:0[2-9]|1[0-2])", span):
+        before = f"m{int(span[1:]) - 1:02d}"
+    else:
+        return None
+    return _between_spans(question, docs, glossary, growth=True, spans=(before, span))
 
 
 def _derived(

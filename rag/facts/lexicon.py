@@ -30,7 +30,8 @@ DERIVATION = "9"  # 2: short and romanised forms of Chinese names; 3: table capt
 # 4: Latin names without their generic tail ("Unitree Robotics" -> Unitree); 5: companies the
 # dictionary defines (小米 Xiaomi); 6: "Medicines" is a generic tail, "现更名X" names X;
 # 7: a Latin name's parenthesised part is left off ("Orient Overseas (International)");
-# 8: companies named in a list beside known ones (listed_companies); 9: 招商银行 -> 招行
+# 8: companies named in a list beside known ones (listed_companies); 9: 招商银行 -> 招行,
+# 东方海外国际 -> 东方海外
 
 _CJK = "\u4e00-\u9fff"
 # Listing codes with their exchange: A-shares, Hong Kong, Korea (KS/KQ), Tokyo (T), Taiwan
@@ -367,7 +368,7 @@ _PLACES_FILE = Path(__file__).parents[1] / "data" / "cn_places.txt"
 # 迈瑞, 宇树科技 宇树. Financial endings (银行, 证券, 保险) stay: 招商 or 工商 alone is a word.
 _DROPPABLE_ENDING = re.compile(
     r"(?:股份|集团|控股|科技|医疗|医药|药业|生物|电子|电气|能源|智能|汽车|酒业|实业|矿业|新材|动力|"
-    r"半导体|存储|机器人|光电|通信|软件|网络|信息|电器|食品|啤酒|乳业)$"
+    r"半导体|存储|机器人|光电|通信|软件|网络|信息|电器|食品|啤酒|乳业|国际)$"
 )
 _CJK_ONLY = re.compile(rf"^[{_CJK}]+$")
 

@@ -330,6 +330,7 @@ def best_quantity(
     per_unit = not (operand or question.asks_change or relative) and question.asks_per_unit
     asked_per = per_what(question.text) if per_unit else None
     total_asked = bool(_TOTAL_ASKED.search(question.text)) and not question.asks_per_unit
+    multiple_asked = not operand and question.asked_kind == "multiple"
     points = points_in(question.text)
     asked_point = points[-1][1] if points else None
     unnamed = [] if operand else unnamed_measure_words(question)
@@ -376,6 +377,8 @@ def best_quantity(
                 continue
             if points_asked and q.kind != "percentage_points":
                 continue  # "rose by how many points" is not answered by the level it reached
+            if multiple_asked and q.kind != "multiple":
+                continue  # "是2022年的多少倍" is not answered by a share or an amount
             if money_asked and q.kind == "count":
                 continue  # "the total value of the deals" is never the number of deals
             if counted and (q.kind in RELATIVE_KINDS or (q.kind == "duration" and not timed)):

@@ -35,7 +35,9 @@ def series_words(q: Quantity, ev: Evidence, question: Question) -> list[str] | N
     return series_in(own_clause(subject), question, frozenset({fact_metric} if fact_metric else ()))
 
 
-_CLAUSE_MARK = re.compile(r"[，,；;（(]")
+_CLAUSE_MARK = re.compile(
+    r"[，,；;（(、]"
+)  # ("营收22.23万亿韩元、营业利润9.21万亿韩元": one item each)
 _TOPIC_CLAUSE = re.compile(r"(?:方面|而言|来看|[：:])\s*$")
 
 

@@ -1205,12 +1205,19 @@ _ASKS_POINTS = re.compile(
 )
 
 
+_ASKS_MULTIPLE = re.compile(
+    r"(?:多少|几)倍|\bhow many times\b|\bwhat multiple\b|\bas a multiple\b", re.IGNORECASE
+)
+
+
 def asked_kind(text: str) -> str | None:
     """The kind of figure a question explicitly asks for ("多少美元" -> money), if any."""
     if _ASKS_POINTS.search(text):
         return "percentage_points"  # "by how many percentage points did it rise": no level
     if _ASKS_SHARE.search(text):
         return None  # a share may come as %, a ratio or a fraction: no single kind to require
+    if _ASKS_MULTIPLE.search(text):
+        return "multiple"  # "是2022年的多少倍": a multiple, never the share beside it
     if _ASKS_MONEY.search(text):
         return "money"
     if _ASKS_COUNT.search(text) and not re.search(r"百分点|percentage point|percent|%", text, re.I):

@@ -986,3 +986,52 @@ def test_a_companys_operand_in_a_sum_is_never_the_whole_markets_figure_before_it
     )
     assert calc is not None and calc.tool_calls, calc
     assert calc.tool_calls[0].output.startswith("321.88")
+
+
+@pytest.mark.unit
+def test_a_quarter_on_quarter_change_not_stated_is_of_this_quarters_and_the_last_ones_levels():
+    from rag.compute.planner import sequential_change
+
+    docs = _docs(
+        "远航科技三季度营收24.45亿元，同比增长39%；营业利润11.38亿元，同比增长62%。"
+        "对比二季度，营收22.23亿元、营业利润9.21亿元。"
+    )
+    for asked in (
+        "远航科技三季度营业利润环比增长多少？",
+        "Voyage Tech 3Q25 operating profit growth QoQ?",
+    ):
+        language = "en" if asked.isascii() else "zh"
+        question = Question.parse(asked, language, TWO_COMPANIES)  # type: ignore[arg-type]
+        calc = sequential_change(question, docs, TWO_COMPANIES)
+        assert calc is not None and calc.tool_calls, asked
+        assert any(c.output.startswith("23.6") for c in calc.tool_calls), calc.tool_calls
+
+
+@pytest.mark.unit
+def test_one_companys_figure_outpacing_anothers_is_their_difference():
+    docs = _docs("2025年远航科技出货5168台、份额约39%，青禾股份出货4200台、份额约32%。")
+    calc = _plan(
+        "By how many units did Voyage Tech's 2025 shipments outpace Qinghe's?", docs, TWO_COMPANIES
+    )
+    assert calc is not None and calc.tool_calls, calc
+    assert calc.tool_calls[0].output.startswith("968")
+
+
+@pytest.mark.unit
+def test_a_growth_rate_faster_than_anothers_by_points_and_an_amount_less_than_anothers():
+    docs = _docs("三季度远航科技归母净利润同比增长31.8%，青禾股份归母净利润同比增长19%。")
+    faster = _plan("三季度归母净利润同比增速，远航科技比青禾股份快几个pct？", docs, TWO_COMPANIES)
+    assert faster is not None and faster.tool_calls, faster
+    assert faster.tool_calls[0].output.startswith("12.8")
+    amounts = _docs("2025年远航科技出货5168台，青禾股份出货4200台。")
+    less = _plan("2025年青禾股份出货量比远航科技少多少台？", amounts, TWO_COMPANIES)
+    assert less is not None and less.tool_calls, less
+    assert less.tool_calls[0].output == "968台"  # the gap, not −968台
+
+
+@pytest.mark.unit
+def test_a_part_as_a_percent_sign_of_its_whole_is_a_share():
+    docs = _docs("远航科技上半年营收60.00亿元，其中海外营收15.00亿元。")
+    calc = _plan("Voyage Tech 1H25 overseas revenue as a % of revenue?", docs, TWO_COMPANIES)
+    assert calc is not None and calc.tool_calls, calc
+    assert calc.tool_calls[0].name == "share" and calc.tool_calls[0].output.startswith("25")

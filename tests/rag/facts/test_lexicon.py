@@ -278,3 +278,10 @@ def test_a_bank_goes_by_its_first_character_unless_that_is_another_word():
 
     assert "海行" in short_forms("海港银行") and "工行" in short_forms("中国工商银行")
     assert short_forms("平安银行") == []  # 平行 is "parallel"
+
+
+@pytest.mark.unit
+def test_an_international_ending_is_dropped_like_any_industry_ending():
+    from rag.facts.lexicon import short_forms
+
+    assert short_forms("远航海运国际") == ["远航海运"]

@@ -1108,3 +1108,11 @@ def test_a_total_asked_is_no_amount_per_unit_and_an_order_is_no_unit():
     doc = Document(page_content=text, metadata={"source": "v.md", "title": "t", "start": 0})
     assert _picked("远航时代中期分红总额是多少？", [doc], glossary, "zh") == "约12.00亿元"
     assert _picked("远航时代全年订单总额是多少？", [doc], glossary, "zh") == "14亿元"
+
+
+@pytest.mark.unit
+def test_a_multiple_asked_is_never_answered_by_a_share_beside_it():
+    glossary = Glossary(entities=[["远航时代", "Voyage"]]).with_lexicon([], [])
+    text = "远航时代2025年营收17.08亿元，同比增长335%；人形机器人收入占主营业务收入的51.53%。"
+    doc = Document(page_content=text, metadata={"source": "v.md", "title": "t", "start": 0})
+    assert _picked("远航时代2025年的营收是2022年的多少倍？", [doc], glossary, "zh") is None
