@@ -409,6 +409,8 @@ def best_quantity(
                 continue  # a sentence writing no year, under another year's heading or note
             if share_asked and (fact.change or _CHANGED_BEFORE.search(_before(ev.text, q))):
                 continue  # a growth rate for a share: "lifted profit 30%" is no 占比
+            if share_asked and q.kind not in RELATIVE_KINDS:
+                continue  # "fees as a % of fee income" is not answered by either amount
             # A table cell is read with its row and column labels, a sentence's figure in it.
             text, placed = ev.figure_context(q)
             if per_unit and not states_per_unit(text, placed):
@@ -714,7 +716,8 @@ def _states_period(evidence: Evidence, question: Question) -> bool:
 
 # A part's share of a whole asked; the words before a percent that make it a change instead.
 _SHARE_ASKED = re.compile(
-    r"比重|占比|份额|占.{1,30}(?:比例|比重)|\b(?:share of|proportion of|percentage of|what share)\b",
+    r"比重|占比|份额|占.{1,30}(?:比例|比重)|\b(?:share of|proportion of|percentage of|what share)\b"
+    r"|\bas an? (?:%|percent)\s*of\b",
     re.IGNORECASE,
 )
 _CHANGED_BEFORE = re.compile(

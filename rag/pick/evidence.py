@@ -460,7 +460,12 @@ def segment_forms(
         forms = {word.lower(), *(f.lower() for f in other)}
         # a dictionary gloss is singular; a report writes its segments plural ("games")
         forms |= {f"{f}s" for f in forms if f.isascii() and f[-1:].isalpha() and f[-1] != "s"}
-        if any(names_segment(e, forms) for e in own):
+        # a business line the vocabulary knows ("广告", "advertising") is asked even where no
+        # sentence names it: the company's total is not that part's figure
+        topic = next((g for g in question.topics if word in g), None)
+        if topic is not None:
+            named.append(forms | {a.lower() for a in topic})
+        elif any(names_segment(e, forms) for e in own):
             named.append(forms)
     return named
 

@@ -329,12 +329,15 @@ _NO_SEGMENT = frozenset(
     operations continuing consolidated headline statutory half-year half-yearly first-half
     second-half nine-month full-year year-to-date interim
     core underlying operating company company's firm's own its their grow grew growth rise rose
-    fall fell increase decrease change changed""".split()
+    fall fell increase decrease change changed average mean median blended implied""".split()
 )
 
 
 # The part a metric comes from, written after it: "revenue (came) from transaction services".
-_PART_END = re.compile(r"[?,.;]|\s(?:in|during|for|over|at|by|between|from|since)\s")
+_PART_END = re.compile(
+    r"[?,.;]|\s(?:in|during|for|over|at|by|between|from|since)\s"
+    r"|\s(?:generat|contribut|brought|bring|post|report|earn|make|made|deliver)\w*"
+)
 _PART_AFTER = re.compile(
     r"[a-z -]*?\s+(?:came\s+|comes\s+|come\s+)?from\s+(?:the\s+|its\s+)?"
     r"([a-z][a-z &-]*?)\s*(?=[?.,;]|$|\s(?:in|during|for|of|at|by)\s)"
@@ -345,6 +348,10 @@ def _metric_at(alias: str, lowered: str) -> re.Match[str] | None:
     if not alias.isascii():
         return None
     return re.search(rf"(?<![a-z-]){re.escape(alias.lower())}\b", lowered)
+
+
+# "Acme's", "Acme Holdings'" (a name ending in s takes the apostrophe alone)
+_POSSESSIVE = r"(?:'s|’s|(?<=s)'|(?<=s)’)"
 
 
 def segment_words(
@@ -376,11 +383,13 @@ def segment_words(
             # a part named after the company, then the possessive: "Acme Cloud Music's
             # revenue growth" asks Cloud Music's, not Acme's
             for match in re.finditer(
-                rf"(?<![A-Za-z])(?i:{re.escape(alias)})((?:\s+[A-Z][A-Za-z&-]*){{1,3}})(?:'s|’s)\s",
+                rf"(?<![A-Za-z])(?i:{re.escape(alias)})((?:\s+[A-Z][A-Za-z&-]*){{1,3}}){_POSSESSIVE}\s",
                 text,
             ):
+                if f"{alias} {' '.join(match.group(1).split())}".lower() in names:
+                    continue  # a longer name of the same company ("COSCO Shipping Holdings'")
                 words += re.findall(r"[a-z][a-z&-]*", match.group(1).lower())
-            for match in re.finditer(rf"(?<![a-z]){re.escape(alias)}(?:'s|’s)\s+", lowered):
+            for match in re.finditer(rf"(?<![a-z]){re.escape(alias)}{_POSSESSIVE}\s+", lowered):
                 tail = lowered[match.end() : match.end() + 60]
                 ends = [
                     m.start()
@@ -417,7 +426,8 @@ def segment_words(
             and not glossary.matches(w, glossary.terms)
         ]
         return tuple(dict.fromkeys(found))
-    cut = without_periods(without_names(text, entities))
+    # (an aside in brackets glosses the part: "广告（营销服务）收入" asks 广告's)
+    cut = re.sub(r"[（(][^（）()]*[）)]", "", without_periods(without_names(text, entities)))
     at = min((i for a in aliases if not a.isascii() and (i := cut.find(a)) > 0), default=-1)
     run = re.search(r"[\u4e00-\u9fff]+$", cut[:at]) if at > 0 else None
     if not run:

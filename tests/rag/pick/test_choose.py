@@ -1116,3 +1116,21 @@ def test_a_multiple_asked_is_never_answered_by_a_share_beside_it():
     text = "远航时代2025年营收17.08亿元，同比增长335%；人形机器人收入占主营业务收入的51.53%。"
     doc = Document(page_content=text, metadata={"source": "v.md", "title": "t", "start": 0})
     assert _picked("远航时代2025年的营收是2022年的多少倍？", [doc], glossary, "zh") is None
+
+
+@pytest.mark.unit
+def test_a_business_line_asked_takes_no_company_total_and_a_share_no_amount():
+    glossary = Glossary(entities=[["远航时代", "Voyage"]]).with_lexicon([], [])
+    text = "远航时代三季度营收192.87亿元，同比增长15%。广告收入36.2亿元，同比增长21%。"
+    doc = Document(page_content=text, metadata={"source": "v.md", "title": "t", "start": 0})
+    assert _picked("远航时代三季度广告（营销服务）收入多少？", [doc], glossary, "zh") == "36.2亿元"
+    total_only = Document(
+        page_content="远航时代三季度营收192.87亿元，同比增长15%。",
+        metadata={"source": "v.md", "title": "t", "start": 0},
+    )
+    assert _picked("远航时代三季度广告收入多少？", [total_only], glossary, "zh") is None
+    fees = Document(
+        page_content="Voyage's net fee income was RMB 37.60bn, with wealth fees up 12% to RMB 12.80bn.",
+        metadata={"source": "v.md", "title": "t", "start": 0},
+    )
+    assert _picked("Voyage's wealth fees as a % of net fee income?", [fees], glossary) is None

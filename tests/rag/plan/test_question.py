@@ -498,3 +498,22 @@ def test_an_unknown_name_opening_a_terse_question_before_a_term_is_a_name():
     assert Question.parse("Combined 9M25 revenue of Voyage Tech?", "en", glossary).names == (
         tuple(glossary.entities[0]),
     )
+
+
+@pytest.mark.unit
+def test_the_part_asked_after_a_plural_possessive_or_before_a_bracketed_gloss():
+    glossary = Glossary(
+        entities=[["Harbour Shipping Holdings", "海港控股"], ["远航科技", "Voyage Tech"]]
+    ).with_lexicon([], [])
+    english = Question.parse(
+        "How much revenue did Harbour Shipping Holdings' terminal business generate in 9M25?",
+        "en",
+        glossary,
+    )
+    assert english.segments == ("terminal",)
+    average = Question.parse(
+        "What was Harbour Shipping Holdings' average revenue per TEU in 3Q24?", "en", glossary
+    )
+    assert average.segments == ()
+    chinese = Question.parse("远航科技三季度广告（营销服务）收入多少？", "zh", glossary)
+    assert chinese.segments == ("广告",)
