@@ -2186,8 +2186,8 @@ def derived_margin(
 ) -> Calculation | None:
     """A margin the notes do not state, from the profit and the revenue they do, of one
     company and period ("三星DS部门营业利润率" from its 营业利润 and 营收)."""
-    if len(question.metrics) != 1:
-        return None
+    if len(question.metrics) != 1 or question.asks_who:
+        return None  # (which company's margin is highest is a ranking, no one margin)
     text = question.text
     if question.language == "zh":
         asked = next(
@@ -2210,7 +2210,7 @@ def derived_margin(
     question = replace(question, metrics=())  # each piece names its own metric
     return _of_two_phrases(
         question, docs, glossary, retrieve, (), share, ("profit", "revenue"),
-        ("A margin of", "利润率约"), pieces=pieces,
+        ("A margin of", "利润率约"), pieces=pieces, one_company=True,
     )  # fmt: skip
 
 
@@ -2250,9 +2250,11 @@ def _of_two_phrases(
     inputs: tuple[str, str],
     leads: tuple[str, str],
     pieces: tuple[str, str] | None = None,
+    one_company: bool = False,
 ) -> Calculation | None:
     """One operation over the two figures a question names as phrases: `pieces`, else the
-    first two groups of the first pattern that matches."""
+    first two groups of the first pattern that matches; `one_company`: both of one company
+    (a margin is one company's profit over its own revenue)."""
     if pieces is None:
         match = next((m for p in patterns if (m := p.search(question.text))), None)
         if match is None:
@@ -2266,6 +2268,9 @@ def _of_two_phrases(
     if ops is None:
         return None
     part, whole = ops[0].quantity, ops[1].quantity
+    entity = question.entities[0] if question.entities else None
+    if one_company and not _one_company(ops[0], ops[1], entity):
+        return None  # one airline's profit over another's revenue is no margin
     if _one_figure_twice(list(ops)):
         return None  # one figure found for both phrases: the other is not stated
     amounts = part.kind == whole.kind and part.kind in ("money", "count", "measure")

@@ -113,7 +113,7 @@ class Ranking:
 def rank(question: Question, rows: Sequence[FactRow], order: Order) -> Ranking | None:
     """Each entity's figure for the asked metric, period and kind, compared; None unless two
     or more entities have one (a comparison needs something to compare)."""
-    metrics = {a.lower() for group in question.metrics for a in group}
+    metrics = {a.lower() for group in _ranked_metrics(question) for a in group}
     asked = {a.lower() for group in question.entities for a in group}
     wants_change = bool(question.asks_change) or order == "declined"
     counted = bool(_COUNTED.search(question.text))
@@ -161,6 +161,25 @@ def rank(question: Question, rows: Sequence[FactRow], order: Order) -> Ranking |
         return None
     tied = [r for r in ranked if signed(r) == signed(ranked[place])]
     return Ranking(order, ranked, tied, place)
+
+
+def _ranked_metrics(question: Question) -> list[tuple[str, ...]]:
+    """The metric a which-question ranks by: with several named ("the highest net margin
+    (attributable NP over revenue)"), the one written first after its superlative."""
+    if len(question.metrics) < 2:
+        return list(question.metrics)
+    text = question.text.lower()
+    order = [
+        m for rx in (_HIGHEST, _LOWEST, _DEEPEST, _DECLINED) if (m := rx.search(question.text))
+    ]
+    start = min((m.end() for m in order), default=0)
+
+    def first_at(group: tuple[str, ...]) -> int:
+        found = [i for a in group if (i := text.find(a.lower(), start)) >= 0]
+        return min(found, default=len(text) + 1)
+
+    best = min(question.metrics, key=first_at)
+    return [best] if first_at(best) <= len(text) else list(question.metrics)
 
 
 def _in_table(row: FactRow) -> bool:

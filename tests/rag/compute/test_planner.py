@@ -1035,3 +1035,14 @@ def test_a_part_as_a_percent_sign_of_its_whole_is_a_share():
     calc = _plan("Voyage Tech 1H25 overseas revenue as a % of revenue?", docs, TWO_COMPANIES)
     assert calc is not None and calc.tool_calls, calc
     assert calc.tool_calls[0].name == "share" and calc.tool_calls[0].output.startswith("25")
+
+
+@pytest.mark.unit
+def test_a_margin_derived_is_one_companys_profit_over_its_own_revenue():
+    from rag.compute.planner import derived_margin
+
+    docs = _docs("前三季度远航科技归母净利润23.36亿元。青禾股份前三季度营业收入1298亿元。")
+    question = Question.parse("远航科技前三季度净利率是多少？", "zh", TWO_COMPANIES)
+    assert derived_margin(question, docs, TWO_COMPANIES, lambda _: docs) is None
+    which = Question.parse("哪家公司前三季度净利率最高？", "zh", TWO_COMPANIES)
+    assert derived_margin(which, docs, TWO_COMPANIES, lambda _: docs) is None

@@ -132,3 +132,14 @@ def test_the_industry_may_be_named_once_in_the_note_not_in_every_row():
     assert ranking is not None and [r.entity for r in ranking.chosen] == ["Baosteel"]
     shipping = Question.parse(asked.replace("steel mill", "liner shipping company"), "en", GLOSSARY)
     assert shipping.topics and rank(shipping, rows, "highest") is None
+
+
+def test_a_ranking_is_by_the_metric_after_its_superlative_not_one_named_in_an_aside():
+    question = Question.parse(
+        "Which mill posted the highest H1 2025 net margin (net profit attributable over revenue)?",
+        "en",
+        GLOSSARY,
+    )
+    order = ranking_order(question)
+    assert order == "highest"
+    assert rank(question, _rows(), order) is None  # no mill's net margin is stated

@@ -774,7 +774,7 @@ def test_how_many_things_is_never_answered_by_a_share():
     times = Question.parse(
         "How many times Voyage Auto's 2024 sales were its 2023 sales?", "en", glossary
     )
-    assert times.asked_kind == "count"  # "how many times" asks a multiple: not read as a count
+    assert times.asked_kind == "multiple"  # "how many times" asks a multiple, no count of times
 
 
 @pytest.mark.unit
