@@ -133,7 +133,8 @@ def coverage_gap(
         # market or channel asked: quoting a sentence instead would answer something else.
         return "period" if question.period is not None else "figure"
     asked = question.asked_kind
-    if asked and not any(q.kind == asked for e in relevant for q in e.quantities):
+    alike = {asked, "number"} if asked == "count" else {asked}  # "354,000" agents: a count
+    if asked and not any(q.kind in alike for e in relevant for q in e.quantities):
         return "figure"
     if question.asks_amount:
         on_topic = [e for e in relevant if covers_topics(e, question)]
@@ -331,6 +332,7 @@ def best_quantity(
     asked_per = per_what(question.text) if per_unit else None
     total_asked = bool(_TOTAL_ASKED.search(question.text)) and not question.asks_per_unit
     multiple_asked = not operand and question.asked_kind == "multiple"
+    asked_words = {a.lower() for group in question.metrics for a in group}
     points = points_in(question.text)
     asked_point = points[-1][1] if points else None
     unnamed = [] if operand else unnamed_measure_words(question)
@@ -364,8 +366,9 @@ def best_quantity(
             continue  # "overseas revenue" is not the revenue of a sentence about all of it
         for fact in facts_of(ev):
             q = fact.quantity
-            if q.kind == "number":
-                continue  # a bare number ("1类创新药") is no amount
+            if q.kind == "number" and not (fact.metric and fact.metric.lower() in asked_words):
+                continue  # a bare number ("1类创新药") is no amount, unless of the metric asked
+                # ("The agency force stood at 354,000")
             if q.kind == "measure" and not (
                 operand
                 or unnamed  # the sentence names the measure asked ("吞吐量…亿TEU")

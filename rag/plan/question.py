@@ -746,7 +746,8 @@ def _leading_subject_words(text: str, glossary: Glossary) -> tuple[str, ...]:
 
 # Verbs and nouns that open a question to frame it, not to name what it asks about.
 _FRAMING = frozenset(
-    "结合 参考 对比 相比 相较 比较 假设 假定 考虑 综合 基于 依据 按照 表中 文中 上表 下表 图中".split()
+    "结合 参考 对比 相比 相较 比较 假设 假定 考虑 综合 基于 依据 按照 表中 文中 上表 下表 图中 截至 截止 "
+    "截止到".split()
 )
 
 

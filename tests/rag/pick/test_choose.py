@@ -1134,3 +1134,17 @@ def test_a_business_line_asked_takes_no_company_total_and_a_share_no_amount():
         metadata={"source": "v.md", "title": "t", "start": 0},
     )
     assert _picked("Voyage's wealth fees as a % of net fee income?", [fees], glossary) is None
+
+
+@pytest.mark.unit
+def test_a_bare_number_of_the_metric_asked_answers_a_count_and_as_of_frames_nothing():
+    glossary = Glossary(entities=[["Voyage Life", "远航人寿"]]).with_lexicon([], [])
+    text = "Voyage Life's agency force stood at 354,000 at end-September. It has 24 branches."
+    doc = Document(page_content=text, metadata={"source": "v.md", "title": "t", "start": 0})
+    assert _picked("截至9月末远航人寿的代理人队伍有多少人？", [doc], glossary, "zh") == "354,000"
+    question = Question.parse(
+        "How many agents did Voyage Life have at end-September?", "en", glossary
+    )
+    evidence = select_evidence(question, [doc], glossary)
+    assert coverage_gap(question, evidence) is None
+    assert Question.parse("截至9月末远航人寿的代理人有多少？", "zh", glossary).subject_words == ()
