@@ -177,7 +177,17 @@ def industry_topics() -> list[list[str]]:
 def _word_pattern(alias: str) -> re.Pattern[str]:
     """A Latin alias as a whole word, plurals allowed (compiled once: glossaries that the
     notes extend hold more aliases than `re`'s own cache)."""
+    if alias.isupper() and alias.isalpha() and _spells_a_word(alias):
+        # an acronym that spells a word ("CAR", "ADS", "ROE") is the acronym only in capitals:
+        # "passenger cars" names no capital adequacy ratio
+        return re.compile(rf"(?<![A-Za-z]){re.escape(alias)}(?![A-Za-z])")
     return re.compile(rf"(?<![A-Za-z]){_any_number(alias)}(?![A-Za-z])", re.IGNORECASE)
+
+
+def _spells_a_word(acronym: str) -> bool:
+    from rag.dictionary import is_english_word
+
+    return is_english_word(acronym.lower())
 
 
 def _any_number(alias: str) -> str:
