@@ -496,14 +496,22 @@ def _whole_less_part(question: Question) -> tuple[str, tuple[str, str]] | None:
     """The period a difference of the two the question names is ("前三季度…减去上半年…" is
     Q3: 9M − H1), with those two, whole first; None unless it names two such and asks their
     difference."""
-    named = list(dict.fromkeys(span for _, _, span in spans_in(question.text)))
+    order = list(dict.fromkeys(span for _, _, span in spans_in(question.text)))
+    named = set(order)
     text = intent_text(question)
-    if len(named) != 2 or len(question.years) > 1:
+    if len(named) not in (2, 3) or len(question.years) > 1:
         return None  # (9M 2025 against full-year 2024 is a growth, not a quarter)
     if not (COMPARED.search(text) or _MINUS.search(text)):
         return None
+    # the two it subtracts, and maybe the period that makes ("Q1 revenue, i.e. 1H minus 2Q")
     return next(
-        ((target, parts) for target, parts in DERIVED.items() if set(parts) == set(named)), None
+        (
+            (target, parts)
+            for target, parts in DERIVED.items()
+            if set(parts) <= named <= {*parts, target}
+            and (len(named) == 2 or order[0] == target)  # what it asks is named first
+        ),
+        None,
     )
 
 

@@ -1046,3 +1046,11 @@ def test_a_margin_derived_is_one_companys_profit_over_its_own_revenue():
     assert derived_margin(question, docs, TWO_COMPANIES, lambda _: docs) is None
     which = Question.parse("哪家公司前三季度净利率最高？", "zh", TWO_COMPANIES)
     assert derived_margin(which, docs, TWO_COMPANIES, lambda _: docs) is None
+
+
+@pytest.mark.unit
+def test_a_period_asked_as_the_difference_of_two_it_names_is_derived_from_them():
+    from rag.compute.planner import _whole_less_part
+
+    question = Question.parse("Voyage Tech Q1 2025 revenue, i.e. 1H minus 2Q?", "en", TWO_COMPANIES)
+    assert _whole_less_part(question) == ("q1", ("h1", "q2"))

@@ -522,7 +522,9 @@ def test_the_part_asked_after_a_plural_possessive_or_before_a_bracketed_gloss():
 @pytest.mark.unit
 def test_an_acronym_that_spells_a_word_is_the_acronym_only_in_capitals():
     glossary = Glossary(entities=[["远航汽车", "Voyage Auto"]]).with_lexicon([], [])
-    cars = Question.parse("How many passenger cars did Voyage Auto sell in October?", "en", glossary)
+    cars = Question.parse(
+        "How many passenger cars did Voyage Auto sell in October?", "en", glossary
+    )
     assert "资本充足率" not in [group[0] for group in cars.metrics]  # CAR: capital adequacy
     ratio = Question.parse("What was Voyage Auto's CAR at end-June?", "en", glossary)
     assert "资本充足率" in [group[0] for group in ratio.metrics]
