@@ -396,6 +396,8 @@ def best_quantity(
                 continue  # a table row's labels name what its cells measure: not the metric asked
             if unmeasured and fact.metric and FINANCIAL_METRIC.search(fact.metric):
                 continue  # "how much stock did it buy back": not the revenue beside the name
+            if unmeasured and ev.header and fact.metric and not _worded(fact.metric, question):
+                continue  # "fleet size" is not the load-factor column of the company's row
             if segments and ev.header is None and not _clause_names_part(ev.text, q, segments):
                 continue  # "ICBC's corporate revenue": not the revenue of a clause naming no part
             fit = fact_fit(fact, question, ev.text)
@@ -470,6 +472,11 @@ def best_quantity(
             if best is None or key > best[0]:
                 best = (key, i, q)
     return (best[1], best[2]) if best else None
+
+
+def _worded(metric: str, question: Question) -> bool:
+    """Whether the question writes a metric word, in either language (its terms hold both)."""
+    return bool(set(tokenize(metric.lower())) & {t.lower() for t in question.terms})
 
 
 # A total asked: never an amount per unit.

@@ -1148,3 +1148,15 @@ def test_a_bare_number_of_the_metric_asked_answers_a_count_and_as_of_frames_noth
     evidence = select_evidence(question, [doc], glossary)
     assert coverage_gap(question, evidence) is None
     assert Question.parse("截至9月末远航人寿的代理人有多少？", "zh", glossary).subject_words == ()
+
+
+@pytest.mark.unit
+def test_a_question_naming_no_metric_takes_no_table_cell_of_a_metric_it_never_words():
+    glossary = Glossary(entities=[["远航航空", "600999.SH"]]).with_lexicon([], [])
+    table = (
+        "| 公司 | 代码 | 营业收入（亿元） | 客座率 |\n|---|---|---|---|\n"
+        "| 远航航空 | 600999.SH | 1064.14 | 86.9% |\n"
+    )
+    doc = Document(id="t", page_content=table, metadata={"id": "t", "source": "air.md"})
+    assert _picked("600999.SH fleet size as of end-September 2025?", [doc], glossary) is None
+    assert _picked("600999.SH load factor in 9M25?", [doc], glossary) == "86.9%"
