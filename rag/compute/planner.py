@@ -1284,10 +1284,7 @@ def _between_entities(
             text = f"{names[0]}{_term(a, marker[0], question)}，{names[1]}{_term(b, marker[1], question)}；两个数字都不是确定值，无法算出准确差值。"
         return Calculation(text, evidence, [])
     call = _call(result, {"a": a.quantity.raw, "b": b.quantity.raw}, question)
-    if question.language == "en":
-        text = f"{names[0]} {_term(a, marker[0], question)} vs {names[1]} {_term(b, marker[1], question)}: a difference of {result.text('en')} ({result.formula('en')})."
-    else:
-        text = f"{names[0]}{_term(a, marker[0], question)}，{names[1]}{_term(b, marker[1], question)}，相差{result.text('zh')}（{result.formula('zh')}）。"
+    text = _two_companies(question, names, (a, b), marker, result, ("a difference of", "相差"))
     return Calculation(text, evidence, [call])
 
 
@@ -1306,11 +1303,23 @@ def _ratio_between_entities(
         return None
     names = [display_name(question, g) for g in question.entities[:2]]
     call = _call(result, {"a": a.quantity.raw, "b": b.quantity.raw}, question)
-    if question.language == "en":
-        text = f"{names[0]} {_term(a, marker[0], question)} vs {names[1]} {_term(b, marker[1], question)}: a multiple of {result.text('en')} ({result.formula('en')})."
-    else:
-        text = f"{names[0]}{_term(a, marker[0], question)}，{names[1]}{_term(b, marker[1], question)}，约为{result.text('zh')}（{result.formula('zh')}）。"
+    text = _two_companies(question, names, (a, b), marker, result, ("a multiple of", "约为"))
     return Calculation(text, evidence, [call])
+
+
+def _two_companies(
+    question: Question,
+    names: list[str],
+    ops: tuple[_Operand, _Operand],
+    marker: dict[int, int],
+    result: CalcResult,
+    lead: tuple[str, str],
+) -> str:
+    """ "A x [1] vs B y [2]: a difference of z (formula)." in the question's language."""
+    a, b = (_term(op, marker[i], question) for i, op in enumerate(ops))
+    if question.language == "en":
+        return f"{names[0]} {a} vs {names[1]} {b}: {lead[0]} {result.text('en')} ({result.formula('en')})."
+    return f"{names[0]}{a}，{names[1]}{b}，{lead[1]}{result.text('zh')}（{result.formula('zh')}）。"
 
 
 def _asks_less(text: str) -> bool:
