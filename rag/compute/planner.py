@@ -42,6 +42,7 @@ from rag.facts.extract import SEQUENTIAL, Fact, states_change
 from rag.facts.periods import (
     Period,
     RelativeTime,
+    Span,
     question_period,
     relative_times,
     spans_in,
@@ -1925,6 +1926,12 @@ def _work_back(question: Question, docs: list[Document], glossary: Glossary) -> 
     its change in points. Level and change come from one sentence, the change right after."""
     # The year asked is the one not written; the figure worked back from is a level.
     period = replace(question.period, year=None) if question.period else None  # 9M24 from 9M25
+    # Worked back over a quarter-on-quarter change, from the quarter after the one asked
+    # ("用Q3归母净利润和环比增速反推二季度"): that quarter's level and its 环比 change.
+    sequential = bool(SEQUENTIAL.search(question.text))
+    following: dict[str, Span] = {"q1": "q2", "q2": "q3", "q3": "q4"}
+    if sequential and period is not None and period.span in following:
+        period = replace(period, span=following[period.span])
     sub = replace(question, years=frozenset(), period=period, asks_change=False)
     evidence = [e for e in select_evidence(sub, docs, glossary, limit=8) if about_entity(e, sub)]
     asked_year = min(question.years) if question.years else None
@@ -1938,7 +1945,7 @@ def _work_back(question: Question, docs: list[Document], glossary: Glossary) -> 
         if picked is None:
             continue
         level = picked[1]
-        change = _change_of(level, ev)
+        change = _change_of(level, ev, sequential=sequential)
         if change is None:
             continue
         before = ev.text[max(0, (change.start or 0) - 10) : change.start or 0]
@@ -1966,10 +1973,10 @@ def _work_back(question: Question, docs: list[Document], glossary: Glossary) -> 
     return None
 
 
-def _change_of(level: Quantity, ev: Evidence) -> Quantity | None:
+def _change_of(level: Quantity, ev: Evidence, *, sequential: bool = False) -> Quantity | None:
     """The change stated for a level: the nearest change figure with no other level between
     them, after it ("营收231.88亿元、同比增长14.85%") or before it ("rose 60.5% to RMB167.80bn
-    in 9M25, and Q3 … up 91.5%")."""
+    in 9M25, and Q3 … up 91.5%"); a quarter-on-quarter one (环比) only when `sequential`."""
     at = level.start or 0
     levels = [q.start or 0 for q in ev.quantities if not states_change(ev.text, q) and q != level]
     changes = [
@@ -1977,6 +1984,8 @@ def _change_of(level: Quantity, ev: Evidence) -> Quantity | None:
         for q in ev.quantities
         if states_change(ev.text, q)
         and not any(min(at, q.start or 0) < p < max(at, q.start or 0) for p in levels)
+        and bool(SEQUENTIAL.search(ev.text[max(0, (q.start or 0) - 8) : q.start or 0]))
+        == sequential
     ]
     return min(changes, key=lambda q: abs((q.start or 0) - at), default=None)
 

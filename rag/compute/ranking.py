@@ -22,7 +22,7 @@ from rag.types import FactRow, ToolCall
 Order = Literal["highest", "lowest", "declined"]
 
 _WHICH = re.compile(
-    r"哪家|哪个|哪一|哪些|谁|\b(?:which|who)\b",
+    r"哪家|哪个|哪一|哪些|谁|\b(?:which|who|whose)\b",
     re.IGNORECASE,
 )
 _HIGHEST = re.compile(
@@ -148,6 +148,8 @@ def rank(question: Question, rows: Sequence[FactRow], order: Order) -> Ranking |
     found = list(per_entity.values())
     if len(found) < 2:
         return None
+    if (count := _group_size(question.text)) is not None and len(found) != count:
+        return None  # "of the five listed carriers": not a table of three liquor makers
     kinds = [r.kind for r in found]
     kind = max(set(kinds), key=kinds.count)  # compare like with like
     found = [r for r in found if r.kind == kind]
@@ -180,6 +182,27 @@ def _ranked_metrics(question: Question) -> list[tuple[str, ...]]:
 
     best = min(question.metrics, key=first_at)
     return [best] if first_at(best) <= len(text) else list(question.metrics)
+
+
+_NUMBER_WORDS = {
+    "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+    "ten": 10, "两": 2, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10,
+}  # fmt: skip
+_GROUP_SIZE = re.compile(
+    r"\b(?:of|among|across)\s+(?:the|these|those)\s+(\d+|two|three|four|five|six|seven|eight|"
+    r"nine|ten)\b|(\d+|[两二三四五六七八九十])(?:家|大)",
+    re.IGNORECASE,
+)
+
+
+def _group_size(text: str) -> int | None:
+    """How many companies a which-question ranks among, when it says ("of the five listed
+    carriers", "四家银行中"), else None."""
+    match = _GROUP_SIZE.search(text)
+    if match is None:
+        return None
+    word = (match.group(1) or match.group(2)).lower()
+    return int(word) if word.isdigit() else _NUMBER_WORDS.get(word)
 
 
 def _in_table(row: FactRow) -> bool:

@@ -11,6 +11,7 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from functools import cache
 
 from langchain_core.documents import Document
 
@@ -119,6 +120,31 @@ class Evidence:
         for pos, insert in sorted(inserts, reverse=True):
             text = text[:pos] + insert + text[pos:]
         return text
+
+
+# A which-question asking who leads or trails, and a sentence saying who does.
+_ASKS_RANK = re.compile(
+    r"最|第一|第二|排名|居首|领先|\b(?:most|least|top|first|largest|biggest|highest|lowest|"
+    r"fastest|slowest|lead(?:s|ing)?|rank\w*)\b",
+    re.IGNORECASE,
+)
+_ASKS_PLACE = re.compile(
+    r"哪(?:一)?个(?:省|市|城市|地区|国家)|\bwhich (?:province|city|region|country)\b", re.I
+)
+
+
+@cache
+def _regions() -> tuple[str, ...]:
+    from rag.facts.lexicon import place_names
+
+    return tuple(p for p in place_names() if p not in ("中国", "中華", "中华"))
+
+
+_STATES_RANK = re.compile(
+    r"居首|居第|位居|位列|排名第|排第|第一|榜首|首位|领跑|最高|最大|最多|最快|最低|次之|"
+    r"\b(?:led|leads|leading|largest|biggest|highest|lowest|fastest|top|first|ranked)\b",
+    re.IGNORECASE,
+)
 
 
 def sentence_offsets(doc: Document) -> list[tuple[int, str, int, int]]:
@@ -241,6 +267,8 @@ def select_evidence(
     content_terms = question.terms if question.asks_figure else question.terms - name_tokens
     asks_who = bool(question.asks_who)
     asks_why = question.asks_why and not question.asks_figure
+    ranks = bool(_ASKS_RANK.search(question.text))
+    asks_place = bool(_ASKS_PLACE.search(question.text))
     for rank, doc in enumerate(docs):
         doc_year = _doc_year(doc)
         section = str(doc.metadata.get("section") or "")
@@ -372,6 +400,10 @@ def select_evidence(
                     score -= 1  # about another part of the year
             if asks_who and (named or LATIN_NAME.search(sentence)):
                 score += 2  # "以哪家公司为代表": the sentence that names a company
+            if asks_who and ranks and _STATES_RANK.search(sentence):
+                score += 2  # "哪个省…排第一": the sentence that says who leads ("江苏…居首")
+            if asks_place and any(p in sentence for p in _regions()):
+                score += 2  # "哪个省" is answered by a sentence naming provinces
             if asks_why and GIVES_REASON.search(sentence):
                 score += 2  # "主要原因是什么": the sentence that gives one ("mainly because…")
             page = doc.page_content

@@ -1054,3 +1054,18 @@ def test_a_period_asked_as_the_difference_of_two_it_names_is_derived_from_them()
 
     question = Question.parse("Voyage Tech Q1 2025 revenue, i.e. 1H minus 2Q?", "en", TWO_COMPANIES)
     assert _whole_less_part(question) == ("q1", ("h1", "q2"))
+
+
+@pytest.mark.unit
+def test_working_back_over_a_quarter_on_quarter_change_uses_that_change_not_the_yearly_one():
+    docs = _docs("三季度远航科技归母净利润78.23亿元，同比下降32.60%，但环比增长23.08%。")
+    sequential = _plan(
+        "用远航科技Q3归母净利润和环比增速反推，二季度单季归母净利润约多少亿元？",
+        docs,
+        TWO_COMPANIES,
+    )
+    assert sequential is not None and sequential.tool_calls, sequential
+    assert sequential.tool_calls[0].inputs["change"] == "23.08%"
+    yearly = _plan("按同比增速倒推，远航科技去年三季度归母净利润约多少？", docs, TWO_COMPANIES)
+    assert yearly is not None and yearly.tool_calls, yearly
+    assert yearly.tool_calls[0].inputs["change"] == "32.60%"

@@ -143,3 +143,13 @@ def test_a_ranking_is_by_the_metric_after_its_superlative_not_one_named_in_an_as
     order = ranking_order(question)
     assert order == "highest"
     assert rank(question, _rows(), order) is None  # no mill's net margin is stated
+
+
+def test_a_ranking_among_a_stated_number_of_companies_needs_that_many():
+    question, ranking = _ask("Of the three mills, whose revenue grew fastest in H1 2025?")
+    assert ranking is not None and [r.entity for r in ranking.chosen] == ["Baosteel"]
+    question = Question.parse(
+        "Of the five listed mills, whose revenue grew fastest?", "en", GLOSSARY
+    )
+    order = ranking_order(question)
+    assert order == "highest" and rank(question, _rows(), order) is None  # three, not five

@@ -1160,3 +1160,16 @@ def test_a_question_naming_no_metric_takes_no_table_cell_of_a_metric_it_never_wo
     doc = Document(id="t", page_content=table, metadata={"id": "t", "source": "air.md"})
     assert _picked("600999.SH fleet size as of end-September 2025?", [doc], glossary) is None
     assert _picked("600999.SH load factor in 9M25?", [doc], glossary) == "86.9%"
+
+
+@pytest.mark.unit
+def test_which_province_leads_is_answered_first_by_the_sentence_naming_the_leader():
+    glossary = Glossary(entities=[["远航科技", "Voyage"]]).with_lexicon([], [])
+    text = (
+        "2025年1-9月全国新增光伏并网容量239.53GW，其中集中式光伏111.59GW。"
+        "分省看，前三季度江苏新增24.47GW居首，新疆新增23.28GW次之。"
+    )
+    doc = Document(page_content=text, metadata={"source": "s.md", "title": "光伏周报", "start": 0})
+    question = Question.parse("今年1-9月哪个省新增光伏装机排第一？", "zh", glossary)
+    evidence = select_evidence(question, [doc], glossary)
+    assert evidence[0].text.startswith("分省看")
