@@ -33,6 +33,11 @@ def _picked(
     return best[1].raw if best else None
 
 
+def _note(text: str) -> Document:
+    """One made-up note's chunk, untitled and undated."""
+    return Document(page_content=text, metadata={"source": "v.md", "title": "t", "start": 0})
+
+
 @pytest.mark.unit
 def test_coverage_gap_names_why_evidence_cannot_answer():
     q2027 = Question.parse("英伟达2027年的AEC需求是多少？", "zh", GLOSSARY)
@@ -1105,7 +1110,7 @@ def test_a_total_asked_is_no_amount_per_unit_and_an_order_is_no_unit():
     text = (
         "远航时代中期每10股派发现金分红5.00元（含税），合计派发约12.00亿元。全年揽获订单近14亿元。"
     )
-    doc = Document(page_content=text, metadata={"source": "v.md", "title": "t", "start": 0})
+    doc = _note(text)
     assert _picked("远航时代中期分红总额是多少？", [doc], glossary, "zh") == "约12.00亿元"
     assert _picked("远航时代全年订单总额是多少？", [doc], glossary, "zh") == "14亿元"
 
@@ -1114,7 +1119,7 @@ def test_a_total_asked_is_no_amount_per_unit_and_an_order_is_no_unit():
 def test_a_multiple_asked_is_never_answered_by_a_share_beside_it():
     glossary = Glossary(entities=[["远航时代", "Voyage"]]).with_lexicon([], [])
     text = "远航时代2025年营收17.08亿元，同比增长335%；人形机器人收入占主营业务收入的51.53%。"
-    doc = Document(page_content=text, metadata={"source": "v.md", "title": "t", "start": 0})
+    doc = _note(text)
     assert _picked("远航时代2025年的营收是2022年的多少倍？", [doc], glossary, "zh") is None
 
 
@@ -1122,17 +1127,11 @@ def test_a_multiple_asked_is_never_answered_by_a_share_beside_it():
 def test_a_business_line_asked_takes_no_company_total_and_a_share_no_amount():
     glossary = Glossary(entities=[["远航时代", "Voyage"]]).with_lexicon([], [])
     text = "远航时代三季度营收192.87亿元，同比增长15%。广告收入36.2亿元，同比增长21%。"
-    doc = Document(page_content=text, metadata={"source": "v.md", "title": "t", "start": 0})
+    doc = _note(text)
     assert _picked("远航时代三季度广告（营销服务）收入多少？", [doc], glossary, "zh") == "36.2亿元"
-    total_only = Document(
-        page_content="远航时代三季度营收192.87亿元，同比增长15%。",
-        metadata={"source": "v.md", "title": "t", "start": 0},
-    )
+    total_only = _note("远航时代三季度营收192.87亿元，同比增长15%。")
     assert _picked("远航时代三季度广告收入多少？", [total_only], glossary, "zh") is None
-    fees = Document(
-        page_content="Voyage's net fee income was RMB 37.60bn, with wealth fees up 12% to RMB 12.80bn.",
-        metadata={"source": "v.md", "title": "t", "start": 0},
-    )
+    fees = _note("Voyage's net fee income was RMB 37.60bn, with wealth fees up 12% to RMB 12.80bn.")
     assert _picked("Voyage's wealth fees as a % of net fee income?", [fees], glossary) is None
 
 
@@ -1140,7 +1139,7 @@ def test_a_business_line_asked_takes_no_company_total_and_a_share_no_amount():
 def test_a_bare_number_of_the_metric_asked_answers_a_count_and_as_of_frames_nothing():
     glossary = Glossary(entities=[["Voyage Life", "远航人寿"]]).with_lexicon([], [])
     text = "Voyage Life's agency force stood at 354,000 at end-September. It has 24 branches."
-    doc = Document(page_content=text, metadata={"source": "v.md", "title": "t", "start": 0})
+    doc = _note(text)
     assert _picked("截至9月末远航人寿的代理人队伍有多少人？", [doc], glossary, "zh") == "354,000"
     question = Question.parse(
         "How many agents did Voyage Life have at end-September?", "en", glossary
