@@ -124,5 +124,9 @@ def test_suite_settings_copy_every_folder_into_one_corpus(tmp_path: Path) -> Non
     settings = cli.suite_settings(suites["ood-dev"], Settings(data_dir=tmp_path))
     names = {p.name for p in settings.corpus_dir.iterdir()}
     assert {"003_558daa5f5094b1d2.txt", "catl_q3_2025_results.md", "glossary.yaml"} <= names
-    # the held-out split shares that index
-    assert cli.suite_settings(suites["ood-test"], Settings(data_dir=tmp_path)) == settings
+    # the held-out split's index holds the shared notes, not the dev-only ones
+    held_out = cli.suite_settings(suites["ood-test"], Settings(data_dir=tmp_path))
+    assert held_out != settings
+    held_out_names = {p.name for p in held_out.corpus_dir.iterdir()}
+    assert "catl_q3_2025_results.md" in held_out_names
+    assert "foundry_3q25_note.txt" in names and "foundry_3q25_note.txt" not in held_out_names
