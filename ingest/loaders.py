@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from ingest.pasted_tables import rows_from_pasted_cells
+from ingest.pasted_tables import rows_from_pasted_cells, rows_from_tab_separated
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx")
 
@@ -78,9 +78,30 @@ _FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n", re.DOTALL)
 _SCALARS = (str, int, float, date)  # date covers datetime; bool is an int
 
 
+# The outline headings of Chinese reports written as plain lines: "一、行业回顾", "（二）盈利预测",
+# "第三部分 风险提示". A short line of its own, no sentence: read as a markdown heading, so the
+# section it opens is framed by it (its company, its period) as a "## …" heading would be.
+_OUTLINE_HEADING = re.compile(
+    r"^[ \t]*(?:(?P<top>[一二三四五六七八九十]{1,3}、|第[一二三四五六七八九十\d]{1,3}[章节部分])"
+    r"|(?P<sub>[（(][一二三四五六七八九十]{1,3}[)）]))[ \t]*(?P<title>[^\n。；;！!？?]{1,40})$",
+    re.MULTILINE,
+)
+
+
+def outline_headings(text: str) -> str:
+    """`text` with plain-line outline headings marked as markdown headings."""
+
+    def marked(match: re.Match[str]) -> str:
+        return ("## " if match.group("top") else "### ") + match.group(0).strip()
+
+    return _OUTLINE_HEADING.sub(marked, text)
+
+
 def _load_markdown(data: bytes) -> LoadedDocument:
-    # A table copied from a web page one cell per line is put back into rows.
+    # A table copied from a web page one cell per line, or a row per line with cells apart by
+    # tabs, is put back into rows; outline headings ("一、…") become headings.
     text = rows_from_pasted_cells(_decode_text(data))
+    text = outline_headings(rows_from_tab_separated(text))
     match = _FRONT_MATTER.match(text)
     if not match:
         return LoadedDocument(text)

@@ -1,10 +1,13 @@
-"""Tables pasted from a web page one cell per line, put back into rows.
+"""Tables pasted from a web page or a spreadsheet, put back into rows.
 
 Copying an HTML table out of a browser often gives each cell its own line: the header cells,
 then every row's cells. Read that way, "0.303" on a line of its own says nothing. A block of
 short lines is a table of k columns when its first k lines are labels and every following run
 of k lines has the same columns of figures; it is rewritten as markdown rows, which the rest of
 the pipeline reads with their labels (rag/facts/tables.py).
+
+Copying from a spreadsheet, or from a browser that keeps the row structure, gives one row per
+line with the cells apart by tabs: a run of such lines with one number of cells is a table too.
 """
 
 from __future__ import annotations
@@ -66,4 +69,39 @@ def rows_from_pasted_cells(text: str) -> str:
         for start in range(k, used, k):
             out.append("| " + " | ".join(block[start : start + k]) + " |")
         i += used
+    return "\n".join(out)
+
+
+_MIN_TAB_ROWS = 2  # a header and at least two rows
+
+
+def _tab_cells(line: str) -> list[str]:
+    return [c.strip() for c in line.strip("\n").split("\t")]
+
+
+def rows_from_tab_separated(text: str) -> str:
+    """`text` with each run of tab-separated lines (a header and two or more rows of the same
+    number of cells, two or more) rewritten as markdown rows; other text as is."""
+    lines = text.split("\n")
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        width = len(_tab_cells(lines[i])) if "\t" in lines[i].strip() else 0
+        j = i
+        while (
+            width >= 2
+            and j < len(lines)
+            and "\t" in lines[j].strip()
+            and len(_tab_cells(lines[j])) == width
+        ):
+            j += 1
+        if j - i <= _MIN_TAB_ROWS or not all(_tab_cells(lines[i])):
+            out.append(lines[i])
+            i += 1
+            continue
+        rows = [_tab_cells(line) for line in lines[i:j]]
+        out.append("| " + " | ".join(rows[0]) + " |")
+        out.append("|" + "---|" * width)
+        out += ["| " + " | ".join(c or "-" for c in row) + " |" for row in rows[1:]]
+        i = j
     return "\n".join(out)

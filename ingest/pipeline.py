@@ -59,7 +59,9 @@ log = logging.getLogger(__name__)
 # 26: a Latin name right after a figure starts after "and" ("15% YoY and NetEase (网易)")
 # 27: companies a note names only in a list beside known ones ("吉利、零跑和小米")
 # 28: a question naming no one goes on about the previous question's company (subjects)
-PIPELINE_VERSION = "29"
+# 30: tab-separated rows and outline headings ("一、…") of plain-text notes; 31: a paragraph
+# under a heading naming one company is about it, whoever the paragraph before named last
+PIPELINE_VERSION = "31"
 UPLOADS = "uploads"
 # Files in a corpus folder that are configuration, not documents.
 NOT_DOCUMENTS = frozenset({"glossary.yaml", "README.md"})

@@ -35,13 +35,20 @@ from rag.pick.evidence import Evidence, by_named_source, row_evidence, select_ev
 from rag.plan.follow_up import rewrite_follow_up
 from rag.plan.question import (
     Question,
+    level_and_change,
     per_entity_questions,
     spelled_entities,
     text_about,
     without_names,
     without_periods,
 )
-from rag.render.answer import abstention, deterministic_answer, llm_prompt, per_entity_answer
+from rag.render.answer import (
+    abstention,
+    deterministic_answer,
+    level_and_change_answer,
+    llm_prompt,
+    per_entity_answer,
+)
 from rag.retrieve.hybrid import HybridRetriever
 from rag.retrieve.keyword import KeywordIndex, tokenize
 from rag.status import plain_status
@@ -485,6 +492,17 @@ class Assistant:
             text, cited = per_entity
             verification.update(status="deterministic", llm="skipped", reason="per company")
             yield self._final(text, language, False, cited, [], verification, timings, started)
+            return
+        pair = None if calculation is not None else level_and_change(question, glossary)
+        both = (
+            level_and_change_answer(*pair, evidence)
+            if pair is not None
+            and all(coverage_gap(part, evidence, retrieved_text) is None for part in pair)
+            else None
+        )
+        if both is not None:  # "收入多少，同比增长多少？": the figure and its change, each cited
+            verification.update(status="deterministic", llm="skipped", reason="level and change")
+            yield self._final(both, language, False, evidence, [], verification, timings, started)
             return
         if calculation is None and gap is None and only_computed(question):
             # The calculation asked could not be made: any figure found is one of its operands

@@ -53,6 +53,25 @@ def is_english_word(word: str) -> bool:
     return word.lower() in _index() or _singular(word.lower()) in _index()
 
 
+# Inflected forms CC-CEDICT glosses only in their base form: "applying", "estimated".
+_INFLECTIONS = (("ing", ""), ("ing", "e"), ("ed", ""), ("ed", "e"), ("ied", "y"), ("ly", ""))
+
+
+def is_english_form(word: str) -> bool:
+    """Whether `word` is an English word or an inflection of one ("Applying", "Estimated"):
+    a capitalised word opening a question that is none is a name ("Nexchip …")."""
+    low = word.lower()
+    if is_english_word(low):
+        return True
+    for ending, base in _INFLECTIONS:
+        if low.endswith(ending) and len(low) - len(ending) >= 3:
+            stem = low[: -len(ending)] + base
+            undoubled = stem[:-1] if len(stem) > 3 and stem[-1] == stem[-2] else stem
+            if is_english_word(stem) or is_english_word(undoubled):
+                return True
+    return False
+
+
 def candidates(text: str) -> list[str]:
     """Chinese words CC-CEDICT gives for the English content words and two- or three-word
     phrases of `text` ("last week's average price" -> 上周, 平均, 价格, 均价 …)."""

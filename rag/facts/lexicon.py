@@ -26,12 +26,16 @@ from rag.sentences import QUESTION_TURN
 
 # How the lexicon is derived from the names notes write: a keyword index built by other
 # derivation code is rebuilt (its lexicon would lack what this code adds).
-DERIVATION = "9"  # 2: short and romanised forms of Chinese names; 3: table captions kept;
+DERIVATION = "13"  # 2: short and romanised forms of Chinese names; 3: table captions kept;
 # 4: Latin names without their generic tail ("Unitree Robotics" -> Unitree); 5: companies the
 # dictionary defines (小米 Xiaomi); 6: "Medicines" is a generic tail, "现更名X" names X;
 # 7: a Latin name's parenthesised part is left off ("Orient Overseas (International)");
 # 8: companies named in a list beside known ones (listed_companies); 9: 招商银行 -> 招行,
-# 东方海外国际 -> 东方海外
+# 东方海外国际 -> 东方海外; 10: list items with their figures ("中通19.4%、圆通15.6%");
+# 11: a Latin name's first word when it is a brand ("Haier Smart Home" -> Haier); a
+# dictionary brand that is a company's short form is that company (美的 of 美的集团), and
+# an English brand's Chinese name from the dictionary (Gree Electric -> 格力); 13: a paragraph
+# under a heading naming one company is that company's, whoever the last one named
 
 _CJK = "\u4e00-\u9fff"
 # Listing codes with their exchange: A-shares, Hong Kong, Korea (KS/KQ), Tokyo (T), Taiwan
@@ -145,6 +149,9 @@ def _latin_name_before(text: str, end: int) -> str | None:
     # NTES)" names NetEase; "Industrial and Commercial Bank of China (工商银行)" is one name.
     if "and" in words[:-1] and re.search(r"[\d%]$", head[: match.start()].rstrip()):
         words = words[len(words) - words[::-1].index("and") :]
+    ended = [i for i, w in enumerate(words[:-1]) if w.endswith(".") and len(w) > 3]
+    if ended:  # "… +5.4% YoY. Hisense Home Appliances (…)": a sentence ended before the name
+        words = words[ended[-1] + 1 :]
     while words and not words[0][0].isupper():  # start at a capitalised word
         words.pop(0)
     name = " ".join(words).strip(" .,'")
@@ -231,14 +238,45 @@ def names_in(text: str) -> tuple[list[list[str]], list[list[str]]]:
             if name and text.count(name) >= 2:
                 found[name] += 1
     entities += [[name] for name in found]
-    entities += dictionary_companies(text)
+    # A brand the dictionary knows that is the short form of one company the note names
+    # (美的 of 美的集团, Midea) is that company, not a second one beside it.
+    shortened: dict[str, set[str]] = {}
+    for group in entities:
+        for alias in group:
+            for short in short_forms(alias):
+                shortened.setdefault(short, set()).add(group[0])
+    for head, latin in dictionary_companies(text):
+        owners = shortened.get(head, set())
+        entities.append([head, latin, *owners] if len(owners) == 1 else [head, latin])
     entities += listed_companies(text, entities)
+    entities = [[*group, *dictionary_chinese_forms(group)] for group in entities]
     return merge_groups(entities), merge_groups(terms)
+
+
+def dictionary_chinese_forms(group: Sequence[str]) -> list[str]:
+    """The Chinese names CC-CEDICT gives a company an English note names by its brand ("Gree
+    Electric" -> 格力, "Haier Smart Home" -> 海尔): a Chinese question then finds it."""
+    from rag.dictionary import company_forms
+
+    forms: list[str] = []
+    for alias in group:
+        # an acronym names many things ("ABC": a bank, a broadcaster): brands written as words
+        if alias.isascii() and not alias.isupper() and not STOCK_CODE.fullmatch(alias):
+            for name in (alias, *latin_short_forms(alias)):
+                forms += company_forms(name)
+    return [f for f in dict.fromkeys(forms) if f not in group]
 
 
 _LIST_CLAUSE = re.compile(r"[^，,。；;：:？?！!\n（）()“”\"]+")
 _LIST_TAIL = re.compile(r"分别|各自|等|均|都|两家|三家|几家")
 _LIST_ITEM = re.compile(rf"^[{_CJK}]{{2,6}}$")
+# The figure after a list item's name: "中通19.4%、圆通15.6%、申通13.2%".
+_ITEM_FIGURE = re.compile(rf"(?<=[{_CJK}])(?:约|为)?\d[\d.,]*\s*(?:%|％|[{_CJK}]{{0,3}})$")
+
+
+def _item_name(item: str) -> str:
+    """A list item's name: the item, less the figure after it."""
+    return _ITEM_FIGURE.sub("", item)
 
 
 def listed_companies(text: str, entities: Sequence[Sequence[str]]) -> list[list[str]]:
@@ -255,7 +293,7 @@ def listed_companies(text: str, entities: Sequence[Sequence[str]]) -> list[list[
     places = set(place_names())
     lists: list[tuple[str, list[str], str]] = []  # (text before, whole items, text after)
     for clause in _LIST_CLAUSE.findall(text):
-        parts = clause.split("、")
+        parts = [_item_name(p) for p in clause.split("、")]
         if len(parts) < 2:
             continue
         pieces = re.split(r"[和及与]", parts[-1], maxsplit=1)
@@ -368,7 +406,7 @@ _PLACES_FILE = Path(__file__).parents[1] / "data" / "cn_places.txt"
 # 迈瑞, 宇树科技 宇树. Financial endings (银行, 证券, 保险) stay: 招商 or 工商 alone is a word.
 _DROPPABLE_ENDING = re.compile(
     r"(?:股份|集团|控股|科技|医疗|医药|药业|生物|电子|电气|能源|智能|汽车|酒业|实业|矿业|新材|动力|"
-    r"半导体|存储|机器人|光电|通信|软件|网络|信息|电器|食品|啤酒|乳业|国际)$"
+    r"半导体|存储|机器人|光电|通信|软件|网络|信息|电器|家电|食品|啤酒|乳业|国际)$"
 )
 _CJK_ONLY = re.compile(rf"^[{_CJK}]+$")
 
@@ -382,6 +420,14 @@ def place_names() -> tuple[str, ...]:
         for w in line.split()
     ]
     return tuple(sorted(set(words), key=len, reverse=True))
+
+
+@cache
+def romanised_places() -> frozenset[str]:
+    """The notes' place names as English spells them ("Shanxi", "Chengdu"): no company's."""
+    from pypinyin import lazy_pinyin
+
+    return frozenset("".join(lazy_pinyin(p)).lower() for p in place_names())
 
 
 def short_forms(name: str) -> list[str]:
@@ -429,15 +475,34 @@ _LATIN_ENDING = re.compile(
 def latin_short_forms(name: str) -> list[str]:
     """A Latin company name without its generic tail, when what is left is a name and not an
     everyday English word or a place ("Horizon", "China"): those would match other text."""
-    from rag.dictionary import is_english_word
+    from rag.dictionary import company_forms, is_english_form, is_english_word
 
-    if not name.isascii() or not (tail := _LATIN_ENDING.search(name)) or tail.start() == 0:
+    if not name.isascii():
         return []
+    out = []
+    # The first word of a longer name when it is a brand of its own ("Haier Smart Home" ->
+    # Haier, "Gree Electric" -> Gree): a brand the dictionary knows, or no English word.
+    first, *more = name.split()
+    if (
+        more
+        and first.isalpha()
+        and (
+            company_forms(first)
+            or (
+                len(first) >= 5
+                and not is_english_form(first)
+                and first.lower() not in romanised_places()
+            )
+        )
+    ):
+        out.append(first)
+    if not (tail := _LATIN_ENDING.search(name)) or tail.start() == 0:
+        return out
     rest = name[: tail.start()].strip(" ,.")
     words = rest.split()
     if not words or len(rest) < 3 or (len(words) == 1 and is_english_word(rest)):
-        return []
-    return [rest]
+        return out
+    return list(dict.fromkeys([rest, *out]))
 
 
 def romanised(name: str) -> list[str]:
@@ -585,9 +650,15 @@ def subjects_before(
         if h < 0:
             return last[1] if last else None
         start, end = headings[h]
-        if last is not None and last[0] >= end:
-            return last[1]  # named in this section, before the position
         first = first_named(start, end)
+        if last is not None and last[0] >= end:
+            # Named in this section before the position: in its paragraph, that one; in an
+            # earlier paragraph of a section its heading says is about one company, that
+            # company ("…A股华虹公司…" said in passing does not own the next paragraph).
+            line_start = text.rfind("\n", 0, position) + 1
+            if last[0] < line_start and first not in (None, _NO_ONE):
+                return first
+            return last[1]
         if first == _NO_ONE:
             return None
         return first or title_subject or (last[1] if last else None)

@@ -133,11 +133,11 @@ CURRENCY_SUFFIX: dict[str, Currency] = {
 }
 
 # Measure words. Durations and measures are recognised so "3个月" is not read as 3 things.
-COUNT_UNITS = tuple("根条台颗片个家块套张只件辆人次座架款种项部枚份户位笔批轮瓶箱艘支盒袋罐粒")
+COUNT_UNITS = tuple(
+    "根条台颗片个家块套张只件辆人次座架款种项部枚份户位笔批轮瓶箱艘支盒袋罐粒头羽票"
+)
 DURATION_UNITS = "个月 个季度 小时 分钟 秒 年 月 天 周".split()  # noqa: SIM905
-MEASURE_UNITS = (
-    "千米 公里 米 吨 千瓦时 千瓦 兆瓦时 兆瓦 瓦 TWh GWh MWh kWh Wh GW MW kW 字 平方米".split()
-)  # noqa: SIM905
+MEASURE_UNITS = "千米 公里 米 吨 公斤 千克 斤 千瓦时 千瓦 兆瓦时 兆瓦 瓦 TWh GWh MWh kWh Wh GW MW kW 字 平方米".split()  # noqa: SIM905
 
 # English names for measure words and for the nouns these notes count (zh → en).
 # Measure words that always count the same kind of thing. 根 and 条 count whatever is long
@@ -166,6 +166,9 @@ UNIT_EN = {
     "千米": "km",
     "公里": "km",
     "吨": "tonnes",
+    "公斤": "kg",
+    "千克": "kg",
+    "斤": "jin",
     "字": "characters",
     # general classifiers (量词) for what they count
     "辆": "vehicles",
@@ -179,6 +182,9 @@ UNIT_EN = {
     "位": "people",
     "部": "units",
     "枚": "pieces",
+    "头": "head",  # of livestock
+    "羽": "birds",
+    "票": "items",  # parcels, votes or tickets: the note's noun says which
 }
 NOUN_EN = {
     "液冷服务器": "liquid-cooled servers",
@@ -247,8 +253,10 @@ RE_QUARTER = re.compile(
     r"|(?<![A-Za-z0-9])(?:9M|[1-4]Q|[12]H|Q[1-4]|H[12]|FY)\s?'?(?:20)?\d{2}[EFA]?(?![A-Za-z0-9])"
 )
 # Stock codes are names: 601628.SH, 2628.HK, 300750.SZ, 000660.KS, 2330.TW, NVDA.O.
+# A six-digit A-share code alone in a parenthesis after a name is one too: "牧原股份（002714）".
 RE_STOCK_CODE = re.compile(
-    r"(?<![\dA-Za-z])(?:\d{6}\.(?:SH|SZ|SS|BJ|KS|KQ)|\d{4,5}\.HK|\d{4}\.(?:T|TW|TWO))(?![A-Za-z])",
+    r"(?<![\dA-Za-z])(?:\d{6}\.(?:SH|SZ|SS|BJ|KS|KQ)|\d{4,5}\.HK|\d{4}\.(?:T|TW|TWO))(?![A-Za-z])"
+    r"|(?<=[\u4e00-\u9fffA-Za-z][（(])[036]\d{5}(?=[)）])",
     re.IGNORECASE,
 )
 RE_TIME = re.compile(r"(?<![\d:])(?:\d{2}:\d{2}(?::\d{2})?|\d{1,2}:\d{2}:\d{2})(?![\d:])")

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import cache, cached_property, lru_cache
 
-from rag.dictionary import chinese_forms, company_forms, headwords, tailed_forms
+from rag.dictionary import chinese_forms, company_forms, headwords, is_english_form, tailed_forms
 from rag.facts.lexicon import (
     AGGREGATE,
     FINANCIAL_METRIC,
@@ -278,9 +278,10 @@ class Question:
             when=asked[-1][1] if (asked := relative_times(text)) else None,
             metrics=metrics,
             metric_vocab=metric_vocab(glossary),
+            # a market word inside a name asks no market: 中芯国际 is no 国际 (overseas) figure
             qualifiers=tuple(
                 tuple(g)
-                for g in glossary.matches(text, glossary.terms)
+                for g in glossary.matches(without_names(text, entities), glossary.terms)
                 if any(_QUALIFIER.search(a) for a in g)
             ),
             asks_change=bool(ASKS_CHANGE.search(text)),
@@ -661,6 +662,7 @@ _NOT_NAMES = frozenset(
         "show january february march april may june july august september october november december "
         "jan feb mar apr jun jul aug sep sept oct nov dec monday tuesday wednesday thursday friday "
         "us us$ usd rmb cny yuan dollar dollars million billion english please answer reply "
+        "u.s. u.k. e.u. u.s.a. p.r.c. "
         # units of measure: "按165GWh计算", "元/Wh"
         "wh kwh mwh gwh twh w kw mw gw tw nm mm cm km kg mt bn mn tn pp bp bps "
         # accounting standards: how a figure is reported, no one's name ("non-GAAP")
@@ -764,7 +766,8 @@ def acronym_candidates(name: str, glossary: Glossary) -> list[list[str]]:
 def initials_of(name: str, glossary: Glossary) -> list[list[str]]:
     """Entity groups whose Latin name's initials an acronym spells ("BoN" -> Bank of Ningbo,
     "CMB" -> China Merchants Bank), with or without its small words."""
-    if not re.fullmatch(r"[A-Za-z]{2,6}", name) or sum(c.isupper() for c in name) < 2:
+    # two letters spell too many names' initials ("SF": Shanxi Fenjiu as well as SF Holding)
+    if not re.fullmatch(r"[A-Za-z]{3,6}", name) or sum(c.isupper() for c in name) < 2:
         return []
     wanted = name.lower()
     found = []
@@ -850,7 +853,8 @@ def _latin_names(text: str, glossary: Glossary) -> list[tuple[str, ...]]:
         else:
             rest = rest.replace(alias, mark)
     runs: list[list[re.Match[str]]] = []
-    for match in re.finditer(r"[A-Za-z][A-Za-z0-9']*", rest):
+    # dotted initials and ampersand names are names too: "S.F. Holding", "J&T Express"
+    for match in re.finditer(r"(?:[A-Z]\.){2,}|[A-Z]&[A-Z]+|[A-Za-z][A-Za-z0-9']*", rest):
         word = re.sub(r"'s?$", "", match.group(0))
         sentence_start = (
             not rest[: match.start()].strip() or rest[: match.start()].rstrip()[-1] in ".?!:;"
@@ -902,6 +906,8 @@ def _opens_a_name(text: str, match: re.Match[str], glossary: Glossary) -> bool:
         return False
     if spelled_like([word], glossary) or any(c.isupper() for c in word[1:]):
         return True  # a spelling of a known name, or capitals inside it ("BoN", "AgiBot")
+    if company_forms(word) or not is_english_form(word):
+        return True  # a brand the dictionary knows, or no English word ("Nexchip 3Q25 …?")
     # (read in the question as written: a term after it, "Airlines", is blanked in `rest`)
     following = re.search(rf"(?<![A-Za-z]){re.escape(word)}'?s?[ \t]+([A-Z][a-z]+)", text)
     return following is not None and following.group(1).lower() not in _NOT_NAMES
@@ -987,11 +993,14 @@ def spelled_like(words: Sequence[str], glossary: Glossary) -> list[str] | None:
     asked = {key(w) for w in [" ".join(words), *words]}
     asked = {a for a in asked if len(a) >= 5}
     # A word some entity's name writes is that entity's word, not a misspelling of another's
-    # ("COSCO" of "COSCO Shipping" is not "Cisco"): its entity's when only one writes it.
+    # ("COSCO" of "COSCO Shipping" is not "Cisco"): its entity's when only one writes it. An
+    # English word is no one's ("Smart" of "TCL Smart Home" is not Haier Smart Home's).
+    own = {a for a in asked if " " in " ".join(words) and a == key(" ".join(words))}
+    own |= {key(w) for w in words if len(key(w)) >= 5 and not is_english_form(w)}
     writing = [
         group
         for group in glossary.entities
-        if asked & {key(w) for a in group if a.isascii() for w in [a, *a.split()]}
+        if own & {key(w) for a in group if a.isascii() for w in [a, *a.split()]}
     ]
     if writing:
         return list(writing[0]) if len(writing) == 1 else None
@@ -1267,6 +1276,46 @@ def text_about(question: Question, group: Sequence[str]) -> str:
     return text
 
 
+# Where a question's clauses part: "…是多少？同比增长多少？", "…多少，增速多少", "revenue, YoY?",
+# "volume and YoY growth?".
+_CLAUSE_BREAK = re.compile(r"\s*[？?，,；;：:]\s*(?:and\s+)?|\s+and\s+|以及|及其")
+
+
+def level_and_change(question: Question, glossary: Glossary) -> tuple[Question, Question] | None:
+    """A figure and its change asked together ("中芯国际三季度收入多少，同比增长多少？", "SF Sept
+    volume and YoY growth?"): (the level asked, the change asked), each read with the whole
+    question's company, metric and period. None when the question asks one figure."""
+    text = question.text.rstrip(" ？?。.!！")
+    if not question.asks_change or not question.asks_figure:
+        return None
+    breaks = list(_CLAUSE_BREAK.finditer(text))
+    for brk in breaks:
+        head, tail = text[: brk.start()], text[brk.end() :]
+        if not tail.strip() or ASKS_CHANGE.search(head) or not ASKS_CHANGE.search(tail):
+            continue
+        if not (ASKS_AMOUNT.search(head) or _WHAT_IS.search(head) or len(tail) <= 24):
+            continue  # the first clause asks no figure ("By how much…, and …")
+        if asked_metrics(tail, _GENERAL) and not set(
+            a for g in asked_metrics(tail, _GENERAL) for a in g
+        ) & {a for g in question.metrics for a in g}:
+            continue  # the change of another metric ("营收多少，利润增长多少")
+        # The first clause is read on its own, its market its own: "甲10月销量多少？海外销量
+        # 同比增长多少？" asks all sales, then the overseas change. The company and period
+        # the question gives once are the same for both.
+        level = Question.parse(head, question.language, glossary)
+        level = replace(
+            level,
+            asks_change=False,
+            asks_figure=True,
+            entities=level.entities or question.entities,
+            names=level.names or question.names,
+            period=level.period or question.period,
+            years=level.years or question.years,
+        )
+        return level, question
+    return None
+
+
 def per_entity_questions(question: Question) -> list[Question]:
     """A figure question naming several companies ("What were A's and B's Q3 revenues?") as
     one question per company, each with only its own names: answered one by one, never
@@ -1300,7 +1349,7 @@ def _coordinated(question: Question) -> bool:
         ]
         if not found:
             return False
-        starts.append(min(found))
+        starts.append(min(found, key=lambda span: (span[0], -span[1])))  # its longest name there
     starts.sort()
     return all(
         _CONJUNCTION.match(question.text[a_end:b_start])

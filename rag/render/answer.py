@@ -73,6 +73,34 @@ def deterministic_answer(
     return f"{about}：{quoted}" if about else quoted
 
 
+def level_and_change_answer(
+    level: Question, change: Question, evidence: list[Evidence]
+) -> str | None:
+    """A figure and its change asked together: each cited to its sentence ("23.82亿美元[1]，同比
+    增长9.7%[1]"). None unless both are found, and are two figures."""
+    found_level = best_quantity(level, evidence)
+    found_change = best_quantity(change, evidence)
+    if found_level is None or found_change is None:
+        return None
+    (i, q), (j, c) = found_level, found_change
+    if (i, q.start) == (j, c.start) or c.kind not in ("percent", "percentage_points"):
+        return None
+    language = level.language
+    down = _declined(change, evidence[j], c)
+    shown = [i] if i == j else [i, j]
+    if language == "en":
+        counted = counted_in_english(level.text)
+        change_text = f"{'down' if down else 'change'} {render(c, 'en')} ({c.raw.strip()})"
+        quotes = " ".join(f"“{evidence[k].display('en')}” [{k + 1}]" for k in shown)
+        return (
+            f"{render(q, 'en', counted=counted)} ({q.raw.strip()}) [{i + 1}]; "
+            f"{change_text} [{j + 1}]. Source: {quotes}"
+        )
+    quotes = "".join(f"“{evidence[k].display('zh')}”[{k + 1}]" for k in shown)
+    change_text = ("下降" if down else "变动") + _zh_figure(c)
+    return f"{_zh_figure(q)}[{i + 1}]，{change_text}[{j + 1}]。原文：{quotes}"
+
+
 def _unwritten_subject(question: Question, ev: Evidence) -> str | None:
     """The one company a sentence is about (carried from the sentence or heading before it)
     that it does not write itself and the question does not name."""

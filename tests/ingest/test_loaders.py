@@ -250,3 +250,13 @@ def test_pdf_lines_set_larger_than_the_body_become_headings():
     assert "## Orders" in text and "## Margins" in text
     assert "\nTurbine orders reached 4.2 GW in the quarter." in text
     assert not any(line.startswith("#") and "GW" in line for line in text.splitlines())
+
+
+def test_outline_headings_of_a_plain_text_note_become_headings():
+    text = "一、远航科技：收入创新高\n\n1. 业绩概览：收入23亿元。\n（二）盈利预测\n二、风险提示：需求不及预期，价格下行。"
+    loaded = load_bytes("note.txt", text.encode("utf-8"))
+    lines = loaded.text.splitlines()
+    assert "## 一、远航科技：收入创新高" in lines
+    assert "### （二）盈利预测" in lines
+    assert "1. 业绩概览：收入23亿元。" in lines  # a numbered item is no heading
+    assert "二、风险提示：需求不及预期，价格下行。" in lines  # a sentence is no heading

@@ -40,3 +40,22 @@ def test_the_ood_price_table_keeps_its_labels() -> None:
         "| 电池片（元/W） | TOPCon电池片-183N（M10L） | 0.300 | 0.290 | 0.295 | 0.303 | -2.64% |"
         in rows
     )
+
+
+@pytest.mark.unit
+def test_rows_of_tab_separated_cells_become_markdown_rows() -> None:
+    from ingest.pasted_tables import rows_from_tab_separated
+
+    text = (
+        "表1：经营数据\n公司\t收入\t毛利率\n远航\t23.82\t22.0%\n青鸟\t6.35\t13.5%\n资料来源：公告"
+    )
+    assert rows_from_tab_separated(text).splitlines() == [
+        "表1：经营数据",
+        "| 公司 | 收入 | 毛利率 |",
+        "|---|---|---|",
+        "| 远航 | 23.82 | 22.0% |",
+        "| 青鸟 | 6.35 | 13.5% |",
+        "资料来源：公告",
+    ]
+    two_lines = "a\tb\nc\td"  # a header and one row: too little to call a table
+    assert rows_from_tab_separated(two_lines) == two_lines

@@ -188,7 +188,12 @@ def test_a_latin_name_is_also_said_without_its_generic_tail_unless_that_leaves_a
     from rag.facts.lexicon import latin_short_forms, with_short_forms
 
     assert latin_short_forms("Zhiyuan Robotics") == ["Zhiyuan"]
-    assert latin_short_forms("Kweichow Moutai Co., Ltd.") == ["Kweichow Moutai"]
+    assert latin_short_forms("Kweichow Moutai Co., Ltd.")[0] == "Kweichow Moutai"
+    # a first word that is a brand of its own, not a place or an everyday word
+    assert latin_short_forms("Haier Smart Home") == ["Haier"]
+    assert latin_short_forms("Nexwave Display Tech") == ["Nexwave Display", "Nexwave"]
+    assert latin_short_forms("Shanxi Fenjiu") == []
+    assert latin_short_forms("Spring Airlines") == []
     assert latin_short_forms("Horizon Robotics") == []  # "horizon" is an everyday word
     assert latin_short_forms("China Robotics") == []
     assert latin_short_forms("Li Auto Inc.") == ["Li Auto"]
@@ -285,3 +290,48 @@ def test_an_international_ending_is_dropped_like_any_industry_ending():
     from rag.facts.lexicon import short_forms
 
     assert short_forms("远航海运国际") == ["远航海运"]
+
+
+@pytest.mark.unit
+def test_items_of_a_list_with_their_figures_beside_known_companies_are_companies():
+    from rag.facts.lexicon import listed_companies
+
+    note = "三季度市占率排序是远航19.4%、青鸟15.6%、蓝湖13.2%、星河8.7%。"
+    found = listed_companies(note, [["远航", "Voyage"], ["星河"]])
+    assert ["青鸟"] in found and ["蓝湖"] in found
+    assert listed_companies("营收123亿元、净利润45亿元、毛利率20%。", [["远航"]]) == []
+
+
+@pytest.mark.unit
+def test_a_dictionary_brand_is_the_company_it_shortens_and_an_english_brand_gets_its_chinese_name():
+    entities, _ = names_in("格力电器（000651.SZ）三季度营收下降15%。格力的空调出货下降。")
+    assert sum("格力" in g for g in entities) == 1
+    assert "格力电器" in next(g for g in entities if "格力" in g)
+    english, _ = names_in("Gree Electric (000651.SZ) saw 3Q25 revenue fall 15%.")
+    assert "格力" in english[0]
+    acronym, _ = names_in("Agricultural Bank of China (农业银行, 601288.SH, ABC) grew 2%.")
+    assert not any("广播" in a for g in acronym for a in g)  # ABC is also a broadcaster
+
+
+@pytest.mark.unit
+def test_a_name_after_a_sentence_end_starts_after_it():
+    entities, _ = names_in(
+        "Profit fell 5.4% YoY. Harbour Home Appliances (海港家电, 000921.SZ) lost share."
+    )
+    assert entities[0][0] == "Harbour Home Appliances"
+
+
+@pytest.mark.unit
+def test_a_paragraph_under_a_heading_naming_one_company_is_that_companys():
+    from rag.facts.lexicon import subjects_before
+
+    text = (
+        "## 二、远航半导体：满载运行\n\n"
+        "1. 业绩概览：收入6.35亿美元。A股远航公司（688999.SH）前三季度营收125亿元。\n"
+        "2. 产能与出货：三季度产能利用率109.5%。"
+    )
+    entities = [["远航半导体", "1399.HK"], ["远航公司", "688999.SH"]]
+    subject = subjects_before(text, entities)
+    assert subject(text.index("前三季度")) == "远航公司"  # in its own paragraph
+    assert subject(text.index("2. 产能")) == "远航半导体"  # the next paragraph: the heading's
+    assert subject(text.index("109.5%")) == "远航半导体"

@@ -845,3 +845,22 @@ def test_years_listed_then_given_one_figure_each_date_every_list_of_one_kind() -
     assert years == {"3.20元": 2025, "3.65元": 2026, "约20倍": 2025, "18倍": 2026}
     english = "We forecast EPS of RMB3.20 and RMB3.65 for 2025 and 2026 respectively."
     assert [q.year for q in extract_quantities(english)] == [2025, 2026]
+
+
+def test_livestock_parcels_and_weights_are_counted_or_measured() -> None:
+    found = {
+        q.raw: q
+        for q in extract_quantities(
+            "10月销售商品猪707.6万头，件量15.04亿票，均价5.3元/斤，出栏体重120公斤"
+        )
+    }
+    assert found["707.6万头"].kind == "count" and found["707.6万头"].unit == "头"
+    assert found["15.04亿票"].kind == "count"
+    assert found["5.3元/斤"].unit == "/斤"
+    assert found["120公斤"].kind == "measure"
+
+
+def test_an_a_share_code_alone_in_brackets_after_a_name_is_no_figure() -> None:
+    raws = [q.raw for q in extract_quantities("远航股份（002714）10月销量707.6万头")]
+    assert raws == ["707.6万头"]
+    assert [q.raw for q in extract_quantities("收入（123456）万元")] == ["123456"]

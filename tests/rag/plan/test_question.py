@@ -528,3 +528,74 @@ def test_an_acronym_that_spells_a_word_is_the_acronym_only_in_capitals():
     assert "资本充足率" not in [group[0] for group in cars.metrics]  # CAR: capital adequacy
     ratio = Question.parse("What was Voyage Auto's CAR at end-June?", "en", glossary)
     assert "资本充足率" in [group[0] for group in ratio.metrics]
+
+
+@pytest.mark.unit
+def test_a_market_word_inside_a_company_name_asks_no_market():
+    glossary = Glossary(entities=[["中芯国际", "0981.HK"]]).with_lexicon([], [])
+    parsed = Question.parse("中芯国际三季度收入多少？", "zh", glossary)
+    assert parsed.qualifiers == ()  # 国际 of the name is no overseas figure
+    overseas = Question.parse("中芯国际三季度国际收入多少？", "zh", glossary)
+    assert overseas.qualifiers != ()
+
+
+@pytest.mark.unit
+def test_a_question_opening_with_no_english_word_or_a_known_brand_opens_with_a_name():
+    glossary = Glossary(entities=[["远航科技", "Voyage Tech"]]).with_lexicon([], [])
+    assert ("Nexwave",) in Question.parse("Nexwave 3Q25 utilization?", "en", glossary).names
+    assert any("Haier" in n for n in Question.parse("Haier 3Q25 revenue?", "en", glossary).names)
+    # an ordinary (or inflected) English word opening a question is no name
+    for question in ("Applying the guidance, what is 4Q revenue?", "Estimated 2025 capex?"):
+        assert Question.parse(question, "en", glossary).names == ()
+
+
+@pytest.mark.unit
+def test_an_english_word_in_two_names_makes_them_no_spellings_of_each_other():
+    glossary = Glossary(entities=[["Harbour Smart Home", "600999.SH"]]).with_lexicon([], [])
+    parsed = Question.parse("Lakeview Smart Home's 3Q25 net profit?", "en", glossary)
+    assert parsed.entities == ()  # "Smart" is no one's name
+    assert spelled_like(["Harbour", "Smart", "Home"], glossary) == glossary.entities[0]
+
+
+@pytest.mark.unit
+def test_two_letters_spell_no_companys_initials():
+    from rag.plan.question import initials_of
+
+    glossary = Glossary(entities=[["Shanxi Fenjiu", "山西汾酒"]]).with_lexicon([], [])
+    assert initials_of("SF", glossary) == []
+
+
+@pytest.mark.unit
+def test_the_verb_sell_asks_the_volume_sold_when_things_are_counted():
+    glossary = Glossary(entities=[["远航汽车", "Voyage Auto"]]).with_lexicon([], [])
+    counted = Question.parse("How many cars did Voyage Auto sell in October?", "en", glossary)
+    assert [g[0] for g in counted.metrics] == ["销量"]
+
+
+@pytest.mark.unit
+def test_a_figure_and_its_change_asked_together_are_two_questions():
+    from rag.plan.question import level_and_change
+
+    glossary = Glossary(entities=[["远航科技", "Voyage Tech"]]).with_lexicon([], [])
+    for text, head in (
+        ("远航科技三季度收入多少，同比增长多少？", "远航科技三季度收入多少"),
+        ("远航科技Q3毛利率是多少？同比变动了几个百分点？", "远航科技Q3毛利率是多少"),
+        ("Voyage Tech 3Q25 revenue, YoY?", "Voyage Tech 3Q25 revenue"),
+        (
+            "What was Voyage Tech's 3Q25 net profit, and how much did it grow?",
+            "What was Voyage Tech's 3Q25 net profit",
+        ),
+    ):
+        question = Question.parse(text, detect_language(text), glossary)
+        pair = level_and_change(question, glossary)
+        assert pair is not None, text
+        level, change = pair
+        assert level.text == head and not level.asks_change and change.asks_change
+        assert level.entities == question.entities and level.period == question.period
+    for text in ("远航科技三季度收入同比增长多少？", "By how much did Voyage Tech's revenue grow?"):
+        question = Question.parse(text, detect_language(text), glossary)
+        assert level_and_change(question, glossary) is None, text
+    # the first clause keeps its own market: all sales, then the overseas change
+    both = Question.parse("远航科技10月销量多少？海外销量同比增长多少？", "zh", glossary)
+    level, change = level_and_change(both, glossary)
+    assert level.qualifiers == () and change.qualifiers != ()

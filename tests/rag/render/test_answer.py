@@ -57,3 +57,18 @@ def test_one_figure_is_not_shown_as_each_of_two_companies():
         (Question.parse("Meta的液冷市场空间是多少？", "zh", glossary), [ev], (0, q)),
     ]
     assert per_entity_answer(parts, "zh") is None
+
+
+@pytest.mark.unit
+def test_a_figure_and_its_change_are_answered_each_with_its_marker():
+    from rag.plan.question import level_and_change
+    from rag.render.answer import level_and_change_answer
+
+    glossary = Glossary(entities=[["远航科技", "Voyage Tech"]]).with_lexicon([], [])
+    text = "远航科技三季度收入23.82亿元，环比增长7.8%，同比增长9.7%。毛利率22.0%。"
+    doc = Document(page_content=text, metadata={"source": "v.md", "title": "t", "start": 0})
+    question = Question.parse("远航科技三季度收入多少，同比增长多少？", "zh", glossary)
+    level, change = level_and_change(question, glossary)
+    answer = level_and_change_answer(level, change, select_evidence(question, [doc], glossary))
+    assert answer is not None and answer.startswith("23.82亿元[1]"), answer
+    assert "9.7%[1]" in answer and "7.8%" not in answer.split("原文")[0], answer
