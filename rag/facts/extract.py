@@ -32,7 +32,7 @@ from rag.sentences import is_heading, is_question, sentence_spans
 Change = Literal["yoy", "qoq", "change"]
 
 # Bump when attribution changes: stored facts of another version are recomputed on read.
-FACTS_VERSION = "98"
+FACTS_VERSION = "99"
 
 
 class Fact(BaseModel):

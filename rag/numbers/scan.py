@@ -239,6 +239,12 @@ _CURRENCY_BEFORE = re.compile(
     r"(?:US\$|HK\$|NT\$|S\$|A\$|RMB|CNY|USD|HKD|EUR|GBP|[$€£¥])\s?$", re.I
 )
 _UNIT_AFTER_M = re.compile(r"m\s+[A-Z]{2,}\b")
+# "5.4m air conditioners", "76m consumers": in English prose, m before a counted noun is a
+# million; before a length word it stays metres ("7m long", "2m cables").
+_NOUN_AFTER_M = re.compile(
+    r"m\s+(?!(?:long|wide|deep|high|tall|length|cables?|wires?|lines?)\b)[a-z]{3,}"
+)
+_CJK_NEAR = re.compile(r"[\u4e00-\u9fff]")
 
 
 def _scan_atom(text: str, pos: int, *, allow_bare_cjk: bool) -> _Atom | None:
@@ -292,6 +298,10 @@ def _scan_atom(text: str, pos: int, *, allow_bare_cjk: bool) -> _Atom | None:
         elif _MILLION_M.match(text, end) and (
             _CURRENCY_BEFORE.search(text[max(0, start - 5) : start])
             or _UNIT_AFTER_M.match(text, end)
+            or (
+                _NOUN_AFTER_M.match(text, end)
+                and not _CJK_NEAR.search(text[max(0, start - 20) : end + 30])
+            )
         ):
             # "US$264.3m", "113.28m TEU": m is a million after money or before a unit's
             # acronym; elsewhere it may be metres ("7m cables").

@@ -18,7 +18,7 @@ from rag.facts.periods import (
 )
 from rag.glossary import mentions
 from rag.language import detect_language
-from rag.numbers import RELATIVE_KINDS, Quantity
+from rag.numbers import RELATIVE_KINDS, Quantity, extract_quantities
 from rag.pick.evidence import (
     Evidence,
     facts_of,
@@ -332,6 +332,12 @@ def best_quantity(
     asked_per = per_what(question.text) if per_unit else None
     total_asked = bool(_TOTAL_ASKED.search(question.text)) and not question.asks_per_unit
     multiple_asked = not operand and question.asked_kind == "multiple"
+    # no company named, the industry's or country's whole asked: never one company's figure
+    whole_market = (
+        not question.entities
+        and not question.asks_who
+        and bool(_WHOLE_MARKET.search(question.text))
+    )
     asked_words = {a.lower() for group in question.metrics for a in group}
     points = points_in(question.text)
     asked_point = points[-1][1] if points else None
@@ -349,7 +355,7 @@ def best_quantity(
     for i, ev in enumerate(evidence):
         if not about_entity(ev, question) or not covers_topics(ev, question):
             continue
-        if unnamed and not _names_a_measure(ev, unnamed):
+        if unnamed and not (_names_a_measure(ev, unnamed) or _counts_on(ev, unnamed)):
             continue  # "吞吐量是多少" is not answered by the revenue of the sentence beside it
         if not all(names_any(ev, name) for name in topics):
             continue  # another note's (or section's) market, not the one the question names
@@ -366,6 +372,8 @@ def best_quantity(
             continue  # "overseas revenue" is not the revenue of a sentence about all of it
         for fact in facts_of(ev):
             q = fact.quantity
+            if whole_market and fact.entity:
+                continue  # "全国快递业务量" is not one company's parcels
             if q.kind == "number" and not (fact.metric and fact.metric.lower() in asked_words):
                 continue  # a bare number ("1类创新药") is no amount, unless of the metric asked
                 # ("The agency force stood at 354,000")
@@ -481,6 +489,10 @@ def _worded(metric: str, question: Question) -> bool:
 
 # A total asked: never an amount per unit.
 _TOTAL_ASKED = re.compile(r"总额|总金额|合计|总计|\b(?:total|aggregate)\b", re.IGNORECASE)
+# The whole industry or country asked, no company: "全国快递业务量", "行业件量", "industry volume".
+_WHOLE_MARKET = re.compile(
+    r"全国|全行业|行业|\b(?:industry|industry-wide|nationwide|national)\b", re.IGNORECASE
+)
 
 
 # How a Chinese metric noun ends (吞吐量, 订单额, 渗透率, 批价, 用户数, 市场规模): a noun the
@@ -509,6 +521,21 @@ def unnamed_measure_words(question: Question) -> list[set[str]]:
     ]
     nouns = [t for t in [*tokens, *joined] if len(t) >= 2 and _METRIC_NOUN.fullmatch(t)]
     return [{noun, *english_glosses([noun])} for noun in dict.fromkeys(nouns)]
+
+
+def _counts_on(ev: Evidence, words: list[set[str]]) -> bool:
+    """Whether the sentence goes on counting, in the same unit, a measure its paragraph named
+    before it ("10月快递业务量176.0亿件…。三季度行业合计494.4亿件"): its figures are of it."""
+    units = {q.unit for q in ev.quantities if q.kind == "count" and q.unit}
+    if not units or not ev.paragraph:
+        return False
+    for forms in words:
+        for form in forms:
+            for at in (m.end() for m in re.finditer(re.escape(form), ev.paragraph)):
+                after = extract_quantities(ev.paragraph[at : at + 16])
+                if after and after[0].kind == "count" and after[0].unit in units:
+                    return True
+    return False
 
 
 def _names_a_measure(ev: Evidence, words: list[set[str]]) -> bool:

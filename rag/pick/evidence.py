@@ -77,6 +77,9 @@ class Evidence:
     # The heading it sits under ("## 订单账本：…中国移动1.24亿元集采"): what its section is about.
     heading: str = ""
     caption: str = ""  # a table row's caption ("表1：…（单位：亿元）"), when its chunk holds it
+    # The paragraph before it ("10月快递业务量176.0亿件…" before "三季度行业合计494.4亿件"):
+    # what it names may be what the sentence goes on counting.
+    paragraph: str = ""
 
     @property
     def table_context(self) -> str:
@@ -408,9 +411,11 @@ def select_evidence(
                 score += 2  # "主要原因是什么": the sentence that gives one ("mainly because…")
             page = doc.page_content
             boundary = max(page.rfind(mark, 0, offset) for mark in "。！？!?\n") + 1
+            paragraph_start = page.rfind("\n", 0, offset) + 1
             candidates.append(
                 Evidence(
                     lead=page[boundary:offset].strip() if not in_table else "",
+                    paragraph=page[paragraph_start:boundary] if not in_table else "",
                     chunk_id=str(doc.metadata.get("id", doc.id)),
                     doc_id=str(doc.metadata.get("source", "")),
                     title=str(doc.metadata.get("title", "")),

@@ -743,7 +743,14 @@ def _leading_subject_words(text: str, glossary: Glossary) -> tuple[str, ...]:
         if len(word) >= 2
         and tag[:1] not in ("p", "c", "u", "d", "r", "m", "q", "f")
         and not word.isascii()
+        and word not in _DOCUMENT_PARTS
     )
+
+
+# The note itself and its parts ("按表格里…算", "纪要里提到…"): where to look, not what about.
+_DOCUMENT_PARTS = frozenset(
+    "表格 表 图表 纪要 报告 研报 文章 原文 正文 本文 全文 新闻 数据".split()
+)
 
 
 # Verbs and nouns that open a question to frame it, not to name what it asks about.
@@ -1182,7 +1189,7 @@ _ASKS_RELATIVE = re.compile(
     re.I,
 )
 # "How much did its price change …, in percent?": a percentage asked, whatever it is of.
-_IN_PERCENT = re.compile(r"百分之多少|\bin (?:exact )?percent(?:age)?(?: terms)?\b", re.I)
+_IN_PERCENT = re.compile(r"百分之(?:多少|几)|\bin (?:exact )?percent(?:age)?(?: terms)?\b", re.I)
 
 
 def asks_relative(text: str) -> bool:

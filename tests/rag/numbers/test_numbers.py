@@ -864,3 +864,11 @@ def test_an_a_share_code_alone_in_brackets_after_a_name_is_no_figure() -> None:
     raws = [q.raw for q in extract_quantities("远航股份（002714）10月销量707.6万头")]
     assert raws == ["707.6万头"]
     assert [q.raw for q in extract_quantities("收入（123456）万元")] == ["123456"]
+
+
+def test_m_before_a_counted_noun_in_english_prose_is_a_million() -> None:
+    shipped = extract_quantities("Xiaomi shipped more than 5.4m air conditioners in 2Q25.")
+    assert [(q.kind, q.low) for q in shipped] == [("count", Decimal("5400000"))]
+    assert extract_quantities("76m consumers")[0].low == Decimal("76000000")
+    # a length stays a length
+    assert extract_quantities("a 7m long cable") == [] and extract_quantities("2m cables") == []

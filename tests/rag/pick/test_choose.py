@@ -1172,3 +1172,29 @@ def test_which_province_leads_is_answered_first_by_the_sentence_naming_the_leade
     question = Question.parse("今年1-9月哪个省新增光伏装机排第一？", "zh", glossary)
     evidence = select_evidence(question, [doc], glossary)
     assert evidence[0].text.startswith("分省看")
+
+
+@pytest.mark.unit
+def test_an_industry_total_is_never_one_companys_figure_and_is_counted_on_in_its_paragraph():
+    glossary = Glossary(entities=[["远航快运", "Voyage Express"]]).with_lexicon([], [])
+    text = (
+        "答：10月全国快递业务量176.0亿件，同比增长7.9%。三季度行业合计494.4亿件，同比增长13.4%。\n"
+        "远航快运三季度件量95.73亿件，同比增长9.8%。"
+    )
+    question = Question.parse("三季度全国快递业务量一共多少亿件？", "zh", glossary)
+    call = Document(page_content=text, metadata={"source": "v.md", "title": "快递行业纪要"})
+    evidence = select_evidence(question, [call], glossary)
+    picked = best_quantity(question, evidence)
+    assert picked is not None and picked[1].raw == "494.4亿件", picked
+    # the paragraph's measure frames only figures in its unit; a company's never answers
+    only_company = "远航快运三季度件量95.73亿件，同比增长9.8%。"
+    call = Document(page_content=only_company, metadata={"source": "v.md", "title": "快递行业纪要"})
+    evidence = select_evidence(question, [call], glossary)
+    assert best_quantity(question, evidence) is None
+
+
+@pytest.mark.unit
+def test_the_note_and_its_parts_name_no_subject():
+    glossary = Glossary(entities=[["远航股份"], ["青鸟股份"]]).with_lexicon([], [])
+    parsed = Question.parse("按表格里1-10月累计销量算，远航是青鸟的几倍？", "zh", glossary)
+    assert "表格" not in parsed.subject_words
