@@ -405,6 +405,9 @@ def _compared(
         word, first, second = match.group(1), match.group(2), match.group(3)
     elif (match := COMPARED_BY_EN.search(question.text)) is not None:
         first, word, second = match.group(1), match.group(2), match.group(3)
+    elif (match := MINUS_PHRASES.search(question.text)) is not None:
+        first, second = match.group(1) or match.group(3), match.group(2) or match.group(4)
+        word = "多"
     else:
         return None
     second = _IN_PERCENT.sub("", second)
@@ -424,7 +427,11 @@ def _compared(
     elif question.period is not None and not all(_of_span(op, question.period.span) for op in ops):
         return None  # a comparison over the period asked: "1-8月" is not January-September
     metrics = [metric_of(op.evidence, op.quantity) for op in ops]
-    if all(metrics) and not _same_metric(metrics[0] or "", metrics[1] or "", glossary):
+    if (
+        all(metrics)
+        and not _same_metric(metrics[0] or "", metrics[1] or "", glossary)
+        and not _two_metrics_asked(question, first, second, ops, glossary)
+    ):
         return None  # like with like: a NIM is not compared with a deal value
     less = bool(_LESS.search(word))
     relative = {"percent", "percentage_points", "ratio", "fraction", "multiple"}
@@ -445,6 +452,18 @@ def _compared(
     return Calculation(_explain(result, terms, question, *lead), evidence, [call])
 
 
+def _two_metrics_asked(
+    question: Question, first: str, second: str, ops: list[_Operand], glossary: Glossary
+) -> bool:
+    """Whether the question compares two metrics it names, one per phrase, in one unit: "售价
+    比完全成本高多少" (a spread per kg), not a NIM against a deal value."""
+    named = [Question.parse(p, question.language, glossary).metrics for p in (first, second)]
+    if not all(named) or set(named[0][0]) & set(named[1][0]):
+        return False
+    a, b = ops[0].quantity, ops[1].quantity
+    return a.kind == b.kind and a.unit == b.unit and a.currency == b.currency
+
+
 # What a full-year target still needs ("to hit its 9% target, how much would it need in Q4",
 # "全年目标…还需要卖多少"): the target less what is done.
 _STILL_NEEDED = re.compile(
@@ -453,7 +472,7 @@ _STILL_NEEDED = re.compile(
 # Two figures compared: "比集中式多多少GW", "相差", "by what percentage is A above B". Not 同比,
 # 环比, 占比 or 配比, which name one figure's own change or share.
 COMPARED = re.compile(
-    r"相差|差多少|差距|多出|(?<![同环占配])比(?![例重率])[^，,。；;？?]{1,24}?(?:多|少|高|低|快|慢)"
+    r"相差|差多少|差距|多出|减去|\bminus\b|(?<![同环占配])比(?![例重率])[^，,。；;？?]{1,24}?(?:多|少|高|低|快|慢)"
     r"(?:多少|了多少|几|百分之)|"
     r"\b(?:difference|differ\w*|how much more|how many more|gap|above|exceed\w*|below)\b|"
     r"\b(?:larger|bigger|higher|greater|more|lower|smaller|less|fewer)\b.{0,40}\bthan\b",
@@ -480,6 +499,12 @@ COMPARED_BY_EN = re.compile(
     re.I,
 )
 POINTS_ASKED = re.compile(r"百分点|percentage points?|\bpp\b|\bpct\b", re.I)
+# One figure less another, as phrases: "(selling price minus full cost)", "售价减去完全成本".
+MINUS_PHRASES = re.compile(
+    r"([A-Za-z][A-Za-z0-9' -]{2,60}?)\s+minus\s+([A-Za-z][A-Za-z0-9' -]{2,60}?)\s*(?:[)?？.,;]|$)|"
+    rf"({_PHRASE}{{2,30}}?)减去({_PHRASE}{{2,30}}?)(?:[)）？?，,。]|的差|之差|$)",
+    re.I,
+)
 _LESS = re.compile(r"少|低|小|慢|less|fewer|lower|smaller|slower|below", re.I)
 _IN_PERCENT = re.compile(r",?\s*(?:in|as a) (?:percent(?:age)?(?: points?)?|%)\s*$", re.I)
 # A mean over a stretch of time: "平均每月", "per month on average".

@@ -8,6 +8,7 @@ from langchain_core.documents import Document
 
 from rag.compute.planner import derived_margin, derived_period, plan_and_compute
 from rag.glossary import Glossary
+from rag.language import detect_language
 from rag.plan.question import Question
 
 GLOSSARY = Glossary(entities=[["恒瑞医药", "Hengrui"], ["Acme Robotics"]]).with_lexicon([], [])
@@ -1069,3 +1070,23 @@ def test_working_back_over_a_quarter_on_quarter_change_uses_that_change_not_the_
     yearly = _plan("按同比增速倒推，远航科技去年三季度归母净利润约多少？", docs, TWO_COMPANIES)
     assert yearly is not None and yearly.tool_calls, yearly
     assert yearly.tool_calls[0].inputs["change"] == "32.60%"
+
+
+@pytest.mark.unit
+def test_two_metrics_a_question_names_are_compared_in_one_unit():
+    glossary = Glossary(entities=[["远航股份", "Voyage Farms"]]).with_lexicon([], [])
+    text = "远航股份10月商品猪销售均价11.55元/公斤，同比下降32.73%。远航股份10月完全成本约11.3元/公斤。"
+    doc = Document(page_content=text, metadata={"source": "v.md", "title": "t", "start": 0})
+    for asked in (
+        "远航股份10月销售均价比完全成本高多少？",
+        "How much did Voyage Farms make per kg in October (selling price minus full cost)?",
+    ):
+        question = Question.parse(asked, detect_language(asked), glossary)
+        calc = plan_and_compute(question, [doc], glossary, retrieve=lambda _: [doc])
+        assert calc is not None and calc.tool_calls, asked
+        assert "0.25" in calc.answer, calc.answer
+    # a rate against an amount is no like-with-like comparison
+    mixed = "远航股份10月销售均价11.55元/公斤，净利率12%。"
+    doc = Document(page_content=mixed, metadata={"source": "v.md", "title": "t", "start": 0})
+    question = Question.parse("远航股份10月销售均价比净利率高多少？", "zh", glossary)
+    assert plan_and_compute(question, [doc], glossary, retrieve=lambda _: [doc]) is None
