@@ -104,6 +104,9 @@ ASKS_AMOUNT = re.compile(
 ASKS_CHANGE = re.compile(
     r"同比|环比|增长|增速|增幅|降幅|下降|变化|增加|减少|涨幅|跌幅|上涨|下跌|涨了|跌了|"
     r"\b(?:growth|grow|grew|increase|decrease|decline|change|yoy|qoq|rise|fall)\b|"
+    # "how did that compare with a year earlier", "how many points did it lose"
+    r"\bcompar\w*\s+(?:with|to|against)\s+a\s+year\s+(?:earlier|ago|before)\b|"
+    r"\b(?:lose|lost|gain|gained)\b|"
     # "up 5%", "down from", but not "add up", "sum up", "up to", "break down"
     r"(?<!\badd )(?<!\badding )(?<!\bsum )(?<!\bsumming )\bup\b(?! to\b)|"
     r"(?<!\bbreak )(?<!\bbroken )\bdown\b",
@@ -1217,9 +1220,21 @@ _RELATIVE_YEARS = (
 )
 
 
+# A year a change is measured against, not the year asked: "versus a year earlier", "compared
+# with last year", "较去年同期".
+_BASE_YEAR = re.compile(
+    r"\b(?:versus|vs\.?|compar\w*\s+(?:with|to)|than|from|against|over|relative\s+to)\s+"
+    r"(?:the\s+)?(?:a\s+year\s+(?:earlier|ago|before)|(?:last|previous|prior)\s+year)\b|"
+    r"[较比同]去年同期|较去年",
+    re.I,
+)
+
+
 def relative_year(text: str) -> int | None:
     """The years from a note's own year a question names ("明年" +1, "last year" -1), None
-    when it names none or several, or also a year by number."""
+    when it names none or several, or also a year by number. A year a change is measured
+    against ("versus a year earlier") is no year asked."""
+    text = _BASE_YEAR.sub(" ", text)
     if extract_years(text) or BARE_YEAR.search(text) or period_years(text):
         return None
     found = {offset for pattern, offset in _RELATIVE_YEARS if pattern.search(text)}
@@ -1300,7 +1315,8 @@ def level_and_change(question: Question, glossary: Glossary) -> tuple[Question, 
         head, tail = text[: brk.start()], text[brk.end() :]
         if not tail.strip() or ASKS_CHANGE.search(head) or not ASKS_CHANGE.search(tail):
             continue
-        if not (ASKS_AMOUNT.search(head) or _WHAT_IS.search(head) or len(tail) <= 24):
+        asks_level = ASKS_AMOUNT.search(head) or _WHAT_IS.search(head)
+        if not (asks_level or len(tail) <= 24 or asked_metrics(head, _GENERAL)):
             continue  # the first clause asks no figure ("By how much…, and …")
         if asked_metrics(tail, _GENERAL) and not set(
             a for g in asked_metrics(tail, _GENERAL) for a in g

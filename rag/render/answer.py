@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 
 from rag.compute.ranking import declined_before
@@ -85,20 +86,47 @@ def level_and_change_answer(
     (i, q), (j, c) = found_level, found_change
     if (i, q.start) == (j, c.start) or c.kind not in ("percent", "percentage_points"):
         return None
+    # The same figure stated more precisely elsewhere ("fell 5.4% to RMB 735m" beside a
+    # table's "RMB 0.74bn") is the one quoted, and its change from the same sentence.
+    for k, ev in enumerate(evidence):
+        other = best_quantity(level, [ev])
+        if (
+            k != i
+            and other is not None
+            and _same_figure(other[1], q)
+            and _significant_digits(other[1].raw) > _significant_digits(q.raw)
+        ):
+            i, q = k, other[1]
+    beside = best_quantity(change, [evidence[i]]) if i != j else None
+    if beside is not None and _same_figure(beside[1], c):
+        j, c = i, beside[1]
     language = level.language
-    down = _declined(change, evidence[j], c)
+    down = _declined(change, evidence[j], c) or c.low < 0
+    if c.low < 0:  # "-5.4%" in a table: a decline of 5.4%
+        c = c.model_copy(update={"low": -c.low, "high": -c.high})
     shown = [i] if i == j else [i, j]
     if language == "en":
         counted = counted_in_english(level.text)
-        change_text = f"{'down' if down else 'change'} {render(c, 'en')} ({c.raw.strip()})"
+        change_text = f"{'down' if down else 'up'} {render(c, 'en')} ({c.raw.strip()})"
         quotes = " ".join(f"“{evidence[k].display('en')}” [{k + 1}]" for k in shown)
         return (
             f"{render(q, 'en', counted=counted)} ({q.raw.strip()}) [{i + 1}]; "
             f"{change_text} [{j + 1}]. Source: {quotes}"
         )
     quotes = "".join(f"“{evidence[k].display('zh')}”[{k + 1}]" for k in shown)
-    change_text = ("下降" if down else "变动") + _zh_figure(c)
+    change_text = ("下降" if down else "增长") + _zh_figure(c).lstrip("+-−")
     return f"{_zh_figure(q)}[{i + 1}]，{change_text}[{j + 1}]。原文：{quotes}"
+
+
+def _same_figure(a: Quantity, b: Quantity) -> bool:
+    """Two statements of one figure: one kind, values within 2% (one rounds the other)."""
+    if a.kind != b.kind or not b.low:
+        return False
+    return abs(abs(a.low) - abs(b.low)) <= abs(b.low) * Decimal("0.02")
+
+
+def _significant_digits(raw: str) -> int:
+    return len("".join(re.findall(r"\d", raw)).lstrip("0"))
 
 
 def _unwritten_subject(question: Question, ev: Evidence) -> str | None:
@@ -116,7 +144,12 @@ def _unwritten_subject(question: Question, ev: Evidence) -> str | None:
 
 def _declined(question: Question, ev: Evidence, q: Quantity) -> bool:
     """A change figure, asked as a change, that its sentence states as a decline."""
-    if not question.asks_change or q.kind != "percent" or q.start is None or q.low < 0:
+    if (
+        not question.asks_change
+        or q.kind not in ("percent", "percentage_points")
+        or q.start is None
+        or q.low < 0
+    ):
         return False
     return declined_before(ev.text, q.start)
 

@@ -599,3 +599,21 @@ def test_a_figure_and_its_change_asked_together_are_two_questions():
     both = Question.parse("远航科技10月销量多少？海外销量同比增长多少？", "zh", glossary)
     level, change = level_and_change(both, glossary)
     assert level.qualifiers == () and change.qualifiers != ()
+
+
+@pytest.mark.unit
+def test_a_year_a_change_is_measured_against_is_no_year_asked():
+    from rag.plan.question import relative_year
+
+    assert relative_year("How many points did it lose versus a year earlier?") is None
+    assert relative_year("How did revenue compare with last year?") is None
+    assert relative_year("较去年同期增长多少？") is None
+    assert relative_year("What was its profit a year earlier?") == -1
+    assert relative_year("去年营收多少？") == -1
+    glossary = Glossary(entities=[["远航快运", "Voyage Express"]]).with_lexicon([], [])
+    question = Question.parse(
+        "Voyage Express's Q3 market share, and how many points did it lose versus a year earlier?",
+        "en",
+        glossary,
+    )
+    assert question.asks_change

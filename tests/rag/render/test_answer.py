@@ -72,3 +72,26 @@ def test_a_figure_and_its_change_are_answered_each_with_its_marker():
     answer = level_and_change_answer(level, change, select_evidence(question, [doc], glossary))
     assert answer is not None and answer.startswith("23.82亿元[1]"), answer
     assert "9.7%[1]" in answer and "7.8%" not in answer.split("原文")[0], answer
+
+
+@pytest.mark.unit
+def test_a_figure_with_its_change_is_quoted_where_stated_most_precisely_with_its_direction():
+    from rag.plan.question import level_and_change
+    from rag.render.answer import level_and_change_answer
+
+    glossary = Glossary(entities=[["Voyage Home", "远航家电"]]).with_lexicon([], [])
+    text = (
+        "| Company | 3Q25 NP attributable | YoY |\n|---|---|---|\n"
+        "| Voyage Home | RMB 0.74bn | -5.4% |\n\n"
+        "Voyage Home's attributable profit fell 5.4% to RMB 735m in 3Q25."
+    )
+    doc = Document(page_content=text, metadata={"source": "v.md", "title": "t", "start": 0})
+    question = Question.parse(
+        "What did Voyage Home earn in attributable net profit in 3Q25, and how did that "
+        "compare with a year earlier?",
+        "en",
+        glossary,
+    )
+    level, change = level_and_change(question, glossary)
+    answer = level_and_change_answer(level, change, select_evidence(question, [doc], glossary))
+    assert answer is not None and "RMB 735m" in answer and "down 5.4%" in answer, answer
