@@ -1192,7 +1192,11 @@ _ASKS_RELATIVE = re.compile(
     re.I,
 )
 # "How much did its price change …, in percent?": a percentage asked, whatever it is of.
-_IN_PERCENT = re.compile(r"百分之(?:多少|几)|\bin (?:exact )?percent(?:age)?(?: terms)?\b", re.I)
+# "百分之几" after a verb of change ("扩了百分之几") asks a percentage change; "…的百分之几" a
+# share, which SHARE_AS_PERCENT_ZH computes from its two amounts.
+_IN_PERCENT = re.compile(
+    r"百分之多少|[增降涨跌扩缩升减长]了?百分之几|\bin (?:exact )?percent(?:age)?(?: terms)?\b", re.I
+)
 
 
 def asks_relative(text: str) -> bool:

@@ -1090,3 +1090,21 @@ def test_two_metrics_a_question_names_are_compared_in_one_unit():
     doc = Document(page_content=mixed, metadata={"source": "v.md", "title": "t", "start": 0})
     question = Question.parse("远航股份10月销售均价比净利率高多少？", "zh", glossary)
     assert plan_and_compute(question, [doc], glossary, retrieve=lambda _: [doc]) is None
+
+
+@pytest.mark.unit
+def test_what_percent_of_another_amount_is_a_share_and_a_change_in_percent_asks_no_level():
+    glossary = Glossary(entities=[["远航科技", "Voyage Tech"]]).with_lexicon([], [])
+    text = (
+        "远航科技2025年中期分红总额约44.11亿元。远航科技上半年归母净利润304.85亿元，"
+        "前三季度归母净利润490.34亿元，三季度归母净利润185.49亿元。"
+    )
+    doc = Document(page_content=text, metadata={"source": "v.md", "title": "t", "start": 0})
+    question = Question.parse(
+        "远航科技2025年中期分红总额相当于上半年归母净利润的百分之几？", "zh", glossary
+    )
+    calc = plan_and_compute(question, [doc], glossary, retrieve=lambda _: [doc])
+    assert calc is not None and "14.5%" in calc.answer, calc and calc.answer
+    # its operands are the two amounts: the question asks no percentage figure of a note
+    assert not question.asks_relative
+    assert Question.parse("远航科技月产能环比扩了百分之几？", "zh", glossary).asks_relative
