@@ -1005,7 +1005,7 @@ def spelled_like(words: Sequence[str], glossary: Glossary) -> list[str] | None:
     # A word some entity's name writes is that entity's word, not a misspelling of another's
     # ("COSCO" of "COSCO Shipping" is not "Cisco"): its entity's when only one writes it. An
     # English word is no one's ("Smart" of "TCL Smart Home" is not Haier Smart Home's).
-    own = {a for a in asked if " " in " ".join(words) and a == key(" ".join(words))}
+    own = asked & {key(" ".join(words))} if len(words) > 1 else set()
     own |= {key(w) for w in words if len(key(w)) >= 5 and not is_english_form(w)}
     writing = [
         group
@@ -1314,17 +1314,16 @@ def level_and_change(question: Question, glossary: Glossary) -> tuple[Question, 
     text = question.text.rstrip(" ？?。.!！")
     if not question.asks_change or not question.asks_figure:
         return None
-    breaks = list(_CLAUSE_BREAK.finditer(text))
-    for brk in breaks:
+    asked = {a for g in question.metrics for a in g}
+    for brk in _CLAUSE_BREAK.finditer(text):
         head, tail = text[: brk.start()], text[brk.end() :]
         if not tail.strip() or ASKS_CHANGE.search(head) or not ASKS_CHANGE.search(tail):
             continue
         asks_level = ASKS_AMOUNT.search(head) or _WHAT_IS.search(head)
         if not (asks_level or len(tail) <= 24 or asked_metrics(head, _GENERAL)):
             continue  # the first clause asks no figure ("By how much…, and …")
-        if asked_metrics(tail, _GENERAL) and not set(
-            a for g in asked_metrics(tail, _GENERAL) for a in g
-        ) & {a for g in question.metrics for a in g}:
+        tail_metrics = {a for g in asked_metrics(tail, _GENERAL) for a in g}
+        if tail_metrics and not tail_metrics & asked:
             continue  # the change of another metric ("营收多少，利润增长多少")
         # The first clause is read on its own, its market its own: "甲10月销量多少？海外销量
         # 同比增长多少？" asks all sales, then the overseas change. The company and period
